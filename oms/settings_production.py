@@ -1,0 +1,21 @@
+"""Production settings: everything of ``oms.settings`` plus the hardening ``check --deploy`` asks.
+
+Use with ``DJANGO_SETTINGS_MODULE=oms.settings_production``; a secret key must be provided.
+"""
+
+from oms.env import env_bool, env_int, env_str
+from oms.settings import *  # noqa: F401,F403
+from django.core.exceptions import ImproperlyConfigured
+
+DEBUG = False
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to at least 50 random characters")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
