@@ -3,9 +3,10 @@
 Use with ``DJANGO_SETTINGS_MODULE=oms.settings_production``; a secret key must be provided.
 """
 
-from oms.env import env_bool, env_int, env_str
-from oms.settings import *  # noqa: F401,F403
 from django.core.exceptions import ImproperlyConfigured
+
+from oms.env import env_bool, env_int, env_str
+from oms.settings import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")

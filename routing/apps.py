@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class RoutingConfig(AppConfig):
     name = "routing"
     verbose_name = _("Routing")
+
+    def ready(self) -> None:
+        from oms.signals import order_created
+        from routing import receivers
+
+        order_created.connect(receivers.enqueue_routing, dispatch_uid="routing.enqueue_routing")

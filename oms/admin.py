@@ -1,0 +1,305 @@
+"""Admin for operations staff: find, inspect and act on orders, stock and warehouses.
+
+Actions call the same services as the API (``oms.services``), never re-implement them.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from oms.exceptions import DomainError
+from oms.models import (
+    ApiKey,
+    IdempotencyRecord,
+    InventoryBatch,
+    Merchant,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Product,
+    Reservation,
+    Shipment,
+    Warehouse,
+    WarehouseStatus,
+)
+from oms.services import orders as order_services
+
+admin.site.site_header = _("OMS operations")
+admin.site.site_title = _("OMS")
+admin.site.index_title = _("Operations")
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    extra = 0
+    fields = ["name", "prefix", "created_at", "revoked_at"]
+    readonly_fields = ["name", "prefix", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # keys are issued with the action below, which shows the secret once
+
+
+@admin.register(Merchant)
+class MerchantAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "currency", "active", "created_at"]
+    search_fields = ["code", "name"]
+    list_filter = ["active", "currency"]
+    inlines = [ApiKeyInline]
+    actions = ["issue_api_key"]
+
+    @admin.action(description=_("Issue a new API key (shown once)"))
+    def issue_api_key(self, request, queryset):
+        for merchant in queryset:
+            _key, raw = ApiKey.generate(
+                merchant=merchant, name=f"issued by {request.user} {timezone.now():%Y-%m-%d %H:%M}"
+            )
+            self.message_user(
+                request,
+                _("New key for %(m)s: %(k)s — copy it now, it is not stored.")
+                % {"m": merchant.code, "k": raw},
+                messages.WARNING,
+            )
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "sku",
+        "name",
+        "merchant",
+        "category",
+        "temperature_class",
+        "unit_value",
+        "active",
+    ]
+    list_filter = ["merchant", "temperature_class", "category", "active"]
+    search_fields = ["sku", "name"]
+    list_select_related = ["merchant"]
+
+
+class BatchInline(admin.TabularInline):
+    model = InventoryBatch
+    extra = 0
+    fields = ["product", "batch_number", "expiry_date", "on_hand", "reserved"]
+    readonly_fields = ["reserved"]
+    raw_id_fields = ["product"]
+    show_change_link = True
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "code",
+        "name",
+        "merchant",
+        "kind",
+        "region",
+        "city",
+        "cold_chain",
+        "daily_capacity",
+        "status",
+        "status_reason",
+    ]
+    list_filter = ["merchant", "status", "kind", "region", "cold_chain"]
+    search_fields = ["code", "name", "city", "province"]
+    list_editable = ["status"]
+    list_select_related = ["merchant"]
+    actions = ["pause", "resume"]
+
+    def save_model(self, request, obj, form, change):
+        if "status" in form.changed_data:
+            obj.status_changed_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Pause selected warehouses (routing avoids them at once)"))
+    def pause(self, request, queryset):
+        n = queryset.update(
+            status=WarehouseStatus.PAUSED,
+            status_changed_at=timezone.now(),
+            status_reason=_("Paused by %(u)s") % {"u": request.user},
+        )
+        self.message_user(request, _("%(n)d warehouse(s) paused.") % {"n": n})
+
+    @admin.action(description=_("Resume selected warehouses"))
+    def resume(self, request, queryset):
+        n = queryset.update(
+            status=WarehouseStatus.ACTIVE, status_changed_at=timezone.now(), status_reason=""
+        )
+        self.message_user(request, _("%(n)d warehouse(s) resumed.") % {"n": n})
+
+
+class ReservationInline(admin.TabularInline):
+    model = Reservation
+    extra = 0
+    fields = ["batch", "quantity", "status", "created_at", "closed_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InventoryBatch)
+class InventoryBatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "product",
+        "warehouse",
+        "batch_number",
+        "expiry_date",
+        "on_hand",
+        "reserved",
+        "available",
+    ]
+    list_filter = [
+        "warehouse__merchant",
+        "warehouse__region",
+        "product__temperature_class",
+        "expiry_date",
+    ]
+    search_fields = ["product__sku", "product__name", "warehouse__code", "batch_number"]
+    list_select_related = ["product", "warehouse"]
+    readonly_fields = ["reserved"]
+    raw_id_fields = ["product", "warehouse"]
+    inlines = [ReservationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(available_qty=F("on_hand") - F("reserved"))
+
+    @admin.display(description=_("available"), ordering="available_qty")
+    def available(self, batch) -> int:
+        return batch.available_qty
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    fields = ["product", "quantity", "unit_price", "line_total"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ShipmentInline(admin.TabularInline):
+    model = Shipment
+    extra = 0
+    fields = ["warehouse", "carrier", "tracking_number", "status", "shipped_at", "delivered_at"]
+    readonly_fields = ["warehouse", "status", "shipped_at", "delivered_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    fields = ["at", "kind", "actor", "from_status", "to_status", "message"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["at", "id"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _run(modeladmin, request, queryset, service, done: str) -> None:
+    ok = failed = 0
+    for order in queryset:
+        try:
+            service(order=order, actor=f"user:{request.user}")
+            ok += 1
+        except DomainError as exc:
+            failed += 1
+            modeladmin.message_user(request, f"#{order.pk}: {exc.message}", messages.ERROR)
+    if ok:
+        modeladmin.message_user(request, _("%(n)d order(s) %(done)s.") % {"n": ok, "done": done})
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "external_id",
+        "merchant",
+        "channel",
+        "status",
+        "region",
+        "total",
+        "placed_at",
+        "promised_at",
+    ]
+    list_filter = ["status", "merchant", "channel__kind", "region", "created_at"]
+    search_fields = ["external_id", "receiver_name", "receiver_phone", "=id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["merchant", "channel"]
+    readonly_fields = [
+        "merchant",
+        "channel",
+        "external_id",
+        "status",
+        "status_reason",
+        "subtotal",
+        "total",
+        "created_at",
+        "updated_at",
+        "region",
+    ]
+    raw_id_fields = ["customer"]
+    inlines = [OrderLineInline, ShipmentInline, OrderEventInline]
+    actions = ["release", "ship", "deliver", "cancel"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # orders come from channels and the API, with validation and routing
+
+    @admin.action(description=_("Release to warehouse"), permissions=["change"])
+    def release(self, request, queryset):
+        _run(self, request, queryset, order_services.order_release, _("released"))
+
+    @admin.action(description=_("Mark shipped"), permissions=["change"])
+    def ship(self, request, queryset):
+        _run(self, request, queryset, order_services.order_ship, _("shipped"))
+
+    @admin.action(description=_("Mark delivered"), permissions=["change"])
+    def deliver(self, request, queryset):
+        _run(self, request, queryset, order_services.order_deliver, _("delivered"))
+
+    @admin.action(description=_("Cancel (releases stock)"), permissions=["change"])
+    def cancel(self, request, queryset):
+        _run(self, request, queryset, order_services.order_cancel, _("cancelled"))
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(admin.ModelAdmin):
+    list_display = ["order", "at", "kind", "actor", "from_status", "to_status", "message"]
+    list_filter = ["kind", "to_status"]
+    search_fields = ["order__external_id", "actor", "message"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ["merchant", "key", "state", "response_status", "created_at"]
+    list_filter = ["state", "merchant"]
+    search_fields = ["key"]
+    readonly_fields = [
+        "merchant",
+        "key",
+        "fingerprint",
+        "state",
+        "response_status",
+        "created_at",
+        "locked_until",
+    ]
+    exclude = ["response_body"]

@@ -1,0 +1,53 @@
+"""API-key authentication: ``Authorization: Bearer <key>`` (or ``Token <key>``) per merchant."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions, permissions
+
+from oms.models import ApiKey, Merchant
+
+
+@dataclass
+class MerchantPrincipal:
+    """The caller of the merchant API: one key of one merchant."""
+
+    merchant: Merchant
+    api_key: ApiKey
+    is_authenticated: bool = True
+    is_active: bool = True
+
+    @property
+    def pk(self) -> int:
+        return self.api_key.pk
+
+    def __str__(self) -> str:
+        return f"api:{self.merchant.code}/{self.api_key.name}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keywords = ("bearer", "token")
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].decode(errors="replace").lower() not in self.keywords:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Malformed Authorization header."))
+        raw_key = header[1].decode(errors="replace")
+        api_key = (
+            ApiKey.objects.select_related("merchant")
+            .filter(key_hash=ApiKey.hash(raw_key), revoked_at__isnull=True, merchant__active=True)
+            .first()
+        )
+        if api_key is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+        return MerchantPrincipal(merchant=api_key.merchant, api_key=api_key), api_key
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+class IsMerchant(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.user, MerchantPrincipal)

@@ -1,0 +1,243 @@
+"""Merchant API views: parse, call a service or selector, serialize. Nothing else."""
+
+from django.db.models import Prefetch, ProtectedError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from oms import selectors
+from oms.api import serializers as s
+from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
+from oms.api.filters import InventoryFilter, OrderFilter
+from oms.exceptions import InUse
+from oms.models import OrderLine, Product, Shipment, Warehouse
+from oms.services.inventory import StockChange, stock_bulk_update
+from oms.services.orders import AddressInput, LineInput, order_cancel, order_create
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Unique key per logical request; a retry with the same key and body replays the "
+    "first response (header Idempotent-Replayed: true).",
+)
+
+
+class OrderViewSet(
+    IdempotentPostMixin,
+    MerchantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.OrderSerializer
+    filterset_class = OrderFilter
+    ordering_fields = ["created_at", "placed_at", "promised_at", "total", "status", "id"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return selectors.orders_of(self.merchant).prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
+            Prefetch("shipments", queryset=Shipment.objects.select_related("warehouse")),
+        )
+
+    @extend_schema(
+        request=s.OrderCreateSerializer,
+        responses={201: s.OrderSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def create(self, request):
+        data = s.OrderCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        receiver = v["receiver"]
+        order = order_create(
+            merchant=self.merchant,
+            channel=v["channel"],
+            external_id=v["external_id"],
+            lines=[
+                LineInput(line["product"], line["quantity"], line["unit_price"])
+                for line in v["lines"]
+            ],
+            address=AddressInput(
+                receiver_name=receiver["name"],
+                receiver_phone=receiver["phone"],
+                province=receiver["province"],
+                city=receiver["city"],
+                district=receiver["district"],
+                address_line=receiver["address_line"],
+                postal_code=receiver["postal_code"],
+            ),
+            actor=self.actor,
+            placed_at=v.get("placed_at"),
+            promised_at=v.get("promised_at"),
+            shipping_fee=v["shipping_fee"],
+            discount_total=v["discount_total"],
+            currency=v.get("currency"),
+        )
+        order = self.get_queryset().get(pk=order.pk)
+        return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.CancelSerializer,
+        responses={200: s.OrderSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = self.get_object()
+        data = s.CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order_cancel(order=order, actor=self.actor, reason=data.validated_data["reason"])
+        return Response(s.OrderSerializer(self.get_queryset().get(pk=order.pk)).data)
+
+    @extend_schema(responses={200: s.OrderEventSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        order = self.get_object()
+        return Response(s.OrderEventSerializer(selectors.timeline_of(order), many=True).data)
+
+
+class _CatalogueViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.ModelViewSet):
+    """CRUD scoped to the merchant; deleting a row still in use answers 409, not 500."""
+
+    model: type
+
+    def get_queryset(self):
+        return self.model.objects.filter(merchant=self.merchant)
+
+    def perform_create(self, serializer):
+        serializer.save(merchant=self.merchant)
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError:
+            raise InUse(
+                f"This {self.model._meta.verbose_name} is used by stock or orders; "
+                "deactivate it instead."
+            ) from None
+
+    @extend_schema(parameters=[IDEMPOTENCY_HEADER])
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+
+class ProductViewSet(_CatalogueViewSet):
+    model = Product
+    serializer_class = s.ProductSerializer
+    filterset_fields = ["sku", "temperature_class", "category", "active"]
+    ordering_fields = ["sku", "name", "unit_value", "created_at"]
+    ordering = ["sku"]
+
+    def perform_create(self, serializer):
+        serializer.save(merchant=self.merchant, currency=self.merchant.currency)
+
+
+class WarehouseViewSet(_CatalogueViewSet):
+    model = Warehouse
+    serializer_class = s.WarehouseSerializer
+    filterset_fields = ["code", "kind", "region", "status", "cold_chain"]
+    ordering_fields = ["code", "name", "region", "daily_capacity"]
+    ordering = ["code"]
+
+
+class InventoryViewSet(
+    IdempotentPostMixin,
+    MerchantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.InventoryBatchSerializer
+    filterset_class = InventoryFilter
+    ordering_fields = ["expiry_date", "on_hand", "reserved", "available_qty", "updated_at"]
+    ordering = ["warehouse__code", "product__sku", "expiry_date"]
+
+    def get_queryset(self):
+        return selectors.batches_of(self.merchant)
+
+    @extend_schema(
+        request=s.StockBulkUpdateSerializer,
+        responses={200: s.InventoryBatchSerializer(many=True)},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @action(detail=False, methods=["post"], url_path="bulk-update")
+    def bulk_update(self, request):
+        data = s.StockBulkUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data["items"]
+        changes = self._resolve(items)
+        batches = stock_bulk_update(merchant=self.merchant, changes=changes)
+        fresh = self.get_queryset().filter(pk__in=[b.pk for b in batches])
+        return Response(s.InventoryBatchSerializer(fresh, many=True).data)
+
+    def _resolve(self, items: list[dict]) -> list[StockChange]:
+        """Turn ids and codes into rows of this merchant: other tenants' batch ids are 404."""
+        batch_ids = {item["batch"] for item in items if "batch" in item}
+        batches = {b.pk: b for b in selectors.batches_of(self.merchant).filter(pk__in=batch_ids)}
+        if batch_ids - batches.keys():
+            raise Http404
+        warehouses = {
+            w.code: w
+            for w in Warehouse.objects.filter(
+                merchant=self.merchant, code__in={i["warehouse"] for i in items if "warehouse" in i}
+            )
+        }
+        products = {
+            p.sku: p
+            for p in Product.objects.filter(
+                merchant=self.merchant, sku__in={i["sku"] for i in items if "sku" in i}
+            )
+        }
+        errors: dict[int, dict] = {}
+        changes: list[StockChange] = []
+        for index, item in enumerate(items):
+            if "batch" in item:
+                batch = batches[item["batch"]]
+                warehouse, product, number = batch.warehouse, batch.product, batch.batch_number
+            else:
+                warehouse, product = warehouses.get(item["warehouse"]), products.get(item["sku"])
+                number = item["batch_number"]
+                problem = {}
+                if warehouse is None:
+                    problem["warehouse"] = [f"Unknown warehouse {item['warehouse']!r}."]
+                if product is None:
+                    problem["sku"] = [f"Unknown SKU {item['sku']!r}."]
+                if problem:
+                    errors[index] = problem
+                    continue
+            changes.append(
+                StockChange(
+                    warehouse=warehouse,
+                    product=product,
+                    batch_number=number,
+                    on_hand=item.get("on_hand"),
+                    delta=item.get("delta"),
+                    expiry_date=item.get("expiry_date"),
+                )
+            )
+        if errors:
+            raise serializers.ValidationError({"items": errors})
+        return changes
+
+
+class ChannelSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    active = serializers.BooleanField()
+
+
+class ChannelViewSet(MerchantScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ChannelSerializer
+    ordering = ["code"]
+    ordering_fields = ["code"]
+
+    def get_queryset(self):
+        from channels.models import SalesChannel
+
+        return SalesChannel.objects.filter(merchant=self.merchant)

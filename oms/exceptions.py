@@ -1,0 +1,33 @@
+"""Domain exceptions raised by ``oms`` services; ``oms.api.errors`` maps them to responses."""
+
+
+class DomainError(Exception):
+    """Base class: ``code`` is a stable machine-readable name, the message is for people."""
+
+    code = "domain_error"
+    http_status = 409
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+
+
+class DuplicateOrder(DomainError):
+    code = "duplicate_order"
+
+
+class StockBelowReserved(DomainError):
+    code = "stock_below_reserved"
+
+
+class InUse(DomainError):
+    code = "in_use"

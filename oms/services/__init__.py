@@ -1,0 +1,1 @@
+"""Services that change state across rows. See ``orders`` and ``inventory``."""

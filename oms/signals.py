@@ -1,0 +1,11 @@
+"""Signals other apps listen to, so ``oms`` never imports the apps built on top of it.
+
+Each is sent after the transaction that caused it has committed.
+"""
+
+from django.dispatch import Signal
+
+# sender=Order, order_id=int
+order_created = Signal()
+# sender=Order, order_id=int, from_status=str, to_status=str
+order_status_changed = Signal()

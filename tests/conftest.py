@@ -1,0 +1,64 @@
+"""Shared fixtures. Imports stay inside fixtures so the pure-core suites (routing/engine,
+customers/matching) also run without Django (``-p no:django``)."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Run tasks in-process during tests, also when REDIS_URL points at a real broker."""
+    if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker(
+        "django_db"
+    ):
+        yield
+        return
+    from oms.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests marked ``postgres`` when the suite runs on SQLite."""
+    try:
+        from django.conf import settings
+
+        engine = settings.DATABASES["default"]["ENGINE"]
+    except Exception:
+        return
+    if engine.endswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def merchant(db):
+    from django.core.cache import cache
+
+    from tests.factories import MerchantFactory
+
+    cache.clear()  # throttle counters of an earlier test must not leak into this one
+    return MerchantFactory()
+
+
+@pytest.fixture
+def channel(merchant):
+    from tests.factories import ChannelFactory
+
+    return ChannelFactory(merchant=merchant, code="douyin")
+
+
+@pytest.fixture
+def api(merchant):
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_api_key
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_key(merchant)}")
+    return client
