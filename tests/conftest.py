@@ -62,3 +62,12 @@ def api(merchant):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_api_key(merchant)}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request):
+    """PBKDF2 costs ~0.5 s a login; tests check behaviour, not hash strength."""
+    if "django_db_setup" in request.fixturenames:
+        request.getfixturevalue("settings").PASSWORD_HASHERS = [
+            "django.contrib.auth.hashers.MD5PasswordHasher"
+        ]

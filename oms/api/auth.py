@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from oms.models import ApiKey, Merchant
@@ -51,3 +52,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 class IsMerchant(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         return isinstance(request.user, MerchantPrincipal)
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "oms.api.auth.ApiKeyAuthentication"
+    name = "merchantApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A merchant API key: `Bearer oms_...`",
+        }

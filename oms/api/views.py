@@ -7,12 +7,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from channels.models import SalesChannel
 from oms import selectors
 from oms.api import serializers as s
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from oms.api.filters import InventoryFilter, OrderFilter
 from oms.exceptions import InUse
-from oms.models import OrderLine, Product, Shipment, Warehouse
+from oms.models import InventoryBatch, Order, OrderLine, Product, Shipment, Warehouse
 from oms.services.inventory import StockChange, stock_bulk_update
 from oms.services.orders import AddressInput, LineInput, order_cancel, order_create
 
@@ -33,6 +34,7 @@ class OrderViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    queryset = Order.objects.none()  # for the schema; requests use get_queryset
     serializer_class = s.OrderSerializer
     filterset_class = OrderFilter
     ordering_fields = ["created_at", "placed_at", "promised_at", "total", "status", "id"]
@@ -128,6 +130,7 @@ class _CatalogueViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.Model
 
 class ProductViewSet(_CatalogueViewSet):
     model = Product
+    queryset = Product.objects.none()
     serializer_class = s.ProductSerializer
     filterset_fields = ["sku", "temperature_class", "category", "active"]
     ordering_fields = ["sku", "name", "unit_value", "created_at"]
@@ -139,6 +142,7 @@ class ProductViewSet(_CatalogueViewSet):
 
 class WarehouseViewSet(_CatalogueViewSet):
     model = Warehouse
+    queryset = Warehouse.objects.none()
     serializer_class = s.WarehouseSerializer
     filterset_fields = ["code", "kind", "region", "status", "cold_chain"]
     ordering_fields = ["code", "name", "region", "daily_capacity"]
@@ -152,6 +156,7 @@ class InventoryViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    queryset = InventoryBatch.objects.none()
     serializer_class = s.InventoryBatchSerializer
     filterset_class = InventoryFilter
     ordering_fields = ["expiry_date", "on_hand", "reserved", "available_qty", "updated_at"]
@@ -233,11 +238,10 @@ class ChannelSerializer(serializers.Serializer):
 
 
 class ChannelViewSet(MerchantScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = SalesChannel.objects.none()
     serializer_class = ChannelSerializer
     ordering = ["code"]
     ordering_fields = ["code"]
 
     def get_queryset(self):
-        from channels.models import SalesChannel
-
         return SalesChannel.objects.filter(merchant=self.merchant)

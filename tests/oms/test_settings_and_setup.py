@@ -1,0 +1,105 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from oms.env import env_bool, env_int
+from oms.models import Merchant, Order, OrderStatus, Product, Reservation, Warehouse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_env_helpers_fail_loudly_on_bad_values(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG"):
+        env_bool("X_FLAG")
+    monkeypatch.setenv("X_NUM", "ten")
+    with pytest.raises(ImproperlyConfigured, match="X_NUM"):
+        env_int("X_NUM", 1)
+    monkeypatch.setenv("X_FLAG", "yes")
+    assert env_bool("X_FLAG") is True
+
+
+def _manage(*args, **env):
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="oms.settings_production",
+        DJANGO_SECRET_KEY="k" * 20 + "x7#Qz!" * 8,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = _manage(
+        "check", DJANGO_SETTINGS_MODULE="oms.settings_production", DJANGO_SECRET_KEY=""
+    )
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_embedded_default_is_sqlite_with_eager_celery():
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)",
+    )
+    assert result.stdout.splitlines()[-1].split() == ["django.db.backends.sqlite3", "True"], (
+        result.stderr
+    )
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_a_realistic_business_and_is_idempotent():
+    call_command("seed_demo", verbosity=0)
+    counts = (
+        Merchant.objects.count(),
+        Warehouse.objects.count(),
+        Product.objects.count(),
+        Order.objects.count(),
+    )
+    assert counts[0] >= 3 and counts[1] >= 30 * 3 and counts[2] >= 300 and counts[3] >= 1000
+    merchant = Merchant.objects.get(code="homeliving")
+    kinds = set(merchant.warehouses.values_list("kind", flat=True))
+    assert kinds == {"own_dc", "regional", "store", "third_party", "drop_ship"}
+    assert set(merchant.warehouses.values_list("region", flat=True)) >= {
+        "east",
+        "north",
+        "south",
+        "west",
+    }
+    assert merchant.warehouses.filter(cold_chain=True).exists()
+    assert merchant.channels.values("kind").distinct().count() >= 5
+    statuses = set(Order.objects.values_list("status", flat=True))
+    assert {
+        OrderStatus.DELIVERED,
+        OrderStatus.SHIPPED,
+        OrderStatus.CANCELLED,
+        OrderStatus.ROUTED,
+    } <= statuses
+    assert Reservation.objects.filter(status="active").exists()  # live orders hold real stock
+    call_command("seed_demo", verbosity=0)
+    assert (
+        Merchant.objects.count(),
+        Warehouse.objects.count(),
+        Product.objects.count(),
+        Order.objects.count(),
+    ) == counts
