@@ -29,7 +29,7 @@ def ops_client(client):
 
 
 def test_every_registered_model_has_working_admin_pages(admin_client, routed_order):
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         opts = model._meta
         changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         assert admin_client.get(changelist).status_code == 200, changelist
