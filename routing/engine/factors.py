@@ -22,17 +22,19 @@ The factors (s = score, 0 best):
   leaves first; batches with less than the minimum shelf life for the temperature class are not
   usable at all. SKUs without expiry score 0.5 on freshness.
 - ``status``: 0 active, 0.5 degraded (paused nodes are excluded, not scored).
-- ``capacity``: share of the node's daily unit capacity already used.
+- ``capacity``: (share of the node's daily unit capacity already used) squared: convex, so the
+  last units of a busy node are kept for the orders only it can serve.
 - ``carrier_saturation``: saturation of carriers picking up in the node's region (0..1).
 - ``weather``: worst alert on the route (origin or destination region) / 4.
 - ``courier_load``: share of the node's courier slots used today.
 - ``shipping_cost``: parcel price node -> destination region / the dearest price in the network.
 - ``handling_cost``: handling of the shipment / the dearest handling for the order's units.
-- ``lateness``: 1 - slack / margin, clipped, where slack = promise - planned transit and margin =
+- ``lateness``: 1 - slack / margin, clipped, where slack = promise - expected transit (planned
+  transit plus 1 / 4 / 8 h under a yellow / orange / red alert on the route) and margin =
   max(4 h, promise / 4): zero when the node has a comfortable margin, 1 when it cannot make it.
 - ``splits``: (shipments - 1) / max(1, lines - 1); 1 means one parcel per line.
 - ``distance``: great-circle km node -> destination / 3,500 km, clipped.
-- ``certainty``: 1 - certainty, certainty = on_time_rate * (1 - lateness / 2) *
+- ``certainty``: (1 - certainty) / 0.2, clipped (80 % or less scores 1), certainty = on_time_rate * (1 - lateness / 2) *
   (1 - weather / 10) * (1 - max(0, carrier_saturation - 0.8)): the node's track record, derated
   by the live risks on this route.
 """
@@ -79,6 +81,11 @@ FRESHNESS_HORIZON_DAYS = {
     Temperature.FROZEN: 180.0,
 }
 DISTANCE_SCALE_KM = 3500.0
+# Certainty is scored against an 80 % floor: a 95 % node is 0.25, a 99.5 % node 0.025. Scoring
+# 1 - certainty directly would make the gap between a 96 % and a 99.5 % node almost invisible.
+CERTAINTY_FLOOR_GAP = 0.2
+# Expected extra hours on a route under a weather alert (none, blue, yellow, orange, red).
+WEATHER_DELAY_HOURS = (0.0, 0.0, 1.0, 4.0, 8.0)
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -331,7 +338,7 @@ def build_order_model(
         transit = node.transit_hours_by_region[region]
         weather_level = max(signals.weather.get(node.region, 0), signals.weather.get(region, 0))
         saturation = _clip(signals.carrier_saturation.get(node.region, 0.0))
-        late = lateness_risk(transit, order.promised_hours)
+        late = lateness_risk(transit + WEATHER_DELAY_HOURS[weather_level], order.promised_hours)
         certainty = delivery_certainty(node.on_time_rate, late, weather_level, saturation)
         if min_certainty is not None and certainty < min_certainty:
             rejections.append(
@@ -375,7 +382,7 @@ def build_order_model(
         scores = {
             "status": 0.5 if node.status is NodeStatus.DEGRADED else 0.0,
             "capacity": (
-                _clip(1 - node.remaining_capacity_units / node.daily_capacity_units)
+                _clip(1 - node.remaining_capacity_units / node.daily_capacity_units) ** 2
                 if node.daily_capacity_units and node.remaining_capacity_units is not None
                 else 0.0
             ),
@@ -383,7 +390,7 @@ def build_order_model(
             "weather": weather_level / 4,
             "courier_load": _clip(signals.courier_load.get(node.code, 0.0)),
             "lateness": late,
-            "certainty": _clip(1 - certainty),
+            "certainty": _clip((1 - certainty) / CERTAINTY_FLOOR_GAP),
             "shipping_cost": _clip(node.shipping_cost_by_region[region] / scales.shipping_cost),
             "distance": _clip(
                 haversine_km(node.latitude, node.longitude, order.latitude, order.longitude)

@@ -187,15 +187,15 @@ class Weights:
     stock: float = 0.04
     status: float = 0.03
     capacity: float = 0.04
-    carrier_saturation: float = 0.04
-    weather: float = 0.04
-    courier_load: float = 0.03
-    shipping_cost: float = 0.25
-    handling_cost: float = 0.20
-    lateness: float = 0.15
+    carrier_saturation: float = 0.03
+    weather: float = 0.03
+    courier_load: float = 0.02
+    shipping_cost: float = 0.22
+    handling_cost: float = 0.18
+    lateness: float = 0.22
     splits: float = 0.06
-    distance: float = 0.04
-    certainty: float = 0.08
+    distance: float = 0.03
+    certainty: float = 0.10
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

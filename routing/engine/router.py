@@ -96,8 +96,10 @@ def solve_order_model(model: OrderModel, options: SolverOptions) -> tuple[Plan |
             plan = replace(incumbent, optimal=outcome.status == "optimal")
         return plan, ""
     if outcome.status == "infeasible":
-        if singles and incumbent is not None:
-            return replace(incumbent, method="fast_path", optimal=True), ""
+        # Over the pruned nodes no plan beats the incumbent, so the incumbent is optimal.
+        if incumbent is not None:
+            method = "fast_path" if singles else incumbent.method
+            return replace(incumbent, method=method, optimal=True), ""
         return None, "capacity"
     if incumbent is not None:
         return replace(incumbent, method="greedy", notes=(f"solver {outcome.status}",)), ""

@@ -1,0 +1,380 @@
+"""Batch routing: many orders at once, scarce stock and capacity to where they are worth most.
+
+The joint MILP (every order's lines x nodes, coupled by shared stock and capacity) is far too
+big to hand to a solver whole at 5,000 orders x 50 nodes, but its structure is friendly: orders
+only interact through the few resources that are actually scarce. So it is solved by
+Dantzig-Wolfe decomposition per order (column generation):
+
+1. Each order is solved alone (fast path / small MILP) - its best plan ignoring the others. If
+   these plans fit the shared stock and capacity together, they are jointly optimal (gap 0).
+2. Otherwise the *contested* resources are those the candidate plans could overload. Orders
+   touching none keep their own best plan. The others enter a master problem: pick one plan
+   (column) per order, or leave it unrouted at a penalty, subject to the contested resources.
+   Initial columns: each order's best plan and its best few single-node plans.
+3. The master LP's duals price the contested resources; each master order is re-solved with
+   those prices (exactly, with the same single-order solver) and any plan with negative reduced
+   cost becomes a new column. For any prices pi <= 0, ``sum_o min(penalty_o, best priced plan_o)
+   + sum_r pi_r * capacity_r`` is a lower bound on the joint optimum (Lagrangian bound), so the
+   gap reported is proven, not estimated.
+4. The master is solved as a MIP over the generated columns (CBC or HiGHS via PuLP).
+
+The unrouted penalty of an order is ``2 + value / 100 + (2 if VIP)``: when stock runs out, the
+orders that lose it are those where it is worth least.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import pulp
+
+from routing.engine.factors import OrderModel, build_order_model, usable_stock
+from routing.engine.milp import pulp_solver, resolve_solver
+from routing.engine.plan import Plan, plan_objective, single_node_objectives, single_node_plan
+from routing.engine.problem import (
+    Order,
+    RoutingContext,
+    RoutingResult,
+    SolverOptions,
+)
+from routing.engine.router import plan_to_result, solve_order_model, unroutable_result
+
+Resource = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    solver: str = "auto"  # master solver: "highs" (pulp.HiGHS) or "cbc"
+    time_limit_seconds: float = 30.0
+    gap: float = 0.005  # relative MIP gap asked of the master
+    max_iterations: int = 15
+    initial_single_node_columns: int = 4
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Per-order results plus the proof of quality: objective, lower bound and gap."""
+
+    results: tuple[RoutingResult, ...]
+    objective: float
+    lower_bound: float
+    gap: float
+    solver: str
+    seconds: float
+    iterations: int
+    columns: int
+    master_orders: int
+    contested_resources: int
+
+
+@dataclass
+class _Column:
+    quantities: dict[tuple[int, int], int]
+    objective: float
+    usage: dict[Resource, float]
+
+
+def _usage(model: OrderModel, quantities: dict[tuple[int, int], int]) -> dict[Resource, float]:
+    usage: dict[Resource, float] = {}
+    used = set()
+    for (li, k), q in quantities.items():
+        if q <= 0:
+            continue
+        code = model.nodes[k].code
+        key = ("stock", code, model.lines[li].sku)
+        usage[key] = usage.get(key, 0) + q
+        usage[("units", code)] = usage.get(("units", code), 0) + q
+        used.add(code)
+    for code in used:
+        usage[("orders", code)] = 1
+    return usage
+
+
+def unrouted_penalty(order: Order) -> float:
+    return 2.0 + order.value / 100.0 + (2.0 if order.vip else 0.0)
+
+
+def _capacity_lookup(ctx: RoutingContext, models: list[OrderModel]) -> Callable[[Resource], float]:
+    temperature_of = {line.sku: line.temperature for m in models for line in m.lines}
+    cache: dict[Resource, float] = {}
+
+    def capacity(resource: Resource) -> float:
+        if resource in cache:
+            return cache[resource]
+        node = ctx.node_by_code[resource[1]]
+        if resource[0] == "stock":
+            value = float(usable_stock(node, resource[2], temperature_of[resource[2]])[0])
+        elif resource[0] == "units":
+            value = (
+                math.inf
+                if node.remaining_capacity_units is None
+                else float(node.remaining_capacity_units)
+            )
+        else:
+            value = (
+                math.inf
+                if node.remaining_capacity_orders is None
+                else float(node.remaining_capacity_orders)
+            )
+        cache[resource] = value
+        return value
+
+    return capacity
+
+
+def _priced_model(model: OrderModel, prices: dict[Resource, float]) -> OrderModel:
+    """``model`` with resource prices (duals, <= 0) folded into its coefficients."""
+    unit_cost = [
+        [
+            c
+            - prices.get(("stock", model.nodes[k].code, line.sku), 0.0)
+            - prices.get(("units", model.nodes[k].code), 0.0)
+            for k, c in enumerate(row)
+        ]
+        for line, row in zip(model.lines, model.unit_cost, strict=True)
+    ]
+    fixed = [
+        f - prices.get(("orders", n.code), 0.0)
+        for f, n in zip(model.fixed_cost, model.nodes, strict=True)
+    ]
+    return replace(model, unit_cost=unit_cost, fixed_cost=fixed)
+
+
+def route_batch(
+    orders: Sequence[Order],
+    ctx: RoutingContext,
+    options: BatchOptions | None = None,
+    *,
+    order_options: SolverOptions | None = None,
+    context_for: Callable[[Order], RoutingContext] | None = None,
+) -> BatchResult:
+    """Route ``orders`` jointly; ``ctx`` holds the shared stock and capacity.
+
+    ``context_for`` may give an order its own signals and statuses (the hindsight optimum uses
+    it: each order sees the network as it was when the order arrived); shared resources always
+    come from ``ctx``.
+    """
+    options = options or BatchOptions()
+    order_options = order_options or SolverOptions(
+        solver="highs" if resolve_solver("auto") == "highs" else "cbc"
+    )
+    started = time.perf_counter()
+    backend = resolve_solver(options.solver)
+    models = [build_order_model(o, context_for(o) if context_for else ctx) for o in orders]
+    capacity = _capacity_lookup(ctx, models)
+
+    pools: list[list[_Column]] = []
+    best_objective: list[float] = []
+    for model in models:
+        plan, _ = solve_order_model(model, order_options)
+        if plan is None:
+            pools.append([])
+            best_objective.append(math.inf)
+            continue
+        pools.append([_Column(plan.quantities, plan.objective, _usage(model, plan.quantities))])
+        best_objective.append(plan.objective)
+
+    def load(choice: list[int]) -> dict[Resource, float]:
+        total: dict[Resource, float] = {}
+        for pool, index in zip(pools, choice, strict=True):
+            if index >= 0:
+                for key, amount in pool[index].usage.items():
+                    total[key] = total.get(key, 0) + amount
+        return total
+
+    choice = [0 if pool else -1 for pool in pools]
+    overloaded = {r for r, amount in load(choice).items() if amount > capacity(r) + 1e-9}
+    penalty = [unrouted_penalty(o) for o in orders]
+    lower_bound = sum(min(b, p) for b, p in zip(best_objective, penalty, strict=True))
+    iterations = 0
+    master_count = 0
+    contested: set[Resource] = set()
+
+    if overloaded:
+        for o, model in enumerate(models):
+            if not pools[o] or not any(r in overloaded for r in pools[o][0].usage):
+                continue
+            for objective, k in single_node_objectives(model)[
+                : options.initial_single_node_columns
+            ]:
+                plan = single_node_plan(model, k, objective, "batch")
+                if plan.quantities != pools[o][0].quantities:
+                    pools[o].append(
+                        _Column(plan.quantities, objective, _usage(model, plan.quantities))
+                    )
+        prices: dict[Resource, float] = {}
+        while True:
+            iterations += 1
+            potential: dict[Resource, float] = {}
+            for pool in pools:
+                peak: dict[Resource, float] = {}
+                for column in pool:
+                    for key, amount in column.usage.items():
+                        peak[key] = max(peak.get(key, 0), amount)
+                for key, amount in peak.items():
+                    potential[key] = potential.get(key, 0) + amount
+            contested = {r for r, amount in potential.items() if amount > capacity(r) + 1e-9}
+            master = [
+                o
+                for o, pool in enumerate(pools)
+                if any(r in contested for c in pool for r in c.usage)
+            ]
+            master_count = len(master)
+            fixed_load: dict[Resource, float] = {}
+            _, duals, conv = _solve_master(
+                master,
+                pools,
+                contested,
+                capacity,
+                fixed_load,
+                penalty,
+                backend,
+                relax=True,
+                time_limit=options.time_limit_seconds,
+                gap=options.gap,
+            )
+            prices = {r: min(0.0, duals.get(r, 0.0)) for r in contested}
+            bound = sum(prices[r] * capacity(r) for r in contested)
+            added = 0
+            for o in range(len(models)):
+                if o not in conv:
+                    bound += min(best_objective[o], penalty[o])
+                    continue
+                model = models[o]
+                touches = any(
+                    prices.get(("stock", n.code, line.sku), 0)
+                    or prices.get(("units", n.code), 0)
+                    or prices.get(("orders", n.code), 0)
+                    for n in model.nodes
+                    for line in model.lines
+                )
+                if not touches:
+                    bound += min(best_objective[o], penalty[o])
+                    continue
+                plan, _ = solve_order_model(_priced_model(model, prices), order_options)
+                if plan is None:
+                    bound += penalty[o]
+                    continue
+                bound += min(plan.objective, penalty[o])
+                if plan.objective - conv[o] < -1e-7 and plan.quantities not in (
+                    c.quantities for c in pools[o]
+                ):
+                    true_objective = plan_objective(model, plan.quantities)
+                    pools[o].append(
+                        _Column(plan.quantities, true_objective, _usage(model, plan.quantities))
+                    )
+                    added += 1
+            lower_bound = max(lower_bound, bound)
+            elapsed = time.perf_counter() - started
+            if (
+                added == 0
+                or iterations >= options.max_iterations
+                or elapsed > options.time_limit_seconds / 2
+            ):
+                break
+        remaining = max(1.0, options.time_limit_seconds - (time.perf_counter() - started))
+        _, chosen, _ = _solve_master(
+            master,
+            pools,
+            contested,
+            capacity,
+            {},
+            penalty,
+            backend,
+            relax=False,
+            time_limit=remaining,
+            gap=options.gap,
+        )
+        for o in master:
+            choice[o] = chosen.get(o, -1)
+
+    results = []
+    objective = 0.0
+    for o, (order, model) in enumerate(zip(orders, models, strict=True)):
+        if choice[o] < 0:
+            objective += penalty[o]
+            result = unroutable_result(
+                model, context_for(order) if context_for else ctx, f"batch:{backend}"
+            )
+            if pools[o]:
+                result = replace(
+                    result,
+                    reason="stock or capacity went to higher-value orders in this batch",
+                )
+            results.append(result)
+            continue
+        column = pools[o][choice[o]]
+        objective += column.objective
+        plan = Plan(column.quantities, column.objective, f"batch:{backend}", optimal=True)
+        results.append(plan_to_result(model, plan))
+    gap = 0.0 if objective <= 0 else max(0.0, (objective - lower_bound) / objective)
+    return BatchResult(
+        results=tuple(results),
+        objective=objective,
+        lower_bound=lower_bound,
+        gap=gap,
+        solver=backend,
+        seconds=time.perf_counter() - started,
+        iterations=iterations,
+        columns=sum(len(pool) for pool in pools),
+        master_orders=master_count,
+        contested_resources=len(contested),
+    )
+
+
+def _solve_master(
+    master: list[int],
+    pools: list[list[_Column]],
+    contested: set[Resource],
+    capacity: Callable[[Resource], float],
+    fixed_load: dict[Resource, float],
+    penalty: list[float],
+    backend: str,
+    *,
+    relax: bool,
+    time_limit: float,
+    gap: float,
+) -> tuple[float, dict, dict]:
+    """Solve the restricted master; returns (objective, duals or chosen columns, conv duals)."""
+    problem = pulp.LpProblem("batch_master", pulp.LpMinimize)
+    category = pulp.LpContinuous if relax else pulp.LpBinary
+    lam: dict[tuple[int, int], pulp.LpVariable] = {}
+    skip: dict[int, pulp.LpVariable] = {}
+    objective_terms = []
+    rows: dict[Resource, list] = {r: [] for r in contested}
+    convexity = {}
+    for o in master:
+        skip[o] = pulp.LpVariable(f"u{o}", lowBound=0, upBound=1, cat=category)
+        objective_terms.append(penalty[o] * skip[o])
+        for j, column in enumerate(pools[o]):
+            var = pulp.LpVariable(f"l{o}_{j}", lowBound=0, upBound=1, cat=category)
+            lam[(o, j)] = var
+            objective_terms.append(column.objective * var)
+            for key, amount in column.usage.items():
+                if key in rows:
+                    rows[key].append(amount * var)
+    problem += pulp.lpSum(objective_terms)
+    for o in master:
+        convexity[o] = pulp.lpSum(lam[(o, j)] for j in range(len(pools[o]))) + skip[o] == 1
+        problem += convexity[o], f"conv{o}"
+    names = {}
+    for i, (key, terms) in enumerate(rows.items()):
+        if terms:
+            names[key] = f"r{i}"
+            problem += pulp.lpSum(terms) <= capacity(key) - fixed_load.get(key, 0), names[key]
+    problem.solve(pulp_solver(backend, time_limit, None if relax else gap))
+    value = pulp.value(problem.objective) or 0.0
+    if relax:
+        duals = {key: problem.constraints[name].pi or 0.0 for key, name in names.items()}
+        conv = {o: problem.constraints[f"conv{o}"].pi or 0.0 for o in master}
+        return value, duals, conv
+    chosen = {}
+    for o in master:
+        chosen[o] = -1
+        for j in range(len(pools[o])):
+            if (lam[(o, j)].value() or 0) > 0.5:
+                chosen[o] = j
+    return value, chosen, {}
