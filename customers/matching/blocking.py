@@ -1,0 +1,175 @@
+"""Blocking index, the ``resolve`` entry point and an incremental resolver over a stream.
+
+Blocking keeps resolution sub-linear: every stored record is filed under a handful of keys
+(:func:`blocking_keys`: phone digest, device id, channel account, address digest, a
+building/unit/room signature, and administrative prefix + name) and an incoming observation
+is compared only with the records that share one of its keys. Each posting list keeps the
+most recent ``max_postings_per_key`` records, so a key shared by thousands (a group leader's
+phone, 张伟 in one province) bounds the work instead of turning it into a scan. The database
+version of the index is a table of (key, identity id) with an index on key; it only needs to
+implement :class:`CandidateSource`.
+
+:class:`IncrementalResolver` feeds a stream of fingerprints through ``resolve`` and keeps
+customers as a union-find over customer ids: a link adds the record to a customer, a bridge
+(one observation qualifying for two customers) unions them, a review or new outcome starts a
+customer of its own.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
+
+from customers.matching.compare import compare
+from customers.matching.records import Fingerprint
+from customers.matching.score import Decision, MatchRules, Outcome, PairScore, decide, score_pair
+
+
+def blocking_keys(record: Fingerprint) -> tuple[str, ...]:
+    """The keys a record is filed under and looked up by.
+
+    The unit signature (province + number + building + unit + room) survives typos in the
+    street name; the name key (province + name) finds a person who changed phone and whose
+    address has a typo. Keys of empty fields are omitted.
+    """
+    keys = []
+    if record.phone_digest:
+        keys.append("phone:" + record.phone_digest)
+    if record.device_id:
+        keys.append("device:" + record.device_id)
+    if record.account_key:
+        keys.append("account:" + record.account_key)
+    address = record.address
+    if record.address_digest:
+        keys.append("address:" + record.address_digest)
+    if address is not None and address.room:
+        province = address.admin_prefix[:2]
+        keys.append(
+            f"unit:{province}|{address.number}|{address.building}|{address.unit}|{address.room}"
+        )
+    if (
+        record.name is not None
+        and address is not None
+        and address.admin_prefix
+        and not record.name.honorific
+    ):
+        keys.append(f"name:{address.admin_prefix[:2]}|{record.name.full}")
+    return tuple(keys)
+
+
+class CandidateSource(Protocol):
+    """Where ``resolve`` finds candidates: the in-memory index or a database query."""
+
+    def candidates(self, keys: Sequence[str]) -> Iterable[tuple[Fingerprint, str]]:
+        """Distinct (record, current customer id) pairs filed under any of ``keys``."""
+        ...
+
+
+class BlockingIndex:
+    """In-memory blocking index with customer ids kept in a union-find."""
+
+    def __init__(self, max_postings_per_key: int = 64) -> None:
+        self.max_postings_per_key = max_postings_per_key
+        self._postings: dict[str, deque[str]] = {}
+        self._records: dict[str, Fingerprint] = {}
+        self._customer_of_record: dict[str, str] = {}
+        self._parent: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def add(self, record: Fingerprint, customer_id: str) -> None:
+        """File ``record`` under its keys as a record of ``customer_id``."""
+        self._records[record.record_id] = record
+        self._customer_of_record[record.record_id] = customer_id
+        self._parent.setdefault(customer_id, customer_id)
+        for key in blocking_keys(record):
+            posting = self._postings.get(key)
+            if posting is None:
+                posting = self._postings[key] = deque(maxlen=self.max_postings_per_key)
+            posting.append(record.record_id)
+
+    def find(self, customer_id: str) -> str:
+        """The surviving id of a customer after merges (path-halving union-find)."""
+        parent = self._parent
+        while parent[customer_id] != customer_id:
+            parent[customer_id] = parent[parent[customer_id]]
+            customer_id = parent[customer_id]
+        return customer_id
+
+    def merge(self, survivor: str, absorbed: str) -> str:
+        """Union two customers; ``survivor``'s root id is kept. Returns that id."""
+        root, other = self.find(survivor), self.find(absorbed)
+        if root != other:
+            self._parent[other] = root
+        return root
+
+    def customer_of(self, record_id: str) -> str:
+        return self.find(self._customer_of_record[record_id])
+
+    def candidates(self, keys: Sequence[str]) -> Iterator[tuple[Fingerprint, str]]:
+        seen: set[str] = set()
+        for key in keys:
+            for record_id in self._postings.get(key, ()):
+                if record_id not in seen:
+                    seen.add(record_id)
+                    yield self._records[record_id], self.customer_of(record_id)
+
+
+def resolve(observation: Fingerprint, index: CandidateSource, rules: MatchRules) -> Decision:
+    """Decide whether ``observation`` belongs to a known customer; changes nothing.
+
+    Compares the observation with every candidate sharing a blocking key, scores each pair
+    and lets :func:`~customers.matching.score.decide` pick the outcome.
+    """
+    pairs = []
+    for record, customer_id in index.candidates(blocking_keys(observation)):
+        evidence = compare(observation, record, rules.compare)
+        score, exact_key = score_pair(evidence, rules)
+        pairs.append(PairScore(record.record_id, customer_id, score, exact_key, evidence))
+    return decide(pairs, rules)
+
+
+class IncrementalResolver:
+    """Resolve a stream of fingerprints into customers, in arrival order.
+
+    A LINK files the record under the linked customer and unions any bridged customers into
+    it; REVIEW and NEW give the record a new customer (REVIEW is also remembered in
+    ``reviews`` for a human). Customer ids are "C" + a zero-padded sequence number.
+    """
+
+    def __init__(self, rules: MatchRules | None = None, index: BlockingIndex | None = None) -> None:
+        self.rules = rules or MatchRules()
+        self.index = index or BlockingIndex()
+        self.reviews: list[tuple[str, Decision]] = []
+        self.comparisons = 0
+        self._next_customer = 1
+
+    def new_customer_id(self) -> str:
+        customer_id = f"C{self._next_customer:08d}"
+        self._next_customer += 1
+        return customer_id
+
+    def add(self, observation: Fingerprint) -> Decision:
+        """Resolve ``observation`` and apply the decision to the index."""
+        decision = resolve(observation, self.index, self.rules)
+        self.comparisons += decision.comparisons
+        if decision.outcome is Outcome.LINK and decision.customer_id is not None:
+            customer_id = decision.customer_id
+            for other in decision.merge_customer_ids:
+                customer_id = self.index.merge(customer_id, other)
+        else:
+            customer_id = self.new_customer_id()
+            if decision.outcome is Outcome.REVIEW:
+                self.reviews.append((observation.record_id, decision))
+        self.index.add(observation, customer_id)
+        return decision
+
+    def add_all(self, observations: Iterable[Fingerprint]) -> None:
+        for observation in observations:
+            self.add(observation)
+
+    def assignments(self) -> dict[str, str]:
+        """record id -> current customer id for every record seen."""
+        return {record_id: self.index.customer_of(record_id) for record_id in self.index._records}

@@ -1,0 +1,197 @@
+"""Comparators: what two fingerprints agree and disagree on, as named signals with reasons.
+
+Each comparator looks at one field of two :class:`~customers.matching.records.Fingerprint`
+and returns at most one :class:`Evidence` whose ``signal`` is a key into the rule weights
+(:class:`~customers.matching.score.MatchRules`) and whose ``detail`` is the sentence shown
+to staff. Comparators never decide; they describe. Names are compared character by character
+(no pinyin: homophones such as 伟/薇 are exactly what siblings share), addresses by
+administrative prefix, a fuzzy ratio of the street/number/community text (rapidfuzz) and
+strict equality of building, unit and room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from customers.matching.divisions import prefixes_compatible
+from customers.matching.normalize import NormalizedAddress, NormalizedName
+from customers.matching.records import Fingerprint
+
+
+class Signal(StrEnum):
+    """The kinds of agreement a pair can show; each has a weight in the rules."""
+
+    PHONE_SAME = "phone_same"
+    PHONE_SAME_LONG_GAP = "phone_same_long_gap"
+    PHONE_DIFFERENT = "phone_different"
+    DEVICE_SAME = "device_same"
+    ACCOUNT_SAME = "account_same"
+    NAME_SAME = "name_same"
+    NAME_SIMILAR = "name_similar"
+    NAME_HONORIFIC = "name_honorific"
+    NAME_SURNAME_ONLY = "name_surname_only"
+    NAME_DIFFERENT = "name_different"
+    ADDRESS_SAME = "address_same"
+    ADDRESS_SIMILAR = "address_similar"
+    ADDRESS_NEIGHBOUR = "address_neighbour"
+    ADDRESS_DIFFERENT = "address_different"
+    ADMIN_DIFFERENT = "admin_different"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One signal observed on a pair, with the human-readable reason."""
+
+    signal: Signal
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompareSettings:
+    """Tunables of the comparators (part of the editable rules)."""
+
+    phone_recycle_days: int = 365
+    address_similarity: float = 85.0
+
+
+def mask_name(name: NormalizedName) -> str:
+    """Show the surname only: "张伟" -> "张*", so reasons do not spell out full names."""
+    return name.surname + "*" * max(len(name.full) - len(name.surname), 1)
+
+
+def compare_phone(
+    first: Fingerprint, second: Fingerprint, settings: CompareSettings
+) -> Evidence | None:
+    """Same or different phone digest; a long gap between the two uses weakens "same"."""
+    if not first.phone_digest or not second.phone_digest:
+        return None
+    if first.phone_digest != second.phone_digest:
+        return Evidence(Signal.PHONE_DIFFERENT, "different phones")
+    if first.created_at and second.created_at:
+        gap_days = abs((first.created_at - second.created_at).days)
+        if gap_days >= settings.phone_recycle_days:
+            years = gap_days / 365.25
+            return Evidence(
+                Signal.PHONE_SAME_LONG_GAP,
+                f"same phone {first.phone_masked} but {years:.1f} years apart (may be recycled)",
+            )
+    return Evidence(Signal.PHONE_SAME, f"same phone {first.phone_masked}")
+
+
+def compare_device(first: Fingerprint, second: Fingerprint) -> Evidence | None:
+    """Same device id; a different device says little (people change phones)."""
+    if first.device_id and first.device_id == second.device_id:
+        return Evidence(Signal.DEVICE_SAME, f"same device {first.device_id[:8]}…")
+    return None
+
+
+def compare_account(first: Fingerprint, second: Fingerprint) -> Evidence | None:
+    """Same channel account (e.g. the same Douyin user id)."""
+    if first.account_key and first.account_key == second.account_key:
+        return Evidence(Signal.ACCOUNT_SAME, f"same {first.channel} account")
+    return None
+
+
+def compare_names(first: NormalizedName | None, second: NormalizedName | None) -> Evidence | None:
+    """Grade two receiver names from same to different.
+
+    One substitution in a name of three or more characters is a likely typo (similar); in
+    a two-character name it is as likely a sibling (张伟/张薇), so it counts as surname only.
+    An honorific form ("张先生") matches any name with its surname, weakly.
+    """
+    if first is None or second is None:
+        return None
+    if first.full == second.full and not first.honorific:
+        return Evidence(Signal.NAME_SAME, f"same receiver name {mask_name(first)}")
+    if first.surname != second.surname:
+        return Evidence(Signal.NAME_DIFFERENT, "different receiver names")
+    if first.honorific or second.honorific:
+        return Evidence(
+            Signal.NAME_HONORIFIC,
+            f"receiver {first.full if first.honorific else second.full} fits surname",
+        )
+    if (
+        len(first.full) == len(second.full) >= 3
+        and Levenshtein.distance(first.full, second.full) == 1
+    ):
+        return Evidence(Signal.NAME_SIMILAR, "receiver names differ by one character")
+    return Evidence(Signal.NAME_SURNAME_ONLY, f"same surname {first.surname}, other given name")
+
+
+def _unit_conflicts(first: NormalizedAddress, second: NormalizedAddress) -> list[str]:
+    conflicts = []
+    for label, one, other in (
+        ("building", first.building, second.building),
+        ("unit", first.unit, second.unit),
+        ("room", first.room, second.room),
+    ):
+        if one and other and one != other:
+            conflicts.append(f"{label} {one} vs {other}")
+    return conflicts
+
+
+def compare_addresses(
+    first: Fingerprint, second: Fingerprint, settings: CompareSettings
+) -> Evidence | None:
+    """Grade two addresses: same room, similar, neighbour (same place, other unit), different.
+
+    The place (street, number, community) must match, either exactly on street and number or
+    by a fuzzy ratio over its text; then building/unit/room decide. A room on one side only
+    makes the pair similar, never the same.
+    """
+    one, other = first.address, second.address
+    if (
+        one is None
+        or other is None
+        or not (one.place or one.room)
+        or not (other.place or other.room)
+    ):
+        return None
+    if first.address_digest and first.address_digest == second.address_digest:
+        return Evidence(Signal.ADDRESS_SAME, _same_detail(one))
+    if not prefixes_compatible(one.admin_prefix, other.admin_prefix):
+        return Evidence(Signal.ADMIN_DIFFERENT, "addresses in different districts")
+    exact_place = bool(one.street and one.number) and (one.street, one.number) == (
+        other.street,
+        other.number,
+    )
+    similarity = 100.0 if exact_place else fuzz.ratio(one.place, other.place)
+    if similarity < settings.address_similarity:
+        return Evidence(Signal.ADDRESS_DIFFERENT, "different addresses")
+    conflicts = _unit_conflicts(one, other)
+    if conflicts:
+        return Evidence(Signal.ADDRESS_NEIGHBOUR, "same place, " + ", ".join(conflicts))
+    # Same only when both name the room, or neither does and the place text is identical
+    # with buildings given on both sides or neither.
+    both_rooms = bool(one.room) and bool(other.room)
+    house_level = not one.room and not other.room and bool(one.building) == bool(other.building)
+    if both_rooms or (house_level and similarity == 100.0):
+        street_note = "" if similarity == 100.0 else f" (street {similarity:.0f} %)"
+        return Evidence(Signal.ADDRESS_SAME, _same_detail(one) + street_note)
+    return Evidence(
+        Signal.ADDRESS_SIMILAR, f"similar address ({similarity:.0f} %), unit details partly missing"
+    )
+
+
+def _same_detail(address: NormalizedAddress) -> str:
+    if address.room:
+        return "address same building, same room" if address.building else "address same room"
+    return "same address"
+
+
+def compare(
+    first: Fingerprint, second: Fingerprint, settings: CompareSettings
+) -> tuple[Evidence, ...]:
+    """All evidence on a pair, strongest keys first (the order reasons are shown in)."""
+    found = (
+        compare_phone(first, second, settings),
+        compare_device(first, second),
+        compare_account(first, second),
+        compare_names(first.name, second.name),
+        compare_addresses(first, second, settings),
+    )
+    return tuple(evidence for evidence in found if evidence is not None)

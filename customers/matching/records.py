@@ -1,0 +1,87 @@
+"""Observations (one order's identity fields, as received) and their normalised fingerprints.
+
+An :class:`Observation` is a row of the import CSV or the identity part of a channel order.
+:func:`fingerprint` turns it into a :class:`Fingerprint`: the keyed hashes, masked phone and
+parsed name/address that matching compares and that the database stores per Identity row.
+The raw phone never leaves this step; the HMAC key is the only secret.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from customers.matching.normalize import (
+    NormalizedAddress,
+    NormalizedName,
+    address_digest,
+    fold_width,
+    normalize_address,
+    normalize_name,
+    normalize_phone,
+    phone_digest,
+)
+
+# Advertising ids that tracking-limited devices report; they identify nobody.
+_PLACEHOLDER_DEVICE = re.compile(r"^(?:0|-)*$|^(?:null|none|unknown|undefined|nan)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One sighting of a customer: the columns of the ``import_identities`` CSV."""
+
+    record_id: str
+    channel: str
+    channel_account_id: str
+    device_id: str
+    phone: str
+    receiver_name: str
+    address: str
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """The normalised, matchable form of an :class:`Observation`.
+
+    ``account_key`` is "channel:account id"; ``phone_digest`` and ``address_digest`` are
+    keyed HMACs (empty when the field is missing or invalid); ``phone_masked`` is for
+    explanations only.
+    """
+
+    record_id: str
+    channel: str
+    account_key: str
+    device_id: str
+    phone_digest: str
+    phone_masked: str
+    name: NormalizedName | None
+    address: NormalizedAddress | None
+    address_digest: str
+    created_at: datetime | None
+
+
+def normalize_device_id(raw: str) -> str:
+    """Lower-case a device id; return "" for missing or all-zero advertising ids."""
+    device = fold_width(raw or "").lower()
+    return "" if _PLACEHOLDER_DEVICE.match(device) else device
+
+
+def fingerprint(observation: Observation, *, key: bytes) -> Fingerprint:
+    """Normalise an observation; ``key`` is the HMAC key for phone and address digests."""
+    phone = normalize_phone(observation.phone or "")
+    address = normalize_address(observation.address) if observation.address else None
+    account = fold_width(observation.channel_account_id or "")
+    return Fingerprint(
+        record_id=observation.record_id,
+        channel=observation.channel,
+        account_key=f"{observation.channel}:{account}" if account else "",
+        device_id=normalize_device_id(observation.device_id),
+        phone_digest=phone_digest(phone.e164, key) if phone else "",
+        phone_masked=phone.masked if phone else "",
+        name=normalize_name(observation.receiver_name or ""),
+        address=address,
+        address_digest=address_digest(address, key) if address else "",
+        created_at=observation.created_at,
+    )

@@ -1,0 +1,197 @@
+"""Scoring: turn the evidence on candidate pairs into a link / review / new decision.
+
+A pair links outright when it matches an *exact key*, a combination of signals that one
+person alone produces (same phone and same name, same address and same name, ...). Otherwise
+its signal weights are summed, Fellegi-Sunter style: a sum at or above ``link_threshold``
+links, one at or above ``review_threshold`` is flagged for review and kept apart, anything
+lower starts a new customer. Negative weights (a different name, another room in the same
+building) are what keep family members, roommates, neighbours, recycled numbers and group
+leaders apart. A wrong merge leaks one person's orders to another, so the defaults are set
+so that doubt ends in review, not in a link. Per customer the best pair counts; several
+customers reaching the link bar are merged when ``merge_clusters`` allows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from customers.matching.compare import CompareSettings, Evidence, Signal
+
+DEFAULT_WEIGHTS: Mapping[Signal, float] = MappingProxyType(
+    {
+        Signal.PHONE_SAME: 8.0,
+        Signal.PHONE_SAME_LONG_GAP: 2.0,
+        Signal.PHONE_DIFFERENT: -2.0,
+        Signal.DEVICE_SAME: 3.0,
+        Signal.ACCOUNT_SAME: 5.0,
+        Signal.NAME_SAME: 4.0,
+        Signal.NAME_SIMILAR: 0.0,
+        Signal.NAME_HONORIFIC: 0.0,
+        Signal.NAME_SURNAME_ONLY: -3.0,
+        Signal.NAME_DIFFERENT: -20.0,
+        Signal.ADDRESS_SAME: 8.0,
+        Signal.ADDRESS_SIMILAR: 3.0,
+        Signal.ADDRESS_NEIGHBOUR: -6.0,
+        Signal.ADDRESS_DIFFERENT: -1.0,
+        Signal.ADMIN_DIFFERENT: -3.0,
+    }
+)
+
+_PHONE = frozenset({Signal.PHONE_SAME, Signal.PHONE_SAME_LONG_GAP})
+DEFAULT_EXACT_KEYS: tuple[tuple[str, frozenset[Signal], frozenset[Signal]], ...] = (
+    ("phone + name", _PHONE, frozenset({Signal.NAME_SAME})),
+    ("address + name", frozenset({Signal.ADDRESS_SAME}), frozenset({Signal.NAME_SAME})),
+    ("device + name", frozenset({Signal.DEVICE_SAME}), frozenset({Signal.NAME_SAME})),
+    ("account + name", frozenset({Signal.ACCOUNT_SAME}), frozenset({Signal.NAME_SAME})),
+)
+
+
+class Outcome(StrEnum):
+    """What to do with an observation."""
+
+    LINK = "link"
+    REVIEW = "review"
+    NEW = "new"
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """Weights, thresholds and exact keys; the lead's admin edits and stores these.
+
+    ``exact_keys`` are (label, any-of signals, any-of signals): a pair showing one signal
+    of each set links regardless of its score.
+    """
+
+    weights: Mapping[Signal, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
+    link_threshold: float = 10.0
+    review_threshold: float = 5.0
+    exact_keys: tuple[tuple[str, frozenset[Signal], frozenset[Signal]], ...] = DEFAULT_EXACT_KEYS
+    compare: CompareSettings = field(default_factory=CompareSettings)
+    merge_clusters: bool = True
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> MatchRules:
+        """Build rules from plain data (a JSON field): unknown weight names raise ValueError.
+
+        Accepted keys: ``weights`` (signal name -> number, merged over the defaults),
+        ``link_threshold``, ``review_threshold``, ``phone_recycle_days``,
+        ``address_similarity``, ``merge_clusters``.
+        """
+        weights = dict(DEFAULT_WEIGHTS)
+        for name, value in dict(data.get("weights", {})).items():
+            weights[Signal(name)] = float(value)
+        rules = cls(weights=MappingProxyType(weights))
+        compare = rules.compare
+        if "phone_recycle_days" in data:
+            compare = replace(compare, phone_recycle_days=int(data["phone_recycle_days"]))
+        if "address_similarity" in data:
+            compare = replace(compare, address_similarity=float(data["address_similarity"]))
+        return replace(
+            rules,
+            link_threshold=float(data.get("link_threshold", rules.link_threshold)),
+            review_threshold=float(data.get("review_threshold", rules.review_threshold)),
+            merge_clusters=bool(data.get("merge_clusters", rules.merge_clusters)),
+            compare=compare,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PairScore:
+    """The score of an observation against one stored record of a customer."""
+
+    record_id: str
+    customer_id: str
+    score: float
+    exact_key: str
+    evidence: tuple[Evidence, ...]
+
+    def qualifies(self, rules: MatchRules) -> bool:
+        return bool(self.exact_key) or self.score >= rules.link_threshold
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome for one observation, with the customer concerned and the reasons why.
+
+    ``customer_id`` is the customer linked to (LINK) or suggested to a reviewer (REVIEW);
+    ``merge_customer_ids`` lists further customers the observation proves to be the same
+    person (LINK only). ``comparisons`` counts the pairs scored, to show blocking works.
+    """
+
+    outcome: Outcome
+    customer_id: str | None
+    score: float
+    reasons: tuple[str, ...]
+    matched_record_id: str | None = None
+    merge_customer_ids: tuple[str, ...] = ()
+    comparisons: int = 0
+
+
+def score_pair(evidence: tuple[Evidence, ...], rules: MatchRules) -> tuple[float, str]:
+    """Sum the weights of the evidence and name the exact key it satisfies ("" if none)."""
+    signals = {item.signal for item in evidence}
+    score = sum(rules.weights.get(signal, 0.0) for signal in signals)
+    for label, first, second in rules.exact_keys:
+        if signals & first and signals & second:
+            return score, label
+    return score, ""
+
+
+def _rank(pair: PairScore) -> tuple[bool, float]:
+    return bool(pair.exact_key), pair.score
+
+
+def decide(pairs: Iterable[PairScore], rules: MatchRules) -> Decision:
+    """Choose the outcome from all scored pairs of one observation.
+
+    The best pair of each customer represents it; the best customer decides the outcome.
+    """
+    best_per_customer: dict[str, PairScore] = {}
+    count = 0
+    for pair in pairs:
+        count += 1
+        current = best_per_customer.get(pair.customer_id)
+        if current is None or _rank(pair) > _rank(current):
+            best_per_customer[pair.customer_id] = pair
+    ranked = sorted(best_per_customer.values(), key=_rank, reverse=True)
+    if not ranked:
+        return Decision(Outcome.NEW, None, 0.0, ("no candidate shares a key",), comparisons=count)
+    best = ranked[0]
+    reasons = tuple(item.detail for item in best.evidence)
+    if best.qualifies(rules):
+        because = (
+            f"exact key {best.exact_key}"
+            if best.exact_key
+            else f"score {best.score:g} >= link {rules.link_threshold:g}"
+        )
+        merged = tuple(
+            pair.customer_id
+            for pair in ranked[1:]
+            if rules.merge_clusters and pair.qualifies(rules)
+        )
+        return Decision(
+            Outcome.LINK,
+            best.customer_id,
+            best.score,
+            (because, *reasons),
+            best.record_id,
+            merged,
+            count,
+        )
+    if best.score >= rules.review_threshold:
+        because = f"score {best.score:g} between review {rules.review_threshold:g} and link {rules.link_threshold:g}"
+        return Decision(
+            Outcome.REVIEW,
+            best.customer_id,
+            best.score,
+            (because, *reasons),
+            best.record_id,
+            (),
+            count,
+        )
+    because = f"best score {best.score:g} < review {rules.review_threshold:g}"
+    return Decision(Outcome.NEW, None, best.score, (because, *reasons), best.record_id, (), count)
