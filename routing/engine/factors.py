@@ -357,7 +357,9 @@ def build_order_model(
             if line.temperature.needs_cold_chain and not node.cold_chain:
                 upper_col.append(0)
                 stock_col.append(1.0)
-                cold_blocked = True
+                # Only blame the cold chain when the node actually holds the SKU.
+                cold_blocked = cold_blocked or line.sku in _batches(node)
+                out_of_stock = out_of_stock or line.sku not in _batches(node)
                 continue
             units, first_expiry = usable_stock(node, line.sku, line.temperature)
             if units <= 0:
@@ -368,9 +370,7 @@ def build_order_model(
             upper_col.append(min(units, line.quantity))
             stock_col.append(stock_score(line.quantity, units, first_expiry, line.temperature))
         if not any(upper_col):
-            reason = "no cold chain" if cold_blocked and not out_of_stock else "out of stock"
-            if cold_blocked and out_of_stock:
-                reason = "out of stock"
+            reason = "no cold chain" if cold_blocked else "out of stock"
             detail = (
                 "cannot ship chilled/frozen lines"
                 if reason == "no cold chain"

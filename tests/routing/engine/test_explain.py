@@ -1,0 +1,54 @@
+"""Explanations name the winner, compare it with the runner-up and give exclusion reasons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from routing.engine.problem import NodeStatus, RoutingContext
+from routing.engine.router import route_order
+from tests.routing.engine.engine_factories import make_node, make_order
+
+
+def _network() -> RoutingContext:
+    shanghai = make_node("SH", name="Shanghai DC", stock={"milk": 9}, cold_chain=True, transit=8.0)
+    suzhou = make_node("SZ", name="Suzhou DC", stock={"milk": 9}, cold_chain=True, transit=10.0)
+    hangzhou = make_node(
+        "HZ",
+        name="Hangzhou DC",
+        stock={"milk": 9},
+        cold_chain=True,
+        shipping=1.0,
+        status=NodeStatus.PAUSED,
+        status_reason="cold-chain fault",
+        status_since=datetime(2026, 12, 12, 9, 12),
+    )
+    ningbo = make_node("NB", name="Ningbo FC", stock={"milk": 9})
+    return RoutingContext(nodes=(shanghai, suzhou, hangzhou, ningbo))
+
+
+def test_explanation_reads_as_the_issue_example() -> None:
+    decision = route_order(make_order(("milk", 1), cold={"milk"}, promised_hours=12), _network())
+    sentences = decision.explanation.sentences
+    assert sentences[0] == "Shanghai DC chosen: 2 h faster than Suzhou DC."
+    assert "Hangzhou DC excluded: cold-chain fault since 09:12." in sentences
+    assert "Ningbo FC excluded: cannot ship chilled/frozen lines." in sentences
+
+
+def test_contributions_add_up_to_the_objective_for_winner_and_runners_up() -> None:
+    decision = route_order(make_order(("milk", 2), cold={"milk"}), _network())
+    explanation = decision.explanation
+    assert explanation.winner is not None
+    for view in (explanation.winner, *explanation.runners_up):
+        assert abs(sum(view.contributions.values()) - view.objective) < 1e-9
+    assert [v.node_codes for v in explanation.runners_up] == [("SZ",)]
+
+
+def test_rejections_carry_reasons_for_paused_cold_chain_and_stock() -> None:
+    ctx = _network()
+    order = make_order(("milk", 1), ("bread", 1), cold={"milk"})
+    ctx = RoutingContext(nodes=(*ctx.nodes, make_node("EMPTY", stock={"tea": 3})))
+    decision = route_order(order, ctx)
+    reasons = {r.node_code: r.reason for r in decision.explanation.rejected}
+    assert reasons == {"HZ": "paused", "NB": "no cold chain", "EMPTY": "out of stock"}
+    assert decision.result.status.value == "unroutable"  # nobody has bread
+    assert "bread" in decision.result.reason
