@@ -22,6 +22,11 @@ from __future__ import annotations
 
 import math
 
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - numpy ships with highspy
+    np = None
+
 from routing.engine.factors import OrderModel
 from routing.engine.plan import Plan, single_node_objectives, single_node_plan
 
@@ -74,3 +79,111 @@ def prune_for_split(model: OrderModel, upper_bound: float) -> list[int]:
         if fixed + other + base < upper_bound - _EPS:
             keep.append(k)
     return keep
+
+
+def _bound_over(model: OrderModel, nodes: list[int], count: int) -> float:
+    """``V_K`` plus the ``count`` smallest fixed costs, both taken over ``nodes`` only."""
+    total = model.offset
+    for li, line in enumerate(model.lines):
+        row, upper = model.unit_cost[li], model.upper[li]
+        total += line.quantity * min((row[k] for k in nodes if upper[k] > 0), default=math.inf)
+    fixed = sorted(model.fixed_cost[k] for k in nodes)
+    return total + sum(fixed[:count]) if len(fixed) >= count else math.inf
+
+
+def best_pair_plan(model: OrderModel, nodes: list[int]) -> Plan | None:
+    """The cheapest plan shipping from exactly the two nodes of some pair in ``nodes``.
+
+    Valid only when no node in ``nodes`` is capacity-bound for this order (the caller checks):
+    then, for a fixed pair, lines are independent and each is filled from the node that is
+    cheaper per unit first - optimal for a two-node transportation problem with bounds. All
+    pairs are evaluated at once with numpy (lines x nodes x nodes arrays).
+    """
+    if len(nodes) < 2:
+        return None
+    if np is None:  # pragma: no cover - numpy ships with highspy
+        return _best_pair_plan_loops(model, nodes)
+    index = np.asarray(nodes)
+    cost = np.asarray(model.unit_cost, dtype=float)[:, index]  # L x K
+    upper = np.asarray(model.upper, dtype=float)[:, index]
+    qty = np.asarray([line.quantity for line in model.lines], dtype=float)[:, None]
+    take = np.minimum(upper, qty)  # units a node would take if it were filled first
+    ca, cb = cost[:, :, None], cost[:, None, :]
+    ta, tb = take[:, :, None], take[:, None, :]
+    q3 = qty[:, :, None]
+    a_first = ca <= cb
+    line_cost = np.where(a_first, ca * ta + cb * (q3 - ta), cb * tb + ca * (q3 - tb))
+    feasible = (upper[:, :, None] + upper[:, None, :] >= q3).all(axis=0)
+    fixed = np.asarray(model.fixed_cost, dtype=float)[index]
+    total = line_cost.sum(axis=0) + fixed[:, None] + fixed[None, :] + model.offset
+    total[~feasible] = np.inf
+    np.fill_diagonal(total, np.inf)
+    flat = int(np.argmin(total))
+    best_value = float(total.flat[flat])
+    if not np.isfinite(best_value):
+        return None
+    a, b = nodes[flat // len(nodes)], nodes[flat % len(nodes)]
+    return _pair_plan(model, a, b, best_value)
+
+
+def _pair_plan(model: OrderModel, a: int, b: int, value: float) -> Plan:
+    quantities: dict[tuple[int, int], int] = {}
+    for li, line in enumerate(model.lines):
+        q = line.quantity
+        first, second = (a, b) if model.unit_cost[li][a] <= model.unit_cost[li][b] else (b, a)
+        take = min(q, model.upper[li][first])
+        if take:
+            quantities[(li, first)] = take
+        if q - take:
+            quantities[(li, second)] = q - take
+    return Plan(quantities, value, "fast_path:pair")
+
+
+def _best_pair_plan_loops(model: OrderModel, nodes: list[int]) -> Plan | None:
+    cost, upper, fixed = model.unit_cost, model.upper, model.fixed_cost
+    best_value, best_pair = math.inf, None
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1 :]:
+            value = fixed[a] + fixed[b] + model.offset
+            for li, line in enumerate(model.lines):
+                q, ua, ub = line.quantity, upper[li][a], upper[li][b]
+                if ua + ub < q:
+                    value = math.inf
+                    break
+                ca, cb = cost[li][a], cost[li][b]
+                if ca <= cb:
+                    take = min(q, ua)
+                    value += ca * take + cb * (q - take)
+                else:
+                    take = min(q, ub)
+                    value += cb * take + ca * (q - take)
+            if value < best_value:
+                best_value, best_pair = value, (a, b)
+    return None if best_pair is None else _pair_plan(model, *best_pair, best_value)
+
+
+def split_fast_path(model: OrderModel, incumbent: Plan | None, nodes: list[int]) -> Plan | None:
+    """Prove the best plan with at most two shipments optimal without a solver, if possible.
+
+    ``nodes`` are the nodes left by ``prune_for_split`` for the incumbent's objective. Claim:
+    if no node there is capacity-bound and ``min(incumbent, best pair) <= V_K + F1 + F2 + F3``
+    (taken over ``nodes``), that minimum is optimal. Proof: a plan with one node is no better
+    than the incumbent's single-node optimum (or there is none); a plan with exactly two nodes
+    that beats the incumbent uses two pruned-in nodes, and ``best_pair_plan`` finds the best of
+    those exactly; a plan with three or more nodes that beats the incumbent uses only
+    pruned-in nodes and pays at least ``V_K`` for its units and three fixed costs.
+    """
+    units = sum(line.quantity for line in model.lines)
+    if any(model.capacity_units[k] < units for k in nodes):
+        return None
+    pair = best_pair_plan(model, nodes)
+    candidates = [p for p in (incumbent, pair) if p is not None]
+    if not candidates:
+        return None
+    best = min(candidates, key=lambda p: p.objective)
+    # Re-prune with the better bound: fewer nodes, tighter V_K.
+    nodes = prune_for_split(model, best.objective)
+    if len(nodes) < 3 or best.objective <= _bound_over(model, nodes, 3) + _EPS:
+        method = "fast_path:greedy" if best.method == "greedy" else best.method
+        return Plan(best.quantities, best.objective, method, optimal=True)
+    return None

@@ -22,6 +22,7 @@ PuLP (``PULP_CBC_CMD`` / ``pulp.HiGHS``), which is what the batch master and the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import pulp
@@ -33,6 +34,23 @@ try:  # HiGHS in-process is optional: CBC (bundled with PuLP) is the default fal
     import highspy
 except ImportError:  # pragma: no cover - exercised only where highspy is absent
     highspy = None
+
+
+_local = threading.local()
+
+
+def _highs_instance():
+    """One reusable Highs object per thread: creating one costs more than solving a small MILP."""
+    h = getattr(_local, "highs", None)
+    if h is None:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", 1e-9)
+        h.setOptionValue("threads", 1)
+        _local.highs = h
+    else:
+        h.clearModel()
+    return h
 
 
 def highs_available() -> bool:
@@ -211,11 +229,8 @@ def _solve_highspy(
         highspy.HighsVarType.kInteger
     ] * len(nodes)
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _highs_instance()
     h.setOptionValue("time_limit", float(time_limit_seconds))
-    h.setOptionValue("mip_rel_gap", 1e-9)
-    h.setOptionValue("threads", 1)
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()

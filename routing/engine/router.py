@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from routing.engine.explain import Explanation, explain
 from routing.engine.factors import OrderModel, build_order_model
-from routing.engine.fastpath import fast_path, prune_for_split
+from routing.engine.fastpath import fast_path, prune_for_split, split_fast_path
 from routing.engine.greedy import greedy_plan
 from routing.engine.milp import resolve_solver, solve_milp
 from routing.engine.plan import Plan, single_node_objectives, single_node_plan
@@ -79,11 +79,14 @@ def solve_order_model(model: OrderModel, options: SolverOptions) -> tuple[Plan |
         incumbent = greedy_plan(model)
     upper_bound = incumbent.objective if incumbent is not None else float("inf")
     candidates = prune_for_split(model, upper_bound) if options.use_fast_path else None
-    if candidates is not None and len(candidates) < 2:
-        if incumbent is not None and singles:
-            return replace(incumbent, method="fast_path", optimal=True), ""
-        if incumbent is not None:
-            return incumbent, ""
+    if candidates is not None and len(candidates) < 2 and incumbent is not None:
+        # No multi-node plan can beat the incumbent: it is optimal.
+        method = "fast_path" if singles else "fast_path:greedy"
+        return replace(incumbent, method=method, optimal=True), ""
+    if candidates is not None:
+        proved = split_fast_path(model, incumbent, candidates)
+        if proved is not None:
+            return proved, ""
     outcome = solve_milp(
         model,
         solver=options.solver,

@@ -43,3 +43,18 @@ def test_pruned_solve_equals_the_full_milp(seed: int) -> None:
     else:
         assert plan is not None and plan.optimal
         assert plan.objective == pytest.approx(expected, abs=1e-9)
+
+
+def test_forced_splits_are_proved_by_the_pair_search_and_match_the_milp() -> None:
+    methods = []
+    for seed in range(60):
+        order, ctx = random_instance(seed, n_nodes=20, n_lines=5, stock_choices=(0, 0, 0, 3, 9))
+        model = build_order_model(order, ctx)
+        plan, _ = solve_order_model(model, SolverOptions(solver="highs"))
+        expected = _full_milp_objective(model)
+        if expected is None:
+            assert plan is None
+            continue
+        methods.append(plan.method)
+        assert plan.objective == pytest.approx(expected, abs=1e-9), seed
+    assert "fast_path:pair" in methods
