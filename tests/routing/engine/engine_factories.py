@@ -80,6 +80,7 @@ def random_instance(
     n_nodes: int = 12,
     n_lines: int = 4,
     stock_choices: tuple[int, ...] = (0, 0, 1, 2, 5, 20),
+    capacity_choices: tuple[int | None, ...] = (None, None, 3, 10),
 ) -> tuple[Order, RoutingContext]:
     """A random order over random nodes: costs, stock and transit vary so splits sometimes pay."""
     rng = random.Random(seed)
@@ -96,7 +97,7 @@ def random_instance(
                 cold_chain=rng.random() < 0.6,
                 handling_per_shipment=rng.uniform(1, 6),
                 handling_per_unit=rng.uniform(0.2, 2),
-                capacity=rng.choice([None, None, 3, 10]),
+                capacity=rng.choice(capacity_choices),
                 on_time_rate=rng.uniform(0.9, 0.999),
                 latitude=rng.uniform(22, 40),
                 longitude=rng.uniform(100, 122),

@@ -48,7 +48,9 @@ def test_pruned_solve_equals_the_full_milp(seed: int) -> None:
 def test_forced_splits_are_proved_by_the_pair_search_and_match_the_milp() -> None:
     methods = []
     for seed in range(60):
-        order, ctx = random_instance(seed, n_nodes=20, n_lines=5, stock_choices=(0, 0, 0, 3, 9))
+        order, ctx = random_instance(
+            seed, n_nodes=20, n_lines=5, stock_choices=(0, 0, 0, 3, 9), capacity_choices=(None,)
+        )
         model = build_order_model(order, ctx)
         plan, _ = solve_order_model(model, SolverOptions(solver="highs"))
         expected = _full_milp_objective(model)
