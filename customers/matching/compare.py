@@ -40,6 +40,13 @@ class Signal(StrEnum):
     ADDRESS_NEIGHBOUR = "address_neighbour"
     ADDRESS_DIFFERENT = "address_different"
     ADMIN_DIFFERENT = "admin_different"
+    RECEIVER_MISMATCH = "receiver_mismatch"
+
+
+# A receiver agrees when the name or the address does; honorifics and shared surnames do not
+# count, since relatives and group members share them.
+_NAME_AGREES = frozenset({Signal.NAME_SAME, Signal.NAME_SIMILAR})
+_ADDRESS_AGREES = frozenset({Signal.ADDRESS_SAME, Signal.ADDRESS_SIMILAR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +193,27 @@ def _same_detail(address: NormalizedAddress) -> str:
 def compare(
     first: Fingerprint, second: Fingerprint, settings: CompareSettings
 ) -> tuple[Evidence, ...]:
-    """All evidence on a pair, strongest keys first (the order reasons are shown in)."""
-    found = (
+    """All evidence on a pair, strongest keys first (the order reasons are shown in).
+
+    Besides one signal per field it adds RECEIVER_MISMATCH when both names and both
+    addresses are known and neither agrees: the phone, device or account then belongs to
+    someone ordering for another person (a group leader, a relative's tablet, a recycled
+    number) and must not carry the link on its own.
+    """
+    name = compare_names(first.name, second.name)
+    address = compare_addresses(first, second, settings)
+    found = [
         compare_phone(first, second, settings),
         compare_device(first, second),
         compare_account(first, second),
-        compare_names(first.name, second.name),
-        compare_addresses(first, second, settings),
-    )
+        name,
+        address,
+    ]
+    if (
+        name is not None
+        and address is not None
+        and name.signal not in _NAME_AGREES
+        and address.signal not in _ADDRESS_AGREES
+    ):
+        found.append(Evidence(Signal.RECEIVER_MISMATCH, "receiver name and address both differ"))
     return tuple(evidence for evidence in found if evidence is not None)

@@ -68,6 +68,11 @@ class AdminDivisions:
 
     def __init__(self, divisions: list[Division], aliases: dict[str, list[str]]) -> None:
         self._by_code = {division.code: division for division in divisions}
+        self._aliases = aliases
+        self._children: dict[str, list[str]] = {}
+        for division in divisions:
+            if division.parent:
+                self._children.setdefault(division.parent, []).append(division.code)
         # surface form -> [(code, is_alias)]
         self._surfaces: dict[str, list[tuple[str, bool]]] = {}
         for division in divisions:
@@ -82,6 +87,14 @@ class AdminDivisions:
 
     def get(self, code: str) -> Division | None:
         return self._by_code.get(code)
+
+    def aliases(self, code: str) -> list[str]:
+        """Short names of a division ("浦东新区" -> ["浦东"])."""
+        return list(self._aliases.get(code, []))
+
+    def children(self, code: str) -> list[Division]:
+        """Divisions directly below ``code``, in code order."""
+        return [self._by_code[child] for child in sorted(self._children.get(code, []))]
 
     def _is_below(self, code: str, ancestor: str) -> bool:
         division = self._by_code[code]
@@ -107,15 +120,21 @@ class AdminDivisions:
                 usable.append((code, is_alias))
             if not usable:
                 continue
-            full_names = [code for code, is_alias in usable if not is_alias]
-            return length, full_names or [code for code, _ in usable]
+            codes = [code for code, is_alias in usable if not is_alias] or [c for c, _ in usable]
+            if len(codes) > 1:
+                # "南昌" names the city and its county: take the city, the walk goes on.
+                top = min(self._by_code[code].level for code in codes)
+                codes = [code for code in codes if self._by_code[code].level == top]
+            return length, codes
         return 0, []
 
     def resolve(self, text: str) -> AdminMatch:
         """Resolve the administrative prefix of ``text`` (already NFKC-normalised).
 
         Stops at the first position where nothing below the current division matches, or
-        where the match is ambiguous; a repeated name ("上海上海市") is consumed.
+        after a name shared by several divisions, which is consumed and resolved only as far
+        as the divisions agree (their common ancestor). A repeated name ("上海上海市") is
+        consumed.
         """
         pos = 0
         resolved: Division | None = None
@@ -128,7 +147,17 @@ class AdminDivisions:
                 if repeat:
                     pos += repeat
                     continue
-            if len(codes) != 1:
+            if not codes:
+                break
+            if len(codes) > 1:
+                # 朝阳区 (Beijing or Changchun): keep what they share, drop the name, stop.
+                shared = self._common_ancestor(codes)
+                if shared is not None and (
+                    resolved is None or self._is_below(shared, resolved.code)
+                ):
+                    resolved = self._by_code[shared]
+                    names.append(resolved.name)
+                pos += length
                 break
             resolved = self._by_code[codes[0]]
             names.append(resolved.name)
@@ -136,7 +165,7 @@ class AdminDivisions:
             if pos < len(text) and text[pos] in _ADMIN_SUFFIXES and length < len(resolved.name):
                 pos += 1  # alias written with its suffix: "浦东区"
         if resolved is None:
-            return AdminMatch(code="", level=0, prefix="", names=(), rest=text)
+            return AdminMatch(code="", level=0, prefix="", names=(), rest=text[pos:])
         return AdminMatch(
             code=resolved.code,
             level=resolved.level,
@@ -144,6 +173,21 @@ class AdminDivisions:
             names=tuple(names),
             rest=text[pos:],
         )
+
+    def _common_ancestor(self, codes: list[str]) -> str | None:
+        def chain(code: str) -> list[str]:
+            ancestors = []
+            division = self._by_code[code]
+            while division.parent and division.parent != division.code:
+                ancestors.append(division.parent)
+                division = self._by_code[division.parent]
+            return ancestors
+
+        shared = set(chain(codes[0]))
+        for code in codes[1:]:
+            shared &= set(chain(code))
+        deepest = [code for code in chain(codes[0]) if code in shared]
+        return deepest[0] if deepest else None
 
     def _repeat_length(self, text: str, pos: int, resolved: Division) -> int:
         for surface in (resolved.name, resolved.name.rstrip("市省")):

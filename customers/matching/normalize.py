@@ -140,10 +140,12 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
 _DIGITS |= {"七": 7, "八": 8, "九": 9}
 _POWERS = {"十": 10, "百": 100, "千": 1000}
 _NUMERAL_CHARS = "".join(_DIGITS) + "".join(_POWERS)
-# A numeral is converted only where it counts something: before a unit marker or after 第,
-# so place names ("三里屯", "五一路") keep their characters.
+# A numeral is converted only where it counts something: before a unit marker, after 第 or
+# at the very end (a room: "...二单元三零一"), so place names ("三里屯", "五一路") keep theirs.
 _UNIT_MARKERS = "号楼|号|栋|幢|座|单元|室|房|层|楼|弄|段|巷|期|区|街|排|组|门|户|#"
-_NUMERAL_RUN = re.compile(rf"第([{_NUMERAL_CHARS}]+)|([{_NUMERAL_CHARS}]+)(?=(?:{_UNIT_MARKERS}))")
+_NUMERAL_RUN = re.compile(
+    rf"第([{_NUMERAL_CHARS}]+)|([{_NUMERAL_CHARS}]+)(?=(?:{_UNIT_MARKERS})|$)"
+)
 
 
 def chinese_numeral_value(numeral: str) -> int:

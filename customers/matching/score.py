@@ -30,7 +30,7 @@ DEFAULT_WEIGHTS: Mapping[Signal, float] = MappingProxyType(
         Signal.ACCOUNT_SAME: 5.0,
         Signal.NAME_SAME: 4.0,
         Signal.NAME_SIMILAR: 0.0,
-        Signal.NAME_HONORIFIC: 0.0,
+        Signal.NAME_HONORIFIC: -2.0,
         Signal.NAME_SURNAME_ONLY: -3.0,
         Signal.NAME_DIFFERENT: -20.0,
         Signal.ADDRESS_SAME: 8.0,
@@ -38,6 +38,7 @@ DEFAULT_WEIGHTS: Mapping[Signal, float] = MappingProxyType(
         Signal.ADDRESS_NEIGHBOUR: -6.0,
         Signal.ADDRESS_DIFFERENT: -1.0,
         Signal.ADMIN_DIFFERENT: -3.0,
+        Signal.RECEIVER_MISMATCH: -12.0,
     }
 )
 

@@ -1,0 +1,183 @@
+"""Scoring and resolution: true variants link, each hard-negative kind stays apart."""
+
+from datetime import datetime
+
+import pytest
+
+from customers.matching.blocking import IncrementalResolver
+from customers.matching.compare import Signal
+from customers.matching.records import Observation, fingerprint
+from customers.matching.score import MatchRules, Outcome
+
+KEY = b"test-key"
+HOME = "上海市浦东新区张江路123弄5号楼2单元301室"
+
+
+def observe(record_id, *, phone="", name="", address="", device="", account="", when=None):
+    observation = Observation(
+        record_id=record_id,
+        channel="douyin",
+        channel_account_id=account,
+        device_id=device,
+        phone=phone,
+        receiver_name=name,
+        address=address,
+        created_at=when or datetime(2024, 5, 1),
+    )
+    return fingerprint(observation, key=KEY)
+
+
+def resolve_stream(*records):
+    resolver = IncrementalResolver()
+    decisions = [resolver.add(record) for record in records]
+    return resolver, decisions
+
+
+def test_the_same_person_in_other_formats_links_with_reasons():
+    resolver, decisions = resolve_stream(
+        observe("a", phone="13812345678", name="张伟", address=HOME),
+        observe(
+            "b", phone="+86 138-1234-5678", name="张 伟", address="浦东张江路123弄五栋二单元三零一"
+        ),
+    )
+    assert decisions[1].outcome is Outcome.LINK
+    assert resolver.index.customer_of("a") == resolver.index.customer_of("b")
+    assert "same phone +86 138****5678" in decisions[1].reasons
+    assert "address same building, same room" in decisions[1].reasons
+
+
+def test_a_second_phone_at_the_same_address_and_name_links():
+    _, decisions = resolve_stream(
+        observe("a", phone="13812345678", name="张伟", address=HOME),
+        observe("b", phone="13987654321", name="张伟", address=HOME),
+    )
+    assert decisions[1].outcome is Outcome.LINK
+    assert decisions[1].reasons[0] == "exact key address + name"
+
+
+def test_a_changed_device_with_a_typo_in_the_address_links_on_phone_and_name():
+    _, decisions = resolve_stream(
+        observe("a", phone="13812345678", name="张伟", address=HOME, device="dev-1"),
+        observe(
+            "b",
+            phone="13812345678",
+            name="张伟",
+            address="上海浦东张江璐123弄5-2-301",
+            device="dev-2",
+        ),
+    )
+    assert decisions[1].outcome is Outcome.LINK
+
+
+def test_family_members_at_one_address_stay_apart():
+    _, decisions = resolve_stream(
+        observe("father", phone="13812345678", name="张建国", address=HOME),
+        observe("daughter", phone="13900001111", name="张薇", address=HOME),
+    )
+    assert decisions[1].outcome is Outcome.NEW
+
+
+def test_roommates_stay_apart():
+    _, decisions = resolve_stream(
+        observe("a", phone="13812345678", name="张伟", address=HOME),
+        observe("b", phone="13700002222", name="李娜", address=HOME),
+    )
+    assert decisions[1].outcome is Outcome.NEW
+
+
+def test_a_shared_family_tablet_does_not_merge_siblings():
+    _, decisions = resolve_stream(
+        observe("a", phone="13812345678", name="张伟", address=HOME, device="tablet"),
+        observe("b", phone="13600003333", name="张薇", address=HOME, device="tablet"),
+    )
+    assert decisions[1].outcome is not Outcome.LINK
+
+
+def test_siblings_with_generation_names_on_one_tablet_are_only_flagged():
+    # 张伟强 / 张伟明 differ by one character, like a typo; without a shared phone: review.
+    _, decisions = resolve_stream(
+        observe("a", phone="13812345678", name="张伟强", address=HOME, device="tablet"),
+        observe("b", phone="13600003333", name="张伟明", address=HOME, device="tablet"),
+    )
+    assert decisions[1].outcome is Outcome.REVIEW
+    assert decisions[1].customer_id is not None
+
+
+def test_namesakes_in_one_city_stay_apart():
+    _, decisions = resolve_stream(
+        observe("a", phone="13812345678", name="王伟", address="杭州市西湖区文三路90号3幢1201"),
+        observe("b", phone="13500004444", name="王伟", address="杭州市西湖区天目山路8号12幢402"),
+    )
+    assert decisions[1].outcome is Outcome.NEW
+
+
+def test_neighbours_one_room_apart_stay_apart():
+    _, decisions = resolve_stream(
+        observe("a", phone="13812345678", name="张伟", address=HOME),
+        observe("b", phone="13500004444", name="张强", address=HOME.replace("301", "302")),
+    )
+    assert decisions[1].outcome is Outcome.NEW
+
+
+def test_a_recycled_phone_number_does_not_merge_its_owners():
+    _, decisions = resolve_stream(
+        observe("old", phone="13812345678", name="张伟", address=HOME, when=datetime(2023, 2, 1)),
+        observe(
+            "new",
+            phone="13812345678",
+            name="赵敏",
+            address="北京市朝阳区建国路88号3号楼1205",
+            when=datetime(2025, 6, 1),
+        ),
+    )
+    assert decisions[1].outcome is Outcome.NEW
+    assert any("years apart" in reason for reason in decisions[1].reasons)
+
+
+def test_a_group_leader_ordering_for_a_member_does_not_merge_them():
+    leader = {"phone": "18601008725", "device": "leader-phone", "account": "dy_leader"}
+    resolver, decisions = resolve_stream(
+        observe(
+            "leader", name="何娟", address="深圳市龙华区延安街920号枫林家园5栋5单元3001室", **leader
+        ),
+        observe(
+            "member", phone="13011112222", name="何明", address="深圳市龙华区延安街100号3栋1101"
+        ),
+        observe("proxy", name="何明", address="深圳市龙华区延安街100号3栋1101", **leader),
+        observe("leader-again", name="何娟", address="深圳市龙华区延安街920号5-5-3001", **leader),
+    )
+    customer = resolver.index.customer_of
+    assert customer("proxy") == customer("member")
+    assert customer("leader") == customer("leader-again")
+    assert customer("leader") != customer("member")
+    assert decisions[3].merge_customer_ids == ()
+
+
+def test_an_honorific_alone_does_not_link_on_a_shared_device():
+    _, decisions = resolve_stream(
+        observe("a", phone="13812345678", name="张伟", address=HOME, device="tablet"),
+        observe("b", name="张先生", address=HOME, device="tablet"),
+    )
+    assert decisions[1].outcome is Outcome.REVIEW
+
+
+def test_rules_from_plain_data_override_weights_and_thresholds():
+    rules = MatchRules.from_mapping(
+        {"weights": {"device_same": 9}, "link_threshold": 12, "phone_recycle_days": 90}
+    )
+    assert rules.weights[Signal.DEVICE_SAME] == 9.0
+    assert rules.weights[Signal.PHONE_SAME] == 8.0
+    assert rules.link_threshold == 12.0
+    assert rules.compare.phone_recycle_days == 90
+    with pytest.raises(ValueError):
+        MatchRules.from_mapping({"weights": {"no_such_signal": 1}})
+
+
+def test_raising_the_review_bar_turns_a_review_into_new():
+    records = (
+        observe("a", phone="13812345678", name="张伟强", address=HOME, device="tablet"),
+        observe("b", phone="13600003333", name="张伟明", address=HOME, device="tablet"),
+    )
+    resolver = IncrementalResolver(MatchRules.from_mapping({"review_threshold": 9.5}))
+    resolver.add(records[0])
+    assert resolver.add(records[1]).outcome is Outcome.NEW
