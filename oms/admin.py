@@ -25,6 +25,7 @@ from oms.models import (
     WarehouseStatus,
 )
 from oms.services import orders as order_services
+from oms.services.warehouses import warehouse_set_status
 
 admin.site.site_header = _("OMS operations")
 admin.site.site_title = _("OMS")
@@ -116,19 +117,25 @@ class WarehouseAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Pause selected warehouses (routing avoids them at once)"))
     def pause(self, request, queryset):
-        n = queryset.update(
-            status=WarehouseStatus.PAUSED,
-            status_changed_at=timezone.now(),
-            status_reason=_("Paused by %(u)s") % {"u": request.user},
-        )
-        self.message_user(request, _("%(n)d warehouse(s) paused.") % {"n": n})
+        for warehouse in queryset:
+            warehouse_set_status(
+                warehouse=warehouse,
+                status=WarehouseStatus.PAUSED,
+                reason=str(_("Paused by %(u)s") % {"u": request.user}),
+                actor=f"user:{request.user}",
+            )
+        self.message_user(request, _("%(n)d warehouse(s) paused.") % {"n": len(queryset)})
 
     @admin.action(description=_("Resume selected warehouses"))
     def resume(self, request, queryset):
-        n = queryset.update(
-            status=WarehouseStatus.ACTIVE, status_changed_at=timezone.now(), status_reason=""
-        )
-        self.message_user(request, _("%(n)d warehouse(s) resumed.") % {"n": n})
+        for warehouse in queryset:
+            warehouse_set_status(
+                warehouse=warehouse,
+                status=WarehouseStatus.ACTIVE,
+                reason="",
+                actor=f"user:{request.user}",
+            )
+        self.message_user(request, _("%(n)d warehouse(s) resumed.") % {"n": len(queryset)})
 
 
 class ReservationInline(admin.TabularInline):

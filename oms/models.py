@@ -161,6 +161,12 @@ class Warehouse(models.Model):
     longitude = models.DecimalField(_("longitude"), max_digits=8, decimal_places=5)
     cold_chain = models.BooleanField(_("cold-chain capable"), default=False)
     daily_capacity = models.PositiveIntegerField(_("daily capacity (orders)"), default=1000)
+    handling_cost_per_shipment = models.DecimalField(
+        _("handling cost per shipment"), max_digits=8, decimal_places=2, default=3
+    )
+    handling_cost_per_unit = models.DecimalField(
+        _("handling cost per unit"), max_digits=8, decimal_places=2, default="0.50"
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=WarehouseStatus.choices, default=WarehouseStatus.ACTIVE
     )

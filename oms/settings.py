@@ -92,6 +92,10 @@ else:
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
+if env_str(
+    "DJANGO_TEST_DB_NAME"
+):  # lets parallel test runs on one server use their own test database
+    DATABASES["default"]["TEST"] = {"NAME": env_str("DJANGO_TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, idempotency in-flight markers) ----------------------------------------
@@ -184,7 +188,20 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_DEFAULT_QUEUE = "oms"
 CELERY_TIMEZONE = "UTC"
+OMS_ROUTING_MODE = env_str("OMS_ROUTING_MODE", "single")  # or "batch"
+if OMS_ROUTING_MODE not in ("single", "batch"):
+    raise ImproperlyConfigured("OMS_ROUTING_MODE must be 'single' or 'batch'")
+OMS_ROUTING_BATCH_SECONDS = env_int("OMS_ROUTING_BATCH_SECONDS", 30)
+OMS_ROUTING_BATCH_LIMIT = env_int("OMS_ROUTING_BATCH_LIMIT", 2000)
+OMS_SIGNAL_PROVIDERS = env_list(
+    "OMS_SIGNAL_PROVIDERS", []
+)  # dotted paths, e.g. routing.providers.SimulatedFeed
 CELERY_BEAT_SCHEDULE = {
+    "poll-signal-providers": {"task": "routing.poll_signal_providers", "schedule": 300.0},
+    "route-pending-orders": {
+        "task": "routing.route_pending",
+        "schedule": float(OMS_ROUTING_BATCH_SECONDS),
+    },
     "sweep-unrouted-orders": {"task": "routing.sweep_unrouted", "schedule": 60.0},
     "purge-idempotency-records": {"task": "oms.purge_idempotency_records", "schedule": 3600.0},
 }

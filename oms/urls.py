@@ -3,11 +3,19 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from routing.api import OrderRoutingViewSet, SignalViewSet
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path(
+        "api/orders/<int:order_pk>/routing/",
+        OrderRoutingViewSet.as_view({"get": "list"}),
+        name="order-routing",
+    ),
+    path("api/signals/", SignalViewSet.as_view({"post": "create"}), name="signals"),
     path("api/", include("oms.api.urls")),
 ]

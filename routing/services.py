@@ -1,85 +1,264 @@
-"""Route orders: choose warehouses for an order and ask ``oms`` to hold the stock.
+"""Route orders with the optimizer and apply its decisions through ``oms`` services.
 
-This is the plain fixed-chain router the optimizer will replace: warehouses in the order's
-region first, then own DCs and regional centres, stores, third-party and drop-ship last; the
-first warehouse that can ship the whole order (cold chain included) wins. It is real and
-transactional, so the order pipeline works end to end.
+``order_route`` answers one order online; ``orders_route_batch`` routes the pending orders of a
+merchant jointly so scarce stock and capacity go where they are worth most. Both store a
+``RoutingDecision`` with its explanation, ask ``oms`` to reserve the stock (which can still
+refuse when a concurrent order took it first: then the order is planned again on fresh stock)
+and move the order to ``routed`` or, with the reason, to ``needs_attention``.
 """
 
 import logging
+import time
+from dataclasses import asdict
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Prefetch
 
 from oms.exceptions import IllegalTransition, InsufficientStock
-from oms.models import InventoryBatch, Order, OrderStatus, Warehouse, WarehouseKind, WarehouseStatus
+from oms.models import Order, OrderLine, OrderStatus, Warehouse
 from oms.services.inventory import Allocation
-from oms.services.orders import order_allocate, order_transition
+from oms.services.orders import order_allocate, order_note, order_transition
+from routing import context
+from routing.engine.batch import BatchOptions, route_batch
+from routing.engine.explain import explain
+from routing.engine.factors import build_order_model
+from routing.engine.plan import Plan
+from routing.engine.problem import RoutingResult
+from routing.engine.router import Decision, route_order
+from routing.models import Lane, RoutingDecision, RoutingProfile
 
 logger = logging.getLogger(__name__)
 ACTOR = "system:routing"
-_KIND_ORDER = [
-    WarehouseKind.OWN_DC,
-    WarehouseKind.REGIONAL,
-    WarehouseKind.STORE,
-    WarehouseKind.THIRD_PARTY,
-    WarehouseKind.DROP_SHIP,
-]
+ROUTABLE = (OrderStatus.CREATED, OrderStatus.NEEDS_ATTENTION)
+MAX_ATTEMPTS = 3
 
 
-def _candidates(order: Order) -> list[Warehouse]:
-    warehouses = Warehouse.objects.filter(
-        merchant_id=order.merchant_id, status=WarehouseStatus.ACTIVE
+def _orders(ids) -> list[Order]:
+    return list(
+        Order.objects.filter(pk__in=ids)
+        .select_related("customer")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
     )
-    return sorted(
-        warehouses,
-        key=lambda w: (w.region != order.region, _KIND_ORDER.index(w.kind), w.code),
+
+
+def _store(
+    order: Order,
+    decision: Decision,
+    *,
+    profile: RoutingProfile | None,
+    outcome: str,
+    duration_ms: float,
+    mode: str,
+    reason: str = "",
+) -> RoutingDecision:
+    result, explanation = decision.result, decision.explanation
+    return RoutingDecision.objects.create(
+        order=order,
+        outcome=outcome,
+        profile=profile,
+        profile_name=profile.name if profile else "built-in",
+        profile_version=profile.version if profile else 0,
+        method=result.method,
+        optimal=result.optimal,
+        objective=result.objective,
+        cost=round(result.cost, 2),
+        duration_ms=duration_ms,
+        mode=mode,
+        shipments=[
+            {
+                "warehouse": s.node_code,
+                "cost": round(s.cost, 2),
+                "transit_hours": s.transit_hours,
+                "lines": [{"sku": line.sku, "quantity": line.quantity} for line in s.lines],
+            }
+            for s in result.shipments
+        ],
+        winner=asdict(explanation.winner) if explanation.winner else {},
+        runners_up=[asdict(view) for view in explanation.runners_up],
+        rejected=[asdict(rejection) for rejection in explanation.rejected],
+        explanation="\n".join(explanation.sentences),
+        reason=(reason or result.reason)[:300],
+        notes=list(result.notes),
     )
+
+
+def _allocations(order: Order, result: RoutingResult) -> tuple[list[Allocation], dict[int, str]]:
+    codes = {s.node_code for s in result.shipments}
+    warehouses = {
+        w.code: w.pk
+        for w in Warehouse.objects.filter(merchant_id=order.merchant_id, code__in=codes)
+    }
+    lines_by_sku: dict[str, list[OrderLine]] = {}
+    for line in order.lines.all():
+        lines_by_sku.setdefault(line.product.sku, []).append(line)
+    allocations = []
+    for shipment in result.shipments:
+        for shipped in shipment.lines:
+            remaining = shipped.quantity
+            for line in lines_by_sku[shipped.sku]:  # one SKU on several lines: fill them in turn
+                already = sum(a.quantity for a in allocations if a.line_id == line.pk)
+                take = min(remaining, line.quantity - already)
+                if take > 0:
+                    allocations.append(Allocation(line.pk, warehouses[shipment.node_code], take))
+                    remaining -= take
+    carriers = dict(
+        Lane.objects.filter(warehouse_id__in=warehouses.values(), region=order.region).values_list(
+            "warehouse_id", "carrier"
+        )
+    )
+    return allocations, carriers
+
+
+def _apply(
+    order: Order,
+    decision: Decision,
+    *,
+    profile: RoutingProfile | None,
+    duration_ms: float,
+    mode: str,
+) -> tuple[Order, bool]:
+    """Store the decision and apply it; returns (order, True) unless stock moved underneath."""
+    result = decision.result
+    if not result.routed:
+        with transaction.atomic():
+            stored = _store(
+                order,
+                decision,
+                profile=profile,
+                outcome=RoutingDecision.Outcome.UNROUTABLE,
+                duration_ms=duration_ms,
+                mode=mode,
+            )
+            current = Order.objects.select_for_update().get(pk=order.pk)
+            if current.status == OrderStatus.CREATED:
+                order_transition(
+                    order=current,
+                    to_status=OrderStatus.NEEDS_ATTENTION,
+                    actor=ACTOR,
+                    reason=f"Unroutable: {result.reason}"[:300],
+                    data={"decision": stored.pk},
+                )
+        return current, True
+    allocations, carriers = _allocations(order, result)
+    sentences = list(decision.explanation.sentences)
+    try:
+        with transaction.atomic():
+            stored = _store(
+                order,
+                decision,
+                profile=profile,
+                outcome=RoutingDecision.Outcome.ROUTED,
+                duration_ms=duration_ms,
+                mode=mode,
+            )
+            routed = order_allocate(
+                order=order,
+                allocations=allocations,
+                actor=ACTOR,
+                reason=(sentences[0] if sentences else "Routed.")[:300],
+                carrier_by_warehouse=carriers,
+                data={"decision": stored.pk, "method": result.method},
+            )
+            if len(sentences) > 1:
+                order_note(
+                    order=routed,
+                    actor=ACTOR,
+                    kind="routing",
+                    message=" ".join(sentences[1:]),
+                    data={"decision": stored.pk},
+                )
+        return routed, True
+    except InsufficientStock as exc:
+        logger.info(
+            "order %s: stock moved while routing (%s); planning again", order.pk, exc.message
+        )
+        return order, False
+    except IllegalTransition:
+        return Order.objects.get(pk=order.pk), True
 
 
 def order_route(*, order_id: int) -> Order | None:
     """Route one order if it still waits for routing; safe to call twice."""
-    order = Order.objects.filter(pk=order_id).first()
-    if order is None or order.status not in (OrderStatus.CREATED, OrderStatus.NEEDS_ATTENTION):
-        return order
-    lines = list(order.lines.select_related("product"))
-    needs_cold = any(line.product.needs_cold_chain for line in lines)
-    product_ids = [line.product_id for line in lines]
-    stock = {
-        (row["warehouse_id"], row["product_id"]): row["available"]
-        for row in InventoryBatch.objects.filter(product_id__in=product_ids)
-        .values("warehouse_id", "product_id")
-        .annotate(available=Sum(F("on_hand") - F("reserved")))
-    }
-    tried: list[str] = []
-    for warehouse in _candidates(order):
-        if needs_cold and not warehouse.cold_chain:
-            continue
-        if any(stock.get((warehouse.pk, line.product_id), 0) < line.quantity for line in lines):
-            continue
-        allocations = [Allocation(line.pk, warehouse.pk, line.quantity) for line in lines]
-        try:
-            return order_allocate(
-                order=order,
-                allocations=allocations,
-                actor=ACTOR,
-                reason=f"Routed to {warehouse.name} ({warehouse.code}).",
-                data={"warehouse": warehouse.code},
-            )
-        except InsufficientStock:
-            tried.append(warehouse.code)  # taken by a concurrent order; try the next one
-        except IllegalTransition:
-            return Order.objects.get(pk=order_id)
-    reason = "No active warehouse can ship the whole order"
-    reason += " with cold chain." if needs_cold else "."
-    with transaction.atomic():
-        current = Order.objects.select_for_update().get(pk=order_id)
-        if current.status != OrderStatus.CREATED:
-            return current
-        return order_transition(
-            order=current,
-            to_status=OrderStatus.NEEDS_ATTENTION,
-            actor=ACTOR,
-            reason=reason,
-            data={"raced_on": tried},
+    for _attempt in range(MAX_ATTEMPTS):
+        orders = _orders([order_id])
+        if not orders or orders[0].status not in ROUTABLE:
+            return orders[0] if orders else None
+        order = orders[0]
+        started = time.perf_counter()
+        profile = context.active_profile(merchant_id=order.merchant_id)
+        engine_order = context.engine_order(order)
+        ctx = context.routing_context(
+            merchant_id=order.merchant_id,
+            skus={line.sku for line in engine_order.lines},
+            destination_region=order.region,
+            profile=profile,
         )
+        decision = route_order(engine_order, ctx)
+        duration_ms = (time.perf_counter() - started) * 1000
+        order, settled = _apply(
+            order, decision, profile=profile, duration_ms=duration_ms, mode="single"
+        )
+        if settled:
+            return order
+    return Order.objects.get(pk=order_id)
+
+
+def orders_route_batch(
+    *,
+    merchant_id: int,
+    region: str | None = None,
+    limit: int = 500,
+    options: BatchOptions | None = None,
+) -> dict[str, int]:
+    """Route the merchant's waiting orders (oldest first) jointly; returns counts by outcome.
+
+    Orders whose plan can no longer be reserved (stock moved meanwhile) are routed again one by
+    one, so every order leaves this function decided.
+    """
+    ids = Order.objects.filter(merchant_id=merchant_id, status=OrderStatus.CREATED)
+    if region:
+        ids = ids.filter(region=region)
+    ids = list(ids.order_by("created_at").values_list("pk", flat=True)[:limit])
+    orders = _orders(ids)
+    if not orders:
+        return {}
+    started = time.perf_counter()
+    profile = context.active_profile(merchant_id=merchant_id)
+    engine_orders = [context.engine_order(order) for order in orders]
+    skus = {line.sku for eo in engine_orders for line in eo.lines}
+    ctx = context.routing_context(merchant_id=merchant_id, skus=skus, profile=profile)
+    batch = route_batch(engine_orders, ctx, options or BatchOptions())
+    per_order_ms = (time.perf_counter() - started) * 1000 / len(orders)
+    counts: dict[str, int] = {}
+    by_id = {str(order.pk): (order, eo) for order, eo in zip(orders, engine_orders, strict=True)}
+    for result in batch.results:
+        order, engine_order = by_id[result.order_id]
+        model = build_order_model(engine_order, ctx)
+        plan = _plan_of(model, result)
+        decision = Decision(result, explain(model, plan, ctx))
+        applied, settled = _apply(
+            order, decision, profile=profile, duration_ms=per_order_ms, mode="batch"
+        )
+        if not settled:
+            applied = order_route(order_id=order.pk)
+        counts[applied.status] = counts.get(applied.status, 0) + 1
+    return counts
+
+
+def _plan_of(model, result: RoutingResult):
+    """The engine plan behind a batch result, for its explanation (None when unroutable)."""
+    if not result.routed:
+        return None
+    index_of_node = {node.code: k for k, node in enumerate(model.nodes)}
+    index_of_sku = {line.sku: li for li, line in enumerate(model.lines)}
+    quantities = {}
+    for shipment in result.shipments:
+        for line in shipment.lines:
+            key = (index_of_sku[line.sku], index_of_node[shipment.node_code])
+            quantities[key] = quantities.get(key, 0) + line.quantity
+    return Plan(
+        quantities=quantities,
+        objective=result.objective,
+        method=result.method,
+        optimal=result.optimal,
+    )

@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from oms.models import Order, OrderStatus
-from routing.services import order_route
+from routing.services import order_route, orders_route_batch
 
 
 @shared_task(
@@ -15,6 +16,29 @@ from routing.services import order_route
 def route_order(order_id: int) -> str | None:
     order = order_route(order_id=order_id)
     return order.status if order else None
+
+
+@shared_task(name="routing.route_partition")
+def route_partition(merchant_id: int, region: str) -> dict[str, int]:
+    """Route the waiting orders of one merchant and destination region jointly."""
+    return orders_route_batch(
+        merchant_id=merchant_id, region=region or None, limit=settings.OMS_ROUTING_BATCH_LIMIT
+    )
+
+
+@shared_task(name="routing.route_pending")
+def route_pending() -> int:
+    """Fan the waiting orders out by (merchant, region), so workers on many machines don't contend."""
+    partitions = (
+        Order.objects.filter(status=OrderStatus.CREATED)
+        .values_list("merchant_id", "region")
+        .distinct()
+    )
+    count = 0
+    for merchant_id, region in partitions:
+        route_partition.delay(merchant_id, region)
+        count += 1
+    return count
 
 
 @shared_task(name="routing.sweep_unrouted")
@@ -29,3 +53,10 @@ def sweep_unrouted(older_than_seconds: int = 120, limit: int = 500) -> int:
     for order_id in ids:
         route_order.delay(order_id)
     return len(ids)
+
+
+@shared_task(name="routing.poll_signal_providers")
+def poll_signal_providers() -> dict:
+    from routing.providers import poll_providers
+
+    return poll_providers()

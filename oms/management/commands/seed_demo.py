@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels.models import ChannelKind, SalesChannel
-from oms.geo import region_for_province
+from oms.geo import region_for_province, region_point
 from oms.models import (
     ApiKey,
     InventoryBatch,
@@ -29,6 +29,7 @@ from oms.models import (
     OrderLine,
     OrderStatus,
     Product,
+    Region,
     Shipment,
     ShipmentStatus,
     TemperatureClass,
@@ -37,6 +38,8 @@ from oms.models import (
 )
 from oms.permissions import OPERATIONS_GROUP
 from oms.services.orders import AddressInput, LineInput, order_create, order_release
+from routing.engine.factors import haversine_km
+from routing.models import DEFAULT_WEIGHTS, Lane, RoutingProfile, RoutingRule
 from routing.services import order_route
 
 MERCHANTS = [
@@ -260,6 +263,15 @@ CUSTOMERS = [
 TOTAL_HISTORIC = 1000
 LIVE_ORDERS_PER_MERCHANT = 20
 DEMO_PASSWORD = "oms-demo-2026"
+CARRIERS = ["Express A", "Economy B", "Regional C", "Freight D"]
+COLD_CARRIER = "Cold-chain E"
+HANDLING = {  # per shipment, per unit (CNY)
+    WarehouseKind.OWN_DC: (Decimal("3.00"), Decimal("0.40")),
+    WarehouseKind.REGIONAL: (Decimal("3.50"), Decimal("0.50")),
+    WarehouseKind.STORE: (Decimal("6.00"), Decimal("1.00")),
+    WarehouseKind.THIRD_PARTY: (Decimal("4.00"), Decimal("0.60")),
+    WarehouseKind.DROP_SHIP: (Decimal("2.00"), Decimal("0.30")),
+}
 
 
 def demo_api_key(merchant_code: str) -> str:
@@ -276,6 +288,7 @@ class Command(BaseCommand):
     def handle(self, *args, seed: int, **options):
         rng = random.Random(seed)
         self._users()
+        self._routing_profiles()
         for code, name, business in MERCHANTS:
             merchant, created = Merchant.objects.get_or_create(code=code, defaults={"name": name})
             if not ApiKey.objects.filter(merchant=merchant, name="demo").exists():
@@ -290,6 +303,7 @@ class Command(BaseCommand):
                 warehouses = self._warehouses(merchant, business)
                 products = self._products(merchant, business, rng)
                 self._stock(warehouses, products, rng)
+                self._lanes(warehouses)
                 self._historic_orders(
                     merchant,
                     channels,
@@ -305,6 +319,77 @@ class Command(BaseCommand):
                 f"{Product.objects.count()} SKUs, {Order.objects.count()} orders."
             )
         )
+
+    def _routing_profiles(self) -> None:
+        """The default profile gets a weather rule; a promotion profile waits for Double 12."""
+        default = RoutingProfile.objects.filter(is_default=True).first()
+        if default and not default.rules.exists():
+            RoutingRule.objects.create(
+                profile=default,
+                name="Storm: down-weight cold chain 50 %",
+                condition="weather_at_least",
+                threshold=3,
+                cold_chain_only=True,
+                effect="down_weight",
+                amount=0.5,
+            )
+        now = timezone.localtime()
+        start = now.replace(month=12, day=12, hour=0, minute=0, second=0, microsecond=0)
+        if start < now - timedelta(days=1):
+            start = start.replace(year=start.year + 1)
+        weights = {name: 0 for name in DEFAULT_WEIGHTS}
+        weights.update(
+            {
+                "lateness": 75,
+                "shipping_cost": 8,
+                "handling_cost": 5,
+                "certainty": 6,
+                "splits": 3,
+                "stock": 1,
+                "capacity": 2,
+            }
+        )
+        RoutingProfile.objects.get_or_create(
+            name="Double 12: timeliness 75 %",
+            defaults=dict(
+                description="Promotion day: keep the promise first, cost second.",
+                active_from=start,
+                active_until=start + timedelta(days=1),
+                priority=10,
+                **weights,
+            ),
+        )
+
+    def _lanes(self, warehouses: list[Warehouse]) -> None:
+        """Carrier price, transit time and on-time record from each warehouse to each region."""
+        rows = []
+        for warehouse in warehouses:
+            for region in Region.values:
+                point = region_point(region)
+                km = haversine_km(float(warehouse.latitude), float(warehouse.longitude), *point)
+                same = region == warehouse.region
+                cost = 6 + 0.0045 * km + (4 if warehouse.cold_chain else 0)
+                hours = (10 if same else 20) + km / 55
+                if warehouse.kind == WarehouseKind.DROP_SHIP:
+                    cost, hours = cost * 0.8, hours + 24
+                elif warehouse.kind == WarehouseKind.STORE:
+                    cost, hours = cost * 1.15, max(hours - 4, 4)
+                on_time = 0.985 if same else 0.955
+                if warehouse.kind == WarehouseKind.THIRD_PARTY:
+                    on_time -= 0.02
+                rows.append(
+                    Lane(
+                        warehouse=warehouse,
+                        region=region,
+                        shipping_cost=Decimal(str(round(cost, 2))),
+                        transit_hours=round(hours, 1),
+                        on_time_rate=round(on_time, 3),
+                        carrier=COLD_CARRIER
+                        if warehouse.cold_chain
+                        else CARRIERS[(warehouse.pk + len(region)) % 3],
+                    )
+                )
+        Lane.objects.bulk_create(rows, ignore_conflicts=True)
 
     def _users(self) -> None:
         User = get_user_model()
@@ -348,6 +433,8 @@ class Command(BaseCommand):
                     longitude=Decimal(str(lon)),
                     cold_chain=cold,
                     daily_capacity=capacity + 37 * index,
+                    handling_cost_per_shipment=HANDLING[kind][0],
+                    handling_cost_per_unit=HANDLING[kind][1],
                 ),
             )
             warehouses.append(warehouse)
@@ -490,7 +577,7 @@ class Command(BaseCommand):
                     Shipment(
                         order=order,
                         warehouse=warehouse,
-                        carrier=rng.choice(["SF", "JD", "ZTO", "YTO"]),
+                        carrier=rng.choice(CARRIERS),
                         tracking_number=f"T{order.pk:09d}",
                         shipped_at=shipped,
                         status=ShipmentStatus.DELIVERED

@@ -1,0 +1,152 @@
+"""Routing in the merchant API: an order's decisions, and live signals pushed by the merchant."""
+
+from datetime import timedelta
+
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
+from oms.models import Region, Warehouse, WarehouseStatus
+from oms.selectors import orders_of
+from routing.models import RoutingDecision
+from routing.providers import Reading, signals_ingest
+
+
+class RoutingDecisionSerializer(serializers.ModelSerializer):
+    explanation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RoutingDecision
+        fields = [
+            "id",
+            "created_at",
+            "outcome",
+            "reason",
+            "explanation",
+            "shipments",
+            "method",
+            "optimal",
+            "objective",
+            "cost",
+            "duration_ms",
+            "mode",
+            "profile_name",
+            "profile_version",
+            "winner",
+            "runners_up",
+            "rejected",
+            "notes",
+        ]
+
+    def get_explanation(self, decision: RoutingDecision) -> list[str]:
+        return decision.explanation.splitlines()
+
+
+class OrderRoutingViewSet(MerchantScopedMixin, viewsets.GenericViewSet):
+    """``GET /api/orders/{id}/routing/``: the latest decision first, then earlier ones."""
+
+    serializer_class = RoutingDecisionSerializer
+    queryset = RoutingDecision.objects.none()
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(responses={200: RoutingDecisionSerializer(many=True)})
+    def list(self, request, order_pk: int):
+        order = orders_of(self.merchant).filter(pk=order_pk).first()
+        if order is None:
+            raise Http404
+        decisions = RoutingDecision.objects.filter(order=order).order_by("-created_at", "-id")
+        return Response(
+            {
+                "order": order.pk,
+                "status": order.status,
+                "status_reason": order.status_reason,
+                "decisions": RoutingDecisionSerializer(decisions, many=True).data,
+            }
+        )
+
+
+class SignalSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["weather", "carrier_capacity", "courier_load", "warehouse_status"]
+    )
+    region = serializers.ChoiceField(choices=Region.choices, required=False)
+    carrier = serializers.CharField(max_length=60, required=False, default="")
+    warehouse = serializers.CharField(max_length=32, required=False)
+    value = serializers.JSONField(
+        help_text="weather: 0-4; carrier_capacity/courier_load: 0..1; "
+        "warehouse_status: active|paused|closed"
+    )
+    source = serializers.CharField(max_length=80)
+    observed_at = serializers.DateTimeField(required=False)
+    valid_minutes = serializers.IntegerField(min_value=1, max_value=7 * 24 * 60, default=120)
+    note = serializers.CharField(max_length=200, required=False, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        kind, value = attrs["kind"], attrs["value"]
+        if kind in ("weather", "carrier_capacity") and not attrs.get("region"):
+            raise serializers.ValidationError({"region": ["Required for this kind."]})
+        if kind in ("courier_load", "warehouse_status") and not attrs.get("warehouse"):
+            raise serializers.ValidationError({"warehouse": ["Required for this kind."]})
+        if kind == "weather" and (not isinstance(value, int) or not 0 <= value <= 4):
+            raise serializers.ValidationError(
+                {"value": ["A weather level is an integer 0 (none) to 4 (red)."]}
+            )
+        if kind in ("carrier_capacity", "courier_load") and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1
+        ):
+            raise serializers.ValidationError({"value": ["A share between 0 and 1."]})
+        if kind == "warehouse_status" and value not in WarehouseStatus.values:
+            raise serializers.ValidationError(
+                {"value": [f"One of {', '.join(WarehouseStatus.values)}."]}
+            )
+        return attrs
+
+
+class SignalViewSet(
+    IdempotentPostMixin, MerchantScopedMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """``POST /api/signals/``: a live signal for this merchant's routing (a list is accepted too)."""
+
+    serializer_class = SignalSerializer
+    queryset = RoutingDecision.objects.none()
+
+    @extend_schema(request=SignalSerializer(many=True), responses={201: None})
+    def create(self, request):
+        many = isinstance(request.data, list)
+        data = SignalSerializer(data=request.data, many=many)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data if many else [data.validated_data]
+        codes = {item["warehouse"] for item in items if item.get("warehouse")}
+        own = set(
+            Warehouse.objects.filter(merchant=self.merchant, code__in=codes).values_list(
+                "code", flat=True
+            )
+        )
+        if codes - own:
+            raise serializers.ValidationError(
+                {"warehouse": [f"Unknown warehouse {code!r}." for code in sorted(codes - own)]}
+            )
+        now = timezone.now()
+        readings = [
+            Reading(
+                kind=item["kind"],
+                value=item["value"],
+                source=item["source"],
+                observed_at=item.get("observed_at") or now,
+                valid_for=timedelta(minutes=item["valid_minutes"]),
+                region=item.get("region", ""),
+                carrier=item["carrier"],
+                warehouse_code=item.get("warehouse", ""),
+                merchant_id=self.merchant.pk,
+                note=item["note"],
+            )
+            for item in items
+        ]
+        counts = signals_ingest(readings=readings)
+        return Response(
+            {"stored": {k: v for k, v in counts.items() if v}}, status=status.HTTP_201_CREATED
+        )

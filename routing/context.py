@@ -1,0 +1,309 @@
+"""Build the engine's inputs from the database: orders, nodes, live signals and the profile.
+
+This is the only place that knows both the rows and the engine's dataclasses. Stale signals
+are made conservative here, before the engine sees them: a reading past its expiry still counts
+but never as better than ``STALE_FLOOR`` (a carrier or courier feed that went quiet is assumed
+busy, not idle), and an expired weather alert keeps its level for ``WEATHER_GRACE`` (alerts are
+lifted by a new reading, not by silence).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from oms.geo import province_point, region_point
+from oms.models import (
+    InventoryBatch,
+    Order,
+    Region,
+    Shipment,
+    Warehouse,
+    WarehouseKind,
+    WarehouseStatus,
+)
+from routing.engine import problem as p
+from routing.engine.factors import haversine_km
+from routing.models import CarrierCapacity, CourierLoad, Lane, RoutingProfile, WeatherAlert
+
+STALE_FLOOR = 0.85
+# A warehouse with no lane to a region yet still serves it, at an estimate from distance, so a
+# new warehouse works before its carrier contracts are entered (explanations say "estimated").
+ESTIMATE_BASE_COST, ESTIMATE_COST_PER_KM = 8.0, 0.004
+ESTIMATE_BASE_HOURS, ESTIMATE_KM_PER_HOUR = 12.0, 60.0
+ESTIMATE_ON_TIME = 0.93
+WEATHER_GRACE = timedelta(hours=6)
+_KIND = {
+    WarehouseKind.STORE: p.NodeKind.LOCAL,
+    WarehouseKind.THIRD_PARTY: p.NodeKind.LOCAL,
+    WarehouseKind.OWN_DC: p.NodeKind.REGIONAL,
+    WarehouseKind.REGIONAL: p.NodeKind.REGIONAL,
+    WarehouseKind.DROP_SHIP: p.NodeKind.SUPPLIER,
+}
+
+
+def active_profile(
+    *, merchant_id: int | None, now: datetime | None = None
+) -> RoutingProfile | None:
+    """The profile in force: merchant-specific before global, then by priority; else the default."""
+    now = now or timezone.now()
+    candidates = (
+        RoutingProfile.objects.filter(enabled=True)
+        .filter(Q(merchant_id=merchant_id) | Q(merchant__isnull=True))
+        .filter(Q(active_from__isnull=True) | Q(active_from__lte=now))
+        .filter(Q(active_until__isnull=True) | Q(active_until__gt=now))
+        .prefetch_related("rules")
+    )
+    ranked = sorted(
+        candidates,
+        key=lambda prof: (
+            prof.merchant_id is not None,
+            prof.active_from is not None or prof.active_until is not None,
+            prof.priority,
+            not prof.is_default,
+            prof.pk,
+        ),
+        reverse=True,
+    )
+    return ranked[0] if ranked else None
+
+
+def engine_profile(profile: RoutingProfile | None) -> p.Profile:
+    if profile is None:
+        return p.Profile()
+    rules = tuple(
+        p.Rule(
+            name=rule.name,
+            condition=p.RuleCondition(rule.condition),
+            effect=p.RuleEffect(rule.effect),
+            threshold=rule.threshold,
+            region=rule.region or None,
+            cold_chain_only=rule.cold_chain_only,
+            factor=rule.factor or None,
+            amount=rule.amount,
+        )
+        for rule in profile.rules.all()
+        if rule.enabled
+    )
+    high_value = None
+    if profile.high_value_enabled:
+        high_value = p.HighValuePolicy(
+            value_threshold=float(profile.high_value_threshold)
+            if profile.high_value_threshold is not None
+            else None,
+            include_vip=profile.high_value_include_vip,
+            min_certainty=profile.high_value_min_certainty / 100,
+        )
+    return p.Profile(
+        name=profile.name,
+        weights=p.Weights(**{k: float(v) for k, v in profile.weights_percent().items()}),
+        rules=rules,
+        high_value=high_value,
+    )
+
+
+def _latest(rows: Iterable, key) -> dict:
+    latest: dict = {}
+    for row in rows:  # rows come newest first
+        latest.setdefault(key(row), row)
+    return latest
+
+
+def live_signals(
+    *,
+    merchant_id: int | None = None,
+    now: datetime | None = None,
+    since: timedelta = timedelta(days=2),
+) -> p.Signals:
+    """The newest reading per region / carrier / warehouse, stale ones made conservative."""
+    now = now or timezone.now()
+    horizon = now - since
+    scope = Q(merchant__isnull=True) | Q(merchant_id=merchant_id)
+
+    def conservative(value: float, expires_at: datetime) -> float:
+        return value if expires_at > now else max(value, STALE_FLOOR)
+
+    carriers: dict[str, float] = {}
+    for row in CarrierCapacity.objects.filter(scope, observed_at__gte=horizon).order_by(
+        "-observed_at"
+    ):
+        carriers.setdefault((row.region, row.carrier), conservative(row.saturation, row.expires_at))
+    saturation: dict[str, float] = defaultdict(float)
+    for (region, _carrier), value in carriers.items():
+        saturation[region] = max(saturation[region], value)
+    weather = {
+        region: row.level
+        for region, row in _latest(
+            WeatherAlert.objects.filter(scope, observed_at__gte=horizon).order_by("-observed_at"),
+            lambda r: r.region,
+        ).items()
+        if row.expires_at + WEATHER_GRACE > now
+    }
+    couriers = {
+        row.warehouse.code: conservative(row.load, row.expires_at)
+        for row in _latest(
+            CourierLoad.objects.filter(
+                scope, observed_at__gte=horizon, warehouse__merchant_id=merchant_id
+            )
+            .select_related("warehouse")
+            .order_by("-observed_at"),
+            lambda r: r.warehouse_id,
+        ).values()
+    }
+    return p.Signals(carrier_saturation=dict(saturation), weather=weather, courier_load=couriers)
+
+
+def engine_order(order: Order, *, now: datetime | None = None) -> p.Order:
+    now = now or timezone.now()
+    merged: dict[str, list] = {}
+    for line in order.lines.all():
+        product = line.product
+        if product.sku in merged:
+            merged[product.sku][1] += line.quantity
+        else:
+            merged[product.sku] = [product, line.quantity, float(line.unit_price)]
+    lat, lon = province_point(order.province) or (31.23, 121.47)
+    promised = (order.promised_at - now).total_seconds() / 3600 if order.promised_at else 48.0
+    return p.Order(
+        order_id=str(order.pk),
+        region=order.region,
+        latitude=lat,
+        longitude=lon,
+        lines=tuple(
+            p.OrderLine(
+                sku=sku,
+                quantity=qty,
+                temperature=p.Temperature(product.temperature_class),
+                unit_value=price,
+            )
+            for sku, (product, qty, price) in merged.items()
+        ),
+        promised_hours=max(promised, 0.0),
+        vip=bool(order.customer and order.customer.vip),
+    )
+
+
+def engine_nodes(
+    *,
+    merchant_id: int,
+    skus: set[str],
+    destination_region: str | None = None,
+    now: datetime | None = None,
+) -> tuple[p.Node, ...]:
+    """Every warehouse of the merchant (paused ones too, so explanations can name them)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    warehouses = list(Warehouse.objects.filter(merchant_id=merchant_id).order_by("code"))
+    stock: dict[int, list[p.StockBatch]] = defaultdict(list)
+    batches = (
+        InventoryBatch.objects.filter(warehouse__merchant_id=merchant_id, product__sku__in=skus)
+        .filter(Q(expiry_date__isnull=True) | Q(expiry_date__gte=today))
+        .annotate(available_qty=F("on_hand") - F("reserved"))
+        .filter(available_qty__gt=0)
+        .values_list("warehouse_id", "product__sku", "available_qty", "expiry_date")
+    )
+    for warehouse_id, sku, available, expiry in batches:
+        stock[warehouse_id].append(
+            p.StockBatch(
+                sku=sku,
+                quantity=available,
+                expires_in_days=(expiry - today).days if expiry else None,
+            )
+        )
+    lanes: dict[int, list[tuple[str, float, float, float]]] = defaultdict(list)
+    for warehouse_id, region, cost, hours, on_time in Lane.objects.filter(
+        warehouse__merchant_id=merchant_id
+    ).values_list("warehouse_id", "region", "shipping_cost", "transit_hours", "on_time_rate"):
+        lanes[warehouse_id].append((region, float(cost), hours, on_time))
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    shipped_today = dict(
+        Shipment.objects.filter(warehouse__merchant_id=merchant_id, created_at__gte=start_of_day)
+        .exclude(status="cancelled")
+        .values("warehouse_id")
+        .annotate(n=Count("id"))
+        .values_list("warehouse_id", "n")
+    )
+    nodes = []
+    for warehouse in warehouses:
+        own_lanes = lanes[warehouse.pk]
+        estimates = _estimated_lanes(float(warehouse.latitude), float(warehouse.longitude))
+        costs = {region: cost for region, cost, _hours in estimates}
+        hours = {region: h for region, _cost, h in estimates}
+        costs.update({region: cost for region, cost, _h, _o in own_lanes})
+        hours.update({region: h for region, _c, h, _o in own_lanes})
+        on_time_here = [o for region, _c, _h, o in own_lanes if region == destination_region]
+        if on_time_here:
+            on_time = on_time_here[0]
+        else:
+            on_time = (
+                sum(o for *_rest, o in own_lanes) / len(own_lanes)
+                if own_lanes
+                else ESTIMATE_ON_TIME
+            )
+        nodes.append(
+            p.Node(
+                code=warehouse.code,
+                name=warehouse.name,
+                region=warehouse.region,
+                latitude=float(warehouse.latitude),
+                longitude=float(warehouse.longitude),
+                kind=_KIND[warehouse.kind],
+                cold_chain=warehouse.cold_chain,
+                status=p.NodeStatus.ACTIVE
+                if warehouse.status == WarehouseStatus.ACTIVE
+                else p.NodeStatus.PAUSED,
+                status_reason=warehouse.status_reason,
+                status_since=warehouse.status_changed_at,
+                remaining_capacity_orders=max(
+                    warehouse.daily_capacity - shipped_today.get(warehouse.pk, 0), 0
+                ),
+                stock=tuple(stock[warehouse.pk]),
+                shipping_cost_by_region=costs,
+                transit_hours_by_region=hours,
+                handling_cost_per_shipment=float(warehouse.handling_cost_per_shipment),
+                handling_cost_per_unit=float(warehouse.handling_cost_per_unit),
+                on_time_rate=on_time,
+            )
+        )
+    return tuple(nodes)
+
+
+@lru_cache(maxsize=4096)
+def _estimated_lanes(latitude: float, longitude: float) -> tuple[tuple[str, float, float], ...]:
+    """(region, cost, hours) to every region, estimated from the distance to its centre."""
+    estimates = []
+    for region in Region.values:
+        point = region_point(region)
+        if point is None:
+            continue
+        km = haversine_km(latitude, longitude, *point)
+        estimates.append(
+            (
+                region,
+                round(ESTIMATE_BASE_COST + ESTIMATE_COST_PER_KM * km, 2),
+                round(ESTIMATE_BASE_HOURS + km / ESTIMATE_KM_PER_HOUR, 1),
+            )
+        )
+    return tuple(estimates)
+
+
+def routing_context(
+    *,
+    merchant_id: int,
+    skus: set[str],
+    destination_region: str | None = None,
+    profile: RoutingProfile | None = None,
+    now: datetime | None = None,
+) -> p.RoutingContext:
+    now = now or timezone.now()
+    return p.RoutingContext(
+        nodes=engine_nodes(
+            merchant_id=merchant_id, skus=skus, destination_region=destination_region, now=now
+        ),
+        signals=live_signals(merchant_id=merchant_id, now=now),
+        profile=engine_profile(profile),
+        now=now,
+    )

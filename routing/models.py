@@ -1,0 +1,380 @@
+"""Routing configuration, live signals and decisions.
+
+Operations staff steer routing here without a deploy: ``RoutingProfile`` holds factor weights
+(percentages that sum to 100), an active time window and the high-value policy; ``RoutingRule``
+rows are rules written without code. Both keep a full history (django-simple-history), so every
+change is audited, shown as a diff and can be reverted. ``Lane`` rows are the carrier price and
+transit time from a warehouse to a region. Signals (weather, carrier saturation, courier load)
+carry their source, time and expiry. ``RoutingDecision`` stores every decision with its
+explanation.
+"""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from oms.history import history_user
+from oms.models import Region
+from routing.engine.problem import FACTOR_NAMES, RuleCondition, RuleEffect
+
+FACTOR_LABELS = {
+    "stock": _("stock level and freshness (FEFO)"),
+    "status": _("warehouse operational status"),
+    "capacity": _("remaining warehouse capacity"),
+    "carrier_saturation": _("regional carrier capacity saturation"),
+    "weather": _("weather alert on the route"),
+    "courier_load": _("courier daily load"),
+    "shipping_cost": _("shipping cost"),
+    "handling_cost": _("handling cost"),
+    "lateness": _("transit time against the promise (lateness risk)"),
+    "splits": _("number of shipments (splits)"),
+    "distance": _("distance"),
+    "certainty": _("delivery certainty (historic on-time rate)"),
+}
+DEFAULT_WEIGHTS = {
+    "stock": 4,
+    "status": 3,
+    "capacity": 4,
+    "carrier_saturation": 3,
+    "weather": 3,
+    "courier_load": 2,
+    "shipping_cost": 22,
+    "handling_cost": 18,
+    "lateness": 22,
+    "splits": 6,
+    "distance": 3,
+    "certainty": 10,
+}
+assert set(DEFAULT_WEIGHTS) == set(FACTOR_NAMES) and sum(DEFAULT_WEIGHTS.values()) == 100
+
+
+def _weight_field(name: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        FACTOR_LABELS[name],
+        default=DEFAULT_WEIGHTS[name],
+        validators=[MaxValueValidator(100)],
+        help_text=_("percent"),
+    )
+
+
+class RoutingProfile(models.Model):
+    """How orders are routed: weights per factor, a time window, the high-value policy."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    merchant = models.ForeignKey(
+        "oms.Merchant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="routing_profiles",
+        help_text=_("Empty: applies to every merchant."),
+    )
+    is_default = models.BooleanField(_("default profile"), default=False)
+    enabled = models.BooleanField(
+        _("enabled"),
+        default=True,
+        help_text=_("Draft profiles stay disabled until simulated and approved."),
+    )
+    active_from = models.DateTimeField(_("active from"), null=True, blank=True)
+    active_until = models.DateTimeField(_("active until"), null=True, blank=True)
+    priority = models.SmallIntegerField(
+        _("priority"), default=0, help_text=_("Among profiles active at once, the highest wins.")
+    )
+    stock = _weight_field("stock")
+    status = _weight_field("status")
+    capacity = _weight_field("capacity")
+    carrier_saturation = _weight_field("carrier_saturation")
+    weather = _weight_field("weather")
+    courier_load = _weight_field("courier_load")
+    shipping_cost = _weight_field("shipping_cost")
+    handling_cost = _weight_field("handling_cost")
+    lateness = _weight_field("lateness")
+    splits = _weight_field("splits")
+    distance = _weight_field("distance")
+    certainty = _weight_field("certainty")
+    high_value_enabled = models.BooleanField(
+        _("dual objective for high-value orders"), default=True
+    )
+    high_value_threshold = models.DecimalField(
+        _("high-value threshold (order value)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default=10000,
+    )
+    high_value_include_vip = models.BooleanField(
+        _("VIP customers count as high-value"), default=True
+    )
+    high_value_min_certainty = models.PositiveSmallIntegerField(
+        _("minimum delivery certainty for high-value orders (%)"),
+        default=95,
+        validators=[MinValueValidator(50), MaxValueValidator(100)],
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("routing profile")
+        verbose_name_plural = _("routing profiles")
+        ordering = ["-is_default", "-priority", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="one_default_routing_profile",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def weights_percent(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in FACTOR_NAMES}
+
+    def clean(self) -> None:
+        total = sum(self.weights_percent().values())
+        if total != 100:
+            raise ValidationError(
+                _("Weights must add up to 100 %% (they add up to %(t)d %%).") % {"t": total}
+            )
+        if self.active_from and self.active_until and self.active_until <= self.active_from:
+            raise ValidationError({"active_until": _("Must be after 'active from'.")})
+        if self.is_default and not self.enabled:
+            raise ValidationError({"enabled": _("The default profile must be enabled.")})
+
+    def is_active_at(self, moment) -> bool:
+        return (
+            self.enabled
+            and (self.active_from is None or self.active_from <= moment)
+            and (self.active_until is None or moment < self.active_until)
+        )
+
+    @property
+    def version(self) -> int:
+        """The id of the latest history record: which configuration a decision used."""
+        latest = self.history.order_by("-history_id").values_list("history_id", flat=True).first()
+        return latest or 0
+
+
+class RoutingRule(models.Model):
+    """A rule operations staff write without code (see ``routing.engine.problem.Rule``)."""
+
+    profile = models.ForeignKey(RoutingProfile, on_delete=models.CASCADE, related_name="rules")
+    name = models.CharField(_("name"), max_length=120)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    condition = models.CharField(
+        _("when"),
+        max_length=40,
+        choices=[
+            (RuleCondition.ALWAYS.value, _("always")),
+            (RuleCondition.WEATHER_AT_LEAST.value, _("weather alert on the route at least")),
+            (
+                RuleCondition.CARRIER_SATURATION_AT_LEAST.value,
+                _("carrier saturation at the origin at least"),
+            ),
+            (RuleCondition.NODE_DEGRADED.value, _("warehouse degraded")),
+        ],
+    )
+    threshold = models.FloatField(
+        _("threshold"),
+        default=0,
+        help_text=_("Weather: 1 blue, 2 yellow, 3 orange, 4 red. Saturation: 0..1."),
+    )
+    region = models.CharField(
+        _("region"),
+        max_length=20,
+        choices=Region.choices,
+        blank=True,
+        help_text=_("Empty: any region."),
+    )
+    cold_chain_only = models.BooleanField(_("only cold-chain warehouses"), default=False)
+    effect = models.CharField(
+        _("then"),
+        max_length=20,
+        choices=[
+            (RuleEffect.EXCLUDE.value, _("exclude the warehouse")),
+            (RuleEffect.DOWN_WEIGHT.value, _("down-weight the warehouse by amount (0..1)")),
+            (RuleEffect.SCALE_WEIGHT.value, _("multiply a factor's weight by amount")),
+        ],
+    )
+    factor = models.CharField(
+        _("factor"),
+        max_length=30,
+        blank=True,
+        choices=[(name, FACTOR_LABELS[name]) for name in FACTOR_NAMES],
+    )
+    amount = models.FloatField(_("amount"), default=0.5)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["profile_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.effect == RuleEffect.SCALE_WEIGHT and not self.factor:
+            raise ValidationError({"factor": _("Say which factor's weight to scale.")})
+        if self.effect == RuleEffect.DOWN_WEIGHT and not 0 <= self.amount <= 1:
+            raise ValidationError({"amount": _("A down-weight is a share between 0 and 1.")})
+        if self.effect == RuleEffect.SCALE_WEIGHT and self.amount < 0:
+            raise ValidationError({"amount": _("A weight multiplier cannot be negative.")})
+
+
+class Lane(models.Model):
+    """Carrier service from a warehouse to a destination region: price, time, track record."""
+
+    warehouse = models.ForeignKey("oms.Warehouse", on_delete=models.CASCADE, related_name="lanes")
+    region = models.CharField(_("destination region"), max_length=20, choices=Region.choices)
+    carrier = models.CharField(_("carrier"), max_length=60)
+    shipping_cost = models.DecimalField(
+        _("shipping cost per parcel"), max_digits=10, decimal_places=2
+    )
+    transit_hours = models.FloatField(_("transit hours"), validators=[MinValueValidator(0)])
+    on_time_rate = models.FloatField(
+        _("historic on-time rate"),
+        default=0.97,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+
+    class Meta:
+        verbose_name = _("lane")
+        verbose_name_plural = _("lanes")
+        ordering = ["warehouse_id", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "region"], name="one_lane_per_region")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse.code} → {self.get_region_display()} ({self.carrier})"
+
+
+class Signal(models.Model):
+    """Common fields of a live signal: where it came from, when, and until when it holds.
+
+    A signal with a merchant steers only that merchant's routing (pushed through its API key);
+    one without (a feed, or staff in admin) steers everyone's.
+    """
+
+    merchant = models.ForeignKey(
+        "oms.Merchant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: applies to every merchant."),
+    )
+    source = models.CharField(_("source"), max_length=80)
+    observed_at = models.DateTimeField(_("observed at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_stale(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class WeatherAlert(Signal):
+    class Level(models.IntegerChoices):
+        NONE = 0, _("none")
+        BLUE = 1, _("blue")
+        YELLOW = 2, _("yellow")
+        ORANGE = 3, _("orange")
+        RED = 4, _("red")
+
+    region = models.CharField(_("region"), max_length=20, choices=Region.choices)
+    level = models.PositiveSmallIntegerField(_("alert level"), choices=Level.choices)
+
+    class Meta:
+        verbose_name = _("weather alert")
+        verbose_name_plural = _("weather alerts")
+        ordering = ["-observed_at"]
+        indexes = [models.Index(fields=["region", "-observed_at"], name="weather_region_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_region_display()}: {self.get_level_display()}"
+
+
+class CarrierCapacity(Signal):
+    region = models.CharField(_("origin region"), max_length=20, choices=Region.choices)
+    carrier = models.CharField(_("carrier"), max_length=60, blank=True)
+    saturation = models.FloatField(
+        _("saturation (0..1)"), validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("carrier capacity")
+        verbose_name_plural = _("carrier capacity")
+        ordering = ["-observed_at"]
+        indexes = [models.Index(fields=["region", "-observed_at"], name="carrier_region_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_region_display()} {self.carrier}: {self.saturation:.0%}"
+
+
+class CourierLoad(Signal):
+    warehouse = models.ForeignKey(
+        "oms.Warehouse", on_delete=models.CASCADE, related_name="courier_loads"
+    )
+    load = models.FloatField(
+        _("load (0..1)"), validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("courier load")
+        verbose_name_plural = _("courier loads")
+        ordering = ["-observed_at"]
+        indexes = [models.Index(fields=["warehouse", "-observed_at"], name="courier_warehouse_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse.code}: {self.load:.0%}"
+
+
+class RoutingDecision(models.Model):
+    """One routing decision: the plan, how it was found, and why, in numbers and words."""
+
+    class Outcome(models.TextChoices):
+        ROUTED = "routed", _("routed")
+        UNROUTABLE = "unroutable", _("unroutable")
+        FAILED = "failed", _("could not be applied")
+
+    order = models.ForeignKey(
+        "oms.Order", on_delete=models.CASCADE, related_name="routing_decisions"
+    )
+    created_at = models.DateTimeField(_("decided at"), auto_now_add=True, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    profile = models.ForeignKey(RoutingProfile, on_delete=models.SET_NULL, null=True, blank=True)
+    profile_name = models.CharField(_("profile"), max_length=80, blank=True)
+    profile_version = models.PositiveIntegerField(_("profile version"), default=0)
+    method = models.CharField(_("solver / method"), max_length=40)
+    optimal = models.BooleanField(_("proved optimal"), default=False)
+    objective = models.FloatField(_("objective"), default=0)
+    cost = models.DecimalField(_("fulfilment cost"), max_digits=12, decimal_places=2, default=0)
+    duration_ms = models.FloatField(_("decision time (ms)"), default=0)
+    mode = models.CharField(_("mode"), max_length=10, default="single")
+    shipments = models.JSONField(_("chosen nodes"), default=list)
+    winner = models.JSONField(_("winner's factor contributions"), default=dict)
+    runners_up = models.JSONField(_("runners-up"), default=list)
+    rejected = models.JSONField(_("rejected candidates"), default=list)
+    explanation = models.TextField(_("explanation"), blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    notes = models.JSONField(_("notes"), default=list)
+
+    class Meta:
+        verbose_name = _("routing decision")
+        verbose_name_plural = _("routing decisions")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"decision {self.pk} for order {self.order_id}: {self.outcome}"
