@@ -521,7 +521,12 @@ def generate(
                 reason="carrier peak cap",
             )
         )
-    storms = [d for d in disruptions if d.kind == "weather" and d.level >= 3]
+    storms = [
+        d
+        for d in disruptions
+        if (d.kind == "weather" and d.level >= 3)
+        or (d.kind == "carrier_cap" and d.saturation >= 0.9)
+    ]
     order_list = [
         _checkout_promise(
             order,
@@ -546,8 +551,8 @@ def _checkout_promise(order: Order, nodes: list[Node], *, express_suspended: boo
     """The promise checkout would show, from where the lines are in stock (an ATP promise).
 
     Express (12 h) stays only if a front warehouse in the region holds every line and reaches the
-    region within 10 h, and no orange-or-worse storm alert is active there (platforms suspend
-    express in storms). Otherwise the promise is the requested tier, raised to the first of 24 /
+    region within 10 h, and neither an orange-or-worse storm alert nor a carrier cap (>= 90 %) is
+    active there (platforms suspend express then). Otherwise the promise is the requested tier, raised to the first of 24 /
     48 / 72 h that the slowest line can make with 2 h to spare (a line held only by a distant
     drop-ship supplier gets 48 or 72 h).
     """
