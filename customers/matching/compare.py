@@ -43,9 +43,9 @@ class Signal(StrEnum):
     RECEIVER_MISMATCH = "receiver_mismatch"
 
 
-# A receiver agrees when the name or the address does; honorifics and shared surnames do not
-# count, since relatives and group members share them.
-_NAME_AGREES = frozenset({Signal.NAME_SAME, Signal.NAME_SIMILAR})
+# A receiver agrees when the name or the address does; honorifics, shared surnames and
+# one-character differences do not count, since relatives and group members share them.
+_NAME_AGREES = frozenset({Signal.NAME_SAME})
 _ADDRESS_AGREES = frozenset({Signal.ADDRESS_SAME, Signal.ADDRESS_SIMILAR})
 
 
@@ -63,6 +63,8 @@ class CompareSettings:
 
     phone_recycle_days: int = 365
     address_similarity: float = 85.0
+    # With number, building, unit and room all equal, a lower street similarity suffices.
+    dwelling_similarity: float = 50.0
 
 
 def mask_name(name: NormalizedName) -> str:
@@ -167,7 +169,9 @@ def compare_addresses(
         other.number,
     )
     similarity = 100.0 if exact_place else fuzz.ratio(one.place, other.place)
-    if similarity < settings.address_similarity:
+    if similarity < settings.address_similarity and not (
+        _same_dwelling_numbers(one, other) and similarity >= settings.dwelling_similarity
+    ):
         return Evidence(Signal.ADDRESS_DIFFERENT, "different addresses")
     conflicts = _unit_conflicts(one, other)
     if conflicts:
@@ -181,6 +185,16 @@ def compare_addresses(
         return Evidence(Signal.ADDRESS_SAME, _same_detail(one) + street_note)
     return Evidence(
         Signal.ADDRESS_SIMILAR, f"similar address ({similarity:.0f} %), unit details partly missing"
+    )
+
+
+def _same_dwelling_numbers(one: NormalizedAddress, other: NormalizedAddress) -> bool:
+    """Same street number, building, unit and room: a typo'd street name still matches."""
+    return bool(one.number and one.room) and (one.number, one.building, one.unit, one.room) == (
+        other.number,
+        other.building,
+        other.unit,
+        other.room,
     )
 
 

@@ -80,7 +80,12 @@ class AdminDivisions:
             for alias in aliases.get(division.code, []):
                 if len(alias) >= 2 and alias != division.name:
                     self._surfaces.setdefault(alias, []).append((division.code, True))
-        self._max_len = max(len(surface) for surface in self._surfaces)
+        # first character -> surface lengths starting with it, longest first: the walk
+        # then tries only lengths that exist instead of every length up to the longest.
+        lengths: dict[str, set[int]] = {}
+        for surface in self._surfaces:
+            lengths.setdefault(surface[0], set()).add(len(surface))
+        self._lengths = {char: sorted(found, reverse=True) for char, found in lengths.items()}
 
     def __len__(self) -> int:
         return len(self._by_code)
@@ -106,7 +111,9 @@ class AdminDivisions:
 
     def _candidates(self, text: str, pos: int, context: Division | None) -> tuple[int, list[str]]:
         """Longest surface at ``pos`` naming divisions below ``context``: (length, codes)."""
-        for length in range(min(self._max_len, len(text) - pos), 1, -1):
+        for length in self._lengths.get(text[pos : pos + 1], ()):
+            if pos + length > len(text):
+                continue
             entries = self._surfaces.get(text[pos : pos + length])
             if not entries:
                 continue

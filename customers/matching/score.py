@@ -24,7 +24,7 @@ from customers.matching.compare import CompareSettings, Evidence, Signal
 DEFAULT_WEIGHTS: Mapping[Signal, float] = MappingProxyType(
     {
         Signal.PHONE_SAME: 8.0,
-        Signal.PHONE_SAME_LONG_GAP: 2.0,
+        Signal.PHONE_SAME_LONG_GAP: 6.0,
         Signal.PHONE_DIFFERENT: -2.0,
         Signal.DEVICE_SAME: 3.0,
         Signal.ACCOUNT_SAME: 5.0,
