@@ -83,6 +83,13 @@ def _redis():
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
+def _purge(queue: str) -> None:
+    """Drop the queue and the binding keys kombu keeps for it (its exchange has its name)."""
+    client = _redis()
+    client.delete(queue, *client.scan_iter(match=f"_kombu.binding*.{queue}"))
+    client.zrem("_kombu.binding_deadlines", queue)
+
+
 def _start_worker(queue: str, log_path: Path, **env_overrides: str) -> Worker:
     env = {
         **os.environ,
@@ -135,7 +142,7 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., Worker]]:
     if not settings.REDIS_URL:
         pytest.skip("needs Redis (set REDIS_URL)")
     queue = f"oms-test-{uuid.uuid4().hex[:12]}"
-    _redis().delete(queue)  # a fresh name; purge anyway so the queue starts empty
+    _purge(queue)  # a fresh name; purge anyway so the queue starts empty
     started: list[Worker] = []
 
     def start(**env_overrides: str) -> Worker:
@@ -153,7 +160,7 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., Worker]]:
         celery_app.conf.task_default_queue = default_queue
         for handle in started:
             _stop(handle.process)
-        _redis().delete(queue)
+        _purge(queue)
         for handle in started:
             print(f"--- {handle.log_path} ---\n{handle.log()}")
 
