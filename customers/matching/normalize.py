@@ -235,6 +235,13 @@ class NormalizedAddress:
     canonical: str
 
 
+def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    match = None
+    for match in pattern.finditer(text):  # noqa: B007 - the last one is wanted
+        pass
+    return match
+
+
 def _take(pattern: re.Pattern[str], text: str) -> tuple[str, str]:
     """Remove the last match of ``pattern`` from ``text``; return (group 1, rest)."""
     matches = list(pattern.finditer(text))
@@ -282,20 +289,31 @@ def normalize_address(raw: str) -> NormalizedAddress:
             building, room = first, room or second
         detail = detail[: pair.start()] + detail[pair.end() :]
     floor, detail = _take(_FLOOR, detail)
-    lane, detail = _take(_LANE, detail)
-    number, detail = _take(_STREET_NUMBER, detail)
-    if lane and number and not building:
-        building, number = number, ""  # Shanghai "123弄5号301室": 号 inside a lane is a building
+    lane_match = _last(_LANE, detail)
+    if lane_match and not building:
+        # Shanghai "123弄5号301室": the 号 after a lane number is a building.
+        inner = _STREET_NUMBER.search(detail, lane_match.end())
+        if inner:
+            building = inner.group(1).lstrip("0") or "0"
+            detail = detail[: inner.start()] + detail[inner.end() :]
+    number_match = lane_match or _last(_STREET_NUMBER, detail)
     if not room:
         trailing = _TRAILING_DIGITS.search(detail)
-        if trailing and (building or unit or floor or number):
+        after_number = number_match is None or (
+            trailing is not None and trailing.start() >= number_match.end()
+        )
+        if trailing and after_number and (building or unit or floor or number_match):
             room = trailing.group(1)
             detail = detail[: trailing.start()]
-    number = f"{lane}弄" if lane else (f"{number}号" if number else "")
-    road = _ROAD.match(detail)
+    # The place keeps its written order, so a street whose marker is misspelt ("张江话572号")
+    # still compares well with the correct spelling.
+    place = detail.replace("-", "").replace("#", "")
+    lane, rest = _take(_LANE, place)
+    street_number, rest = _take(_STREET_NUMBER, rest)
+    number = f"{lane}弄" if lane else (f"{street_number}号" if street_number else "")
+    road = _ROAD.match(rest)
     street = road.group(1) if road else ""
-    community = detail[len(street) :].replace("-", "").replace("#", "")
-    place = street + number + community
+    community = rest[len(street) :]
     if street or number:
         canonical = "|".join((admin.prefix, street, number, building, unit, room))
     else:
