@@ -9,8 +9,10 @@ The raw phone never leaves this step; the HMAC key is the only secret.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from customers.matching.normalize import (
     NormalizedAddress,
@@ -84,4 +86,33 @@ def fingerprint(observation: Observation, *, key: bytes) -> Fingerprint:
         address=address,
         address_digest=address_digest(address, key) if address else "",
         created_at=observation.created_at,
+    )
+
+
+def fingerprint_to_dict(record: Fingerprint) -> dict[str, Any]:
+    """Plain JSON-ready form of a fingerprint (for an Identity row's JSON column).
+
+    Holds no raw phone: only the digest and the mask. ``created_at`` becomes ISO 8601.
+    """
+    data = asdict(record)
+    data["created_at"] = record.created_at.isoformat() if record.created_at else None
+    return data
+
+
+def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:
+    """Inverse of :func:`fingerprint_to_dict`."""
+    name = data.get("name")
+    address = data.get("address")
+    created_at = data.get("created_at")
+    return Fingerprint(
+        record_id=data["record_id"],
+        channel=data["channel"],
+        account_key=data["account_key"],
+        device_id=data["device_id"],
+        phone_digest=data["phone_digest"],
+        phone_masked=data["phone_masked"],
+        name=NormalizedName(**name) if name else None,
+        address=NormalizedAddress(**address) if address else None,
+        address_digest=data["address_digest"],
+        created_at=datetime.fromisoformat(created_at) if created_at else None,
     )

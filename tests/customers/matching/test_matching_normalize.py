@@ -139,3 +139,24 @@ def test_shanghai_lane_numbers_are_buildings():
 def test_room_after_a_street_number_and_complex_name():
     address = normalize_address("北京市朝阳区建国路88号SOHO现代城3号楼1205")
     assert (address.community, address.building, address.room) == ("SOHO现代城", "3", "1205")
+
+
+def test_a_fingerprint_survives_a_round_trip_through_plain_data():
+    import json
+    from datetime import datetime
+
+    from customers.matching.records import (
+        Observation,
+        fingerprint,
+        fingerprint_from_dict,
+        fingerprint_to_dict,
+    )
+
+    observation = Observation(
+        "r1", "douyin", "dy_1", "ABC", "+86 138 1234 5678", "张伟", "上海市浦东新区张江路1号2幢301室",
+        datetime(2024, 1, 2, 3, 4, 5),
+    )  # fmt: skip
+    record = fingerprint(observation, key=b"k")
+    data = json.loads(json.dumps(fingerprint_to_dict(record), ensure_ascii=False))
+    assert "13812345678" not in json.dumps(data)
+    assert fingerprint_from_dict(data) == record
