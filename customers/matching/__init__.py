@@ -1,8 +1,104 @@
-"""Pure customer-matching core of the customer master (no Django import anywhere here).
+"""Pure customer-matching core of the customer master: no Django import anywhere in here.
 
-Pipeline: :class:`~customers.matching.records.Observation` (raw identity fields of an order)
--> :func:`~customers.matching.records.fingerprint` (normalised, keyed hashes)
--> :func:`~customers.matching.blocking.resolve` against a candidate source
--> :class:`~customers.matching.score.Decision` (link / review / new, with reasons).
-The full API is documented at the end of development in this docstring.
+Who placed this order? The core answers from the identity fields of an order (channel account,
+device id, phone, receiver name, address) in three steps, each a module:
+
+1. Normalise (:mod:`.normalize`, :mod:`.divisions`, :mod:`.records`).
+   ``fingerprint(observation, key=...) -> Fingerprint`` turns an :class:`Observation` (one
+   CSV row or one order) into what is stored and compared: an HMAC-SHA256 digest of the E.164
+   phone under the merchant's secret ``key`` and a masked phone ("+86 138****5678"), the
+   cleaned name, the address parsed into administrative code (from a bundled table generated
+   from JioNLP's location dictionary), street, number, community, building, unit, floor and
+   room, and a keyed digest of its canonical form. Building blocks:
+   ``normalize_phone(raw) -> NormalizedPhone | None``, ``phone_digest(e164, key)``,
+   ``mask_phone(e164)``, ``normalize_name(raw) -> NormalizedName | None``,
+   ``normalize_address(raw) -> NormalizedAddress``, ``address_digest(address, key)``,
+   ``numerals_to_digits(text)``, ``load_admin_divisions().resolve(text) -> AdminMatch``.
+   ``fingerprint_to_dict`` / ``fingerprint_from_dict`` store a fingerprint as JSON.
+
+2. Compare and score (:mod:`.compare`, :mod:`.score`).
+   ``compare(a, b, settings) -> tuple[Evidence, ...]`` grades each field of a pair into a
+   :class:`Signal` (phone same / same after a long gap / different, device same, account
+   same, name same / similar / honorific / surname only / different, address same / similar
+   / neighbour / different / other district, and receiver mismatch when neither name nor
+   address agrees) with a sentence for staff. :class:`MatchRules` holds the weight of each
+   signal, ``link_threshold``, ``review_threshold``, the exact keys (phone + name, address +
+   name, device + name, account + name) and comparator settings; ``MatchRules.from_mapping``
+   builds it from the JSON an admin edits. ``decide(pairs, rules) -> Decision``.
+
+3. Block and resolve (:mod:`.blocking`).
+   ``blocking_keys(fingerprint) -> tuple[str, ...]`` are the keys a record is filed under
+   (phone digest, device, account, address digest, unit signature, province + name);
+   ``resolve(fingerprint, source, rules) -> Decision`` compares an observation only with the
+   records sharing a key, where ``source`` is any :class:`CandidateSource` (``candidates(keys)
+   -> Iterable[(Fingerprint, customer_id)]``): the in-memory :class:`BlockingIndex` or a
+   database table of (key, identity). :class:`Decision` carries ``outcome`` (:class:`Outcome`
+   LINK / REVIEW / NEW), ``customer_id``, ``score``, ``reasons`` ("exact key phone + name",
+   "same phone +86 138****5678", "address same building, same room"), ``matched_record_id``,
+   ``merge_customer_ids`` (customers this observation proves to be one person) and
+   ``comparisons``. :class:`IncrementalResolver` runs a stream: ``add(fingerprint) ->
+   Decision``, ``assignments() -> {record_id: customer_id}``, ``reviews``.
+
+A wrong merge leaks one person's orders to another, so doubt ends in REVIEW (kept apart and
+flagged), never in LINK. :mod:`.generate` makes seeded test data with ground truth and the
+hard negatives real data has, and reads/writes the ``import_identities`` CSV
+(``read_observations_csv`` yields ``Observation`` or ``RowError(line_number, message)``).
 """
+
+from customers.matching.blocking import (
+    BlockingIndex,
+    CandidateSource,
+    IncrementalResolver,
+    blocking_keys,
+    resolve,
+)
+from customers.matching.compare import CompareSettings, Evidence, Signal, compare
+from customers.matching.normalize import (
+    NormalizedAddress,
+    NormalizedName,
+    NormalizedPhone,
+    address_digest,
+    mask_phone,
+    normalize_address,
+    normalize_name,
+    normalize_phone,
+    phone_digest,
+)
+from customers.matching.records import (
+    Fingerprint,
+    Observation,
+    fingerprint,
+    fingerprint_from_dict,
+    fingerprint_to_dict,
+)
+from customers.matching.score import Decision, MatchRules, Outcome, decide
+
+__all__ = [
+    "BlockingIndex",
+    "CandidateSource",
+    "CompareSettings",
+    "Decision",
+    "Evidence",
+    "Fingerprint",
+    "IncrementalResolver",
+    "MatchRules",
+    "NormalizedAddress",
+    "NormalizedName",
+    "NormalizedPhone",
+    "Observation",
+    "Outcome",
+    "Signal",
+    "address_digest",
+    "blocking_keys",
+    "compare",
+    "decide",
+    "fingerprint",
+    "fingerprint_from_dict",
+    "fingerprint_to_dict",
+    "mask_phone",
+    "normalize_address",
+    "normalize_name",
+    "normalize_phone",
+    "phone_digest",
+    "resolve",
+]
