@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -47,7 +48,8 @@ def _diff_rows(profile: RoutingProfile, limit: int = 10) -> list[tuple]:
     for newer, older in itertools.pairwise(records):
         delta = newer.diff_against(older)
         changes = "; ".join(f"{c.field}: {c.old} → {c.new}" for c in delta.changes) or "—"
-        rows.append((newer.history_id, newer.history_date, newer.history_user or "—", changes))
+        when = timezone.localtime(newer.history_date).strftime("%Y-%m-%d %H:%M")
+        rows.append((newer.history_id, when, newer.history_user or "—", changes))
     return rows
 
 
@@ -108,9 +110,7 @@ class RoutingProfileAdmin(SimpleHistoryAdmin):
         rows = _diff_rows(profile) if profile.pk else []
         if not rows:
             return _("No changes recorded yet.")
-        body = format_html_join(
-            "", "<tr><td>#{}</td><td>{:%Y-%m-%d %H:%M}</td><td>{}</td><td>{}</td></tr>", rows
-        )
+        body = format_html_join("", "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         history = reverse("admin:routing_routingprofile_history", args=[profile.pk])
         return format_html(
             "<table><tr><th>version</th><th>when</th><th>who</th><th>what changed</th></tr>{}</table>"

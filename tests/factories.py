@@ -104,6 +104,7 @@ def make_order(
     lines: list[tuple[Product, int]],
     channel: SalesChannel | None = None,
     external_id: str | None = None,
+    promised_in_hours: float | None = None,
 ):
     """Create an order through the service and run its after-commit work (routing) at once."""
     channel = channel or ChannelFactory(merchant=merchant)
@@ -115,5 +116,8 @@ def make_order(
             lines=[LineInput(product, quantity, product.unit_value) for product, quantity in lines],
             address=ADDRESS,
             actor="test",
+            promised_at=timezone.now() + timedelta(hours=promised_in_hours)
+            if promised_in_hours
+            else None,
         )
     return order

@@ -338,7 +338,23 @@ def _solve_master(
     time_limit: float,
     gap: float,
 ) -> tuple[float, dict, dict]:
-    """Solve the restricted master; returns (objective, duals or chosen columns, conv duals)."""
+    """Solve the restricted master; returns (objective, duals or chosen columns, conv duals).
+
+    HiGHS gets the model as arrays through highspy (building 40,000 PuLP variables would cost
+    more than solving); CBC goes through PuLP.
+    """
+    if backend == "highs":
+        return _solve_master_highspy(
+            master,
+            pools,
+            contested,
+            capacity,
+            fixed_load,
+            penalty,
+            relax=relax,
+            time_limit=time_limit,
+            gap=gap,
+        )
     problem = pulp.LpProblem("batch_master", pulp.LpMinimize)
     category = pulp.LpContinuous if relax else pulp.LpBinary
     lam: dict[tuple[int, int], pulp.LpVariable] = {}
@@ -381,6 +397,93 @@ def _solve_master(
         value,
         chosen,
         {"status": pulp.LpStatus[problem.status], "sol_status": problem.sol_status},
+    )
+
+
+def _solve_master_highspy(
+    master: list[int],
+    pools: list[list[_Column]],
+    contested: set[Resource],
+    capacity: Callable[[Resource], float],
+    fixed_load: dict[Resource, float],
+    penalty: list[float],
+    *,
+    relax: bool,
+    time_limit: float,
+    gap: float,
+) -> tuple[float, dict, dict]:
+    import highspy
+    import numpy as np
+
+    row_of = {o: i for i, o in enumerate(master)}
+    resources = sorted(contested)
+    resource_row = {r: len(master) + i for i, r in enumerate(resources)}
+    cost: list[float] = []
+    starts: list[int] = []
+    index: list[int] = []
+    value: list[float] = []
+    owner: list[tuple[int, int]] = []
+    for o in master:
+        starts.append(len(index))  # the "unrouted" column of order o
+        index.append(row_of[o])
+        value.append(1.0)
+        cost.append(penalty[o])
+        owner.append((o, -1))
+        for j, column in enumerate(pools[o]):
+            starts.append(len(index))
+            index.append(row_of[o])
+            value.append(1.0)
+            for key, amount in column.usage.items():
+                row = resource_row.get(key)
+                if row is not None:
+                    index.append(row)
+                    value.append(float(amount))
+            cost.append(column.objective)
+            owner.append((o, j))
+    n_cols = len(cost)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = len(master) + len(resources)
+    lp.col_cost_ = np.array(cost)
+    lp.col_lower_ = np.zeros(n_cols)
+    lp.col_upper_ = np.ones(n_cols)
+    lp.row_lower_ = np.array([1.0] * len(master) + [-highspy.kHighsInf] * len(resources))
+    lp.row_upper_ = np.array(
+        [1.0] * len(master) + [capacity(r) - fixed_load.get(r, 0) for r in resources]
+    )
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array([*starts, len(index)], dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value)
+    if not relax:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cols
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(gap))
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    solution = h.getSolution()
+    objective = h.getInfo().objective_function_value
+    if relax:
+        duals = {r: solution.row_dual[resource_row[r]] for r in resources}
+        conv = {o: solution.row_dual[row_of[o]] for o in master}
+        return objective, duals, conv
+    chosen = dict.fromkeys(master, -1)
+    has_solution = h.getInfo().primal_solution_status == 2
+    if has_solution:
+        for col, (o, j) in enumerate(owner):
+            if j >= 0 and solution.col_value[col] > 0.5:
+                chosen[o] = j
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    return (
+        objective,
+        chosen,
+        {
+            "status": "Optimal" if optimal else ("Not Solved" if not has_solution else "Feasible"),
+            "sol_status": pulp.LpSolutionOptimal if optimal else pulp.LpSolutionIntegerFeasible,
+        },
     )
 
 

@@ -110,8 +110,8 @@ def test_a_promotion_profile_steers_towards_timeliness_within_its_window(merchan
         active_from=now - timedelta(hours=1),
         active_until=now + timedelta(hours=1),
         priority=5,
-        lateness=75,
-        shipping_cost=25,
+        lateness=90,
+        shipping_cost=10,
         **weights,
     )
     assert context.active_profile(merchant_id=merchant.pk) == promo
