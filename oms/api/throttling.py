@@ -1,5 +1,13 @@
-"""Rate limit per merchant API key; a merchant's own rate overrides the deployment default."""
+"""Rate limit per merchant API key; a merchant's own rate overrides the deployment default.
 
+A fixed-window counter: one atomic ``incr`` in the shared cache per request, so concurrent
+workers count every request (DRF's default keeps a list of timestamps that is read, trimmed
+and rewritten on every call, costlier and lossy under concurrency).
+"""
+
+import time
+
+from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from oms.api.auth import MerchantPrincipal
@@ -10,13 +18,23 @@ class MerchantKeyThrottle(SimpleRateThrottle):
 
     def allow_request(self, request, view) -> bool:
         principal = request.user
-        if isinstance(principal, MerchantPrincipal) and principal.merchant.api_throttle_rate:
-            self.rate = principal.merchant.api_throttle_rate
-            self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request, view) -> str | None:
-        principal = request.user
         if not isinstance(principal, MerchantPrincipal):
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": principal.api_key.pk}
+            return True
+        rate = principal.merchant.api_throttle_rate or self.rate
+        if not rate:
+            return True
+        self.num_requests, self.duration = self.parse_rate(rate)
+        now = time.time()
+        window = int(now // self.duration)
+        self._window_ends = (window + 1) * self.duration
+        key = f"throttle:{self.scope}:{principal.api_key.pk}:{self.duration}:{window}"
+        cache.add(key, 0, timeout=self.duration + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr: start the window again
+            cache.set(key, 1, timeout=self.duration + 1)
+            count = 1
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return max(self._window_ends - time.time(), 0.0)

@@ -80,7 +80,8 @@ class OrderViewSet(
             discount_total=v["discount_total"],
             currency=v.get("currency"),
         )
-        order = self.get_queryset().get(pk=order.pk)
+        # Serialized as created: routing runs after the commit (in a worker, or right away when
+        # Celery is eager), so the next GET shows its outcome.
         return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

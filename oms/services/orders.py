@@ -135,7 +135,7 @@ def order_create(
             f"Order {external_id!r} from channel {channel.code!r} exists already.",
             order_id=existing,
         ) from None
-    OrderLine.objects.bulk_create(
+    created_lines = OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
             product=line.product,
@@ -145,6 +145,7 @@ def order_create(
         )
         for line in lines
     )
+    _prime_prefetch_cache(order, lines=created_lines)
     _event(
         order,
         kind="created",
@@ -154,6 +155,19 @@ def order_create(
     )
     transaction.on_commit(partial(signals.order_created.send, sender=Order, order_id=order.pk))
     return order
+
+
+def _prime_prefetch_cache(order: Order, *, lines: list[OrderLine]) -> None:
+    """Give the caller the new order's lines (and no shipments yet) without another query.
+
+    The same shape Django's ``prefetch_related`` leaves: querysets whose result cache is filled.
+    """
+    cache = {}
+    for name, rows in (("lines", lines), ("shipments", [])):
+        queryset = getattr(order, name).all()
+        queryset._result_cache, queryset._prefetch_done = list(rows), True
+        cache[name] = queryset
+    order._prefetched_objects_cache = cache
 
 
 def _lock(order: Order) -> Order:

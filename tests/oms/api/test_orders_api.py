@@ -226,3 +226,17 @@ def test_list_filters_ordering_and_stable_pages(api, channel, stocked, merchant)
     assert api.get("/api/orders/?status=bogus").status_code == 400
     totals = [r["id"] for r in api.get("/api/orders/?ordering=-id").json()["results"]]
     assert totals == sorted(ids, reverse=True)
+
+
+def test_order_create_stays_within_its_query_budget(
+    api, channel, stocked, django_assert_max_num_queries
+):
+    """Auth, idempotency claim, channel, SKUs, order, lines, timeline, idempotency finish: 8."""
+    with django_assert_max_num_queries(20) as captured:
+        response = api.post(
+            "/api/orders/", _body(channel, stocked[1]), format="json", HTTP_IDEMPOTENCY_KEY="q-1"
+        )
+    assert response.status_code == 201
+    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) <= 8, statements
+    assert not any(sql.startswith("SELECT") and 'FROM "oms_order"' in sql for sql in statements)
