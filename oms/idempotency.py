@@ -10,12 +10,11 @@ over once its lock expires; records are kept ``OMS_IDEMPOTENCY_TTL_HOURS`` (>= 2
 
 import hashlib
 import json
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oms.models import IdempotencyRecord, Merchant
