@@ -18,9 +18,10 @@ device id, phone, receiver name, address) in three steps, each a module:
 
 2. Compare and score (:mod:`.compare`, :mod:`.score`).
    ``compare(a, b, settings) -> tuple[Evidence, ...]`` grades each field of a pair into a
-   :class:`Signal` (phone same / same after a long gap / different, device same, account
-   same, name same / similar / honorific / surname only / different, address same / similar
-   / neighbour / different / other district, and receiver mismatch when neither name nor
+   :class:`Signal` (phone same / same after a long gap / different; phone, device or account
+   same, or shared when already filed under several customers, like a group leader's phone;
+   name same / similar / honorific / surname only / different; address same / similar /
+   neighbour / different / other district; and receiver mismatch when neither name nor
    address agrees) with a sentence for staff. :class:`MatchRules` holds the weight of each
    signal, ``link_threshold``, ``review_threshold``, the exact keys (phone + name, address +
    name, device + name, account + name) and comparator settings; ``MatchRules.from_mapping``

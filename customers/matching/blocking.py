@@ -121,11 +121,23 @@ def resolve(observation: Fingerprint, index: CandidateSource, rules: MatchRules)
     """Decide whether ``observation`` belongs to a known customer; changes nothing.
 
     Compares the observation with every candidate sharing a blocking key, scores each pair
-    and lets :func:`~customers.matching.score.decide` pick the outcome.
+    and lets :func:`~customers.matching.score.decide` pick the outcome. The candidates also
+    tell how many customers the observation's phone, device and account are already filed
+    under, which is what marks a group leader's phone as shared.
     """
+    candidates = list(index.candidates(blocking_keys(observation)))
+    carriers = {}
+    for carrier, value, field in (
+        ("phone", observation.phone_digest, "phone_digest"),
+        ("device", observation.device_id, "device_id"),
+        ("account", observation.account_key, "account_key"),
+    ):
+        if value:
+            customers = {cid for record, cid in candidates if getattr(record, field) == value}
+            carriers[carrier] = len(customers)
     pairs = []
-    for record, customer_id in index.candidates(blocking_keys(observation)):
-        evidence = compare(observation, record, rules.compare)
+    for record, customer_id in candidates:
+        evidence = compare(observation, record, rules.compare, carriers)
         score, exact_key = score_pair(evidence, rules)
         pairs.append(PairScore(record.record_id, customer_id, score, exact_key, evidence))
     return decide(pairs, rules)

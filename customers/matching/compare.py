@@ -11,6 +11,7 @@ strict equality of building, unit and room.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,8 +29,11 @@ class Signal(StrEnum):
     PHONE_SAME = "phone_same"
     PHONE_SAME_LONG_GAP = "phone_same_long_gap"
     PHONE_DIFFERENT = "phone_different"
+    PHONE_SHARED = "phone_shared"
     DEVICE_SAME = "device_same"
+    DEVICE_SHARED = "device_shared"
     ACCOUNT_SAME = "account_same"
+    ACCOUNT_SHARED = "account_shared"
     NAME_SAME = "name_same"
     NAME_SIMILAR = "name_similar"
     NAME_HONORIFIC = "name_honorific"
@@ -65,6 +69,9 @@ class CompareSettings:
     address_similarity: float = 85.0
     # With number, building, unit and room all equal, a lower street similarity suffices.
     dwelling_similarity: float = 50.0
+    # A phone, device or account already filed under this many customers is shared (a group
+    # leader's phone, a family tablet used by many): it no longer identifies one person.
+    shared_carrier_customers: int = 3
 
 
 def mask_name(name: NormalizedName) -> str:
@@ -72,14 +79,27 @@ def mask_name(name: NormalizedName) -> str:
     return name.surname + "*" * max(len(name.full) - len(name.surname), 1)
 
 
+def _shared_note(customers: int) -> str:
+    return f"already used by {customers} customers"
+
+
 def compare_phone(
-    first: Fingerprint, second: Fingerprint, settings: CompareSettings
+    first: Fingerprint, second: Fingerprint, settings: CompareSettings, customers: int = 1
 ) -> Evidence | None:
-    """Same or different phone digest; a long gap between the two uses weakens "same"."""
+    """Same or different phone digest.
+
+    "Same" is weakened to PHONE_SAME_LONG_GAP when the two uses are far apart (numbers are
+    recycled) and to PHONE_SHARED when ``customers`` (how many customers the phone is
+    already filed under) reaches ``settings.shared_carrier_customers``.
+    """
     if not first.phone_digest or not second.phone_digest:
         return None
     if first.phone_digest != second.phone_digest:
         return Evidence(Signal.PHONE_DIFFERENT, "different phones")
+    if customers >= settings.shared_carrier_customers:
+        return Evidence(
+            Signal.PHONE_SHARED, f"same phone {first.phone_masked}, {_shared_note(customers)}"
+        )
     if first.created_at and second.created_at:
         gap_days = abs((first.created_at - second.created_at).days)
         if gap_days >= settings.phone_recycle_days:
@@ -91,18 +111,28 @@ def compare_phone(
     return Evidence(Signal.PHONE_SAME, f"same phone {first.phone_masked}")
 
 
-def compare_device(first: Fingerprint, second: Fingerprint) -> Evidence | None:
-    """Same device id; a different device says little (people change phones)."""
-    if first.device_id and first.device_id == second.device_id:
-        return Evidence(Signal.DEVICE_SAME, f"same device {first.device_id[:8]}…")
-    return None
+def compare_device(
+    first: Fingerprint, second: Fingerprint, settings: CompareSettings, customers: int = 1
+) -> Evidence | None:
+    """Same device id (shared when filed under many customers); a different one says little."""
+    if not first.device_id or first.device_id != second.device_id:
+        return None
+    if customers >= settings.shared_carrier_customers:
+        detail = f"same device {first.device_id[:8]}…, {_shared_note(customers)}"
+        return Evidence(Signal.DEVICE_SHARED, detail)
+    return Evidence(Signal.DEVICE_SAME, f"same device {first.device_id[:8]}…")
 
 
-def compare_account(first: Fingerprint, second: Fingerprint) -> Evidence | None:
-    """Same channel account (e.g. the same Douyin user id)."""
-    if first.account_key and first.account_key == second.account_key:
-        return Evidence(Signal.ACCOUNT_SAME, f"same {first.channel} account")
-    return None
+def compare_account(
+    first: Fingerprint, second: Fingerprint, settings: CompareSettings, customers: int = 1
+) -> Evidence | None:
+    """Same channel account (e.g. the same Douyin user id), shared when used by many."""
+    if not first.account_key or first.account_key != second.account_key:
+        return None
+    if customers >= settings.shared_carrier_customers:
+        detail = f"same {first.channel} account, {_shared_note(customers)}"
+        return Evidence(Signal.ACCOUNT_SHARED, detail)
+    return Evidence(Signal.ACCOUNT_SAME, f"same {first.channel} account")
 
 
 def compare_names(first: NormalizedName | None, second: NormalizedName | None) -> Evidence | None:
@@ -205,21 +235,27 @@ def _same_detail(address: NormalizedAddress) -> str:
 
 
 def compare(
-    first: Fingerprint, second: Fingerprint, settings: CompareSettings
+    first: Fingerprint,
+    second: Fingerprint,
+    settings: CompareSettings,
+    carrier_customers: Mapping[str, int] | None = None,
 ) -> tuple[Evidence, ...]:
     """All evidence on a pair, strongest keys first (the order reasons are shown in).
 
-    Besides one signal per field it adds RECEIVER_MISMATCH when both names and both
-    addresses are known and neither agrees: the phone, device or account then belongs to
-    someone ordering for another person (a group leader, a relative's tablet, a recycled
-    number) and must not carry the link on its own.
+    ``carrier_customers`` gives, for "phone", "device" and "account" of ``first``, how many
+    customers that value is already filed under (see the shared-carrier signals). Besides
+    one signal per field it adds RECEIVER_MISMATCH when both names and both addresses are
+    known and neither agrees: the phone, device or account then belongs to someone ordering
+    for another person (a group leader, a relative's tablet, a recycled number) and must not
+    carry the link on its own.
     """
+    spread = carrier_customers or {}
     name = compare_names(first.name, second.name)
     address = compare_addresses(first, second, settings)
     found = [
-        compare_phone(first, second, settings),
-        compare_device(first, second),
-        compare_account(first, second),
+        compare_phone(first, second, settings, spread.get("phone", 1)),
+        compare_device(first, second, settings, spread.get("device", 1)),
+        compare_account(first, second, settings, spread.get("account", 1)),
         name,
         address,
     ]

@@ -181,3 +181,26 @@ def test_raising_the_review_bar_turns_a_review_into_new():
     resolver = IncrementalResolver(MatchRules.from_mapping({"review_threshold": 9.5}))
     resolver.add(records[0])
     assert resolver.add(records[1]).outcome is Outcome.NEW
+
+
+def test_a_leader_phone_used_by_many_customers_does_not_merge_namesake_members():
+    leader = {"phone": "19949846941", "device": "leader-device", "account": "gb_leader"}
+    members = [
+        ("刘洋", "北京市海淀区文化路848号君悦花园22栋6单元1501"),
+        ("王芳", "北京市海淀区学院路1号3栋2单元401"),
+        ("陈静", "北京市海淀区中关村大街27号5栋1101"),
+    ]
+    resolver, _ = resolve_stream(
+        *(
+            observe(f"proxy-{index}", name=name, address=address, **leader)
+            for index, (name, address) in enumerate(members)
+        )
+    )
+    # Another member called 刘洋, in Suzhou, ordered through the same leader.
+    namesake = observe(
+        "proxy-suzhou", name="刘洋", address="苏州市姑苏区朝晖街936号12幢3单元3102", **leader
+    )
+    decision = resolver.add(namesake)
+    assert decision.outcome is not Outcome.LINK
+    assert resolver.index.customer_of("proxy-suzhou") != resolver.index.customer_of("proxy-0")
+    assert any("already used by 3 customers" in reason for reason in decision.reasons)
