@@ -131,6 +131,14 @@ class OrderCreateSerializer(serializers.Serializer):
         return attrs
 
 
+_MONEY = serializers.DecimalField(max_digits=14, decimal_places=2)
+_DATETIME = serializers.DateTimeField()
+
+
+def _moment(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
+
 class OrderLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku")
     name = serializers.CharField(source="product.name")
@@ -185,6 +193,57 @@ class OrderSerializer(serializers.ModelSerializer):
             "lines",
             "shipments",
         ]
+
+    def to_representation(self, order: Order) -> dict:
+        """The declared fields above, written out by hand.
+
+        ModelSerializer rebuilds (deep-copies) its fields for every instance, about a quarter of
+        the CPU of an order create; this is the same output without that. A test compares it
+        with the generic rendering field by field.
+        """
+        money, moment = _MONEY.to_representation, _moment
+        return {
+            "id": order.pk,
+            "external_id": order.external_id,
+            "channel": order.channel.code,
+            "status": order.status,
+            "status_reason": order.status_reason,
+            "customer": order.customer_id,
+            "receiver": self.get_receiver(order),
+            "region": order.region,
+            "currency": order.currency,
+            "subtotal": money(order.subtotal),
+            "shipping_fee": money(order.shipping_fee),
+            "discount_total": money(order.discount_total),
+            "total": money(order.total),
+            "placed_at": moment(order.placed_at),
+            "promised_at": moment(order.promised_at),
+            "created_at": moment(order.created_at),
+            "updated_at": moment(order.updated_at),
+            "lines": [
+                {
+                    "id": line.pk,
+                    "sku": line.product.sku,
+                    "name": line.product.name,
+                    "quantity": line.quantity,
+                    "unit_price": money(line.unit_price),
+                    "line_total": money(line.line_total),
+                }
+                for line in order.lines.all()
+            ],
+            "shipments": [
+                {
+                    "id": shipment.pk,
+                    "warehouse": shipment.warehouse.code,
+                    "carrier": shipment.carrier,
+                    "tracking_number": shipment.tracking_number,
+                    "status": shipment.status,
+                    "shipped_at": moment(shipment.shipped_at),
+                    "delivered_at": moment(shipment.delivered_at),
+                }
+                for shipment in order.shipments.all()
+            ],
+        }
 
     def get_receiver(self, order: Order) -> dict:
         return {

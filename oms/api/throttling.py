@@ -28,12 +28,10 @@ class MerchantKeyThrottle(SimpleRateThrottle):
         window = int(now // self.duration)
         self._window_ends = (window + 1) * self.duration
         key = f"throttle:{self.scope}:{principal.api_key.pk}:{self.duration}:{window}"
-        cache.add(key, 0, timeout=self.duration + 1)
         try:
             count = cache.incr(key)
-        except ValueError:  # expired between add and incr: start the window again
-            cache.set(key, 1, timeout=self.duration + 1)
-            count = 1
+        except ValueError:  # first request of the window
+            count = 1 if cache.add(key, 1, timeout=self.duration + 1) else cache.incr(key)
         return count <= self.num_requests
 
     def wait(self) -> float:
