@@ -224,15 +224,16 @@ class _Generator:
         while True:
             county_code = county or rnd.choices(self.counties, self.county_weights)[0]
             lane = county_code.startswith("31") and rnd.random() < 0.6
+            house = rnd.random() < 0.06  # a house or shop at a street number, no flats
             home = Home(
                 county_code=county_code,
                 road=self.road(county_code),
                 number=rnd.randint(1, 999),
                 lane=lane,
-                estate=rnd.choice(_ESTATE_STEMS) + rnd.choice(_ESTATE_SUFFIXES),
-                building=rnd.randint(1, 30),
-                unit=rnd.randint(1, 6) if rnd.random() < 0.7 else 0,
-                room=rnd.randint(1, 33) * 100 + rnd.randint(1, 4),
+                estate="" if house else rnd.choice(_ESTATE_STEMS) + rnd.choice(_ESTATE_SUFFIXES),
+                building=0 if house else rnd.randint(1, 30),
+                unit=rnd.randint(1, 6) if not house and rnd.random() < 0.7 else 0,
+                room=0 if house else rnd.randint(1, 33) * 100 + rnd.randint(1, 4),
             )
             key = (home.county_code, home.road, home.number, home.building, home.unit, home.room)
             if key not in self.used_homes:
@@ -317,6 +318,9 @@ class _Generator:
             text = number
         if rnd.random() < 0.06:
             text = text.translate(_FULL_WIDTH)
+        if rnd.random() < 0.005:  # a mistyped digit
+            position = rnd.randrange(3, len(number))
+            text = number[:position] + rnd.choice("0123456789") + number[position + 1 :]
         return text
 
     def render_name(self, name: str, gender: str) -> str:
@@ -372,7 +376,7 @@ class _Generator:
         estate = home.estate
         if rnd.random() < 0.05:
             road = self.typo(road)
-        if rnd.random() < 0.05:
+        if estate and rnd.random() < 0.05:
             estate = self.typo(estate)
         if estate.endswith("小区") and rnd.random() < 0.3:
             estate = estate[:-2]
@@ -385,7 +389,9 @@ class _Generator:
         number = f"{home.number}弄" if home.lane else f"{home.number}号"
         place = road + number + ("" if rnd.random() < 0.2 else estate)
         form = rnd.random()
-        if form < 0.12 and home.unit and building.isdigit() and unit.isdigit():
+        if not home.room:
+            units = ""
+        elif form < 0.12 and home.unit and building.isdigit() and unit.isdigit():
             units = f"{building}-{unit}-{room}"
         else:
             marker = rnd.choice(("号楼", "号楼", "栋", "幢", "#"))
@@ -503,8 +509,11 @@ def generate_observations(count: int = 20_000, *, seed: int = 7) -> GeneratedDat
             generator.relate(person, namesake, "namesake")
             group.append(namesake)
         elif roll < 0.32:
-            room = home.room + rnd.choice((-1, 1, 100, -100))
-            neighbour_home = replace(home, room=room if room > 100 else home.room + 1)
+            if home.room:
+                room = home.room + rnd.choice((-1, 1, 100, -100))
+                neighbour_home = replace(home, room=room if room > 100 else home.room + 1)
+            else:
+                neighbour_home = replace(home, number=home.number + rnd.choice((1, 2)))
             neighbour = generator.person(home=neighbour_home)
             generator.relate(person, neighbour, "neighbour")
             group.append(neighbour)
