@@ -17,5 +17,7 @@ urlpatterns = [
         name="order-routing",
     ),
     path("api/signals/", SignalViewSet.as_view({"post": "create"}), name="signals"),
+    path("api/channels/", include("channels.urls")),
     path("api/", include("oms.api.urls")),
+    path("", include("orchestration.urls")),
 ]

@@ -1,0 +1,3 @@
+"""URLs of channel ingestion (mounted under /api/channels/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of order services: the customer status page, staff boards, orchestration API."""
+
+urlpatterns: list = []
