@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 import pulp
 
 from routing.engine.factors import OrderModel, build_order_model, usable_stock
+from routing.engine.fastpath import plan_with_bound
 from routing.engine.milp import pulp_solver, resolve_solver
 from routing.engine.plan import Plan, plan_objective, single_node_objectives, single_node_plan
 from routing.engine.problem import (
@@ -43,6 +44,7 @@ from routing.engine.problem import (
 from routing.engine.router import plan_to_result, solve_order_model, unroutable_result
 
 Resource = tuple[str, ...]
+SMALL_MASTER_COLUMNS = 3000
 
 
 @dataclass(frozen=True)
@@ -223,13 +225,12 @@ def route_batch(
                 if any(r in contested for c in pool for r in c.usage)
             ]
             master_count = len(master)
-            fixed_load: dict[Resource, float] = {}
-            _, duals, conv = _solve_master(
+            _, duals, conv, integral = _solve_master(
                 master,
                 pools,
                 contested,
                 capacity,
-                fixed_load,
+                {},
                 penalty,
                 backend,
                 relax=True,
@@ -254,11 +255,10 @@ def route_batch(
                 if not touches:
                     bound += min(best_objective[o], penalty[o])
                     continue
-                plan, _ = solve_order_model(_priced_model(model, prices), order_options)
+                plan, plan_bound = plan_with_bound(_priced_model(model, prices))
+                bound += min(plan_bound, penalty[o])
                 if plan is None:
-                    bound += penalty[o]
                     continue
-                bound += min(plan.objective, penalty[o])
                 if plan.objective - conv[o] < -1e-7 and plan.quantities not in (
                     c.quantities for c in pools[o]
                 ):
@@ -275,21 +275,43 @@ def route_batch(
                 or elapsed > options.time_limit_seconds / 2
             ):
                 break
-        remaining = max(1.0, options.time_limit_seconds - (time.perf_counter() - started))
-        _, chosen, _ = _solve_master(
-            master,
-            pools,
-            contested,
-            capacity,
-            {},
-            penalty,
-            backend,
-            relax=False,
-            time_limit=remaining,
-            gap=options.gap,
-        )
-        for o in master:
-            choice[o] = chosen.get(o, -1)
+        # LP-and-fix: orders the last master LP already assigned integrally keep that column;
+        # only the fractional ones (at most one per binding resource row) go to the MIP, over
+        # the capacity the fixed ones leave. Always feasible: "unrouted" is a column too.
+        fixed_load: dict[Resource, float] = {}
+        for o, j in integral.items():
+            choice[o] = j
+            if j >= 0:
+                for key, amount in pools[o][j].usage.items():
+                    if key in contested:
+                        fixed_load[key] = fixed_load.get(key, 0) + amount
+        fractional = [o for o in master if o not in integral]
+        if sum(len(pools[o]) for o in master) <= SMALL_MASTER_COLUMNS:
+            # Small enough to solve the whole master as a MIP: no fixing needed.
+            fractional, fixed_load = list(master), {}
+        if fractional:
+            repaired = _greedy_repair(fractional, pools, contested, capacity, fixed_load, penalty)
+            remaining = options.time_limit_seconds - (time.perf_counter() - started)
+            if remaining > 1.0:
+                value, chosen, info, _ = _solve_master(
+                    fractional,
+                    pools,
+                    contested,
+                    capacity,
+                    fixed_load,
+                    penalty,
+                    backend,
+                    relax=False,
+                    time_limit=remaining,
+                    gap=options.gap,
+                )
+                greedy_value = sum(
+                    penalty[o] if j < 0 else pools[o][j].objective for o, j in repaired.items()
+                )
+                if info["status"] in ("Optimal", "Feasible") and value < greedy_value:
+                    repaired = {o: chosen.get(o, -1) for o in fractional}
+            for o in fractional:
+                choice[o] = repaired[o]
 
     results = []
     objective = 0.0
@@ -325,6 +347,38 @@ def route_batch(
     )
 
 
+def _greedy_repair(
+    orders: list[int],
+    pools: list[list[_Column]],
+    contested: set[Resource],
+    capacity: Callable[[Resource], float],
+    fixed_load: dict[Resource, float],
+    penalty: list[float],
+) -> dict[int, int]:
+    """Assign ``orders`` one at a time, largest regret first, to their cheapest column that
+    still fits the contested resources; unrouted if none fits. Always feasible."""
+    left = {r: capacity(r) - fixed_load.get(r, 0) for r in contested}
+
+    def regret(o: int) -> float:
+        costs = sorted(c.objective for c in pools[o])
+        return (costs[1] if len(costs) > 1 else penalty[o]) - costs[0] if costs else 0.0
+
+    out: dict[int, int] = {}
+    for o in sorted(orders, key=regret, reverse=True):
+        out[o] = -1
+        for j in sorted(range(len(pools[o])), key=lambda j: pools[o][j].objective):
+            usage = pools[o][j].usage
+            if pools[o][j].objective < penalty[o] and all(
+                left[r] >= amount - 1e-9 for r, amount in usage.items() if r in left
+            ):
+                for r, amount in usage.items():
+                    if r in left:
+                        left[r] -= amount
+                out[o] = j
+                break
+    return out
+
+
 def _solve_master(
     master: list[int],
     pools: list[list[_Column]],
@@ -337,8 +391,11 @@ def _solve_master(
     relax: bool,
     time_limit: float,
     gap: float,
-) -> tuple[float, dict, dict]:
-    """Solve the restricted master; returns (objective, duals or chosen columns, conv duals).
+) -> tuple[float, dict, dict, dict]:
+    """Solve the restricted master.
+
+    Returns (objective, resource duals or chosen columns, convexity duals or MIP status,
+    orders the LP assigned integrally).
 
     HiGHS gets the model as arrays through highspy (building 40,000 PuLP variables would cost
     more than solving); CBC goes through PuLP.
@@ -386,18 +443,22 @@ def _solve_master(
     if relax:
         duals = {key: problem.constraints[name].pi or 0.0 for key, name in names.items()}
         conv = {o: problem.constraints[f"conv{o}"].pi or 0.0 for o in master}
-        return value, duals, conv
+        integral = {}
+        for o in master:
+            if (skip[o].value() or 0) > 1 - 1e-6:
+                integral[o] = -1
+            for j in range(len(pools[o])):
+                if (lam[(o, j)].value() or 0) > 1 - 1e-6:
+                    integral[o] = j
+        return value, duals, conv, integral
     chosen = {}
     for o in master:
         chosen[o] = -1
         for j in range(len(pools[o])):
             if (lam[(o, j)].value() or 0) > 0.5:
                 chosen[o] = j
-    return (
-        value,
-        chosen,
-        {"status": pulp.LpStatus[problem.status], "sol_status": problem.sol_status},
-    )
+    info = {"status": pulp.LpStatus[problem.status], "sol_status": problem.sol_status}
+    return value, chosen, info, {}
 
 
 def _solve_master_highspy(
@@ -411,7 +472,7 @@ def _solve_master_highspy(
     relax: bool,
     time_limit: float,
     gap: float,
-) -> tuple[float, dict, dict]:
+) -> tuple[float, dict, dict, dict]:
     import highspy
     import numpy as np
 
@@ -469,7 +530,8 @@ def _solve_master_highspy(
     if relax:
         duals = {r: solution.row_dual[resource_row[r]] for r in resources}
         conv = {o: solution.row_dual[row_of[o]] for o in master}
-        return objective, duals, conv
+        integral = {o: j for col, (o, j) in enumerate(owner) if solution.col_value[col] > 1 - 1e-6}
+        return objective, duals, conv, integral
     chosen = dict.fromkeys(master, -1)
     has_solution = h.getInfo().primal_solution_status == 2
     if has_solution:
@@ -477,14 +539,11 @@ def _solve_master_highspy(
             if j >= 0 and solution.col_value[col] > 0.5:
                 chosen[o] = j
     optimal = status == highspy.HighsModelStatus.kOptimal
-    return (
-        objective,
-        chosen,
-        {
-            "status": "Optimal" if optimal else ("Not Solved" if not has_solution else "Feasible"),
-            "sol_status": pulp.LpSolutionOptimal if optimal else pulp.LpSolutionIntegerFeasible,
-        },
-    )
+    info = {
+        "status": "Optimal" if optimal else ("Not Solved" if not has_solution else "Feasible"),
+        "sol_status": pulp.LpSolutionOptimal if optimal else pulp.LpSolutionIntegerFeasible,
+    }
+    return objective, chosen, info, {}
 
 
 @dataclass(frozen=True)
@@ -523,7 +582,7 @@ def solve_assignment(
     contested = {("units", f"a{i}") for i in range(agents)}
     penalty = [1e6] * jobs
     cap = {("units", f"a{i}"): float(capacities[i]) for i in range(agents)}
-    value, chosen, info = _solve_master(
+    value, chosen, info, _ = _solve_master(
         list(range(jobs)),
         pools,
         contested,

@@ -187,3 +187,45 @@ def split_fast_path(model: OrderModel, incumbent: Plan | None, nodes: list[int])
         method = "fast_path:greedy" if best.method == "greedy" else best.method
         return Plan(best.quantities, best.objective, method, optimal=True)
     return None
+
+
+def plan_with_bound(model: OrderModel) -> tuple[Plan | None, float]:
+    """A good plan and a valid lower bound on the optimum, without calling a solver.
+
+    Used to price columns in batch mode, where thousands of orders are re-solved per round: the
+    bound keeps the batch's Lagrangian bound valid even when the plan is not proved optimal.
+    Single-node plans are enumerated exactly; two-node plans exactly when no pruned-in node is
+    capacity-bound (``best_pair_plan``), otherwise bounded by ``V_K + F1 + F2``; plans with three
+    or more nodes by ``V_K + F1 + F2 + F3``.
+    """
+    singles = single_node_objectives(model)
+    best: Plan | None = None
+    if singles:
+        objective, k = singles[0]
+        best = single_node_plan(model, k, objective, "fast_path")
+        f1, f2 = two_smallest(model.fixed_cost)
+        if objective <= variable_lower_bound(model) + f1 + f2 + model.offset + _EPS:
+            return best, objective
+    if best is None:
+        from routing.engine.greedy import greedy_plan  # local: greedy imports plan helpers
+
+        best = greedy_plan(model)
+    if best is None and any(
+        sum(row) < line.quantity for row, line in zip(model.upper, model.lines, strict=True)
+    ):
+        return None, math.inf
+    upper_bound = best.objective if best is not None else math.inf
+    nodes = prune_for_split(model, upper_bound)
+    single_bound = singles[0][0] if singles else math.inf
+    if len(nodes) < 2:
+        return best, min(single_bound, upper_bound)
+    units = sum(line.quantity for line in model.lines)
+    if any(model.capacity_units[k] < units for k in nodes):
+        pair_bound = _bound_over(model, nodes, 2)
+    else:
+        pair = best_pair_plan(model, nodes)
+        pair_bound = pair.objective if pair is not None else math.inf
+        if pair is not None and (best is None or pair.objective < best.objective):
+            best = pair
+    bound = min(single_bound, pair_bound, _bound_over(model, nodes, 3), upper_bound)
+    return best, bound
