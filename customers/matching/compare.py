@@ -164,6 +164,7 @@ def compare_names(first: NormalizedName | None, second: NormalizedName | None) -
 def _unit_conflicts(first: NormalizedAddress, second: NormalizedAddress) -> list[str]:
     conflicts = []
     for label, one, other in (
+        ("number", first.number, second.number),
         ("building", first.building, second.building),
         ("unit", first.unit, second.unit),
         ("room", first.room, second.room),

@@ -204,3 +204,13 @@ def test_a_leader_phone_used_by_many_customers_does_not_merge_namesake_members()
     assert decision.outcome is not Outcome.LINK
     assert resolver.index.customer_of("proxy-suzhou") != resolver.index.customer_of("proxy-0")
     assert any("already used by 3 customers" in reason for reason in decision.reasons)
+
+
+def test_next_door_houses_are_neighbours_not_one_address():
+    from customers.matching.compare import CompareSettings, compare_addresses
+
+    first = observe("a", name="张伟", address="杭州市西湖区文三路123号")
+    second = observe("b", name="张伟", address="杭州市西湖区文三路124号")
+    evidence = compare_addresses(first, second, CompareSettings())
+    assert evidence.signal is Signal.ADDRESS_NEIGHBOUR
+    assert "number 123号 vs 124号" in evidence.detail
