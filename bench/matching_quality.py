@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -223,7 +224,8 @@ def run_latency(size: int, seed: int, probes: int = 2000) -> None:
         f"({len(stored) / loaded:,.0f} obs/s). {probes} probes (the last observations of the "
         f"stream, resolve only): p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {timings[-1]:.3f} ms; "
         f"comparisons per probe: median {statistics.median(comparisons):.0f}, "
-        f"max {max(comparisons)} of {len(stored):,} stored.\n"
+        f"max {max(comparisons)} of {len(stored):,} stored. Peak memory of the process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB.\n"
     )
 
 
@@ -234,12 +236,14 @@ def main() -> None:
     parser.add_argument(
         "--latency", type=int, default=0, help="stored identities for the latency run"
     )
+    parser.add_argument("--latency-only", action="store_true", help="skip the quality run")
     args = parser.parse_args()
     print(
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}\n"
     )
-    run_quality(args.count, args.seed)
+    if not args.latency_only:
+        run_quality(args.count, args.seed)
     if args.latency:
         run_latency(args.latency, args.seed)
 

@@ -16,7 +16,8 @@ negatives that make matching hard and labels them, so false merges can be counte
 - ``neighbour``: a person one room away in the same building;
 - ``recycled_phone``: a person given another's number a year or more after its last use;
 - ``group_proxy``: a group-buying leader ordering for a member with the leader's phone,
-  device and account but the member's name and address (the order is the member's).
+  device and account but the member's name and address (the order is the member's); the
+  label covers leader-member pairs and pairs of members of one leader.
 
 The CSV has the columns of ``import_identities`` (:data:`CSV_COLUMNS`); the ground truth may
 be written as two extra columns that the reader ignores.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import random
+from itertools import combinations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -541,6 +543,11 @@ def generate_observations(count: int = 20_000, *, seed: int = 7) -> GeneratedDat
             generator.relate(leader, member, "group_proxy")
             for moment in generator.order_times(leader, rnd.randint(1, 3)):
                 generator.emit(leader, moment, kind="group_proxy", proxy_for=member)
+        # Two members of one leader share the leader's phone in their orders too.
+        for first, second in combinations([m for m in members if m is not leader], 2):
+            generator.relations.setdefault(
+                frozenset((first.person_id, second.person_id)), "group_proxy"
+            )
     generator.observations.sort(key=lambda item: item[0])
     observations = []
     person_of: dict[str, str] = {}
