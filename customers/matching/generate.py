@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import csv
 import random
-from itertools import combinations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import combinations
 from typing import TextIO
 
 from customers.matching.divisions import COUNTY, load_admin_divisions
