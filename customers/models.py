@@ -1,7 +1,17 @@
-"""The customer master. Minimal for now: orders point at a golden customer."""
+"""The customer master: golden customers, the identities that point at them, and why.
+
+An ``Identity`` is one sighting of a person (an order, a CSV row): channel account, device,
+keyed phone digest, name and parsed address, stored as the matching core's fingerprint. It is
+filed under blocking keys (``IdentityKey``) so resolving a new sighting reads only the rows
+sharing a key. Every link stores its outcome, score and reasons. Merges are recorded in
+``CustomerMerge`` with what moved, so an unmerge puts identities and orders back.
+"""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from oms.history import history_user
 
 
 class Customer(models.Model):
@@ -9,7 +19,16 @@ class Customer(models.Model):
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
     phone_masked = models.CharField(_("phone (masked)"), max_length=32, blank=True)
     vip = models.BooleanField(_("VIP"), default=False)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="absorbed",
+        verbose_name=_("merged into"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(get_user=history_user)
 
     class Meta:
         verbose_name = _("customer")
@@ -18,3 +37,154 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or f"customer #{self.pk}"
+
+
+class Identity(models.Model):
+    class Outcome(models.TextChoices):
+        LINK = "link", _("linked")
+        REVIEW = "review", _("kept apart, flagged for review")
+        NEW = "new", _("new customer")
+        MANUAL = "manual", _("set by staff")
+
+    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    record_id = models.CharField(_("source record"), max_length=80)
+    channel = models.CharField(_("channel"), max_length=40, blank=True)
+    account_key = models.CharField(_("channel account"), max_length=120, blank=True)
+    device_id = models.CharField(_("device id"), max_length=120, blank=True)
+    phone_digest = models.CharField(_("phone (keyed digest)"), max_length=64, blank=True)
+    phone_masked = models.CharField(_("phone (masked)"), max_length=32, blank=True)
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    fingerprint = models.JSONField(_("fingerprint"))
+    observed_at = models.DateTimeField(_("observed at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    score = models.FloatField(_("score"), default=0)
+    reasons = models.JSONField(_("why"), default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["fingerprint"])
+
+    class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "record_id"], name="identity_record_unique_per_merchant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} → {self.customer_id}"
+
+
+class IdentityKey(models.Model):
+    """A blocking key an identity is filed under (phone digest, device, account, address...)."""
+
+    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="keys")
+    key = models.CharField(max_length=160)
+
+    class Meta:
+        indexes = [models.Index(fields=["merchant", "key"], name="identity_key_lookup_idx")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class MatchRuleSet(models.Model):
+    """Weights and thresholds of the matcher, as JSON operations staff edit (see the help)."""
+
+    merchant = models.OneToOneField(
+        "oms.Merchant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="match_rules",
+        help_text=_("Empty: the default for everyone."),
+    )
+    rules = models.JSONField(
+        _("rules"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'e.g. {"link_threshold": 10, "review_threshold": 5, "weights": {"phone_same": 6}, '
+            '"phone_recycle_days": 540}. Unknown names are refused.'
+        ),
+    )
+    merge_window_minutes = models.PositiveIntegerField(
+        _("merge window (minutes)"),
+        default=30,
+        help_text=_(
+            "Orders of one customer within this window that can ship together ship as one."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("matching rules")
+        verbose_name_plural = _("matching rules")
+
+    def __str__(self) -> str:
+        return f"rules for {self.merchant or 'everyone'}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from customers.matching import MatchRules
+
+        try:
+            MatchRules.from_mapping(self.rules or {})
+        except (ValueError, TypeError) as exc:
+            raise ValidationError({"rules": str(exc)}) from exc
+
+
+class ReviewItem(models.Model):
+    """A doubtful match kept apart until a person decides."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        MERGED = "merged", _("merged by staff")
+        KEPT_APART = "kept_apart", _("kept apart by staff")
+
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="reviews")
+    suggested_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("score"))
+    reasons = models.JSONField(_("why"), default=list)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("match to review")
+        verbose_name_plural = _("matches to review")
+        ordering = ["status", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"review {self.identity} ~ {self.suggested_customer_id}"
+
+
+class CustomerMerge(models.Model):
+    """One merge, with exactly what moved, so it can be undone."""
+
+    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_in")
+    absorbed = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_out")
+    reason = models.CharField(_("reason"), max_length=300)
+    actor = models.CharField(_("by"), max_length=120)
+    moved_identity_ids = models.JSONField(default=list)
+    moved_order_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.absorbed_id} → {self.survivor_id}"

@@ -128,6 +128,9 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 OMS_DEFAULT_CURRENCY = env_str("OMS_DEFAULT_CURRENCY", "CNY")
+# Key of the keyed digests of phone numbers and addresses (customer matching); empty derives it
+# from DJANGO_SECRET_KEY. Changing it makes stored digests unmatchable: rotate with a re-import.
+OMS_PII_KEY = env_str("OMS_PII_KEY")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
