@@ -1,0 +1,55 @@
+"""Run every benchmark in turn (``make bench``) and print where its figures are.
+
+Each benchmark is its own script with its own flags (``--help``); this runner calls them with
+the arguments their targets name and stops at the first that fails. ``--only NAME`` runs a
+subset; ``--list`` shows them. Figures are recorded in BENCHMARKS.md with the command used.
+"""
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BENCHMARKS = {
+    "routing_single": [PY, "bench/routing_single.py"],
+    "routing_batch": [PY, "bench/routing_batch.py"],
+    "routing_simulate": [PY, "bench/routing_simulate.py", "--orders", "10000", "--warehouses", "30"],
+    "routing_gap": [PY, "bench/routing_gap.py", "--set", "quick"],
+    "matching_quality": [PY, "bench/matching_quality.py", "--count", "20000"],
+    "api_orders": [PY, "bench/api_orders.py", "--seconds", "15", "--clients", "32"],
+    "status_page": [PY, "bench/status_page.py"],
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", nargs="*", choices=sorted(BENCHMARKS))
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    if args.list:
+        for name, command in BENCHMARKS.items():
+            print(f"{name:<18} {' '.join(command[1:])}")
+        return 0
+    summary = []
+    for name in args.only or BENCHMARKS:
+        command = BENCHMARKS[name]
+        if not (ROOT / command[1]).exists():
+            summary.append((name, "missing", 0.0))
+            continue
+        print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
+        started = time.perf_counter()
+        code = subprocess.call(command, cwd=ROOT)
+        summary.append((name, "ok" if code == 0 else f"exit {code}", time.perf_counter() - started))
+        if code:
+            break
+    print("\nbenchmark            result    seconds")
+    for name, result, seconds in summary:
+        print(f"{name:<20} {result:<9} {seconds:8.1f}")
+    return 0 if all(result in ("ok", "missing") for _n, result, _s in summary) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
