@@ -31,6 +31,7 @@ def route_pending() -> int:
     """Fan the waiting orders out by (merchant, region), so workers on many machines don't contend."""
     partitions = (
         Order.objects.filter(status=OrderStatus.CREATED)
+        .order_by()
         .values_list("merchant_id", "region")
         .distinct()
     )

@@ -234,3 +234,27 @@ def test_batch_routing_gives_scarce_stock_to_the_orders_worth_most(merchant, set
     assert (big.status, small.status) == (OrderStatus.ROUTED, OrderStatus.NEEDS_ATTENTION)
     assert counts == {"routed": 1, "needs_attention": 1}
     assert RoutingDecision.objects.get(order=big).mode == "batch"
+
+
+def test_the_batch_job_routes_waiting_orders_by_partition_and_the_sweeper_catches_stragglers(
+    merchant, settings
+):
+    from oms.models import Order
+    from routing.tasks import route_pending, sweep_unrouted
+
+    settings.OMS_ROUTING_MODE = "batch"
+    warehouse = WarehouseFactory(merchant=merchant)
+    product = ProductFactory(merchant=merchant)
+    BatchFactory(warehouse=warehouse, product=product, on_hand=10)
+    waiting = [make_order(merchant=merchant, lines=[(product, 1)]) for _ in range(3)]
+    assert all(o.status == OrderStatus.CREATED for o in waiting)
+    assert route_pending() == 1  # one (merchant, region) partition, routed eagerly here
+    assert set(
+        Order.objects.filter(pk__in=[o.pk for o in waiting]).values_list("status", flat=True)
+    ) == {"routed"}
+    straggler = make_order(merchant=merchant, lines=[(product, 1)])
+    assert sweep_unrouted(older_than_seconds=3600) == 0  # too young: left to the batch job
+    Order.objects.filter(pk=straggler.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    assert sweep_unrouted(older_than_seconds=3600) == 1
+    straggler.refresh_from_db()
+    assert straggler.status == OrderStatus.ROUTED
