@@ -39,7 +39,8 @@ from oms.models import (
 from oms.permissions import OPERATIONS_GROUP
 from oms.services.orders import AddressInput, LineInput, order_create, order_release
 from routing.engine.factors import haversine_km
-from routing.models import DEFAULT_WEIGHTS, Lane, RoutingProfile, RoutingRule
+from routing.models import DEFAULT_WEIGHTS, Lane, RoutingProfile, RoutingRule, WeatherAlert
+from routing.providers import SimulatedFeed, signals_ingest
 from routing.services import order_route
 
 MERCHANTS = [
@@ -289,6 +290,8 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         self._users()
         self._routing_profiles()
+        if not WeatherAlert.objects.exists():  # live signals from the demo feed, as a real feed would send
+            signals_ingest(readings=list(SimulatedFeed().fetch(now=timezone.now())))
         for code, name, business in MERCHANTS:
             merchant, created = Merchant.objects.get_or_create(code=code, defaults={"name": name})
             if not ApiKey.objects.filter(merchant=merchant, name="demo").exists():
