@@ -8,8 +8,8 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from customers import receivers
-        from oms.signals import order_created
+        from routing.signals import before_route
 
-        order_created.connect(
-            receivers.enqueue_customer_link, dispatch_uid="customers.enqueue_customer_link"
+        before_route.connect(
+            receivers.link_customer_before_routing, dispatch_uid="customers.link_before_routing"
         )

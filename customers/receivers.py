@@ -1,16 +1,9 @@
-"""Every new order is attached to its golden customer in the background."""
+"""The customer master completes every order before it is routed."""
 
-import logging
-
-from customers.tasks import link_order_customer
-
-logger = logging.getLogger(__name__)
+from customers.services import order_customer_link
 
 
-def enqueue_customer_link(sender, order_id: int, **kwargs) -> None:
-    try:
-        link_order_customer.delay(
-            order_id, kwargs.get("device_id", ""), kwargs.get("account_id", "")
-        )
-    except Exception:
-        logger.exception("could not enqueue customer matching for order %s", order_id)
+def link_customer_before_routing(sender, order_id: int, **kwargs) -> None:
+    # Runs in the routing worker, inside no transaction of the caller: idempotent (an order
+    # keeps the customer it has), so routing twice links once.
+    order_customer_link(order_id=order_id)

@@ -19,6 +19,7 @@ from oms.models import Order, OrderLine, OrderStatus, Warehouse
 from oms.services.inventory import Allocation
 from oms.services.orders import order_allocate, order_note, order_transition
 from routing import context
+from routing.signals import before_route
 from routing.engine.batch import BatchOptions, route_batch
 from routing.engine.explain import explain
 from routing.engine.factors import build_order_model
@@ -179,6 +180,7 @@ def _apply(
 
 def order_route(*, order_id: int) -> Order | None:
     """Route one order if it still waits for routing; safe to call twice."""
+    before_route.send(sender=Order, order_id=order_id)
     for _attempt in range(MAX_ATTEMPTS):
         orders = _orders([order_id])
         if not orders or orders[0].status not in ROUTABLE:
@@ -219,6 +221,8 @@ def orders_route_batch(
     if region:
         ids = ids.filter(region=region)
     ids = list(ids.order_by("created_at").values_list("pk", flat=True)[:limit])
+    for order_id in ids:
+        before_route.send(sender=Order, order_id=order_id)
     orders = _orders(ids)
     if not orders:
         return {}
