@@ -19,7 +19,6 @@ from oms.models import Order, OrderLine, OrderStatus, Warehouse
 from oms.services.inventory import Allocation
 from oms.services.orders import order_allocate, order_note, order_transition
 from routing import context
-from routing.signals import before_route
 from routing.engine.batch import BatchOptions, route_batch
 from routing.engine.explain import explain
 from routing.engine.factors import build_order_model
@@ -27,6 +26,7 @@ from routing.engine.plan import Plan
 from routing.engine.problem import RoutingResult
 from routing.engine.router import Decision, route_order
 from routing.models import Lane, RoutingDecision, RoutingProfile
+from routing.signals import before_route
 
 logger = logging.getLogger(__name__)
 ACTOR = "system:routing"
