@@ -186,7 +186,9 @@ def numerals_to_digits(text: str) -> str:
 # --- address -------------------------------------------------------------------------------
 
 _TRADITIONAL = str.maketrans("號樓單門區東語廣場臺", "号楼单门区东语广场台")
-_DELIVERY_NOTES = re.compile(r"[(\[{【（].*?[)\]}】）]|[,，;；].*$")
+# Bracketed text and a trailing clause without digits ("，电话联系") are delivery notes; a
+# comma followed by more address ("88号，SOHO现代城3号楼") is not.
+_DELIVERY_NOTES = re.compile(r"[(\[{【（].*?[)\]}】）]|[,，;；][^\d０-９]*$")
 _PUNCTUATION = re.compile(r"[^\w#\-]")
 _DASHES = re.compile(r"[‐‑‒–—―−~～]")
 _ABBREVIATIONS = (

@@ -160,3 +160,10 @@ def test_a_fingerprint_survives_a_round_trip_through_plain_data():
     data = json.loads(json.dumps(fingerprint_to_dict(record), ensure_ascii=False))
     assert "13812345678" not in json.dumps(data)
     assert fingerprint_from_dict(data) == record
+
+
+def test_delivery_notes_are_dropped_but_comma_separated_parts_are_kept():
+    noted = normalize_address("北京市朝阳区建国路88号3号楼1205，电话联系（放门口）")
+    parted = normalize_address("北京市朝阳区建国路88号，SOHO现代城3号楼1205")
+    assert (noted.building, noted.room) == ("3", "1205")
+    assert (parted.community, parted.building, parted.room) == ("SOHO现代城", "3", "1205")
