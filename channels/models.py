@@ -1,7 +1,24 @@
-"""Sales channels. Minimal for now: orders point at the channel they came from."""
+"""Sales channels, their signed ingestion inbox, channel prices, promotions and the gift ledger.
+
+Row invariants live here as constraints: one grant per merchant + campaign + customer (the gift
+ledger), one pricing breakdown per order line, one buyer key per merchant + digest. Workflows
+(ingest, price, claim a gift) live in ``channels.services``.
+"""
+
+import secrets
+from decimal import Decimal
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from oms.history import history_user
+
+
+def new_signing_secret() -> str:
+    """A fresh per-channel HMAC secret (256 bits, URL-safe)."""
+    return f"chs_{secrets.token_urlsafe(32)}"
 
 
 class ChannelKind(models.TextChoices):
@@ -14,12 +31,54 @@ class ChannelKind(models.TextChoices):
     API = "api", _("Direct API")
 
 
+class ChannelPriceList(models.Model):
+    """A named set of channel prices; one or more channels point at it as their price list."""
+
+    merchant = models.ForeignKey(
+        "oms.Merchant", on_delete=models.CASCADE, related_name="channel_price_lists"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("channel price list")
+        verbose_name_plural = _("channel price lists")
+        ordering = ["merchant_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "name"], name="channel_price_list_name_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SalesChannel(models.Model):
     merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="channels")
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=20, choices=ChannelKind.choices)
     active = models.BooleanField(_("active"), default=True)
+    price_list = models.ForeignKey(
+        ChannelPriceList,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="channels",
+        verbose_name=_("price list"),
+        help_text=_("Prices of this channel; SKUs not on it sell at the product's list price."),
+    )
+    # HMAC needs the secret itself (a hash would not do), so it is stored as is: the admin shows
+    # it masked and the rotate action shows a new one once. The previous secret keeps verifying
+    # until ``previous_secret_valid_until`` so the channel can switch without dropping orders.
+    signing_secret = models.CharField(
+        _("signing secret"), max_length=128, default=new_signing_secret, editable=False
+    )
+    previous_signing_secret = models.CharField(max_length=128, blank=True, editable=False)
+    previous_secret_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -34,3 +93,334 @@ class SalesChannel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+
+class ChannelPrice(models.Model):
+    """The price of one SKU on a price list, valid in ``[valid_from, valid_to)``.
+
+    Where windows overlap the one that started last wins (a promotion week over a base price).
+    """
+
+    price_list = models.ForeignKey(
+        ChannelPriceList, on_delete=models.CASCADE, related_name="prices"
+    )
+    product = models.ForeignKey(
+        "oms.Product", on_delete=models.CASCADE, related_name="channel_prices"
+    )
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("channel price")
+        verbose_name_plural = _("channel prices")
+        ordering = ["price_list_id", "product_id", "valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="channel_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gt=models.F("valid_from")),
+                name="channel_price_window_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["price_list", "product"], name="channel_price_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} {self.price} ({self.price_list})"
+
+
+class PromotionKind(models.TextChoices):
+    THRESHOLD = "threshold", _("Spend X, save Y (满减)")
+    PERCENTAGE = "percentage", _("Percentage off")
+    GIFT = "gift", _("Gift SKU")
+
+
+class Promotion(models.Model):
+    """A promotion of one channel, or of all the merchant's channels when ``channel`` is empty.
+
+    Rows of several channels that share a ``campaign_code`` are one campaign: with
+    ``once_per_customer`` the gift ledger grants it once per unified customer across them all.
+    """
+
+    merchant = models.ForeignKey(
+        "oms.Merchant", on_delete=models.CASCADE, related_name="promotions"
+    )
+    channel = models.ForeignKey(
+        SalesChannel,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="promotions",
+        help_text=_("Empty: every channel of the merchant."),
+    )
+    campaign_code = models.SlugField(_("campaign code"), max_length=60)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=12, choices=PromotionKind.choices)
+    threshold_amount = models.DecimalField(
+        _("spend at least"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_("Subtotal of the eligible lines needed (满 X); 0 means no threshold."),
+    )
+    discount_amount = models.DecimalField(
+        _("discount amount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    percent_off = models.DecimalField(
+        _("percent off"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
+    gift_product = models.ForeignKey(
+        "oms.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gift SKU"),
+    )
+    gift_quantity = models.PositiveIntegerField(_("gift quantity"), default=1)
+    products = models.ManyToManyField(
+        "oms.Product",
+        blank=True,
+        related_name="+",
+        verbose_name=_("eligible SKUs"),
+        help_text=_("Empty: every SKU."),
+    )
+    once_per_customer = models.BooleanField(
+        _("once per customer"),
+        default=True,
+        help_text=_("Granted once per unified customer per campaign, across all channels."),
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
+        ordering = ["merchant_id", "-starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="promotion_window_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent_off__gte=0, percent_off__lte=100),
+                name="promotion_percent_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_amount__gte=0, threshold_amount__gte=0),
+                name="promotion_amounts_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="gift") | Q(gift_product__isnull=False),
+                name="promotion_gift_has_product",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_code}: {self.name}"
+
+
+class InboxStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PARSED = "parsed", _("Parsed (order created)")
+    FAILED = "failed", _("Failed")
+    DUPLICATE = "duplicate", _("Duplicate")
+    REJECTED = "rejected", _("Rejected (bad signature)")
+
+
+class ChannelInboxMessage(models.Model):
+    """One delivery to the ingest endpoint, stored raw before anything else happens.
+
+    Rejected deliveries (bad signature) keep ``signature_valid`` false and are never replayed;
+    ``channel`` stays empty when the code named several channels and none verified.
+    """
+
+    merchant = models.ForeignKey(
+        "oms.Merchant", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    channel = models.ForeignKey(
+        SalesChannel, on_delete=models.CASCADE, null=True, blank=True, related_name="inbox"
+    )
+    channel_code = models.CharField(_("channel code"), max_length=40)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    body = models.BinaryField(_("raw body"))
+    signature_valid = models.BooleanField(_("signature valid"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=InboxStatus.choices, default=InboxStatus.RECEIVED
+    )
+    error = models.JSONField(_("error"), default=dict, blank=True)
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
+    order = models.ForeignKey(
+        "oms.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("channel inbox message")
+        verbose_name_plural = _("channel inbox messages")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["channel", "status", "received_at"], name="inbox_channel_status_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"inbox #{self.pk} {self.channel_code} ({self.status})"
+
+    @property
+    def body_text(self) -> str:
+        return bytes(self.body).decode("utf-8", errors="replace")
+
+
+class ChannelBuyerKey(models.Model):
+    """A keyed digest of a buyer's phone (or channel account) and the customer it stands for.
+
+    The row is also the lock that serialises concurrent orders of one buyer (see
+    ``channels.identity``), so two channels claiming the same gift at once cannot both win.
+    """
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        ACCOUNT = "account", _("Channel account")
+
+    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    digest = models.CharField(max_length=64)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("buyer key")
+        verbose_name_plural = _("buyer keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "kind", "digest"], name="buyer_key_unique_per_merchant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.digest[:10]}…"
+
+
+class ChannelOrder(models.Model):
+    """What the channel told us about an order beyond the canonical order: buyer and group."""
+
+    order = models.OneToOneField("oms.Order", on_delete=models.CASCADE, related_name="channel_info")
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
+    inbox_message = models.ForeignKey(
+        ChannelInboxMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    buyer_phone_masked = models.CharField(max_length=32, blank=True)
+    buyer_device_id = models.CharField(max_length=128, blank=True)
+    buyer_account_id = models.CharField(max_length=128, blank=True)
+    reported_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    group_order_type = models.CharField(max_length=20, blank=True)
+    group_leader_id = models.CharField(max_length=64, blank=True)
+    group_leader_name = models.CharField(max_length=80, blank=True)
+    pickup_point_id = models.CharField(max_length=64, blank=True, db_index=True)
+    pickup_point_name = models.CharField(max_length=120, blank=True)
+    group_activity_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("channel order")
+        verbose_name_plural = _("channel orders")
+
+    def __str__(self) -> str:
+        return f"channel data of order {self.order_id}"
+
+
+class OrderLinePricing(models.Model):
+    """How one order line's price came about: list, channel rule, promotion, final.
+
+    ``final_line_total`` = ``channel_price`` x quantity - ``promotion_discount``; the order's
+    ``discount_total`` is the sum of the promotion discounts of its lines.
+    """
+
+    line = models.OneToOneField("oms.OrderLine", on_delete=models.CASCADE, related_name="pricing")
+    list_price = models.DecimalField(_("list price"), max_digits=12, decimal_places=2)
+    channel_price = models.DecimalField(_("channel price"), max_digits=12, decimal_places=2)
+    channel_rule = models.ForeignKey(
+        ChannelPrice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel_rule_label = models.CharField(_("channel rule"), max_length=200, blank=True)
+    promotion_discount = models.DecimalField(
+        _("promotion discount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    promotions = models.JSONField(_("promotions"), default=list, blank=True)
+    final_line_total = models.DecimalField(_("final line total"), max_digits=14, decimal_places=2)
+    reported_unit_price = models.DecimalField(
+        _("price reported by the channel"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    is_gift = models.BooleanField(_("gift"), default=False)
+    gift_campaign = models.CharField(_("gift campaign"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("order line pricing")
+        verbose_name_plural = _("order line pricing")
+
+    def __str__(self) -> str:
+        return f"pricing of line {self.line_id}"
+
+
+class GiftGrant(models.Model):
+    """The gift ledger: a campaign granted to a unified customer, at most once (DB-enforced)."""
+
+    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    campaign_code = models.SlugField(_("campaign code"), max_length=60)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(
+        "oms.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("gift grant")
+        verbose_name_plural = _("gift ledger")
+        ordering = ["-granted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "campaign_code", "customer"],
+                name="gift_granted_once_per_customer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_code} -> customer {self.customer_id}"
+
+
+class GiftRefusal(models.Model):
+    """A second claim of a campaign by a customer who already has it: what was withheld, why."""
+
+    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    campaign_code = models.SlugField(_("campaign code"), max_length=60)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(
+        "oms.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    grant = models.ForeignKey(
+        GiftGrant, on_delete=models.CASCADE, null=True, related_name="refusals"
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    refused_at = models.DateTimeField(_("refused at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("refused gift")
+        verbose_name_plural = _("refused gifts")
+        ordering = ["-refused_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_code} refused for customer {self.customer_id}"

@@ -1,0 +1,164 @@
+"""Channel API: signed order ingestion (no API key: the channel signs), price report, metrics.
+
+Thin: read the raw body and headers, call one service or selector, serialize.
+"""
+
+from django.core.exceptions import RequestDataTooBig
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from channels import selectors, services, signing
+from oms.api.base import MerchantScopedMixin
+
+
+class IngestResponseSerializer(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    status = serializers.CharField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    duplicate = serializers.BooleanField()
+    inbox_id = serializers.IntegerField()
+
+
+class PriceDifferenceSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    list_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    prices = serializers.DictField(child=serializers.DecimalField(max_digits=12, decimal_places=2))
+    lowest = serializers.DecimalField(max_digits=12, decimal_places=2)
+    highest = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class PriceDifferencesResponse(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = PriceDifferenceSerializer(many=True)
+
+
+class ChannelMetricsSerializer(serializers.Serializer):
+    channel = serializers.CharField()
+    kind = serializers.CharField()
+    received = serializers.IntegerField()
+    parsed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    gifts_granted = serializers.IntegerField()
+    gifts_refused_as_duplicate = serializers.IntegerField()
+
+
+class ChannelMetricsResponse(serializers.Serializer):
+    results = ChannelMetricsSerializer(many=True)
+
+
+def _ingest_body(result: services.IngestResult) -> dict:
+    order = result.order
+    return {
+        "order_id": order.pk,
+        "external_id": order.external_id,
+        "status": order.status,
+        "total": str(order.total),
+        "currency": order.currency,
+        "duplicate": result.duplicate,
+        "inbox_id": result.message.pk,
+    }
+
+
+class ChannelOrderIngestView(APIView):
+    """``POST /api/channels/{code}/orders``: a channel delivers one order in its native format."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+    parser_classes: list = []  # the raw body is what is signed and stored
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={201: IngestResponseSerializer, 200: IngestResponseSerializer},
+        parameters=[
+            OpenApiParameter(
+                signing.SIGNATURE_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="sha256=<hex HMAC-SHA256 of '{timestamp}.' + raw body>",
+            ),
+            OpenApiParameter(
+                signing.TIMESTAMP_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="Unix seconds; at most 5 minutes off.",
+            ),
+            OpenApiParameter(
+                "X-Merchant",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Merchant code, when several merchants use this channel code.",
+            ),
+        ],
+    )
+    def post(self, request, code: str):
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return Response(
+                {
+                    "code": "payload_too_large",
+                    "detail": "The request body is larger than this API accepts.",
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        headers = {name: value for name, value in request.headers.items()}
+        result = services.channel_order_ingest(code=code, body=body, headers=headers)
+        return Response(
+            _ingest_body(result),
+            status=status.HTTP_200_OK if result.duplicate else status.HTTP_201_CREATED,
+        )
+
+
+def _at(request) -> timezone.datetime:
+    raw = request.query_params.get("at")
+    if not raw:
+        return timezone.now()
+    moment = parse_datetime(raw)
+    if moment is None:
+        raise exceptions.ValidationError({"at": ["Expected an ISO 8601 time."]})
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+class PriceDifferencesView(MerchantScopedMixin, APIView):
+    """``GET /api/channels/price-differences``: SKUs whose effective price differs across channels."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("at", str, description="ISO time; default now")],
+        responses={200: PriceDifferencesResponse},
+    )
+    def get(self, request):
+        rows = selectors.price_differences(merchant=self.merchant, at=_at(request))
+        return Response(PriceDifferencesResponse({"count": len(rows), "results": rows}).data)
+
+
+class ChannelMetricsView(MerchantScopedMixin, APIView):
+    """``GET /api/channels/metrics``: per channel, inbox outcomes and gifts refused as duplicates."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("since", str, description="ISO time")],
+        responses={200: ChannelMetricsResponse},
+    )
+    def get(self, request):
+        since = None
+        if request.query_params.get("since"):
+            since = parse_datetime(request.query_params["since"])
+            if since is None:
+                raise exceptions.ValidationError({"since": ["Expected an ISO 8601 time."]})
+            if timezone.is_naive(since):
+                since = timezone.make_aware(since)
+        rows = selectors.ingest_metrics(merchant=self.merchant, since=since)
+        return Response(ChannelMetricsResponse({"results": rows}).data)

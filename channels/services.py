@@ -1,0 +1,488 @@
+"""Channel ingestion: store the raw delivery, verify it, adapt, price, claim gifts, create the order.
+
+``inbox_receive`` commits the raw body first (its own transaction), so nothing a channel sent
+is ever lost; ``inbox_verify`` finds the channel whose secret signed it; ``inbox_process`` (the
+API and the admin "replay" action both call it) adapts the payload, prices it, claims
+once-per-customer campaigns in the gift ledger and creates the order through
+``oms.services.orders.order_create``, all in one transaction. A redelivery of an order that
+exists answers with that order and marks the message ``duplicate``.
+"""
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels import identity, selectors, signing
+from channels.adapters import CanonicalOrder, PayloadError, parse_payload
+from channels.exceptions import (
+    ChannelNotFound,
+    IngestDeferred,
+    NotReplayable,
+    PayloadInvalid,
+    SignatureRejected,
+)
+from channels.models import (
+    ChannelInboxMessage,
+    ChannelOrder,
+    GiftGrant,
+    GiftRefusal,
+    InboxStatus,
+    OrderLinePricing,
+    SalesChannel,
+    new_signing_secret,
+)
+from channels.pricing import LineToPrice, PricingResult, price_order
+from oms.exceptions import DomainError, DuplicateOrder
+from oms.models import Order, Product
+from oms.services.orders import AddressInput, LineInput, order_create, order_note
+
+logger = logging.getLogger(__name__)
+
+KEPT_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "User-Agent",
+    signing.SIGNATURE_HEADER,
+    signing.TIMESTAMP_HEADER,
+    "X-Request-Id",
+    "X-Merchant",
+)
+MAX_CANDIDATES = 20  # channels sharing one code tried without an X-Merchant header
+
+
+def _tolerance() -> int:
+    return getattr(
+        settings, "CHANNEL_SIGNATURE_TOLERANCE_SECONDS", signing.DEFAULT_TOLERANCE_SECONDS
+    )
+
+
+# --- Secrets --------------------------------------------------------------------------------
+@transaction.atomic
+def channel_secret_rotate(*, channel: SalesChannel, grace: timedelta = timedelta(hours=24)) -> str:
+    """Give the channel a new signing secret; the old one keeps verifying for ``grace``."""
+    locked = SalesChannel.objects.select_for_update().get(pk=channel.pk)
+    locked.previous_signing_secret = locked.signing_secret
+    locked.previous_secret_valid_until = timezone.now() + grace
+    locked.signing_secret = new_signing_secret()
+    locked.save(
+        update_fields=["signing_secret", "previous_signing_secret", "previous_secret_valid_until"]
+    )
+    channel.signing_secret = locked.signing_secret
+    return locked.signing_secret
+
+
+def _secrets_of(channel: SalesChannel) -> list[str]:
+    valid = [channel.signing_secret]
+    if channel.previous_signing_secret and (
+        channel.previous_secret_valid_until is None
+        or channel.previous_secret_valid_until > timezone.now()
+    ):
+        valid.append(channel.previous_signing_secret)
+    return valid
+
+
+# --- Inbox ----------------------------------------------------------------------------------
+@transaction.atomic
+def inbox_receive(
+    *, code: str, body: bytes, headers: dict[str, str], merchant_code: str = ""
+) -> tuple[ChannelInboxMessage, list[SalesChannel]]:
+    """Store a delivery as received, before anything is checked; committed on return.
+
+    Returns the message and the active channels the code (and ``X-Merchant``) may name;
+    unknown codes raise ``ChannelNotFound`` and are not stored (nobody to replay them for).
+    """
+    candidates = SalesChannel.objects.filter(code=code, active=True).select_related("merchant")
+    if merchant_code:
+        candidates = candidates.filter(merchant__code=merchant_code)
+    candidates = list(candidates.order_by("pk")[: MAX_CANDIDATES + 1])
+    if not candidates:
+        raise ChannelNotFound("Not found.")
+    only = candidates[0] if len(candidates) == 1 else None
+    message = ChannelInboxMessage.objects.create(
+        merchant=only.merchant if only else None,
+        channel=only,
+        channel_code=code[:40],
+        headers={k: v[:300] for k, v in headers.items() if k in KEPT_HEADERS},
+        body=body,
+    )
+    return message, candidates
+
+
+def inbox_verify(
+    *, message: ChannelInboxMessage, candidates: list[SalesChannel], signature: str, timestamp: str
+) -> SalesChannel:
+    """Find the candidate whose secret signed the body; else mark the message rejected (401)."""
+    body = bytes(message.body)
+    verdict = signing.Verdict(False, "Too many channels share this code: send X-Merchant.")
+    if len(candidates) <= MAX_CANDIDATES:
+        for channel in candidates:
+            verdict = signing.verify(
+                secrets=_secrets_of(channel),
+                signature=signature,
+                timestamp=timestamp,
+                body=body,
+                now=time.time(),
+                tolerance_seconds=_tolerance(),
+            )
+            if verdict.ok:
+                message.channel, message.merchant_id = channel, channel.merchant_id
+                message.signature_valid = True
+                message.save(update_fields=["channel", "merchant", "signature_valid"])
+                return channel
+            if not verdict.reason.startswith("Signature"):
+                break  # header problems are the same for every candidate
+    message.status = InboxStatus.REJECTED
+    message.error = {"signature": [verdict.reason]}
+    message.processed_at = timezone.now()
+    message.save(update_fields=["status", "error", "processed_at"])
+    raise SignatureRejected(verdict.reason, inbox_id=message.pk)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    order: Order
+    duplicate: bool
+    message: ChannelInboxMessage
+    notes: tuple[str, ...] = ()
+
+
+def _decode(body: bytes) -> object:
+    def no_constants(name: str) -> object:
+        raise ValueError(f"{name} is not a number")
+
+    try:
+        return json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=no_constants)
+    except UnicodeDecodeError:
+        raise PayloadError({"payload": ["The body is not UTF-8."]}) from None
+    except RecursionError:
+        raise PayloadError({"payload": ["The JSON is nested too deeply."]}) from None
+    except ValueError as exc:
+        raise PayloadError({"payload": [f"Malformed JSON: {exc}"]}) from None
+
+
+def _fail(message: ChannelInboxMessage, errors: dict[str, list[str]]) -> PayloadInvalid:
+    message.status = InboxStatus.FAILED
+    message.error = errors
+    message.processed_at = timezone.now()
+    message.save(update_fields=["status", "error", "processed_at"])
+    return PayloadInvalid(
+        "The payload cannot become an order; see errors.", errors=errors, inbox_id=message.pk
+    )
+
+
+def _mark(message: ChannelInboxMessage, *, status: str, order_id: int, external_id: str) -> None:
+    message.status = status
+    message.order_id = order_id
+    message.external_id = external_id[:64]
+    message.error = {}
+    message.processed_at = timezone.now()
+    message.save(update_fields=["status", "order", "external_id", "error", "processed_at"])
+
+
+def inbox_process(*, message: ChannelInboxMessage, actor: str) -> IngestResult:
+    """Turn a verified inbox message into an order (or find the order it already made).
+
+    Raises ``PayloadInvalid`` (400) with field messages and leaves the message ``failed``;
+    the same call replays it once the cause (an unknown SKU, a bug in an adapter) is fixed.
+    """
+    if not message.signature_valid or message.channel_id is None:
+        raise NotReplayable("Only deliveries with a valid signature are processed.")
+    channel = SalesChannel.objects.select_related("merchant").get(pk=message.channel_id)
+    ChannelInboxMessage.objects.filter(pk=message.pk).update(attempts=message.attempts + 1)
+    message.attempts += 1
+    try:
+        canonical = parse_payload(channel.kind, _decode(bytes(message.body)))
+        products = _products(channel, canonical)
+    except PayloadError as exc:
+        raise _fail(message, exc.errors) from None
+    existing = Order.objects.filter(
+        merchant_id=channel.merchant_id, channel=channel, external_id=canonical.external_id
+    ).first()
+    if existing is not None:
+        _mark(
+            message,
+            status=InboxStatus.DUPLICATE,
+            order_id=existing.pk,
+            external_id=existing.external_id,
+        )
+        return IngestResult(order=existing, duplicate=True, message=message)
+    try:
+        order, notes = _create(
+            channel=channel, canonical=canonical, products=products, message=message, actor=actor
+        )
+    except DuplicateOrder as exc:  # a concurrent delivery of the same order won the race
+        order = Order.objects.get(pk=exc.details["order_id"])
+        _mark(
+            message, status=InboxStatus.DUPLICATE, order_id=order.pk, external_id=order.external_id
+        )
+        return IngestResult(order=order, duplicate=True, message=message)
+    except PayloadError as exc:
+        raise _fail(message, exc.errors) from None
+    return IngestResult(order=order, duplicate=False, message=message, notes=tuple(notes))
+
+
+def _products(channel: SalesChannel, canonical: CanonicalOrder) -> dict[str, Product]:
+    errors: dict[str, list[str]] = {}
+    if len(canonical.lines) > settings.OMS_MAX_ORDER_LINES:
+        errors["lines"] = [f"At most {settings.OMS_MAX_ORDER_LINES} lines per order."]
+    if canonical.currency != channel.merchant.currency:
+        errors["currency"] = [f"Orders of this merchant are in {channel.merchant.currency}."]
+    skus = {line.sku for line in canonical.lines}
+    products = {
+        p.sku: p
+        for p in Product.objects.filter(merchant_id=channel.merchant_id, sku__in=skus, active=True)
+    }
+    for index, line in enumerate(canonical.lines):
+        if line.sku not in products:
+            errors.setdefault(f"lines.{index}.sku", []).append(f"Unknown SKU {line.sku!r}.")
+    if errors:
+        raise PayloadError(errors)
+    return products
+
+
+@transaction.atomic
+def _create(
+    *,
+    channel: SalesChannel,
+    canonical: CanonicalOrder,
+    products: dict[str, Product],
+    message: ChannelInboxMessage,
+    actor: str,
+) -> tuple[Order, list[str]]:
+    merchant = channel.merchant
+    buyer, address = canonical.buyer, canonical.address
+    customer = identity.customer_for(
+        merchant,
+        buyer.phone or address.receiver_phone,
+        buyer.device_id,
+        buyer.account_id,
+        channel_kind=channel.kind,
+        name=buyer.name or address.receiver_name,
+        address=" ".join(
+            p for p in (address.province, address.city, address.district, address.address_line) if p
+        ),
+        record_id=f"channel:{channel.pk}:{canonical.external_id}",
+        observed_at=canonical.placed_at,
+    )
+    rules = {p.pk: p for p in selectors.promotions_at(channel=channel, at=canonical.placed_at)}
+    for promotion in rules.values():
+        if promotion.gift_product_id:
+            products.setdefault(promotion.gift_product.sku, promotion.gift_product)
+    channel_prices = selectors.channel_prices_at(
+        channel=channel, product_ids=[p.pk for p in products.values()], at=canonical.placed_at
+    )
+    to_price = []
+    for line in canonical.lines:
+        product = products[line.sku]
+        rule = channel_prices.get(product.pk)
+        to_price.append(
+            LineToPrice(
+                sku=line.sku,
+                quantity=line.quantity,
+                list_price=product.unit_value,
+                channel_price=rule.price if rule else product.unit_value,
+                channel_rule=f"{rule.price_list.name}: {rule.price}" if rule else "",
+                is_gift=line.is_gift,
+                campaign_code=line.campaign_code,
+            )
+        )
+    promotion_rules = [selectors.promotion_rule(p) for p in rules.values()]
+
+    # Claim once-per-customer campaigns; a refused one is priced out and the order re-priced
+    # (dropping one campaign can let another qualify, hence the loop; it ends, campaigns only go).
+    refused: dict[str, GiftGrant | None] = {}
+    grants: list[GiftGrant] = []
+    notes: list[str] = []
+    pricing: PricingResult = price_order(to_price, promotion_rules)
+    for _round in range(10):
+        new_refusals = False
+        for campaign, once in pricing.claims.items():
+            if (
+                not once
+                or customer is None
+                or campaign in refused
+                or any(g.campaign_code == campaign for g in grants)
+            ):
+                continue
+            try:
+                with transaction.atomic():
+                    grants.append(
+                        GiftGrant.objects.create(
+                            merchant=merchant,
+                            campaign_code=campaign,
+                            customer=customer,
+                            channel=channel,
+                        )
+                    )
+            except IntegrityError:
+                refused[campaign] = GiftGrant.objects.filter(
+                    merchant=merchant, campaign_code=campaign, customer=customer
+                ).first()
+                new_refusals = True
+        if not new_refusals:
+            break
+        pricing = price_order(to_price, promotion_rules, excluded_campaigns=frozenset(refused))
+    kept = {g.campaign_code for g in grants}
+    for grant in [g for g in grants if g.campaign_code not in pricing.claims]:
+        grant.delete()  # claimed in an earlier round, priced out in a later one
+        kept.discard(grant.campaign_code)
+    if customer is None and any(once for once in pricing.claims.values()):
+        notes.append(
+            f"Campaigns {', '.join(sorted(c for c, once in pricing.claims.items() if once))} "
+            "applied without a ledger check: the order names no phone or account."
+        )
+
+    order = order_create(
+        merchant=merchant,
+        channel=channel,
+        external_id=canonical.external_id,
+        lines=[
+            LineInput(products[line.sku], line.quantity, line.channel_price)
+            for line in pricing.lines
+        ],
+        address=AddressInput(
+            receiver_name=address.receiver_name,
+            receiver_phone=address.receiver_phone,
+            province=address.province,
+            city=address.city,
+            district=address.district,
+            address_line=address.address_line,
+            postal_code=address.postal_code,
+        ),
+        actor=actor,
+        placed_at=canonical.placed_at,
+        promised_at=canonical.promised_at,
+        shipping_fee=canonical.shipping_fee,
+        discount_total=pricing.discount_total,
+        currency=canonical.currency,
+    )
+    order_lines = list(order.lines.all())
+    OrderLinePricing.objects.bulk_create(
+        OrderLinePricing(
+            line=order_line,
+            list_price=priced.list_price,
+            channel_price=priced.channel_price,
+            channel_rule=channel_prices.get(order_line.product_id) if not priced.is_gift else None,
+            channel_rule_label=priced.channel_rule[:200],
+            promotion_discount=priced.discount,
+            promotions=priced.promotions,
+            final_line_total=priced.final_line_total,
+            reported_unit_price=canonical.lines[priced.source_index].reported_unit_price
+            if priced.source_index is not None
+            else None,
+            is_gift=priced.is_gift,
+            gift_campaign=priced.gift_campaign,
+        )
+        for order_line, priced in zip(order_lines, pricing.lines, strict=True)
+    )
+    GiftGrant.objects.filter(pk__in=[g.pk for g in grants if g.campaign_code in kept]).update(
+        order=order
+    )
+    group = canonical.group_buy
+    ChannelOrder.objects.create(
+        order=order,
+        channel=channel,
+        inbox_message=message,
+        customer=customer,
+        buyer_phone_masked=_masked(buyer.phone),
+        buyer_device_id=buyer.device_id,
+        buyer_account_id=buyer.account_id,
+        reported_total=canonical.reported_total,
+        group_order_type=group.order_type if group else "",
+        group_leader_id=group.leader_id if group else "",
+        group_leader_name=group.leader_name if group else "",
+        pickup_point_id=group.pickup_point_id if group else "",
+        pickup_point_name=group.pickup_point_name[:120] if group else "",
+        group_activity_id=group.activity_id if group else "",
+    )
+    if customer is not None:
+        # The customer master's own link task then finds the order linked and leaves it.
+        Order.objects.filter(pk=order.pk, customer__isnull=True).update(customer=customer)
+        order.customer = customer
+    for campaign, grant in sorted(refused.items()):
+        reason = f"Campaign {campaign} withheld: customer #{customer.pk} already received it" + (
+            f" on order #{grant.order_id} ({grant.channel.name})."
+            if grant and grant.order_id
+            else "."
+        )
+        GiftRefusal.objects.create(
+            merchant=merchant,
+            campaign_code=campaign,
+            customer=customer,
+            channel=channel,
+            order=order,
+            grant=grant,
+            reason=reason[:300],
+        )
+        order_note(
+            order=order,
+            actor=actor,
+            kind="gift_refused",
+            message=reason,
+            data={
+                "campaign": campaign,
+                "customer_id": customer.pk,
+                "granted_order_id": grant.order_id if grant else None,
+            },
+        )
+        notes.append(reason)
+    computed_total = order.total
+    if canonical.reported_total is not None and canonical.reported_total != computed_total:
+        note = f"The channel reported {canonical.reported_total}, the channel's price rules give {computed_total}."
+        order_note(
+            order=order,
+            actor=actor,
+            kind="channel_price_mismatch",
+            message=note,
+            data={"reported_total": str(canonical.reported_total), "total": str(computed_total)},
+        )
+        notes.append(note)
+    for note in [n for n in notes if n.startswith("Campaigns ")]:
+        order_note(order=order, actor=actor, kind="promotion_unchecked", message=note)
+    _mark(message, status=InboxStatus.PARSED, order_id=order.pk, external_id=order.external_id)
+    return order, notes
+
+
+def _masked(phone: str) -> str:
+    e164 = identity.normalize_phone(phone)
+    return identity.mask_phone(e164) if e164 else ""
+
+
+def channel_order_ingest(
+    *, code: str, body: bytes, headers: dict[str, str], actor: str | None = None
+) -> IngestResult:
+    """The whole ingest of one delivery: store, verify, process (the API view calls only this)."""
+    message, candidates = inbox_receive(
+        code=code, body=body, headers=headers, merchant_code=headers.get("X-Merchant", "")[:40]
+    )
+    channel = inbox_verify(
+        message=message,
+        candidates=candidates,
+        signature=headers.get(signing.SIGNATURE_HEADER, ""),
+        timestamp=headers.get(signing.TIMESTAMP_HEADER, ""),
+    )
+    try:
+        return inbox_process(message=message, actor=actor or f"channel:{channel.code}")
+    except DomainError:
+        raise
+    except Exception:
+        # Never a bare 500: the delivery is stored; mark it failed so staff can replay it.
+        logger.exception("ingest of inbox message %s failed unexpectedly", message.pk)
+        _fail(message, {"internal": ["Unexpected error while processing; replay from admin."]})
+        raise IngestDeferred(
+            "The delivery is stored and will be processed; retry later.", inbox_id=message.pk
+        ) from None
+
+
+def inbox_replay(*, message: ChannelInboxMessage, actor: str) -> IngestResult:
+    """Process a failed (or stuck) delivery again, after whatever made it fail was fixed."""
+    if message.status not in (InboxStatus.FAILED, InboxStatus.RECEIVED):
+        raise NotReplayable(f"Message #{message.pk} is {message.status}; only failed ones replay.")
+    return inbox_process(message=message, actor=actor)
