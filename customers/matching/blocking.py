@@ -108,6 +108,10 @@ class BlockingIndex:
     def customer_of(self, record_id: str) -> str:
         return self.find(self._customer_of_record[record_id])
 
+    def record_ids(self) -> Iterator[str]:
+        """Every record filed, in the order added."""
+        return iter(self._records)
+
     def candidates(self, keys: Sequence[str]) -> Iterator[tuple[Fingerprint, str]]:
         seen: set[str] = set()
         for key in keys:
@@ -184,4 +188,6 @@ class IncrementalResolver:
 
     def assignments(self) -> dict[str, str]:
         """record id -> current customer id for every record seen."""
-        return {record_id: self.index.customer_of(record_id) for record_id in self.index._records}
+        return {
+            record_id: self.index.customer_of(record_id) for record_id in self.index.record_ids()
+        }
