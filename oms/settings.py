@@ -213,7 +213,23 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-unrouted-orders": {"task": "routing.sweep_unrouted", "schedule": 60.0},
     "purge-idempotency-records": {"task": "oms.purge_idempotency_records", "schedule": 3600.0},
+    "orchestration-check-slas": {"task": "orchestration.check_slas", "schedule": 60.0},
+    "orchestration-sweep-steps": {"task": "orchestration.sweep_steps", "schedule": 60.0},
+    "orchestration-dispatch-webhooks": {
+        "task": "orchestration.dispatch_webhooks",
+        "schedule": 30.0,
+    },
 }
+
+# --- Order services (orchestration) ------------------------------------------------------------
+OMS_OTP_SENDER = env_str("OMS_OTP_SENDER", "orchestration.senders.DevelopmentSender")
+OMS_OTP_TTL_SECONDS = env_int("OMS_OTP_TTL_SECONDS", 600)
+OMS_OTP_MAX_ATTEMPTS = env_int("OMS_OTP_MAX_ATTEMPTS", 5)
+OMS_OTP_MAX_REQUESTS_PER_HOUR = env_int("OMS_OTP_MAX_REQUESTS_PER_HOUR", 10)
+OMS_PICKUP_RADIUS_KM = env_int("OMS_PICKUP_RADIUS_KM", 50)
+OMS_WEBHOOK_TIMEOUT_SECONDS = env_int("OMS_WEBHOOK_TIMEOUT_SECONDS", 10)
+OMS_WEBHOOK_BACKOFF_BASE_SECONDS = env_int("OMS_WEBHOOK_BACKOFF_BASE_SECONDS", 30)
+OMS_WEBHOOK_BACKOFF_MAX_SECONDS = env_int("OMS_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600)
 
 LOGGING = {
     "version": 1,

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class OrchestrationConfig(AppConfig):
     name = "orchestration"
     verbose_name = _("Order services")
+
+    def ready(self) -> None:
+        from oms.signals import order_status_changed
+        from orchestration import handlers, receivers  # noqa: F401 - registers the handlers
+
+        order_status_changed.connect(
+            receivers.on_order_status_changed, dispatch_uid="orchestration.on_status_changed"
+        )

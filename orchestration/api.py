@@ -1,0 +1,153 @@
+"""Merchant API of order services: webhook subscriptions and their delivery log, service steps.
+
+Querysets are scoped to the caller's merchant, so another merchant's ids answer 404.
+"""
+
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.response import Response
+
+from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
+from orchestration.models import (
+    ServiceStep,
+    WebhookDelivery,
+    WebhookEventType,
+    WebhookSubscription,
+)
+from orchestration.services.steps import step_complete
+from orchestration.services.webhooks import webhook_secret_rotate, webhook_subscribe
+
+
+class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+    event_type = serializers.ChoiceField(choices=WebhookEventType.choices)
+    url = serializers.URLField(max_length=500)
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "event_type", "url", "active", "created_at", "previous_secret_expires_at"]
+        read_only_fields = ["id", "active", "created_at", "previous_secret_expires_at"]
+
+    def validate_url(self, value: str) -> str:
+        if not value.lower().startswith(("https://", "http://")):
+            raise serializers.ValidationError("Use an http(s) URL.")
+        return value
+
+
+class WebhookSubscriptionWithSecretSerializer(WebhookSubscriptionSerializer):
+    """Shown once, on create and rotate: the signing secret."""
+
+    secret = serializers.CharField(read_only=True)
+
+    class Meta(WebhookSubscriptionSerializer.Meta):
+        fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]
+
+
+class WebhookSubscriptionViewSet(
+    IdempotentPostMixin,
+    MerchantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = WebhookSubscriptionSerializer
+    queryset = WebhookSubscription.objects.none()  # for the schema; requests use get_queryset
+    ordering_fields = ["created_at", "event_type"]
+
+    def get_queryset(self):
+        return WebhookSubscription.objects.filter(merchant=self.merchant)
+
+    def create(self, request, *args, **kwargs):
+        serializer = WebhookSubscriptionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        subscription = webhook_subscribe(merchant=self.merchant, **serializer.validated_data)
+        return Response(WebhookSubscriptionWithSecretSerializer(subscription).data, status=201)
+
+    def rotate_secret(self, request, *args, **kwargs):
+        subscription = webhook_secret_rotate(subscription=self.get_object())
+        return Response(WebhookSubscriptionWithSecretSerializer(subscription).data)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    event_id = serializers.UUIDField(source="event.event_id")
+    event_type = serializers.CharField(source="event.event_type")
+    subscription = serializers.IntegerField(source="subscription_id")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "subscription",
+            "state",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+        ]
+
+
+class WebhookDeliveryViewSet(MerchantScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = WebhookDeliverySerializer
+    queryset = WebhookDelivery.objects.none()
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return WebhookDelivery.objects.filter(subscription__merchant=self.merchant).select_related(
+            "event"
+        )
+
+
+class ServiceStepSerializer(serializers.ModelSerializer):
+    atom = serializers.CharField(source="atom.code")
+    label = serializers.CharField(source="atom.label_en")
+    order = serializers.IntegerField(source="order_id")
+
+    class Meta:
+        model = ServiceStep
+        fields = [
+            "id",
+            "order",
+            "key",
+            "atom",
+            "label",
+            "status",
+            "attempts",
+            "deadline",
+            "eta",
+            "started_at",
+            "finished_at",
+            "reference",
+            "result",
+        ]
+
+
+class ServiceStepViewSet(
+    IdempotentPostMixin,
+    MerchantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Service steps of the merchant's orders; ``?order=<id>`` filters; complete confirms one."""
+
+    serializer_class = ServiceStepSerializer
+    queryset = ServiceStep.objects.none()
+    ordering_fields = ["deadline", "position"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ServiceStep.objects.none()
+        rows = ServiceStep.objects.filter(order__merchant=self.merchant).select_related("atom")
+        order = self.request.query_params.get("order")
+        if order is not None:
+            if not order.isdigit():
+                raise serializers.ValidationError({"order": ["A number."]})
+            rows = rows.filter(order_id=int(order))
+        return rows.order_by("order_id", "position")
+
+    def complete(self, request, *args, **kwargs):
+        step = step_complete(step=self.get_object(), actor=self.actor)
+        return Response(ServiceStepSerializer(step).data)

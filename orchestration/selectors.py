@@ -1,0 +1,203 @@
+"""Reads of order services: the customer-visible status, the status page, the staff boards.
+
+The customer-visible status of an order is derived from its steps only: ``completed`` when all
+are done, ``attention`` when one failed, ``in_progress`` when any has started, else
+``planned``; the headline names the step the customer is waiting for. The status page is built
+with a fixed number of queries whatever the number of steps.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from oms.models import Order
+from orchestration.handlers import HANDLERS
+from orchestration.models import (
+    OPEN_STEP_STATUSES,
+    OrderTracking,
+    ServiceStep,
+    StepStatus,
+)
+from orchestration.privacy import mask_address, mask_phone
+from orchestration.slots import available_slots
+
+
+@dataclass
+class StepView:
+    step: ServiceStep
+    label: str
+    state: str  # done / in_progress / waiting / failed / cancelled
+    eta: datetime | None
+    projected: bool
+    message: str
+    interventions: list[str] = field(default_factory=list)
+    slots: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CustomerStatus:
+    state: str
+    headline: str
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+DISPLAY_STATE = {
+    StepStatus.DONE: "done",
+    StepStatus.RUNNING: "in_progress",
+    StepStatus.READY: "in_progress",
+    StepStatus.WAITING: "waiting",
+    StepStatus.FAILED: "failed",
+    StepStatus.CANCELLED: "cancelled",
+}
+
+
+def _upstream_map(order_id: int) -> dict[int, list[int]]:
+    upstream: dict[int, list[int]] = {}
+    Through = ServiceStep.upstream.through
+    for down, up in Through.objects.filter(from_servicestep__order_id=order_id).values_list(
+        "from_servicestep_id", "to_servicestep_id"
+    ):
+        upstream.setdefault(down, []).append(up)
+    return upstream
+
+
+def _typical(step: ServiceStep) -> timedelta:
+    hours = step.atom.parameters.get("typical_hours")
+    return timedelta(hours=float(hours)) if hours is not None else step.atom.sla
+
+
+def step_views(
+    steps: list[ServiceStep], upstream: dict[int, list[int]], now: datetime
+) -> list[StepView]:
+    """Steps in plan order with their display state and ETA (projected along the DAG if needed)."""
+    from orchestration.services.interventions import allowed_interventions
+
+    by_id = {s.pk: s for s in steps}
+    eta: dict[int, datetime] = {}
+    views = []
+    for step in steps:  # plan order is topological
+        projected = False
+        if step.status == StepStatus.DONE:
+            when = step.finished_at
+        elif step.eta:
+            when = step.eta
+        else:
+            base = max((eta[u] for u in upstream.get(step.pk, []) if eta.get(u)), default=now)
+            when = max(base, now) + _typical(step)
+            projected = True
+        eta[step.pk] = when
+        allowed = allowed_interventions(step)
+        views.append(
+            StepView(
+                step=step,
+                label=step.atom.label,
+                state=DISPLAY_STATE[step.status],
+                eta=None if step.status in (StepStatus.FAILED, StepStatus.CANCELLED) else when,
+                projected=projected,
+                message=(step.result or {}).get("message", ""),
+                interventions=allowed,
+                slots=available_slots(params=step.parameters, now=now)[:12]
+                if "reschedule" in allowed
+                else [],
+            )
+        )
+    del by_id
+    return views
+
+
+def customer_status(steps: list[ServiceStep]) -> CustomerStatus:
+    """The order's status as the customer sees it, derived from its steps."""
+    total = len(steps)
+    done = sum(1 for s in steps if s.status == StepStatus.DONE)
+    if not steps:
+        return CustomerStatus("planned", "Your order is being prepared.", 0, 0)
+    if any(s.status == StepStatus.FAILED for s in steps):
+        failed = next(s for s in steps if s.status == StepStatus.FAILED)
+        return CustomerStatus(
+            "attention", f"{failed.atom.label}: we are on it and will contact you.", done, total
+        )
+    if done == total:
+        return CustomerStatus("completed", "All services are completed.", done, total)
+    current = next(
+        (s for s in steps if s.status in (StepStatus.RUNNING, StepStatus.READY)), None
+    ) or next(s for s in steps if s.status in OPEN_STEP_STATUSES)
+    state = "in_progress" if (done or current.status != StepStatus.WAITING) else "planned"
+    verb = "in progress" if current.status != StepStatus.WAITING else "next"
+    return CustomerStatus(state, f"{current.atom.label}: {verb}", done, total)
+
+
+def order_customer_status(*, order: Order) -> CustomerStatus:
+    steps = list(order.service_steps.select_related("atom").order_by("position", "pk"))
+    return customer_status(steps)
+
+
+def tracking_by_token(token: str) -> OrderTracking | None:
+    if not token or len(token) > 64:
+        return None
+    return (
+        OrderTracking.objects.select_related("order", "order__merchant", "order__channel")
+        .filter(token=token, revoked_at__isnull=True)
+        .first()
+    )
+
+
+def routing_explanation(order: Order) -> str:
+    from routing.models import RoutingDecision
+
+    decision = (
+        RoutingDecision.objects.filter(order=order, outcome=RoutingDecision.Outcome.ROUTED)
+        .order_by("-created_at", "-id")
+        .values_list("explanation", flat=True)
+        .first()
+    )
+    return (decision or "").strip()
+
+
+def status_page(*, tracking: OrderTracking, now: datetime | None = None) -> dict:
+    """Everything the customer status page shows, with personal data masked."""
+    now = now or timezone.now()
+    order = tracking.order
+    steps = list(
+        ServiceStep.objects.filter(order=order).select_related("atom").order_by("position", "pk")
+    )
+    views = step_views(steps, _upstream_map(order.pk), now)
+    shipments = list(order.shipments.select_related("warehouse").order_by("pk"))
+    lines = list(order.lines.select_related("product").order_by("pk"))
+    explanation = routing_explanation(order)
+    status = customer_status(steps)
+    return {
+        "tracking": tracking,
+        "order": order,
+        "status": status,
+        "steps": views,
+        "shipments": shipments,
+        "lines": lines,
+        "explanation": explanation,
+        "phone": mask_phone(order.receiver_phone),
+        "address": mask_address(
+            province=order.province,
+            city=order.city,
+            district=order.district,
+            address_line=order.address_line,
+        ),
+        "status_items": len(views) + len(shipments) + (1 if explanation else 0),
+        "now": now,
+    }
+
+
+def status_item_count(*, order: Order) -> int:
+    """Status items a customer sees for the order: steps, shipments, the routing explanation."""
+    steps = order.service_steps.count()
+    shipments = order.shipments.count()
+    return steps + shipments + (1 if routing_explanation(order) else 0)
+
+
+def handler_label(code: str) -> str:
+    handler = HANDLERS.get(code)
+    return handler.label if handler else code

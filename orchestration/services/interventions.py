@@ -1,0 +1,211 @@
+"""Customer interventions from the status page: reschedule a step or switch to a pickup point.
+
+A request is validated first (the step allows it, the slot is one offered, the pickup point is
+near), then a six-digit code goes to the phone on record through the configured sender. Only a
+salted HMAC of the code is stored; it expires after ``OMS_OTP_TTL_SECONDS`` and locks after
+``OMS_OTP_MAX_ATTEMPTS`` wrong tries. A confirmed request re-plans only the step concerned and
+the deadlines downstream of it, is written to the order's timeline and queues a merchant webhook.
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from oms.geo import province_point
+from oms.services.orders import order_note
+from orchestration.exceptions import CodeRejected, InterventionNotAllowed, InvalidSlot
+from orchestration.handlers import HANDLERS
+from orchestration.models import (
+    OPEN_STEP_STATUSES,
+    InterventionKind,
+    InterventionRequest,
+    OrderTracking,
+    PickupPoint,
+    ServiceStep,
+    WebhookEventType,
+)
+from orchestration.privacy import mask_phone
+from orchestration.senders import get_sender
+from orchestration.services.plans import deadlines_shift
+from orchestration.services.steps import step_replan
+from orchestration.services.webhooks import webhook_emit
+from orchestration.slots import slot_from_value, slot_settings
+
+ACTOR = "customer"
+
+
+def allowed_interventions(step: ServiceStep) -> list[str]:
+    """What the customer may change on this step now (empty when nothing)."""
+    if not step.atom.customer_may_intervene or step.status not in OPEN_STEP_STATUSES:
+        return []
+    handler = HANDLERS.get(step.atom.handler)
+    return sorted(handler.interventions) if handler else []
+
+
+def pickup_points_near(*, order, limit: int = 5) -> list[tuple[PickupPoint, float | None]]:
+    """Active pickup points of the order's city first, then the nearest within the radius."""
+    from routing.engine.factors import haversine_km
+
+    origin = province_point(order.province)
+    rows = []
+    for point in PickupPoint.objects.filter(active=True).order_by("pk"):
+        if point.merchant_id and point.merchant_id != order.merchant_id:
+            continue
+        distance = (
+            haversine_km(origin[0], origin[1], float(point.latitude), float(point.longitude))
+            if origin
+            else None
+        )
+        same_city = point.city == order.city
+        if not same_city and (distance is None or distance > settings.OMS_PICKUP_RADIUS_KM):
+            continue
+        rows.append((not same_city, distance or 0.0, point.pk, point, distance))
+    rows.sort(key=lambda r: r[:3])
+    return [(r[3], r[4]) for r in rows[:limit]]
+
+
+def _hash(code: str, salt: str) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{salt}:{code}".encode(), hashlib.sha256)
+    return f"{salt}${digest.hexdigest()}"
+
+
+def _matches(code: str, stored: str) -> bool:
+    salt, _sep, _digest = stored.partition("$")
+    return hmac.compare_digest(_hash(code.strip(), salt), stored)
+
+
+@transaction.atomic
+def intervention_request(
+    *,
+    tracking: OrderTracking,
+    step: ServiceStep,
+    kind: str,
+    value: str,
+    now: datetime | None = None,
+) -> InterventionRequest:
+    """Validate a customer's change and send the confirmation code to the phone on record."""
+    now = now or timezone.now()
+    if not tracking.active or step.order_id != tracking.order_id:
+        raise InterventionNotAllowed("This link is no longer valid.")
+    if kind not in allowed_interventions(step):
+        raise InterventionNotAllowed("This service cannot be changed now.", step=step.key)
+    recent = tracking.interventions.filter(created_at__gte=now - timedelta(hours=1)).count()
+    if recent >= settings.OMS_OTP_MAX_REQUESTS_PER_HOUR:
+        raise InterventionNotAllowed("Too many requests; please try again later.")
+    if kind == InterventionKind.RESCHEDULE:
+        slot = slot_from_value(params=step.parameters, value=value, now=now)
+        if slot is None:
+            raise InvalidSlot("Please choose one of the offered time slots.", slot=value)
+        payload = {"slot_start": slot.start.isoformat(), "slot_end": slot.end.isoformat()}
+    else:
+        nearby = {point.pk: point for point, _d in pickup_points_near(order=step.order, limit=50)}
+        point = nearby.get(int(value)) if str(value).isdigit() else None
+        if point is None:
+            raise InvalidSlot("Please choose one of the pickup points listed.", pickup_point=value)
+        payload = {"pickup_point_id": point.pk, "pickup_point": point.name}
+    code = f"{secrets.randbelow(10**6):06d}"
+    request = InterventionRequest.objects.create(
+        tracking=tracking,
+        step=step,
+        kind=kind,
+        payload=payload,
+        code_hash=_hash(code, secrets.token_hex(8)),
+        expires_at=now + timedelta(seconds=settings.OMS_OTP_TTL_SECONDS),
+    )
+    phone = step.order.receiver_phone
+    transaction.on_commit(
+        partial(get_sender().send_code, phone=phone, code=code, purpose=f"{kind} {step.key}")
+    )
+    return request
+
+
+def intervention_confirm(
+    *, request: InterventionRequest, code: str, now: datetime | None = None
+) -> ServiceStep:
+    """Check the code; on success re-plan the step. Raises ``CodeRejected`` otherwise.
+
+    A wrong code is counted even though the call raises (the count commits first).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = InterventionRequest.objects.select_for_update().get(pk=request.pk)
+        problem = None
+        if locked.state != InterventionRequest.State.PENDING:
+            problem = "This code was already used or is locked; please ask for a new one."
+        elif locked.expires_at < now:
+            locked.state = InterventionRequest.State.EXPIRED
+            problem = "The code has expired; please ask for a new one."
+        elif not _matches(code or "", locked.code_hash):
+            locked.attempts += 1
+            if locked.attempts >= settings.OMS_OTP_MAX_ATTEMPTS:
+                locked.state = InterventionRequest.State.LOCKED
+                problem = "Too many wrong codes; please ask for a new one."
+            else:
+                left = settings.OMS_OTP_MAX_ATTEMPTS - locked.attempts
+                problem = f"Wrong code; {left} attempt(s) left."
+        if problem:
+            locked.save(update_fields=["state", "attempts"])
+    if problem:
+        raise CodeRejected(problem, state=locked.state)
+    return _apply(request_id=locked.pk, now=now)
+
+
+@transaction.atomic
+def _apply(*, request_id: int, now: datetime) -> ServiceStep:
+    locked = InterventionRequest.objects.select_for_update().get(pk=request_id)
+    if locked.state != InterventionRequest.State.PENDING:
+        raise CodeRejected("This code was already used.", state=locked.state)
+    step = ServiceStep.objects.select_related("atom", "order").get(pk=locked.step_id)
+    if locked.kind not in allowed_interventions(step):
+        raise InterventionNotAllowed("This service cannot be changed any more.", step=step.key)
+    locked.state = InterventionRequest.State.CONFIRMED
+    locked.confirmed_at = now
+    locked.save(update_fields=["state", "confirmed_at"])
+    order = step.order
+    if locked.kind == InterventionKind.RESCHEDULE:
+        changes = {"slot_start": locked.payload["slot_start"]}
+        slot_end = datetime.fromisoformat(locked.payload["slot_end"])
+        moved = deadlines_shift(step=step, not_before=slot_end + timedelta(hours=1))
+        message = (
+            f"Customer rescheduled {step.atom.label_en} to "
+            f"{timezone.localtime(datetime.fromisoformat(locked.payload['slot_start'])):%Y-%m-%d %H:%M}"
+        )
+    else:
+        changes = {"pickup_point_id": locked.payload["pickup_point_id"]}
+        moved = []
+        message = (
+            f"Customer chose pickup point {locked.payload['pickup_point']} for {step.atom.label_en}"
+        )
+    step = step_replan(step=step, changes=changes, actor=ACTOR, reason=message)
+    order_note(
+        order=order,
+        actor=ACTOR,
+        kind="customer_intervention",
+        message=message,
+        data={"step": step.key, "kind": locked.kind, "replanned": [step.key, *moved]},
+    )
+    webhook_emit(
+        merchant_id=order.merchant_id,
+        event_type=WebhookEventType.INTERVENTION,
+        data={
+            "order_id": order.pk,
+            "external_id": order.external_id,
+            "step": step.key,
+            "kind": locked.kind,
+            "change": locked.payload,
+            "receiver_phone": mask_phone(order.receiver_phone),
+            "replanned_steps": sorted({step.key, *moved}),
+        },
+        order=order,
+    )
+    return step
+
+
+def slot_hours(step: ServiceStep) -> int:
+    return slot_settings(step.parameters)["slot_hours"]

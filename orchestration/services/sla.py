@@ -1,0 +1,195 @@
+"""SLA checks: a breach becomes one ``SlaAlert`` with a root-cause report.
+
+The root cause walks upstream from the breached step: an upstream step that finished after its
+own deadline (or is still open past it) ate this step's budget, and the walk continues from it
+until a step whose own upstream was on time. If no upstream was late the step itself is the
+cause, and its state says why: waiting on an external system (carrier, factory), failing against
+it (retries with its error), or never picked up (no worker took the queued task). The report
+keeps the order's timeline up to the breach and who is notified. One alert per step and
+deadline (unique constraint), so the minute job can run any number of times.
+"""
+
+import logging
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from oms.permissions import OPERATIONS_GROUP
+from orchestration.models import (
+    OPEN_STEP_STATUSES,
+    ServiceStep,
+    SlaAlert,
+    StepStatus,
+    WebhookEventType,
+    WebhookSubscription,
+)
+from orchestration.services.webhooks import webhook_emit
+
+logger = logging.getLogger(__name__)
+
+
+def _late_by(step: ServiceStep, now: datetime) -> float | None:
+    """Seconds past its own deadline (finished late, or open past it); None when on time."""
+    if step.deadline is None:
+        return None
+    end = step.finished_at if step.status == StepStatus.DONE else now
+    if end and end > step.deadline:
+        return (end - step.deadline).total_seconds()
+    return None
+
+
+def _steps_of(order_id: int) -> tuple[dict[int, ServiceStep], dict[int, list[int]]]:
+    steps = {s.pk: s for s in ServiceStep.objects.filter(order_id=order_id).select_related("atom")}
+    upstream: dict[int, list[int]] = {pk: [] for pk in steps}
+    Through = ServiceStep.upstream.through
+    for down, up in Through.objects.filter(from_servicestep__order_id=order_id).values_list(
+        "from_servicestep_id", "to_servicestep_id"
+    ):
+        upstream[down].append(up)
+    return steps, upstream
+
+
+def root_cause(*, step: ServiceStep, now: datetime) -> dict:
+    """Explain a breach: the chain of late steps and the party at its root."""
+    steps, upstream = _steps_of(step.order_id)
+    chain = [step.pk]
+    current = step.pk
+    while True:
+        late = [
+            (lateness, pk)
+            for pk in upstream[current]
+            if (lateness := _late_by(steps[pk], now)) is not None
+        ]
+        if not late:
+            break
+        current = max(late)[1]
+        chain.append(current)
+    culprit = steps[current]
+    system = culprit.atom.external_system or culprit.result.get("last_external_system", "")
+    if current != step.pk:
+        kind = "upstream_step"
+        label = f"{culprit.atom.label_en} ({culprit.key})"
+        if culprit.status == StepStatus.RUNNING and system:
+            kind, label = "external_system", f"{system}, performing {culprit.atom.label_en}"
+    elif culprit.status == StepStatus.RUNNING and culprit.reference:
+        kind = "external_system" if system else "this_step"
+        label = system or culprit.atom.label_en
+    elif culprit.status == StepStatus.READY and culprit.attempts:
+        kind = "external_system" if system else "this_step"
+        label = f"{system or culprit.atom.label_en} (failing: {culprit.last_error})"
+    elif culprit.status == StepStatus.READY:
+        kind, label = "worker_queue", "no worker picked up the queued step"
+    else:
+        kind, label = "this_step", culprit.atom.label_en
+    return {
+        "step": {"key": step.key, "atom": step.atom.code, "label": step.atom.label_en},
+        "cause_kind": kind,
+        "cause_label": label,
+        "chain": [
+            {
+                "key": steps[pk].key,
+                "atom": steps[pk].atom.code,
+                "status": steps[pk].status,
+                "deadline": steps[pk].deadline.isoformat() if steps[pk].deadline else None,
+                "finished_at": steps[pk].finished_at.isoformat() if steps[pk].finished_at else None,
+                "late_by_minutes": round((_late_by(steps[pk], now) or 0) / 60, 1),
+                "external_system": steps[pk].atom.external_system,
+                "attempts": steps[pk].attempts,
+                "last_error": steps[pk].last_error,
+            }
+            for pk in chain
+        ],
+    }
+
+
+def _recipients(merchant_id: int) -> list[str]:
+    users = (
+        get_user_model()
+        .objects.filter(groups__name=OPERATIONS_GROUP, is_active=True)
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+    notified = [f"operations:{name}" for name in users] or ["operations (group has no members)"]
+    if WebhookSubscription.objects.filter(
+        merchant_id=merchant_id,
+        active=True,
+        event_type__in=[WebhookEventType.SLA_BREACHED, WebhookEventType.ANY],
+    ).exists():
+        notified.append("merchant webhook service.sla_breached")
+    return notified
+
+
+def sla_alert_create(*, step: ServiceStep, now: datetime) -> SlaAlert | None:
+    """Record one step's breach (None if it is recorded already)."""
+    report = root_cause(step=step, now=now)
+    events = list(
+        step.order.events.filter(at__lte=now)
+        .order_by("-at", "-id")
+        .values("at", "kind", "actor", "message")[:25]
+    )
+    report["timeline"] = [{**e, "at": e["at"].isoformat()} for e in reversed(events)]
+    notified = _recipients(step.order.merchant_id)
+    report["notified"] = notified
+    late_minutes = round((now - step.deadline).total_seconds() / 60)
+    summary = (
+        f"{step.atom.label_en} of order {step.order.external_id} is {late_minutes} min past its "
+        f"deadline; late party: {report['cause_label']}"
+    )[:500]
+    try:
+        with transaction.atomic():
+            alert = SlaAlert.objects.create(
+                step=step,
+                order=step.order,
+                atom=step.atom,
+                deadline=step.deadline,
+                cause_kind=report["cause_kind"],
+                cause_label=report["cause_label"][:160],
+                summary=summary,
+                report=report,
+                notified=notified,
+            )
+            from oms.services.orders import order_note
+
+            order_note(
+                order=step.order,
+                actor="sla-monitor",
+                kind="sla_breached",
+                message=summary,
+                data={"step": step.key, "cause": report["cause_kind"]},
+            )
+            webhook_emit(
+                merchant_id=step.order.merchant_id,
+                event_type=WebhookEventType.SLA_BREACHED,
+                data={
+                    "order_id": step.order_id,
+                    "external_id": step.order.external_id,
+                    "step": step.key,
+                    "deadline": step.deadline.isoformat(),
+                    "cause": report["cause_kind"],
+                    "late_party": report["cause_label"],
+                },
+                order=step.order,
+            )
+    except IntegrityError:
+        return None
+    logger.warning("SLA breach: %s; notified %s", summary, ", ".join(notified))
+    return alert
+
+
+def sla_check(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Create alerts for every open step past its deadline that has none yet; returns how many."""
+    now = now or timezone.now()
+    candidates = (
+        ServiceStep.objects.filter(status__in=OPEN_STEP_STATUSES, deadline__lt=now)
+        .exclude(sla_alerts__deadline=F("deadline"))
+        .select_related("atom", "order")
+        .order_by("deadline")[:limit]
+    )
+    created = 0
+    for step in candidates:
+        if sla_alert_create(step=step, now=now):
+            created += 1
+    return created

@@ -1,0 +1,280 @@
+"""Merchant webhooks: an outbox written with the event, signed deliveries retried for 3 days.
+
+``webhook_emit`` runs inside the caller's transaction: the event and one delivery row per
+matching subscription commit (or roll back) together with what caused them, and delivery is
+enqueued only after the commit. A beat job (``orchestration.dispatch_webhooks``) re-enqueues due
+deliveries, so a lost task or a broker outage delays a webhook but never drops it.
+
+Signature (documented for merchants): ``OMS-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>]``
+where each ``v1`` is HMAC-SHA256 over ``f"{t}.{raw body}"`` with one active secret (two during a
+rotation). Receivers recompute it with their secret, compare in constant time, and refuse a
+``t`` more than 300 seconds from their clock (``verify_signature``). ``OMS-Event-Id`` is the
+same on every attempt, so receivers deduplicate on it.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import secrets
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from oms.models import Merchant, Order
+from orchestration.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookEventType,
+    WebhookSubscription,
+)
+from orchestration.privacy import scrub
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+GIVE_UP_AFTER = timedelta(days=3)
+LEASE = timedelta(seconds=120)
+
+
+def new_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+def webhook_subscribe(
+    *, merchant: Merchant, event_type: str, url: str, secret: str | None = None
+) -> WebhookSubscription:
+    """Create a subscription with a fresh signing secret (shown to the merchant once)."""
+    return WebhookSubscription.objects.create(
+        merchant=merchant, event_type=event_type, url=url, secret=secret or new_secret()
+    )
+
+
+@transaction.atomic
+def webhook_secret_rotate(
+    *, subscription: WebhookSubscription, overlap: timedelta = timedelta(hours=24)
+) -> WebhookSubscription:
+    """Issue a new secret; the old one keeps signing (as a second ``v1``) for ``overlap``."""
+    locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    locked.previous_secret = locked.secret
+    locked.previous_secret_expires_at = timezone.now() + overlap
+    locked.secret = new_secret()
+    locked.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return locked
+
+
+def webhook_emit(
+    *, merchant_id: int, event_type: str, data: dict, order: Order | None = None
+) -> WebhookEvent | None:
+    """Write an event and its deliveries in the current transaction; deliver after commit.
+
+    Nothing is written when no active subscription wants the event. Phone numbers in ``data``
+    are masked before anything is stored.
+    """
+    subscriptions = list(
+        WebhookSubscription.objects.filter(
+            merchant_id=merchant_id, active=True, event_type__in=[event_type, WebhookEventType.ANY]
+        ).order_by("pk")
+    )
+    if not subscriptions:
+        return None
+    event = WebhookEvent(merchant_id=merchant_id, event_type=event_type, order=order, payload={})
+    event.payload = {
+        "id": str(event.event_id),
+        "type": event_type,
+        "created_at": timezone.now().isoformat(),
+        "data": scrub(data),
+    }
+    event.save()
+    now = timezone.now()
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(event=event, subscription=s, next_attempt_at=now) for s in subscriptions
+    )
+    from orchestration.tasks import deliver_webhook
+
+    for delivery in deliveries:
+        transaction.on_commit(partial(_enqueue, deliver_webhook, delivery.pk))
+    return event
+
+
+def _enqueue(task, *args) -> None:
+    try:
+        task.delay(*args)
+    except Exception:  # the beat job picks the row up again
+        logger.exception("could not enqueue %s%r; the dispatcher will retry", task.name, args)
+
+
+def sign(*, secret: str, timestamp: int, body: bytes) -> str:
+    message = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(*, subscription: WebhookSubscription, timestamp: int, body: bytes) -> str:
+    """``t=...,v1=...`` with one ``v1`` per secret in force (two during a rotation)."""
+    secrets_in_force = [subscription.secret]
+    if subscription.previous_secret and (
+        subscription.previous_secret_expires_at is None
+        or subscription.previous_secret_expires_at > timezone.now()
+    ):
+        secrets_in_force.append(subscription.previous_secret)
+    parts = [f"t={timestamp}"]
+    parts += [f"v1={sign(secret=s, timestamp=timestamp, body=body)}" for s in secrets_in_force]
+    return ",".join(parts)
+
+
+def verify_signature(
+    *,
+    header: str,
+    body: bytes,
+    secret: str,
+    now: float | None = None,
+    tolerance: int = SIGNATURE_TOLERANCE_SECONDS,
+) -> bool:
+    """What a merchant's receiver does: any ``v1`` matches and ``t`` is within the tolerance."""
+    fields = [part.split("=", 1) for part in header.split(",") if "=" in part]
+    timestamps = [value for name, value in fields if name == "t"]
+    if len(timestamps) != 1 or not timestamps[0].isdigit():
+        return False
+    timestamp = int(timestamps[0])
+    if abs((now if now is not None else time.time()) - timestamp) > tolerance:
+        return False
+    expected = sign(secret=secret, timestamp=timestamp, body=body)
+    return any(hmac.compare_digest(expected, value) for name, value in fields if name == "v1")
+
+
+def event_body(event: WebhookEvent) -> bytes:
+    return json.dumps(event.payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def backoff_delay(attempt: int) -> timedelta:
+    """Exponential backoff with jitter: base * 2^(attempt-1), capped, times a random 0.5..1."""
+    base = settings.OMS_WEBHOOK_BACKOFF_BASE_SECONDS
+    cap = settings.OMS_WEBHOOK_BACKOFF_MAX_SECONDS
+    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
+    return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))
+
+
+def _claim(delivery_id: int, *, now: datetime, force: bool) -> WebhookDelivery | None:
+    """Take a due delivery for one attempt; a lease keeps other workers off while it runs."""
+    with transaction.atomic():
+        rows = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(
+            pk=delivery_id, state=WebhookDelivery.State.PENDING
+        )
+        if not force:
+            rows = rows.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        delivery = rows.select_related("event", "subscription").first()
+        if delivery is None:
+            return None
+        delivery.attempts += 1
+        delivery.next_attempt_at = now + LEASE
+        delivery.save(update_fields=["attempts", "next_attempt_at"])
+        return delivery
+
+
+def webhook_deliver(*, delivery_id: int, force: bool = False) -> str:
+    """Make one HTTP attempt for a due delivery and record it; returns the delivery's state.
+
+    2xx is delivered. Anything else (status, timeout, refused) schedules the next attempt with
+    backoff, until three days after the event, when the delivery gives up (replay in admin).
+    """
+    now = timezone.now()
+    delivery = _claim(delivery_id, now=now, force=force)
+    if delivery is None:
+        return "skipped"
+    body = event_body(delivery.event)
+    timestamp = int(time.time())
+    request = urllib.request.Request(
+        delivery.subscription.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "OMS-Webhooks/1",
+            "OMS-Event-Id": str(delivery.event.event_id),
+            "OMS-Event-Type": delivery.event.event_type,
+            "OMS-Timestamp": str(timestamp),
+            "OMS-Signature": signature_header(
+                subscription=delivery.subscription, timestamp=timestamp, body=body
+            ),
+        },
+    )
+    status_code, error, excerpt = None, "", ""
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(
+            request, timeout=settings.OMS_WEBHOOK_TIMEOUT_SECONDS
+        ) as response:
+            status_code = response.status
+            excerpt = response.read(300).decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        status_code, error = exc.code, f"HTTP {exc.code}"
+        excerpt = exc.read(300).decode(errors="replace") if exc.fp else ""
+    except Exception as exc:  # timeouts, refused connections, DNS: all retried
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    duration_ms = (time.perf_counter() - started) * 1000
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempts,
+            status_code=status_code,
+            duration_ms=duration_ms,
+            error=scrub(error)[:300],
+            response_excerpt=scrub(excerpt)[:300],
+        )
+        delivery.last_status_code = status_code
+        delivery.last_error = scrub(error)[:300]
+        if status_code is not None and 200 <= status_code < 300:
+            delivery.state = WebhookDelivery.State.DELIVERED
+            delivery.delivered_at = timezone.now()
+            delivery.next_attempt_at = None
+        else:
+            next_at = timezone.now() + backoff_delay(delivery.attempts)
+            if next_at > delivery.event.created_at + GIVE_UP_AFTER:
+                delivery.state = WebhookDelivery.State.GAVE_UP
+                delivery.next_attempt_at = None
+            else:
+                delivery.next_attempt_at = next_at
+        delivery.save()
+    logger.info(
+        "webhook event=%s delivery=%s attempt=%s status=%s state=%s",
+        delivery.event.event_id,
+        delivery.pk,
+        delivery.attempts,
+        status_code,
+        delivery.state,
+    )
+    return delivery.state
+
+
+@transaction.atomic
+def webhook_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again now (same event id and body), whatever its state."""
+    locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    locked.state = WebhookDelivery.State.PENDING
+    locked.next_attempt_at = timezone.now()
+    locked.save(update_fields=["state", "next_attempt_at"])
+    from orchestration.tasks import deliver_webhook
+
+    transaction.on_commit(partial(_enqueue, deliver_webhook, locked.pk))
+    return locked
+
+
+def webhooks_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(
+            state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )

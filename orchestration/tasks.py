@@ -1,0 +1,48 @@
+"""Celery tasks of order services: thin, ids in, safe to run twice."""
+
+from celery import current_app, shared_task
+
+from orchestration.services.sla import sla_check
+from orchestration.services.steps import step_run, steps_due
+from orchestration.services.webhooks import webhook_deliver, webhooks_due
+
+
+@shared_task(name="orchestration.run_step")
+def run_step(step_id: int) -> str:
+    """Run one ready step; on a retryable failure schedule the next try after the backoff.
+
+    The retry time is stored on the step too, so ``sweep_steps`` re-enqueues it if this
+    scheduled message is lost (eager mode relies on the sweeper alone).
+    """
+    outcome = step_run(step_id=step_id)
+    if outcome.retry_in is not None and not current_app.conf.task_always_eager:
+        run_step.apply_async((step_id,), countdown=outcome.retry_in)
+    return outcome.state
+
+
+@shared_task(name="orchestration.sweep_steps")
+def sweep_steps() -> int:
+    """Re-enqueue steps whose retry time has come or whose worker died mid-run."""
+    ids = steps_due()
+    for step_id in ids:
+        run_step.delay(step_id)
+    return len(ids)
+
+
+@shared_task(name="orchestration.check_slas")
+def check_slas() -> int:
+    return sla_check()
+
+
+@shared_task(name="orchestration.deliver_webhook")
+def deliver_webhook(delivery_id: int) -> str:
+    return webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task(name="orchestration.dispatch_webhooks")
+def dispatch_webhooks() -> int:
+    """Enqueue every delivery that is due (first try lost, or retry time reached)."""
+    ids = webhooks_due()
+    for delivery_id in ids:
+        deliver_webhook.delay(delivery_id)
+    return len(ids)

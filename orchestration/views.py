@@ -1,0 +1,140 @@
+"""Server-rendered pages: the customer status page (no login) and the staff boards.
+
+The status page is reached only through its random token; every response carries
+``Referrer-Policy: no-referrer`` (the token must not leak to other sites through links),
+``Cache-Control: no-store`` and ``X-Robots-Tag: noindex``. An unknown or revoked token is a
+plain 404 that says nothing about whether the order exists.
+"""
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_http_methods
+
+from oms.exceptions import DomainError
+from orchestration import dashboards
+from orchestration.models import InterventionKind, InterventionRequest, ServiceStep
+from orchestration.selectors import status_page, tracking_by_token
+from orchestration.services.interventions import (
+    intervention_confirm,
+    intervention_request,
+    pickup_points_near,
+)
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _tracking_or_404(token: str):
+    tracking = tracking_by_token(token)
+    if tracking is None:
+        raise Http404("Unknown link")
+    return tracking
+
+
+def _render_page(request, tracking, *, error: str = "", status: int = 200, notice: str = ""):
+    context = status_page(tracking=tracking)
+    context["error"] = error
+    context["notice"] = notice or (
+        "Your change is confirmed." if request.GET.get("changed") == "1" else ""
+    )
+    if any("pickup" in view.interventions for view in context["steps"]):
+        context["pickup_points"] = pickup_points_near(order=tracking.order)
+    return _private(render(request, "orchestration/track.html", context, status=status))
+
+
+@require_http_methods(["GET", "HEAD"])
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    tracking = _tracking_or_404(token)
+    return _render_page(request, tracking)
+
+
+@require_http_methods(["POST"])
+def track_change(request: HttpRequest, token: str, step_id: int) -> HttpResponse:
+    """Ask for a change; the confirmation code goes to the phone on record."""
+    tracking = _tracking_or_404(token)
+    step = (
+        ServiceStep.objects.select_related("atom", "order")
+        .filter(pk=step_id, order_id=tracking.order_id)
+        .first()
+    )
+    if step is None:
+        raise Http404("Unknown step")
+    kind = request.POST.get("kind", "")
+    value = request.POST.get("slot" if kind == InterventionKind.RESCHEDULE else "pickup_point", "")
+    try:
+        change = intervention_request(tracking=tracking, step=step, kind=kind, value=value)
+    except DomainError as exc:
+        return _render_page(request, tracking, error=exc.message, status=400)
+    return _private(redirect(reverse("orchestration:track-confirm", args=[token, change.pk])))
+
+
+@require_http_methods(["GET", "POST"])
+def track_confirm(request: HttpRequest, token: str, request_id: int) -> HttpResponse:
+    tracking = _tracking_or_404(token)
+    change = (
+        InterventionRequest.objects.select_related("step__atom")
+        .filter(pk=request_id, tracking=tracking)
+        .first()
+    )
+    if change is None:
+        raise Http404("Unknown request")
+    error = ""
+    if request.method == "POST":
+        try:
+            intervention_confirm(request=change, code=request.POST.get("code", ""))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return _private(redirect(reverse("orchestration:track", args=[token]) + "?changed=1"))
+        change.refresh_from_db()
+    context = {
+        "tracking": tracking,
+        "change": change,
+        "error": error,
+        "phone": status_page_phone(tracking),
+        "when": _slot_words(change.payload.get("slot_start")),
+    }
+    return _private(
+        render(request, "orchestration/confirm.html", context, status=400 if error else 200)
+    )
+
+
+def _slot_words(value: str | None) -> str:
+    start = parse_datetime(value or "")
+    return timezone.localtime(start).strftime("%Y-%m-%d %H:%M") if start else ""
+
+
+def status_page_phone(tracking) -> str:
+    from orchestration.privacy import mask_phone
+
+    return mask_phone(tracking.order.receiver_phone)
+
+
+@staff_member_required
+def sla_board(request: HttpRequest) -> HttpResponse:
+    days = _int_param(request, "days", 14, 1, 90)
+    return render(request, "orchestration/sla_board.html", dashboards.sla_board(days=days))
+
+
+@staff_member_required
+def ops_dashboard(request: HttpRequest) -> HttpResponse:
+    days = _int_param(request, "days", 30, 1, 180)
+    context = dashboards.ops_dashboard(
+        days=days,
+        merchant_id=_int_param(request, "merchant", 0, 0, 10**12) or None,
+        channel_id=_int_param(request, "channel", 0, 0, 10**12) or None,
+    )
+    return render(request, "orchestration/ops_dashboard.html", context)
+
+
+def _int_param(request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.GET.get(name, "")
+    return min(max(int(raw), low), high) if raw.isdigit() else default
