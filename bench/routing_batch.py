@@ -38,6 +38,8 @@ def sequential_objective(orders, ctx: RoutingContext) -> tuple[float, float, int
 
     started = time.perf_counter()
     network = _Network(_as_scenario(ctx))
+    for node in ctx.nodes:  # start from the same remaining capacity as the batch
+        network.units_used[node.code] = node.daily_capacity_units - node.remaining_capacity_units
     total, unrouted = 0.0, 0
     for order in orders:
         now = RoutingContext(nodes=network.nodes_at(0.0), signals=ctx.signals, profile=ctx.profile)
@@ -60,7 +62,7 @@ def _as_scenario(ctx: RoutingContext):
             skus.setdefault(batch.sku, None)
     return Scenario(
         name="batch",
-        nodes=tuple(replace(n, daily_capacity_units=n.remaining_capacity_units) for n in ctx.nodes),
+        nodes=ctx.nodes,
         skus=tuple(Sku(s, TEMPERATURES[s], 0.0) for s in skus),
         orders=(),
     )

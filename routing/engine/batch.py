@@ -210,20 +210,7 @@ def route_batch(
         prices: dict[Resource, float] = {}
         while True:
             iterations += 1
-            potential: dict[Resource, float] = {}
-            for pool in pools:
-                peak: dict[Resource, float] = {}
-                for column in pool:
-                    for key, amount in column.usage.items():
-                        peak[key] = max(peak.get(key, 0), amount)
-                for key, amount in peak.items():
-                    potential[key] = potential.get(key, 0) + amount
-            contested = {r for r, amount in potential.items() if amount > capacity(r) + 1e-9}
-            master = [
-                o
-                for o, pool in enumerate(pools)
-                if any(r in contested for c in pool for r in c.usage)
-            ]
+            contested, master = _contested(pools, capacity)
             master_count = len(master)
             _, duals, conv, integral = _solve_master(
                 master,
@@ -275,6 +262,10 @@ def route_batch(
                 or elapsed > options.time_limit_seconds / 2
             ):
                 break
+        # Columns added by the last pricing round may contest new resources: recompute.
+        contested, master = _contested(pools, capacity)
+        master_count = len(master)
+        integral = {o: j for o, j in integral.items() if o in set(master)}
         # LP-and-fix: orders the last master LP already assigned integrally keep that column;
         # only the fractional ones (at most one per binding resource row) go to the MIP, over
         # the capacity the fixed ones leave. Always feasible: "unrouted" is a column too.
@@ -290,7 +281,9 @@ def route_batch(
             # Small enough to solve the whole master as a MIP: no fixing needed.
             fractional, fixed_load = list(master), {}
         if fractional:
-            repaired = _greedy_repair(fractional, pools, contested, capacity, fixed_load, penalty)
+            repaired = _greedy_repair(
+                fractional, pools, contested, capacity, fixed_load, penalty, models, order_options
+            )
             remaining = options.time_limit_seconds - (time.perf_counter() - started)
             if remaining > 1.0:
                 value, chosen, info, _ = _solve_master(
@@ -347,6 +340,30 @@ def route_batch(
     )
 
 
+def _contested(
+    pools: list[list[_Column]], capacity: Callable[[Resource], float]
+) -> tuple[set[Resource], list[int]]:
+    """Resources that some choice of columns could overload, and the orders touching them.
+
+    A resource is safe when even every order taking its heaviest column on it fits; orders
+    whose columns touch only safe resources keep their own best plan.
+    """
+    potential: dict[Resource, float] = {}
+    for pool in pools:
+        peak: dict[Resource, float] = {}
+        for column in pool:
+            for key, amount in column.usage.items():
+                if amount > peak.get(key, 0):
+                    peak[key] = amount
+        for key, amount in peak.items():
+            potential[key] = potential.get(key, 0) + amount
+    contested = {r for r, amount in potential.items() if amount > capacity(r) + 1e-9}
+    master = [
+        o for o, pool in enumerate(pools) if any(r in contested for c in pool for r in c.usage)
+    ]
+    return contested, master
+
+
 def _greedy_repair(
     orders: list[int],
     pools: list[list[_Column]],
@@ -354,29 +371,62 @@ def _greedy_repair(
     capacity: Callable[[Resource], float],
     fixed_load: dict[Resource, float],
     penalty: list[float],
+    models: list[OrderModel],
+    order_options: SolverOptions,
 ) -> dict[int, int]:
     """Assign ``orders`` one at a time, largest regret first, to their cheapest column that
-    still fits the contested resources; unrouted if none fits. Always feasible."""
+    still fits the contested resources. An order none of whose columns fits is re-solved
+    against what is left (stock and capacity bounds tightened), which adds a column - the
+    online, one-by-one answer; unrouted only if nothing is left for it. Always feasible."""
     left = {r: capacity(r) - fixed_load.get(r, 0) for r in contested}
 
     def regret(o: int) -> float:
         costs = sorted(c.objective for c in pools[o])
         return (costs[1] if len(costs) > 1 else penalty[o]) - costs[0] if costs else 0.0
 
+    def fits(usage: dict[Resource, float]) -> bool:
+        return all(left[r] >= amount - 1e-9 for r, amount in usage.items() if r in left)
+
     out: dict[int, int] = {}
     for o in sorted(orders, key=regret, reverse=True):
         out[o] = -1
-        for j in sorted(range(len(pools[o])), key=lambda j: pools[o][j].objective):
-            usage = pools[o][j].usage
-            if pools[o][j].objective < penalty[o] and all(
-                left[r] >= amount - 1e-9 for r, amount in usage.items() if r in left
-            ):
-                for r, amount in usage.items():
-                    if r in left:
-                        left[r] -= amount
-                out[o] = j
-                break
+        ranked = sorted(range(len(pools[o])), key=lambda j: pools[o][j].objective)
+        chosen = next(
+            (j for j in ranked if pools[o][j].objective < penalty[o] and fits(pools[o][j].usage)),
+            None,
+        )
+        if chosen is None:
+            model = _restricted_model(models[o], left)
+            plan, _ = solve_order_model(model, order_options)
+            if plan is not None and plan.objective < penalty[o]:
+                pools[o].append(
+                    _Column(plan.quantities, plan.objective, _usage(model, plan.quantities))
+                )
+                chosen = len(pools[o]) - 1
+        if chosen is not None:
+            for r, amount in pools[o][chosen].usage.items():
+                if r in left:
+                    left[r] -= amount
+            out[o] = chosen
     return out
+
+
+def _restricted_model(model: OrderModel, left: dict[Resource, float]) -> OrderModel:
+    """``model`` with stock, unit and parcel bounds cut to what is ``left`` of them."""
+    upper = [list(row) for row in model.upper]
+    capacity_units = list(model.capacity_units)
+    for k, node in enumerate(model.nodes):
+        if left.get(("orders", node.code), 1) < 1:
+            for row in upper:
+                row[k] = 0
+        units_left = left.get(("units", node.code))
+        if units_left is not None:
+            capacity_units[k] = min(capacity_units[k], max(0.0, units_left))
+        for li, line in enumerate(model.lines):
+            stock_left = left.get(("stock", node.code, line.sku))
+            if stock_left is not None:
+                upper[li][k] = int(min(upper[li][k], max(0.0, stock_left)))
+    return replace(model, upper=upper, capacity_units=capacity_units)
 
 
 def _solve_master(

@@ -212,7 +212,7 @@ class _Outcomes:
         self.routed += 1
         self.cost += result.cost
         self.splits += result.split
-        on_time, worst = True, 0.0
+        on_time, worst, sent_to_paused = True, 0.0, False
         for shipment in result.shipments:
             node = self.nodes[shipment.node_code]
             self.units[node.code] += shipment.units
@@ -230,7 +230,7 @@ class _Outcomes:
                 d.kind == "node_paused" and d.node == node.code and d.active_at(hour)
                 for d in self.scenario.disruptions
             ):
-                self.to_paused += 1
+                sent_to_paused = True
             actual = shipment.transit_hours + delay
             lucky = _draw(self.scenario.seed, order.order_id, node.code) < node.on_time_rate
             if actual > order.promised_hours or not lucky:
@@ -238,6 +238,7 @@ class _Outcomes:
                 worst = max(
                     worst, actual - order.promised_hours if actual > order.promised_hours else 12.0
                 )
+        self.to_paused += sent_to_paused
         self.on_time += on_time
         if not on_time:
             self.late_hours.append(worst)
