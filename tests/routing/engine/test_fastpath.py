@@ -11,7 +11,7 @@ from routing.engine.problem import SolverOptions
 from routing.engine.router import solve_order_model
 from tests.routing.engine.engine_factories import random_instance
 
-SEEDS = range(150)
+SEEDS = range(100)
 
 
 def _full_milp_objective(model) -> float | None:
@@ -29,10 +29,10 @@ def test_fast_path_answer_equals_the_milp_optimum() -> None:
         if plan is not None:
             fired += 1
             assert plan.objective == pytest.approx(_full_milp_objective(model), abs=1e-9), seed
-    assert fired >= 20
+    assert fired >= 15
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", range(40))
 def test_pruned_solve_equals_the_full_milp(seed: int) -> None:
     order, ctx = random_instance(seed, n_nodes=15, n_lines=5)
     model = build_order_model(order, ctx)
@@ -47,7 +47,7 @@ def test_pruned_solve_equals_the_full_milp(seed: int) -> None:
 
 def test_forced_splits_are_proved_by_the_pair_search_and_match_the_milp() -> None:
     methods = []
-    for seed in range(60):
+    for seed in range(40):
         order, ctx = random_instance(
             seed, n_nodes=20, n_lines=5, stock_choices=(0, 0, 0, 3, 9), capacity_choices=(None,)
         )
