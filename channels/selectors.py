@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from channels.models import (
     ChannelInboxMessage,
@@ -34,7 +34,7 @@ def channel_prices_at(
         return {}
     rows = ChannelPrice.objects.filter(
         _valid_at(at), price_list_id=channel.price_list_id, product_id__in=list(product_ids)
-    ).order_by("product_id", "valid_from", "id")
+    ).order_by("product_id", F("valid_from").asc(nulls_first=True), "id")
     prices: dict[int, ChannelPrice] = {}
     for row in rows:  # ascending start (NULL first): the last one seen wins
         prices[row.product_id] = row
@@ -95,7 +95,7 @@ def price_differences(*, merchant: Merchant, at: datetime) -> list[dict]:
     by_list: dict[int, dict[int, ChannelPrice]] = defaultdict(dict)
     for row in ChannelPrice.objects.filter(
         _valid_at(at), price_list_id__in=list_ids, product_id__in=list(products)
-    ).order_by("price_list_id", "product_id", "valid_from", "id"):
+    ).order_by("price_list_id", "product_id", F("valid_from").asc(nulls_first=True), "id"):
         by_list[row.price_list_id][row.product_id] = row
     promotions = list(
         Promotion.objects.filter(
