@@ -43,7 +43,7 @@ def keyed_hash(value: str, key: bytes, *, purpose: str) -> str:
 
 # --- phone ---------------------------------------------------------------------------------
 
-_EXTENSION = re.compile(r"(转|ext\.?|x|#).*$", re.IGNORECASE)
+_EXTENSION = re.compile(r"转|ext|x|#", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s\-().]")
 _CN_MOBILE = re.compile(r"^(?:\+86|0086|86)?(1\d{10})$")
 
@@ -60,10 +60,16 @@ class NormalizedPhone:
 def normalize_phone(raw: str, default_region: str = DEFAULT_REGION) -> NormalizedPhone | None:
     """Parse ``raw`` to E.164, or return None when it is not a valid number.
 
-    Extensions ("转123") are dropped; "86" followed by an 11-digit mobile number without a
-    plus sign is read as the country code, which ``phonenumbers`` already does for CN.
+    A number with an extension ("转1234") or asterisks is refused: platforms' relay numbers,
+    switchboards and masked numbers are shared by many buyers, so they must not act as an
+    identity key. "86" followed by an 11-digit mobile number without a plus sign is read as
+    the country code, which ``phonenumbers`` already does for CN.
     """
-    text = _EXTENSION.sub("", fold_width(raw or ""))
+    text = fold_width(raw or "")
+    if _EXTENSION.search(text) or "*" in text:
+        # A relay number with an extension (platforms' privacy numbers, "170xxxx转1234"), a
+        # switchboard extension or a masked number is shared by many people: not a key.
+        return None
     if not any(char.isdigit() for char in text):
         return None
     mobile = _CN_MOBILE.match(_SEPARATORS.sub("", text)) if default_region == "CN" else None

@@ -25,7 +25,6 @@ from customers.matching.normalize import (
         "１３８１２３４５６７８",
         "＋８６　１３８　１２３４　５６７８",
         "(138) 1234 5678",
-        "13812345678转123",
     ],
 )
 def test_it_normalizes_mobile_formats_to_one_e164(raw):
@@ -39,8 +38,20 @@ def test_it_normalizes_landlines_and_foreign_numbers():
     assert normalize_phone("+1 650 253 0000").e164 == "+16502530000"
 
 
-@pytest.mark.parametrize("raw", ["", "abc", "12345", "00000000000"])
-def test_it_rejects_invalid_phones(raw):
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "abc",
+        "12345",
+        "00000000000",
+        "138****5678",  # masked by the platform
+        "17012345678转1234",  # relay (privacy) number + extension, shared by many buyers
+        "13812345678-8001",
+        "021-62345678 ext. 8001",  # switchboard extension
+    ],
+)
+def test_it_rejects_invalid_masked_and_shared_phones(raw):
     assert normalize_phone(raw) is None
 
 
