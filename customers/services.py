@@ -12,7 +12,9 @@ import hmac
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from customers.matching import (
@@ -55,7 +57,16 @@ def rules_for(merchant: Merchant) -> tuple[MatchRules, MatchRuleSet | None]:
 
 
 class DatabaseCandidates:
-    """The matching core's candidate source over ``IdentityKey``: one indexed query per call."""
+    """The matching core's candidate source over ``IdentityKey``: one indexed query per call.
+
+    Like the in-memory ``BlockingIndex``, each key contributes only its ``per_key_limit`` most
+    recent identities, and at most ``CANDIDATE_LIMIT`` are read in all. Capping per key keeps a
+    hot key (a common name in a province, a group leader's phone) from crowding out the rare
+    keys that identify a person: with one overall cap, the newest postings of "name:44|李静"
+    alone filled it and a returning customer's older phone match was never compared.
+    """
+
+    per_key_limit = 64
 
     def __init__(self, merchant: Merchant) -> None:
         self.merchant = merchant
@@ -63,12 +74,44 @@ class DatabaseCandidates:
     def candidates(self, keys: Sequence[str]) -> Iterable[tuple[Fingerprint, str]]:
         if not keys:
             return []
-        rows = Identity.objects.filter(
-            pk__in=IdentityKey.objects.filter(merchant=self.merchant, key__in=list(keys))
+        newest_per_key = (
+            IdentityKey.objects.filter(merchant=self.merchant, key__in=list(keys))
+            .annotate(
+                recency=Window(RowNumber(), partition_by=F("key"), order_by=F("identity_id").desc())
+            )
+            .filter(recency__lte=self.per_key_limit)
             .order_by("-identity_id")
             .values("identity_id")[:CANDIDATE_LIMIT]
-        ).values_list("fingerprint", "customer_id")
+        )
+        rows = Identity.objects.filter(pk__in=newest_per_key).values_list(
+            "fingerprint", "customer_id"
+        )
         return [(fingerprint_from_dict(data), str(customer_id)) for data, customer_id in rows]
+
+
+def _lock_keys(merchant: Merchant, keys: Sequence[str]) -> None:
+    """Serialise resolutions that could concern the same person (they share a blocking key).
+
+    PostgreSQL transaction-level advisory locks, taken in sorted order so two resolutions
+    never wait on each other in a cycle; sightings of different people run in parallel.
+    Without them, two orders of one person arriving together would each create a customer.
+    SQLite serialises writers anyway.
+    """
+    if connection.vendor != "postgresql" or not keys:
+        return
+    ids = sorted(
+        {
+            int.from_bytes(
+                hashlib.blake2b(f"{merchant.pk}|{key}".encode(), digest_size=8).digest(),
+                "big",
+                signed=True,
+            )
+            for key in keys
+        }
+    )
+    with connection.cursor() as cursor:
+        for lock_id in ids:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
 
 
 def _store(
@@ -126,6 +169,7 @@ def customer_resolve(
         )
     rules = rules or rules_for(merchant)[0]
     record = fingerprint(observation, key=matching_key(merchant))
+    _lock_keys(merchant, blocking_keys(record))
     decision = resolve(record, DatabaseCandidates(merchant), rules)
     if decision.outcome is Outcome.LINK and decision.customer_id:
         customer = _live(Customer.objects.get(pk=int(decision.customer_id)))
@@ -183,28 +227,35 @@ def observation_for_order(
     )
 
 
-@transaction.atomic
 def order_customer_link(
     *, order_id: int, device_id: str = "", account_id: str = ""
 ) -> Customer | None:
-    """Attach the golden customer to an order (idempotent: an order keeps its customer)."""
-    order = (
-        Order.objects.select_for_update()
-        .select_related("merchant", "channel")
-        .filter(pk=order_id)
-        .first()
-    )
+    """Attach the golden customer to an order (idempotent: an order keeps its customer).
+
+    The order row is not held while matching: resolution runs in its own transaction (under
+    the key locks of ``customer_resolve``) and the order is then updated only if it still has
+    no customer, so a merge moving orders never waits on a lock held by another resolution.
+    A deadlock the database breaks anyway is retried.
+    """
+    order = Order.objects.select_related("merchant", "channel").filter(pk=order_id).first()
     if order is None:
         return None
     if order.customer_id:
         return order.customer
-    customer, _identity, _decision = customer_resolve(
-        merchant=order.merchant,
-        observation=observation_for_order(order, device_id=device_id, account_id=account_id),
+    observation = observation_for_order(order, device_id=device_id, account_id=account_id)
+    for attempt in range(3):
+        try:
+            customer, _identity, _decision = customer_resolve(
+                merchant=order.merchant, observation=observation
+            )
+            break
+        except OperationalError:
+            if attempt == 2 or transaction.get_connection().in_atomic_block:
+                raise
+    Order.objects.filter(pk=order_id, customer__isnull=True).update(
+        customer=customer, updated_at=timezone.now()
     )
-    order.customer = customer
-    order.save(update_fields=["customer", "updated_at"])
-    return customer
+    return _live(customer)
 
 
 @transaction.atomic

@@ -277,7 +277,8 @@ def test_a_whole_worker_killed_mid_task_loses_no_task(start_worker, tmp_path):
 
     With late acks it stays in Redis' ``unacked`` set; once the visibility timeout has passed,
     the next worker to start puts it back on the queue and runs it. Production waits
-    ``CELERY_VISIBILITY_TIMEOUT`` (an hour); the second worker here uses 1 s to keep it short.
+    ``CELERY_VISIBILITY_TIMEOUT`` (15 minutes, always longer than the task time limit); the second
+    worker here uses 2 s (with a 1 s task limit, which the restored attempt easily meets).
     """
     first = start_worker()
     attempts = tmp_path / "attempts.log"
@@ -290,8 +291,10 @@ def test_a_whole_worker_killed_mid_task_loses_no_task(start_worker, tmp_path):
     assert len(parked) == 1  # not lost: held unacknowledged by the broker
     assert _redis().llen(first.queue) == 0
 
-    time.sleep(1.5)  # the message is now older than the second worker's visibility timeout
-    second = start_worker(CELERY_VISIBILITY_TIMEOUT="1")
+    time.sleep(2.5)  # the message is now older than the second worker's visibility timeout
+    second = start_worker(
+        CELERY_VISIBILITY_TIMEOUT="2", CELERY_TASK_TIME_LIMIT="1", CELERY_TASK_SOFT_TIME_LIMIT="1"
+    )
     second.wait_until(lambda: _probe_lines(attempts, "done"), "the restored task to finish")
     time.sleep(0.5)  # a duplicate delivery would show up here
 
