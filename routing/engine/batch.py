@@ -305,6 +305,22 @@ def route_batch(
                     repaired = {o: chosen.get(o, -1) for o in fractional}
             for o in fractional:
                 choice[o] = repaired[o]
+        if len(fractional) < len(master):
+            # Safeguard for heavily contested batches, where fixing the LP's integral orders
+            # can strand the rest: a greedy pass over the whole master (re-solving orders
+            # against what is left), kept if it is better.
+            def total(assignment: dict[int, int]) -> float:
+                return sum(
+                    penalty[o] if j < 0 else pools[o][j].objective for o, j in assignment.items()
+                )
+
+            current = {o: choice[o] for o in master}
+            alternative = _greedy_repair(
+                master, pools, contested, capacity, {}, penalty, models, order_options
+            )
+            if total(alternative) < total(current) - 1e-9:
+                for o, j in alternative.items():
+                    choice[o] = j
 
     results = []
     objective = 0.0
