@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -290,7 +291,9 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         self._users()
         self._routing_profiles()
-        if not WeatherAlert.objects.exists():  # live signals from the demo feed, as a real feed would send
+        if (
+            not WeatherAlert.objects.exists()
+        ):  # live signals from the demo feed, as a real feed would send
             signals_ingest(readings=list(SimulatedFeed().fetch(now=timezone.now())))
         for code, name, business in MERCHANTS:
             merchant, created = Merchant.objects.get_or_create(code=code, defaults={"name": name})
@@ -316,6 +319,7 @@ class Command(BaseCommand):
                     count=TOTAL_HISTORIC // len(MERCHANTS) + (1 if code == MERCHANTS[0][0] else 0),
                 )
             self._live_orders(merchant, channels, products, rng)
+        call_command("seed_channels_demo", stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Merchant.objects.count()} merchants, {Warehouse.objects.count()} warehouses, "
