@@ -54,6 +54,16 @@ DEFAULT_EXACT_KEYS: tuple[tuple[str, frozenset[Signal], frozenset[Signal]], ...]
 )
 
 
+_COMPARE_SETTINGS: Mapping[str, type] = MappingProxyType(
+    {
+        "phone_recycle_days": int,
+        "address_similarity": float,
+        "dwelling_similarity": float,
+        "shared_carrier_customers": int,
+    }
+)
+
+
 class Outcome(StrEnum):
     """What to do with an observation."""
 
@@ -82,18 +92,18 @@ class MatchRules:
         """Build rules from plain data (a JSON field): unknown weight names raise ValueError.
 
         Accepted keys: ``weights`` (signal name -> number, merged over the defaults),
-        ``link_threshold``, ``review_threshold``, ``phone_recycle_days``,
-        ``address_similarity``, ``merge_clusters``.
+        ``link_threshold``, ``review_threshold``, ``merge_clusters`` and the comparator
+        settings ``phone_recycle_days``, ``address_similarity``, ``dwelling_similarity``,
+        ``shared_carrier_customers``.
         """
         weights = dict(DEFAULT_WEIGHTS)
         for name, value in dict(data.get("weights", {})).items():
             weights[Signal(name)] = float(value)
         rules = cls(weights=MappingProxyType(weights))
         compare = rules.compare
-        if "phone_recycle_days" in data:
-            compare = replace(compare, phone_recycle_days=int(data["phone_recycle_days"]))
-        if "address_similarity" in data:
-            compare = replace(compare, address_similarity=float(data["address_similarity"]))
+        for name, kind in _COMPARE_SETTINGS.items():
+            if name in data:
+                compare = replace(compare, **{name: kind(data[name])})
         return replace(
             rules,
             link_threshold=float(data.get("link_threshold", rules.link_threshold)),

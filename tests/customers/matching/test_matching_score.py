@@ -163,12 +163,18 @@ def test_an_honorific_alone_does_not_link_on_a_shared_device():
 
 def test_rules_from_plain_data_override_weights_and_thresholds():
     rules = MatchRules.from_mapping(
-        {"weights": {"device_same": 9}, "link_threshold": 12, "phone_recycle_days": 90}
+        {
+            "weights": {"device_same": 9},
+            "link_threshold": 12,
+            "phone_recycle_days": 90,
+            "shared_carrier_customers": 5,
+        }
     )
     assert rules.weights[Signal.DEVICE_SAME] == 9.0
     assert rules.weights[Signal.PHONE_SAME] == 8.0
     assert rules.link_threshold == 12.0
     assert rules.compare.phone_recycle_days == 90
+    assert rules.compare.shared_carrier_customers == 5
     with pytest.raises(ValueError):
         MatchRules.from_mapping({"weights": {"no_such_signal": 1}})
 
