@@ -310,3 +310,79 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
         "locked_until",
     ]
     exclude = ["response_body"]
+
+
+class LineReservationInline(ReservationInline):
+    fields = ["batch", "quantity", "status", "created_at", "closed_at"]
+    readonly_fields = fields
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(admin.ModelAdmin):
+    """An order line with the batches its stock is held on (FEFO picks, reservation states)."""
+
+    list_display = ["order", "product", "quantity", "unit_price", "line_total"]
+    list_filter = ["order__merchant", "order__status"]
+    search_fields = ["order__external_id", "product__sku", "=order__id"]
+    list_select_related = ["order", "product"]
+    readonly_fields = ["order", "product", "quantity", "unit_price", "line_total"]
+    inlines = [LineReservationInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(admin.ModelAdmin):
+    list_display = ["line", "batch", "quantity", "status", "created_at", "closed_at"]
+    list_filter = ["status", "batch__warehouse__merchant", "batch__warehouse"]
+    search_fields = ["line__order__external_id", "batch__product__sku", "batch__batch_number"]
+    list_select_related = ["line__order", "batch__product", "batch__warehouse"]
+    readonly_fields = ["line", "batch", "quantity", "status", "created_at", "closed_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # stock is held by routing through services, never by hand
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "order",
+        "warehouse",
+        "carrier",
+        "tracking_number",
+        "status",
+        "shipped_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "carrier", "warehouse__merchant", "warehouse"]
+    search_fields = ["tracking_number", "order__external_id", "=order__id"]
+    list_select_related = ["order", "warehouse"]
+    readonly_fields = ["order", "warehouse", "status", "created_at", "shipped_at", "delivered_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["merchant", "name", "prefix", "created_at", "revoked_at"]
+    list_filter = ["merchant"]
+    search_fields = ["name", "prefix"]
+    readonly_fields = ["merchant", "name", "prefix", "created_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # issued from the merchant page, which shows the secret once
+
+    @admin.action(description=_("Revoke selected keys"))
+    def revoke(self, request, queryset):
+        n = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, _("%(n)d key(s) revoked.") % {"n": n})

@@ -104,3 +104,18 @@ def test_issuing_an_api_key_shows_it_once_and_stores_only_a_hash(admin_client, m
 def test_orders_cannot_be_added_by_hand(admin_client):
     assert admin_client.get(reverse("admin:oms_order_add")).status_code == 403
     assert Order.objects.count() == 0
+
+
+def test_a_revoked_api_key_stops_working_at_once(admin_client, merchant):
+    from rest_framework.test import APIClient
+
+    from oms.models import ApiKey
+    from tests.factories import make_api_key
+
+    raw = make_api_key(merchant)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/orders/").status_code == 200
+    key = ApiKey.objects.get(merchant=merchant)
+    admin_client.post(reverse("admin:oms_apikey_changelist"), {"action": "revoke", "_selected_action": [key.pk]})
+    assert client.get("/api/orders/").status_code == 401
