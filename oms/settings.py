@@ -145,7 +145,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["oms.api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["oms.api.auth.IsMerchant"],
     "DEFAULT_THROTTLE_CLASSES": ["oms.api.throttling.MerchantKeyThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"merchant": env_str("OMS_API_THROTTLE_RATE", "6000/min")},
+    "DEFAULT_THROTTLE_RATES": {"merchant": env_str("OMS_API_THROTTLE_RATE", "60000/min")},
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "oms.api.pagination.StableOrderingFilter",
