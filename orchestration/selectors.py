@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from oms.models import Order
 from orchestration.handlers import HANDLERS
@@ -20,7 +21,7 @@ from orchestration.models import (
     StepStatus,
 )
 from orchestration.privacy import mask_address, mask_phone
-from orchestration.slots import available_slots
+from orchestration.slots import available_slots, slot_settings
 
 
 @dataclass
@@ -32,7 +33,8 @@ class StepView:
     projected: bool
     message: str
     interventions: list[str] = field(default_factory=list)
-    slots: list = field(default_factory=list)
+    slot_options: str = ""
+    eta_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,37 @@ def _typical(step: ServiceStep) -> timedelta:
     return timedelta(hours=float(hours)) if hours is not None else step.atom.sla
 
 
+def _when(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%b %-d, %H:%M") if moment else ""
+
+
+def slot_options(params: dict, now: datetime) -> str:
+    """``<option>`` tags for the slots a step offers (values are ISO start times)."""
+    return format_html_join(
+        "",
+        '<option value="{}">{} {}–{}</option>',
+        (
+            (
+                slot.value,
+                timezone.localtime(slot.start).strftime("%a %b %-d"),
+                timezone.localtime(slot.start).strftime("%H:%M"),
+                timezone.localtime(slot.end).strftime("%H:%M"),
+            )
+            for slot in available_slots(params=params, now=now)[:12]
+        ),
+    )
+
+
 def step_views(
     steps: list[ServiceStep], upstream: dict[int, list[int]], now: datetime
 ) -> list[StepView]:
-    """Steps in plan order with their display state and ETA (projected along the DAG if needed)."""
+    """Steps in plan order with their display state and ETA (projected along the DAG if needed).
+
+    Slot options are rendered once per distinct slot configuration: most steps share one.
+    """
     from orchestration.services.interventions import allowed_interventions
 
-    by_id = {s.pk: s for s in steps}
+    options_by_params: dict[tuple, str] = {}
     eta: dict[int, datetime] = {}
     views = []
     for step in steps:  # plan order is topological
@@ -93,21 +119,26 @@ def step_views(
             projected = True
         eta[step.pk] = when
         allowed = allowed_interventions(step)
+        options = ""
+        if "reschedule" in allowed:
+            key = tuple(sorted(slot_settings(step.parameters).items()))
+            if key not in options_by_params:
+                options_by_params[key] = slot_options(step.parameters, now)
+            options = options_by_params[key]
+        shown_eta = None if step.status in (StepStatus.FAILED, StepStatus.CANCELLED) else when
         views.append(
             StepView(
                 step=step,
                 label=step.atom.label,
                 state=DISPLAY_STATE[step.status],
-                eta=None if step.status in (StepStatus.FAILED, StepStatus.CANCELLED) else when,
+                eta=shown_eta,
                 projected=projected,
                 message=(step.result or {}).get("message", ""),
                 interventions=allowed,
-                slots=available_slots(params=step.parameters, now=now)[:12]
-                if "reschedule" in allowed
-                else [],
+                slot_options=options,
+                eta_text=_when(shown_eta),
             )
         )
-    del by_id
     return views
 
 
