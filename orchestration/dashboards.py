@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from channels.models import SalesChannel
 from oms.models import InventoryBatch, Merchant, Order, Reservation, ReservationStatus, Shipment
 from orchestration.models import OrderTracking, ServiceAtom, ServiceStep, SlaAlert, StepStatus
 
@@ -288,6 +289,9 @@ def ops_dashboard(
         "merchant_id": merchant_id,
         "channel_id": channel_id,
         "merchants": Merchant.objects.order_by("code"),
+        "channels": SalesChannel.objects.select_related("merchant").order_by(
+            "merchant__code", "code"
+        ),
         "order_count": orders.count(),
         "avg_cost": avg_cost.quantize(Decimal("0.01")) if avg_cost is not None else None,
         "on_time_rate": on_time_rate,

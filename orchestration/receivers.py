@@ -25,6 +25,6 @@ def on_order_status_changed(sender, order_id: int, from_status: str, to_status: 
         else:
             steps_cancel(order=order, actor=ACTOR, reason="order cancelled")
     except Exception:
-        # The order's own change is committed; a plan that failed is laid out again from admin
-        # ("instantiate services") and never blocks the order flow.
+        # The order's own change is committed; a plan that failed here is laid out by the
+        # sweeper (``orchestration.sweep_steps`` -> ``plans_sweep``) and never blocks the order.
         logger.exception("services of order %s not updated after %s", order_id, to_status)

@@ -2,6 +2,7 @@
 
 from celery import current_app, shared_task
 
+from orchestration.services.plans import plans_sweep
 from orchestration.services.sla import sla_check
 from orchestration.services.steps import step_run, steps_due
 from orchestration.services.webhooks import webhook_deliver, webhooks_due
@@ -22,7 +23,8 @@ def run_step(step_id: int) -> str:
 
 @shared_task(name="orchestration.sweep_steps")
 def sweep_steps() -> int:
-    """Re-enqueue steps whose retry time has come or whose worker died mid-run."""
+    """Lay out missed plans; re-enqueue steps whose retry time came or whose worker died."""
+    plans_sweep()
     ids = steps_due()
     for step_id in ids:
         run_step.delay(step_id)

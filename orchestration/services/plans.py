@@ -162,6 +162,39 @@ def plan_instantiate(
     return tracking
 
 
+PLANNED_STATUSES = ("routed", "released", "shipped")
+
+
+def plans_sweep(
+    *,
+    now: datetime | None = None,
+    min_age: timedelta = timedelta(minutes=2),
+    window: timedelta = timedelta(hours=6),
+    limit: int = 200,
+) -> int:
+    """Lay out plans missed after routing (receiver failed, worker died); returns how many.
+
+    Looks only at orders routed in the last ``window`` (by last update) and not in the last
+    ``min_age``, so the normal after-commit path gets its chance first.
+    """
+    now = now or timezone.now()
+    candidates = (
+        Order.objects.filter(
+            status__in=PLANNED_STATUSES,
+            updated_at__lt=now - min_age,
+            updated_at__gte=now - window,
+            tracking__isnull=True,
+        )
+        .select_related("channel")
+        .order_by("updated_at")[:limit]
+    )
+    laid_out = 0
+    for order in candidates:
+        if plan_instantiate(order=order):
+            laid_out += 1
+    return laid_out
+
+
 def step_graph(order_id: int) -> dict[str, list[str]]:
     """The order's steps as ``{key: [upstream keys]}``, in plan order."""
     graph: dict[str, list[str]] = {}

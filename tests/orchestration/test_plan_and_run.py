@@ -129,3 +129,20 @@ def test_cancelling_the_order_cancels_its_open_steps(routed, django_capture_on_c
     statuses = {s.key: s.status for s in _steps(order).values()}
     assert statuses["delivery"] == StepStatus.CANCELLED
     assert statuses["ewarranty"] == StepStatus.DONE
+
+
+def test_the_sweeper_lays_out_a_plan_the_receiver_missed(merchant, stocked):
+    from datetime import timedelta as td
+
+    from oms.models import Order
+    from orchestration.catalogue import catalogue_install
+    from orchestration.tasks import sweep_steps
+    from tests.factories import make_order
+
+    order = make_order(merchant=merchant, lines=[(stocked["fresh"], 1)])  # no template yet
+    assert not OrderTracking.objects.filter(order=order).exists()
+    catalogue_install()
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - td(minutes=5))
+    sweep_steps()
+    assert OrderTracking.objects.filter(order=order).exists()
+    assert ServiceStep.objects.filter(order=order).count() == 1
