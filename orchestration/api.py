@@ -3,16 +3,19 @@
 Querysets are scoped to the caller's merchant, so another merchant's ids answer 404.
 """
 
+from django.urls import reverse
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from orchestration.models import (
+    OrderTracking,
     ServiceStep,
     WebhookDelivery,
     WebhookEventType,
     WebhookSubscription,
 )
+from orchestration.services.plans import tracking_revoke
 from orchestration.services.steps import step_complete
 from orchestration.services.webhooks import webhook_secret_rotate, webhook_subscribe
 
@@ -151,3 +154,41 @@ class ServiceStepViewSet(
     def complete(self, request, *args, **kwargs):
         step = step_complete(step=self.get_object(), actor=self.actor)
         return Response(ServiceStepSerializer(step).data)
+
+
+class OrderTrackingSerializer(serializers.Serializer):
+    order = serializers.IntegerField(source="order_id")
+    url = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField()
+
+    def get_url(self, tracking: OrderTracking) -> str | None:
+        if not tracking.active:
+            return None
+        path = reverse("orchestration:track", args=[tracking.token])
+        return self.context["request"].build_absolute_uri(path)
+
+
+class OrderTrackingViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.GenericViewSet):
+    """The customer status-page link of one of the merchant's orders (to send to the buyer).
+
+    ``reissue`` revokes the current link and returns a new one; ``revoke`` only revokes.
+    """
+
+    serializer_class = OrderTrackingSerializer
+    queryset = OrderTracking.objects.none()
+    lookup_field = "order_id"
+
+    def get_queryset(self):
+        return OrderTracking.objects.filter(order__merchant=self.merchant)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def reissue(self, request, *args, **kwargs):
+        tracking = tracking_revoke(tracking=self.get_object(), actor=self.actor, reissue=True)
+        return Response(self.get_serializer(tracking).data)
+
+    def revoke(self, request, *args, **kwargs):
+        tracking = tracking_revoke(tracking=self.get_object(), actor=self.actor, reissue=False)
+        return Response(self.get_serializer(tracking).data)

@@ -47,4 +47,19 @@ urlpatterns = [
         api.ServiceStepViewSet.as_view({"post": "complete"}),
         name="service-step-complete",
     ),
+    path(
+        "api/order-tracking/<int:order_id>/",
+        api.OrderTrackingViewSet.as_view({"get": "retrieve"}),
+        name="order-tracking",
+    ),
+    path(
+        "api/order-tracking/<int:order_id>/reissue/",
+        api.OrderTrackingViewSet.as_view({"post": "reissue"}),
+        name="order-tracking-reissue",
+    ),
+    path(
+        "api/order-tracking/<int:order_id>/revoke/",
+        api.OrderTrackingViewSet.as_view({"post": "revoke"}),
+        name="order-tracking-revoke",
+    ),
 ]

@@ -170,3 +170,16 @@ def test_staff_boards_need_a_staff_login(client, staff, routed):
 def test_operations_staff_may_edit_atoms_and_templates(staff):
     assert staff.get("/admin/orchestration/serviceatom/").status_code == 200
     assert staff.get("/admin/orchestration/servicetemplate/add/").status_code == 200
+
+
+def test_a_merchant_gets_reissues_and_revokes_the_status_page_link(api, client, routed):
+    order = routed("furniture")
+    link = api.get(f"/api/order-tracking/{order.pk}/").json()["url"]
+    assert link.startswith("http://testserver/track/")
+    assert client.get(link).status_code == 200
+    new_link = api.post(f"/api/order-tracking/{order.pk}/reissue/").json()["url"]
+    assert new_link != link
+    assert client.get(link).status_code == 404 and client.get(new_link).status_code == 200
+    assert api.post(f"/api/order-tracking/{order.pk}/revoke/").json()["url"] is None
+    assert client.get(new_link).status_code == 404
+    assert _other_api().get(f"/api/order-tracking/{order.pk}/").status_code == 404
