@@ -7,6 +7,8 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -28,6 +30,11 @@ from orchestration.models import (
 from orchestration.services.plans import template_problems, tracking_revoke
 from orchestration.services.steps import step_complete, step_replan
 from orchestration.services.webhooks import webhook_replay, webhook_secret_rotate
+
+
+def _local(iso: str) -> str:
+    moment = parse_datetime(iso)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else iso
 
 
 @admin.register(ServiceAtom)
@@ -219,7 +226,7 @@ class SlaAlertAdmin(admin.ModelAdmin):
         return format_html_join(
             "",
             "<div>{} · {} · {}</div>",
-            ((e["at"][:16], e["kind"], e["message"]) for e in obj.report.get("timeline", [])),
+            ((_local(e["at"]), e["kind"], e["message"]) for e in obj.report.get("timeline", [])),
         )
 
 

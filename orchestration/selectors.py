@@ -201,6 +201,7 @@ def status_page(*, tracking: OrderTracking, now: datetime | None = None) -> dict
     shipments = list(order.shipments.select_related("warehouse").order_by("pk"))
     lines = list(order.lines.select_related("product").order_by("pk"))
     explanation = routing_explanation(order)
+    summary, _sep, detail = explanation.partition("\n")
     status = customer_status(steps)
     return {
         "tracking": tracking,
@@ -209,7 +210,8 @@ def status_page(*, tracking: OrderTracking, now: datetime | None = None) -> dict
         "steps": views,
         "shipments": shipments,
         "lines": lines,
-        "explanation": explanation,
+        "explanation": summary.strip(),
+        "explanation_detail": detail.strip(),
         "phone": mask_phone(order.receiver_phone),
         "address": mask_address(
             province=order.province,

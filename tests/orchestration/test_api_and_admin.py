@@ -183,3 +183,21 @@ def test_a_merchant_gets_reissues_and_revokes_the_status_page_link(api, client, 
     assert api.post(f"/api/order-tracking/{order.pk}/revoke/").json()["url"] is None
     assert client.get(new_link).status_code == 404
     assert _other_api().get(f"/api/order-tracking/{order.pk}/").status_code == 404
+
+
+def test_the_sla_alert_page_shows_the_chain_and_the_timeline(staff, routed):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orchestration.models import SlaAlert
+    from orchestration.services.sla import sla_check
+
+    order = routed("ev")
+    ServiceStep.objects.filter(order=order, key="climate-transport").update(
+        deadline=timezone.now() - timedelta(minutes=3)
+    )
+    sla_check()
+    alert = SlaAlert.objects.get()
+    html = staff.get(f"/admin/orchestration/slaalert/{alert.pk}/change/").content.decode()
+    assert "climate-transport" in html and "services_planned" in html
