@@ -1,30 +1,24 @@
-"""Signal receivers: a routed order gets its services; delivery and cancellation close them."""
+"""Signal receivers: a routed order gets its services; delivery and cancellation close them.
+
+The receiver only enqueues ``orchestration.order_status_changed``; the work runs in a worker,
+so a slow or failing plan never delays routing. If the broker is unreachable the minute sweeper
+(``orchestration.sweep_steps`` -> ``plans_sweep``) lays out the plans it missed.
+"""
 
 import logging
 
-from oms.models import Order, OrderStatus
+from oms.models import OrderStatus
 
 logger = logging.getLogger(__name__)
-ACTOR = "orchestration"
+HANDLED = (OrderStatus.ROUTED, OrderStatus.DELIVERED, OrderStatus.CANCELLED)
 
 
 def on_order_status_changed(sender, order_id: int, from_status: str, to_status: str, **kwargs):
-    from orchestration.services.plans import plan_instantiate
-    from orchestration.services.steps import steps_cancel, steps_complete_on_delivery
+    if to_status not in HANDLED:
+        return
+    from orchestration.tasks import order_status_changed
 
-    if to_status not in (OrderStatus.ROUTED, OrderStatus.DELIVERED, OrderStatus.CANCELLED):
-        return
-    order = Order.objects.select_related("channel").filter(pk=order_id).first()
-    if order is None:
-        return
     try:
-        if to_status == OrderStatus.ROUTED:
-            plan_instantiate(order=order)
-        elif to_status == OrderStatus.DELIVERED:
-            steps_complete_on_delivery(order=order, actor=ACTOR)
-        else:
-            steps_cancel(order=order, actor=ACTOR, reason="order cancelled")
+        order_status_changed.delay(order_id, str(to_status))
     except Exception:
-        # The order's own change is committed; a plan that failed here is laid out by the
-        # sweeper (``orchestration.sweep_steps`` -> ``plans_sweep``) and never blocks the order.
-        logger.exception("services of order %s not updated after %s", order_id, to_status)
+        logger.exception("could not enqueue services of order %s (%s)", order_id, to_status)

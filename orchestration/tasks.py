@@ -2,10 +2,33 @@
 
 from celery import current_app, shared_task
 
-from orchestration.services.plans import plans_sweep
+from oms.models import Order, OrderStatus
+from orchestration.services.plans import plan_instantiate, plans_sweep
 from orchestration.services.sla import sla_check
-from orchestration.services.steps import step_run, steps_due
+from orchestration.services.steps import (
+    step_run,
+    steps_cancel,
+    steps_complete_on_delivery,
+    steps_due,
+)
 from orchestration.services.webhooks import webhook_deliver, webhooks_due
+
+ACTOR = "orchestration"
+
+
+@shared_task(name="orchestration.order_status_changed")
+def order_status_changed(order_id: int, to_status: str) -> str:
+    """Routed: lay out the plan. Delivered: confirm delivery steps. Cancelled: stop the rest."""
+    order = Order.objects.select_related("channel").filter(pk=order_id).first()
+    if order is None:
+        return "gone"
+    if to_status == OrderStatus.ROUTED:
+        return "planned" if plan_instantiate(order=order) else "no template"
+    if to_status == OrderStatus.DELIVERED:
+        return f"{steps_complete_on_delivery(order=order, actor=ACTOR)} completed"
+    if to_status == OrderStatus.CANCELLED:
+        return f"{steps_cancel(order=order, actor=ACTOR, reason='order cancelled')} cancelled"
+    return "ignored"
 
 
 @shared_task(name="orchestration.run_step")
