@@ -11,7 +11,7 @@ import is all or nothing and never half-loaded.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from customers.matching import (
     BlockingIndex,
@@ -30,6 +30,29 @@ from customers.services import customers_merge, matching_key, rules_for
 from oms.models import Merchant
 
 CHUNK = 2000
+KEY_BATCH = 5000
+
+
+def _insert_keys(rows: Iterable[tuple[int, int, str]]) -> None:
+    """Insert (merchant id, identity id, key) rows with multi-row INSERTs, no model objects.
+
+    Five keys per identity make the keys most of an import's rows; building and preparing an
+    ``IdentityKey`` instance for each cost about 8x the CPU of this (100,000 keys: 4.3 s vs
+    0.5 s) and was a fifth of a 100,000-row import. The table has no signals or history.
+    """
+    fields = [IdentityKey._meta.get_field(name) for name in ("merchant", "identity", "key")]
+    quote = connection.ops.quote_name
+    head = (
+        f"INSERT INTO {quote(IdentityKey._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) VALUES "
+    )
+    size = max(min(KEY_BATCH, connection.ops.bulk_batch_size(fields, [None] * KEY_BATCH)), 1)
+    rows = list(rows)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            values = ", ".join(["(%s, %s, %s)"] * len(batch))
+            cursor.execute(head + values, [value for row in batch for value in row])
 
 
 @dataclass
@@ -176,13 +199,10 @@ def identities_import(
             counter = {"link": "linked", "new": "new", "review": "review"}[decision.outcome.value]
             setattr(report, counter, getattr(report, counter) + 1)
         Identity.objects.bulk_create(identities, batch_size=2000)
-        IdentityKey.objects.bulk_create(
-            (
-                IdentityKey(merchant=merchant, identity=identity, key=k)
-                for identity, (record, _d, _c) in zip(identities, results, strict=True)
-                for k in blocking_keys(record)
-            ),
-            batch_size=5000,
+        _insert_keys(
+            (merchant.pk, identity.pk, k)
+            for identity, (record, _d, _c) in zip(identities, results, strict=True)
+            for k in blocking_keys(record)
         )
         reviews = []
         for identity, (_record, decision, _cid) in zip(identities, results, strict=True):

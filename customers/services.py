@@ -13,8 +13,6 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from customers.matching import (
@@ -57,16 +55,7 @@ def rules_for(merchant: Merchant) -> tuple[MatchRules, MatchRuleSet | None]:
 
 
 class DatabaseCandidates:
-    """The matching core's candidate source over ``IdentityKey``: one indexed query per call.
-
-    Like the in-memory ``BlockingIndex``, each key contributes only its ``per_key_limit`` most
-    recent identities, and at most ``CANDIDATE_LIMIT`` are read in all. Capping per key keeps a
-    hot key (a common name in a province, a group leader's phone) from crowding out the rare
-    keys that identify a person: with one overall cap, the newest postings of "name:44|李静"
-    alone filled it and a returning customer's older phone match was never compared.
-    """
-
-    per_key_limit = 64
+    """The matching core's candidate source over ``IdentityKey``: one indexed query per call."""
 
     def __init__(self, merchant: Merchant) -> None:
         self.merchant = merchant
@@ -74,18 +63,11 @@ class DatabaseCandidates:
     def candidates(self, keys: Sequence[str]) -> Iterable[tuple[Fingerprint, str]]:
         if not keys:
             return []
-        newest_per_key = (
-            IdentityKey.objects.filter(merchant=self.merchant, key__in=list(keys))
-            .annotate(
-                recency=Window(RowNumber(), partition_by=F("key"), order_by=F("identity_id").desc())
-            )
-            .filter(recency__lte=self.per_key_limit)
+        rows = Identity.objects.filter(
+            pk__in=IdentityKey.objects.filter(merchant=self.merchant, key__in=list(keys))
             .order_by("-identity_id")
             .values("identity_id")[:CANDIDATE_LIMIT]
-        )
-        rows = Identity.objects.filter(pk__in=newest_per_key).values_list(
-            "fingerprint", "customer_id"
-        )
+        ).values_list("fingerprint", "customer_id")
         return [(fingerprint_from_dict(data), str(customer_id)) for data, customer_id in rows]
 
 
