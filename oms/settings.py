@@ -223,6 +223,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Order services (orchestration) ------------------------------------------------------------
 OMS_OTP_SENDER = env_str("OMS_OTP_SENDER", "orchestration.senders.DevelopmentSender")
+OMS_SLA_NOTIFIER = env_str("OMS_SLA_NOTIFIER", "orchestration.senders.LogNotifier")
 OMS_OTP_TTL_SECONDS = env_int("OMS_OTP_TTL_SECONDS", 600)
 OMS_OTP_MAX_ATTEMPTS = env_int("OMS_OTP_MAX_ATTEMPTS", 5)
 OMS_OTP_MAX_REQUESTS_PER_HOUR = env_int("OMS_OTP_MAX_REQUESTS_PER_HOUR", 10)

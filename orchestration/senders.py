@@ -37,3 +37,16 @@ class DevelopmentSender:
 
 def get_sender():
     return import_string(settings.OMS_OTP_SENDER)()
+
+
+class LogNotifier:
+    """Development SLA notifier: logs the breach for the recipients (staff also see the board)."""
+
+    def notify_breach(self, *, alert, recipients: list[str]) -> None:
+        logger.warning(
+            "SLA breach alert %s for %s: %s", alert.pk, ", ".join(recipients), alert.summary
+        )
+
+
+def get_notifier():
+    return import_string(settings.OMS_SLA_NOTIFIER)()

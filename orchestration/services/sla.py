@@ -11,6 +11,7 @@ deadline (unique constraint), so the minute job can run any number of times.
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -175,7 +176,9 @@ def sla_alert_create(*, step: ServiceStep, now: datetime) -> SlaAlert | None:
             )
     except IntegrityError:
         return None
-    logger.warning("SLA breach: %s; notified %s", summary, ", ".join(notified))
+    from orchestration.senders import get_notifier
+
+    transaction.on_commit(partial(get_notifier().notify_breach, alert=alert, recipients=notified))
     return alert
 
 

@@ -95,3 +95,22 @@ def test_finishing_the_step_resolves_its_alert(routed, django_capture_on_commit_
 def test_the_beat_schedule_checks_every_minute(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["orchestration-check-slas"]
     assert entry["task"] == "orchestration.check_slas" and entry["schedule"] == 60.0
+
+
+class RecordingNotifier:
+    seen: list = []
+
+    def notify_breach(self, *, alert, recipients):
+        RecordingNotifier.seen.append((alert.pk, tuple(recipients)))
+
+
+def test_the_configured_notifier_is_told_after_commit(
+    routed, settings, django_capture_on_commit_callbacks
+):
+    settings.OMS_SLA_NOTIFIER = "tests.orchestration.test_sla.RecordingNotifier"
+    order = routed("fresh")
+    ServiceStep.objects.filter(order=order).update(deadline=timezone.now() - timedelta(minutes=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_check()
+    alert = SlaAlert.objects.get()
+    assert RecordingNotifier.seen[-1] == (alert.pk, tuple(alert.notified))
