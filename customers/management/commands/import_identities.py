@@ -1,8 +1,10 @@
 """Initial load: resolve a CSV history of observations into golden customers."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
 from customers.importing import identities_import
@@ -35,6 +37,10 @@ class Command(BaseCommand):
                 if isinstance(item, RowError):
                     errors.append(item)
                     self.stderr.write(f"line {item.line_number}: {item.message} (skipped)")
+                elif item.created_at is not None and timezone.is_naive(item.created_at):
+                    yield replace(
+                        item, created_at=timezone.make_aware(item.created_at)
+                    )  # local time
                 else:
                     yield item
 
