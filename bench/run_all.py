@@ -16,11 +16,19 @@ PY = sys.executable
 BENCHMARKS = {
     "routing_single": [PY, "bench/routing_single.py"],
     "routing_batch": [PY, "bench/routing_batch.py"],
-    "routing_simulate": [PY, "bench/routing_simulate.py", "--orders", "10000", "--warehouses", "30"],
+    "routing_simulate": [
+        PY,
+        "bench/routing_simulate.py",
+        "--orders",
+        "10000",
+        "--warehouses",
+        "30",
+    ],
     "routing_gap": [PY, "bench/routing_gap.py", "--set", "quick"],
     "matching_quality": [PY, "bench/matching_quality.py", "--count", "20000"],
     "api_orders": [PY, "bench/api_orders.py", "--seconds", "15", "--clients", "32"],
-    "status_page": [PY, "bench/status_page.py"],
+    "customers_db": [PY, "bench/customers_db.py", "--no-sqlite", "--probes", "1000"],
+    "status_page": [PY, "bench/status_page.py", "--backend", "both", "--requests", "300"],
 }
 
 
