@@ -17,7 +17,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from channels.models import SalesChannel
-from oms.models import InventoryBatch, Merchant, Order, Reservation, ReservationStatus, Shipment
+from oms.models import InventoryBatch, Merchant, Order, OrderLine, Shipment
 from orchestration.models import OrderTracking, ServiceAtom, ServiceStep, SlaAlert, StepStatus
 
 
@@ -259,13 +259,17 @@ def ops_dashboard(
         if tracked_count
         else None
     )
+    # Turnover: stock on hand now over the average units leaving per day (lines of orders
+    # shipped in the window, by the shipment's date).
     stock = InventoryBatch.objects.all()
-    shipped = Reservation.objects.filter(status=ReservationStatus.SHIPPED, closed_at__gte=since)
+    shipped = OrderLine.objects.filter(
+        order__shipments__shipped_at__gte=since, order__status__in=["shipped", "delivered"]
+    )
     if merchant_id:
         stock = stock.filter(warehouse__merchant_id=merchant_id)
-        shipped = shipped.filter(line__order__merchant_id=merchant_id)
+        shipped = shipped.filter(order__merchant_id=merchant_id)
     on_hand = stock.aggregate(n=Sum("on_hand"))["n"] or 0
-    units_out = shipped.aggregate(n=Sum("quantity"))["n"] or 0
+    units_out = shipped.distinct().aggregate(n=Sum("quantity"))["n"] or 0
     turnover_days = round(on_hand / (units_out / days), 1) if units_out else None
     avg_cost = decisions.aggregate(avg=Avg("cost"))["avg"]
     day_list = _days(timezone.localdate(since), timezone.localdate(now))
