@@ -20,12 +20,14 @@ migrate: $(STAMP)
 
 demo: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_services
 
 run: demo
 	@echo ""
 	@echo "  OMS is starting on http://$(HOST):$(PORT)/"
 	@echo "  Admin:      http://$(HOST):$(PORT)/admin/   login: admin / oms-demo-2026   (ops staff: ops / oms-demo-2026)"
 	@echo "  API docs:   http://$(HOST):$(PORT)/api/docs/   demo API key: oms_demo_homeliving_key"
+	@echo "  Staff:      http://$(HOST):$(PORT)/ops/dashboard/  and  /ops/sla/   (status-page links printed above)"
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -175,7 +175,11 @@ def step_run(*, step_id: int, now: datetime | None = None) -> StepOutcome:
 
 @transaction.atomic
 def _finish(*, step_id, plan_version, result, error, external_system) -> StepOutcome:
-    step = ServiceStep.objects.select_for_update().select_related("atom", "order").get(pk=step_id)
+    step = (
+        ServiceStep.objects.select_for_update(of=("self",))
+        .select_related("atom", "order")
+        .get(pk=step_id)
+    )
     if step.status != StepStatus.RUNNING or step.plan_version != plan_version:
         return StepOutcome("superseded")  # re-planned or cancelled while the handler ran
     now = timezone.now()
@@ -266,7 +270,11 @@ def _after_done(step: ServiceStep, *, message: str = "") -> None:
 @transaction.atomic
 def step_complete(*, step: ServiceStep, actor: str, note: str = "") -> ServiceStep:
     """Confirm a step whose service happened in the real world (delivered, installed)."""
-    locked = ServiceStep.objects.select_for_update().select_related("atom", "order").get(pk=step.pk)
+    locked = (
+        ServiceStep.objects.select_for_update(of=("self",))
+        .select_related("atom", "order")
+        .get(pk=step.pk)
+    )
     if locked.status != StepStatus.RUNNING:
         raise StepNotCompletable(
             f"Step {locked.key} is {locked.status}; only a step in progress can be completed.",
@@ -287,7 +295,11 @@ def step_replan(*, step: ServiceStep, changes: dict, actor: str, reason: str) ->
     A step not yet started just keeps the new parameters; a booked or failed step goes back to
     ready, so its handler books anew (the earlier booking is kept in ``result.previous``).
     """
-    locked = ServiceStep.objects.select_for_update().select_related("atom", "order").get(pk=step.pk)
+    locked = (
+        ServiceStep.objects.select_for_update(of=("self",))
+        .select_related("atom", "order")
+        .get(pk=step.pk)
+    )
     locked.parameters = {**locked.parameters, **changes}
     if locked.status in (StepStatus.RUNNING, StepStatus.READY, StepStatus.FAILED, StepStatus.DONE):
         if locked.reference:
