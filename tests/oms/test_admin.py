@@ -117,5 +117,7 @@ def test_a_revoked_api_key_stops_working_at_once(admin_client, merchant):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert client.get("/api/orders/").status_code == 200
     key = ApiKey.objects.get(merchant=merchant)
-    admin_client.post(reverse("admin:oms_apikey_changelist"), {"action": "revoke", "_selected_action": [key.pk]})
+    admin_client.post(
+        reverse("admin:oms_apikey_changelist"), {"action": "revoke", "_selected_action": [key.pk]}
+    )
     assert client.get("/api/orders/").status_code == 401

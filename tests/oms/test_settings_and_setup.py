@@ -99,7 +99,9 @@ def test_seed_demo_builds_a_realistic_business_and_is_idempotent():
     from channels.models import GiftRefusal
 
     demo = Order.objects.filter(external_id__startswith="DEMO-")
-    assert demo.count() == 2 and demo.values("customer").distinct().count() == 1  # one person, two channels
+    assert (
+        demo.count() == 2 and demo.values("customer").distinct().count() == 1
+    )  # one person, two channels
     assert GiftRefusal.objects.count() == 1  # the second gift was refused
     call_command("seed_demo", verbosity=0)
     assert (
