@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from customers.api import MergeCheckViewSet
 from routing.api import OrderRoutingViewSet, SignalViewSet
 
 urlpatterns = [
@@ -17,6 +18,9 @@ urlpatterns = [
         name="order-routing",
     ),
     path("api/signals/", SignalViewSet.as_view({"post": "create"}), name="signals"),
+    path(
+        "api/orders/merge-check/", MergeCheckViewSet.as_view({"post": "create"}), name="merge-check"
+    ),
     path("api/channels/", include("channels.urls")),
     path("api/", include("oms.api.urls")),
     path("", include("orchestration.urls")),
