@@ -12,13 +12,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
-from customers.matching import Observation, Outcome, fingerprint, resolve
-from customers.models import Customer, MatchRuleSet
-from customers.services import DatabaseCandidates, matching_key, rules_for
+from customers.matching import Observation
+from customers.services import customer_lookup, rules_for
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from oms.models import Order, OrderStatus
 
 MERGEABLE = (OrderStatus.CREATED, OrderStatus.ROUTED)
+DEFAULT_WINDOW_MINUTES = 30
 
 
 class MergeCheckSerializer(serializers.Serializer):
@@ -40,14 +40,11 @@ class MergeCheckViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.Gener
         data.is_valid(raise_exception=True)
         v = data.validated_data
         merchant = self.merchant
-        rules, row = rules_for(merchant)
-        window = (
-            row.merge_window_minutes
-            if row
-            else MatchRuleSet._meta.get_field("merge_window_minutes").default
-        )
-        record = fingerprint(
-            Observation(
+        _rules, row = rules_for(merchant)
+        window = row.merge_window_minutes if row else DEFAULT_WINDOW_MINUTES
+        customer, decision = customer_lookup(
+            merchant=merchant,
+            observation=Observation(
                 record_id="merge-check",
                 channel=v["channel"],
                 channel_account_id=v["account_id"],
@@ -57,9 +54,7 @@ class MergeCheckViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.Gener
                 address=v["address"],
                 created_at=timezone.now(),
             ),
-            key=matching_key(merchant),
         )
-        decision = resolve(record, DatabaseCandidates(merchant), rules)
         body = {
             "mergeable": False,
             "customer": None,
@@ -67,11 +62,6 @@ class MergeCheckViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.Gener
             "orders": [],
             "reasons": list(decision.reasons),
         }
-        if decision.outcome is not Outcome.LINK or not decision.customer_id:
-            return Response(body)
-        customer = Customer.objects.filter(merchant=merchant, pk=int(decision.customer_id)).first()
-        while customer is not None and customer.merged_into_id:
-            customer = customer.merged_into
         if customer is None:
             return Response(body)
         orders = (

@@ -182,6 +182,19 @@ def customer_resolve(
     return customer, identity, decision
 
 
+def customer_lookup(
+    *, merchant: Merchant, observation: Observation
+) -> tuple[Customer | None, Decision]:
+    """Who is this, without storing anything: the linked (surviving) customer, or None."""
+    rules, _row = rules_for(merchant)
+    record = fingerprint(observation, key=matching_key(merchant))
+    decision = resolve(record, DatabaseCandidates(merchant), rules)
+    if decision.outcome is not Outcome.LINK or not decision.customer_id:
+        return None, decision
+    customer = Customer.objects.filter(merchant=merchant, pk=int(decision.customer_id)).first()
+    return (_live(customer) if customer else None), decision
+
+
 def _live(customer: Customer) -> Customer:
     """Follow merges to the surviving customer."""
     seen = set()
