@@ -332,6 +332,16 @@ class ChannelOrder(models.Model):
     pickup_point_id = models.CharField(max_length=64, blank=True, db_index=True)
     pickup_point_name = models.CharField(max_length=120, blank=True)
     group_activity_id = models.CharField(max_length=64, blank=True)
+    # Set once by ``groupbuy_wave_build`` (guarded UPDATE ... WHERE pick_list IS NULL): one column,
+    # so a group-buy order is in at most one pick list and one wave. Deleting the wave frees it.
+    pick_list = models.ForeignKey(
+        "PickList",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="channel_orders",
+        verbose_name=_("pick list"),
+    )
 
     class Meta:
         verbose_name = _("channel order")
@@ -424,3 +434,99 @@ class GiftRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_code} refused for customer {self.customer_id}"
+
+
+class PickWaveStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PRINTED = "printed", _("Printed")
+    PICKED = "picked", _("Picked")
+
+
+class PickWave(models.Model):
+    """One warehouse's picking batch of group-buy orders (社区团购波次), merged per pickup point.
+
+    Built by ``channels.groupbuy.services.groupbuy_wave_build``; the counts are those at build
+    time. ``warehouse`` is empty for orders whose warehouse routing has not fixed.
+    """
+
+    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    warehouse = models.ForeignKey(
+        "oms.Warehouse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("warehouse"),
+    )
+    cutoff = models.DateTimeField(_("cut-off"), help_text=_("Orders placed up to this time."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=PickWaveStatus.choices, default=PickWaveStatus.OPEN
+    )
+    order_count = models.PositiveIntegerField(_("orders"), default=0)
+    pickup_point_count = models.PositiveIntegerField(_("pickup points"), default=0)
+    sku_count = models.PositiveIntegerField(_("SKUs"), default=0)
+    unit_count = models.PositiveIntegerField(_("units"), default=0)
+    created_by = models.CharField(_("created by"), max_length=120)
+    duration_ms = models.FloatField(_("build time (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("pick wave")
+        verbose_name_plural = _("pick waves")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "-created_at"], name="pick_wave_merchant_idx")]
+
+    def __str__(self) -> str:
+        return f"wave #{self.pk}"
+
+
+class PickList(models.Model):
+    """The orders of one pickup point in a wave: what goes into its crates and who gets what."""
+
+    wave = models.ForeignKey(PickWave, on_delete=models.CASCADE, related_name="pick_lists")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    pickup_point_id = models.CharField(_("pickup point id"), max_length=64)
+    pickup_point_name = models.CharField(_("pickup point"), max_length=120)
+    leader_id = models.CharField(_("leader id"), max_length=64, blank=True)
+    leader_name = models.CharField(_("group leader"), max_length=80, blank=True)
+    order_count = models.PositiveIntegerField(_("orders"), default=0)
+    unit_count = models.PositiveIntegerField(_("units"), default=0)
+    leader_proxy_count = models.PositiveIntegerField(_("leader proxy orders"), default=0)
+    member_direct_count = models.PositiveIntegerField(_("member direct orders"), default=0)
+    store_pickup_count = models.PositiveIntegerField(_("store pickup orders"), default=0)
+
+    class Meta:
+        verbose_name = _("pick list")
+        verbose_name_plural = _("pick lists")
+        ordering = ["wave_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wave", "pickup_point_id"], name="pick_list_one_per_pickup_point"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pickup_point_name} ({self.pickup_point_id})"
+
+
+class PickListLine(models.Model):
+    """A SKU total of a pick list, in pick-path order (``position``)."""
+
+    pick_list = models.ForeignKey(PickList, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    product = models.ForeignKey("oms.Product", on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    order_count = models.PositiveIntegerField(_("orders"))
+
+    class Meta:
+        verbose_name = _("pick list line")
+        verbose_name_plural = _("pick list lines")
+        ordering = ["pick_list_id", "position"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="pick_list_line_quantity_gt_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"

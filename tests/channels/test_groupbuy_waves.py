@@ -1,0 +1,159 @@
+"""Group-buying pick waves on the database: which orders, how merged, written once."""
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from channels.groupbuy import services
+from channels.groupbuy.exceptions import WaveConflict
+from channels.groupbuy.services import eligible_orders, groupbuy_wave_build
+from channels.models import ChannelOrder, PickList, PickListLine, PickWave
+from oms.models import OrderEvent, OrderStatus
+from oms.services.orders import order_cancel
+from tests.channels.groupbuy_helpers import ingest_group_order
+from tests.factories import ChannelFactory, MerchantFactory, WarehouseFactory
+
+
+@pytest.fixture
+def group_channel(merchant, catalogue):
+    return ChannelFactory(merchant=merchant, code="group-buy", kind="group_buy")
+
+
+@pytest.fixture
+def three_types(group_channel):
+    """PP-1: a proxy order, a direct order and a store pickup; PP-2: one direct order."""
+    return [
+        ingest_group_order(
+            group_channel, "GB-1", order_type="leader_proxy", items=[("HOM-0002", 2)]
+        ),
+        ingest_group_order(
+            group_channel,
+            "GB-2",
+            order_type="member_direct",
+            items=[("HOM-0002", 1), ("HOM-0900", 3)],
+            member="赵敏",
+            phone="13600136000",
+        ),
+        ingest_group_order(
+            group_channel,
+            "GB-3",
+            order_type="store_pickup",
+            items=[("HOM-0900", 1)],
+            member="周杰",
+            phone="13500135000",
+        ),
+        ingest_group_order(
+            group_channel, "GB-4", point="PP-2", items=[("HOM-0002", 1)], phone="13400134000"
+        ),
+    ]
+
+
+def test_a_pickup_points_proxy_direct_and_store_pickup_orders_go_into_one_pick_list(
+    merchant, three_types
+):
+    assert {o.status for o in three_types} == {OrderStatus.ROUTED}
+    result = groupbuy_wave_build(merchant=merchant, actor="test")
+    assert len(result.waves) == 1 and result.order_count == 4
+    wave = result.waves[0]
+    assert (wave.order_count, wave.pickup_point_count, wave.unit_count) == (4, 2, 8)
+    first, second = PickList.objects.filter(wave=wave).order_by("position")
+    assert (first.pickup_point_id, second.pickup_point_id) == ("PP-1", "PP-2")
+    assert (first.leader_proxy_count, first.member_direct_count, first.store_pickup_count) == (
+        1,
+        1,
+        1,
+    )
+    assert first.leader_name == "王阿姨" and first.order_count == 3
+    lines = list(PickListLine.objects.filter(pick_list=first).values_list("sku", "quantity"))
+    assert sorted(lines) == [("HOM-0002", 3), ("HOM-0900", 4)]
+    assert set(
+        ChannelOrder.objects.filter(pick_list=first).values_list("order__external_id", flat=True)
+    ) == {"GB-1", "GB-2", "GB-3"}
+    events = OrderEvent.objects.filter(kind="groupbuy_wave")
+    assert events.count() == 4
+    assert events.get(order=three_types[3]).data["pick_list_id"] == second.pk
+
+
+def test_pick_list_lines_are_in_pick_path_order_and_rebuilds_are_identical(
+    merchant, three_types, catalogue
+):
+    for sku, category in (("HOM-0002", "pillows"), ("HOM-0900", "bedding")):
+        catalogue[sku].category = category
+        catalogue[sku].save(update_fields=["category"])
+    wave = groupbuy_wave_build(merchant=merchant, actor="test").waves[0]
+    first = PickList.objects.get(wave=wave, pickup_point_id="PP-1")
+    positions = list(first.lines.order_by("position").values_list("sku", flat=True))
+    assert positions == ["HOM-0900", "HOM-0002"]  # bedding before pillows
+    plan = services.wave_plan(wave=wave)
+    assert [line.sku for line in plan.groups[0].lines] == positions
+    kinds = [d.order.order_type for d in plan.groups[0].distribution]
+    assert kinds == ["leader_proxy", "member_direct", "store_pickup"]
+
+
+def test_orders_not_routed_or_cancelled_stay_out(merchant, group_channel, three_types):
+    stuck = ingest_group_order(
+        group_channel, "GB-9", items=[("HOM-0001", 5000)], phone="13300133000"
+    )
+    assert stuck.status == OrderStatus.NEEDS_ATTENTION
+    order_cancel(order=three_types[0], actor="test")
+    result = groupbuy_wave_build(merchant=merchant, actor="test")
+    assert result.order_count == 3
+    waved = set(
+        ChannelOrder.objects.filter(pick_list__isnull=False).values_list("order_id", flat=True)
+    )
+    assert waved == {o.pk for o in three_types[1:]}
+
+
+def test_a_rerun_builds_nothing_and_an_order_is_never_in_two_waves(
+    merchant, group_channel, three_types
+):
+    first = groupbuy_wave_build(merchant=merchant, actor="test")
+    again = groupbuy_wave_build(merchant=merchant, actor="test")
+    assert again.waves == [] and again.order_count == 0
+    late = ingest_group_order(group_channel, "GB-5", phone="13200132000")
+    second = groupbuy_wave_build(merchant=merchant, actor="test")
+    assert second.order_count == 1
+    assert ChannelOrder.objects.get(order=late).pick_list.wave == second.waves[0]
+    assert PickWave.objects.count() == 2
+    assert (
+        ChannelOrder.objects.filter(pick_list__wave=first.waves[0]).count()
+        == first.waves[0].order_count
+        == 4
+    )
+    assert OrderEvent.objects.filter(kind="groupbuy_wave").count() == 5
+
+
+def test_a_build_that_finds_its_orders_claimed_writes_nothing(merchant, three_types):
+    stale = services._read(eligible_orders(merchant=merchant), lock=False)
+    groupbuy_wave_build(merchant=merchant, actor="first")
+    plans = services.merge(stale.orders, stale.catalogue)
+    with pytest.raises(WaveConflict), transaction.atomic():
+        services._write(merchant=merchant, plans=plans, cutoff=timezone.now(), actor="second")
+    assert PickWave.objects.count() == 1
+    assert OrderEvent.objects.filter(kind="groupbuy_wave").count() == 4
+
+
+def test_cutoff_and_warehouse_limit_the_wave(merchant, three_types):
+    other = WarehouseFactory(merchant=merchant)
+    assert groupbuy_wave_build(merchant=merchant, warehouse=other, actor="t").waves == []
+    placed = min(o.placed_at for o in three_types)
+    early = groupbuy_wave_build(
+        merchant=merchant, cutoff=placed.replace(year=placed.year - 1), actor="t"
+    )
+    assert early.waves == []
+    home = three_types[0].shipments.get().warehouse
+    wave = groupbuy_wave_build(merchant=merchant, warehouse=home, actor="t").waves[0]
+    assert wave.warehouse == home and wave.order_count == 4
+
+
+def test_other_merchants_orders_are_not_touched(merchant, three_types):
+    assert groupbuy_wave_build(merchant=MerchantFactory(), actor="t").waves == []
+    assert not ChannelOrder.objects.filter(pick_list__isnull=False).exists()
+
+
+def test_the_command_builds_waves_of_every_merchant(merchant, three_types, capsys):
+    call_command("build_pick_waves")
+    out = capsys.readouterr().out
+    assert PickWave.objects.filter(merchant=merchant).count() == 1
+    assert "4 orders" in out
