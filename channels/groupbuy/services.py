@@ -12,9 +12,9 @@ warehouses is not merged (two deliveries to the point are not one crate): it sta
 ships as ordinary parcels and is counted in ``WaveBuildResult.split_skipped``.
 
 One wave per warehouse per build. The whole build is one transaction. On PostgreSQL the eligible
-rows are read ``FOR UPDATE SKIP LOCKED`` (channel order and order rows): a concurrent build skips
-what this one holds, a concurrent cancel waits until the wave is written. ``pick_list`` is one
-column, so an order is in at most one wave by construction, and the assignment is an UPDATE
+channel-order rows are read ``FOR UPDATE SKIP LOCKED``: a concurrent build skips what this one
+holds and takes the rest. Order rows are not locked, so a cancel can land while (or after) the
+wave is built; the printed lists flag such orders for the packer. ``pick_list`` is one column, so an order is in at most one wave by construction, and the assignment is an UPDATE
 guarded by ``pick_list IS NULL`` that must claim every order the build read, else the build
 rolls back (``WaveConflict``) instead of writing a pick list with orders someone else has.
 
@@ -111,7 +111,7 @@ def _read(queryset: QuerySet, *, lock: bool, warehouse_id: int | None = None) ->
     features = connection.features
     if lock and features.has_select_for_update_skip_locked:
         queryset = queryset.select_for_update(
-            skip_locked=True, of=("self", "order") if features.has_select_for_update_of else ()
+            skip_locked=True, of=("self",) if features.has_select_for_update_of else ()
         )
     headers: dict[int, tuple] = {}
     split: set[int] = set()
