@@ -1,22 +1,35 @@
-"""What operations staff edit: channels, price lists, promotions; the inbox with its replay."""
+"""What operations staff edit: channels, price lists, promotions; the inbox with its replay;
+group-buying pick waves (build now, print)."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from channels.exceptions import NotReplayable, PayloadInvalid
+from channels.groupbuy.selectors import wave_sheet
+from channels.groupbuy.services import groupbuy_wave_build, pick_wave_mark
 from channels.models import (
     ChannelInboxMessage,
+    ChannelKind,
     ChannelOrder,
     ChannelPrice,
     ChannelPriceList,
     GiftGrant,
     GiftRefusal,
     OrderLinePricing,
+    PickList,
+    PickWave,
+    PickWaveStatus,
     Promotion,
     SalesChannel,
 )
 from channels.services import channel_secret_rotate, inbox_replay
+from oms.models import Merchant
 
 
 @admin.register(SalesChannel)
@@ -192,3 +205,151 @@ class ChannelOrderAdmin(_ReadOnly):
     ]
     list_filter = ["channel__kind", "group_order_type"]
     search_fields = ["order__external_id", "pickup_point_id", "group_leader_id"]
+
+
+class PickListInline(admin.TabularInline):
+    model = PickList
+    extra = 0
+    can_delete = False
+    fields = [
+        "position",
+        "pickup_point_id",
+        "pickup_point_name",
+        "leader_name",
+        "order_count",
+        "unit_count",
+        "leader_proxy_count",
+        "member_direct_count",
+        "store_pickup_count",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PickWave)
+class PickWaveAdmin(admin.ModelAdmin):
+    """Group-buying pick waves: built by the service (button, command, task), printed here."""
+
+    list_display = [
+        "__str__",
+        "merchant",
+        "warehouse",
+        "status",
+        "order_count",
+        "pickup_point_count",
+        "sku_count",
+        "unit_count",
+        "duration_ms",
+        "created_at",
+        "print_link",
+    ]
+    list_filter = ["status", "merchant"]
+    readonly_fields = [
+        "merchant",
+        "warehouse",
+        "cutoff",
+        "created_at",
+        "status",
+        "order_count",
+        "pickup_point_count",
+        "sku_count",
+        "unit_count",
+        "created_by",
+        "duration_ms",
+        "print_link",
+    ]
+    inlines = [PickListInline]
+    actions = ["mark_printed", "mark_picked"]
+    change_list_template = "channels/pick_wave_change_list.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False  # waves are built from orders, not typed in
+
+    def get_urls(self):
+        return [
+            path(
+                "build/",
+                self.admin_site.admin_view(self.build_view),
+                name="channels_pickwave_build",
+            ),
+            path(
+                "<int:pk>/print/",
+                self.admin_site.admin_view(self.print_view),
+                name="channels_pickwave_print",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_build_wave": request.user.has_perm("channels.add_pickwave"),
+            "groupbuy_merchants": Merchant.objects.filter(
+                pk__in=SalesChannel.objects.filter(kind=ChannelKind.GROUP_BUY).values("merchant_id")
+            ).order_by("code"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("print"))
+    def print_link(self, wave) -> str:
+        if wave.pk is None:
+            return "-"
+        return format_html(
+            '<a href="{}" target="_blank">{}</a>',
+            reverse("admin:channels_pickwave_print", args=[wave.pk]),
+            _("Pick list"),
+        )
+
+    def build_view(self, request):
+        """POST: build the waves of one merchant now (the same service the task calls)."""
+        if request.method != "POST" or not request.user.has_perm("channels.add_pickwave"):
+            raise PermissionDenied
+        merchant = get_object_or_404(Merchant, pk=request.POST.get("merchant"))
+        result = groupbuy_wave_build(merchant=merchant, actor=f"admin:{request.user}")
+        if not result.waves:
+            self.message_user(request, _("No group-buy orders are waiting."), messages.WARNING)
+        for wave in result.waves:
+            self.message_user(
+                request,
+                _("Wave #%(w)s: %(o)s orders, %(p)s pickup points, %(u)s units.")
+                % {
+                    "w": wave.pk,
+                    "o": wave.order_count,
+                    "p": wave.pickup_point_count,
+                    "u": wave.unit_count,
+                },
+            )
+        if result.split_skipped:
+            self.message_user(
+                request,
+                _("%(n)s orders split over warehouses ship as ordinary parcels.")
+                % {"n": result.split_skipped},
+                messages.WARNING,
+            )
+        return redirect("admin:channels_pickwave_changelist")
+
+    def print_view(self, request, pk: int):
+        """The printable wave pick list and, per pickup point, sort and distribution lists."""
+        wave = get_object_or_404(PickWave.objects.select_related("warehouse"), pk=pk)
+        if not self.has_view_permission(request, wave):
+            raise PermissionDenied
+        return TemplateResponse(
+            request,
+            "channels/pick_wave_print.html",
+            {
+                "sheet": wave_sheet(wave=wave),
+                "back_url": reverse("admin:channels_pickwave_change", args=[pk]),
+            },
+        )
+
+    @admin.action(description=_("Mark printed"))
+    def mark_printed(self, request, queryset):
+        for wave in queryset.order_by("pk"):
+            pick_wave_mark(wave=wave, status=PickWaveStatus.PRINTED)
+
+    @admin.action(description=_("Mark picked"))
+    def mark_picked(self, request, queryset):
+        for wave in queryset.order_by("pk"):
+            pick_wave_mark(wave=wave, status=PickWaveStatus.PICKED)

@@ -22,6 +22,7 @@ urlpatterns = [
         "api/orders/merge-check/", MergeCheckViewSet.as_view({"post": "create"}), name="merge-check"
     ),
     path("api/channels/", include("channels.urls")),
+    path("api/groupbuy/", include("channels.groupbuy_api")),
     path("api/", include("oms.api.urls")),
     path("", include("orchestration.urls")),
 ]

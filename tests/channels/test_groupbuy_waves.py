@@ -1,15 +1,19 @@
 """Group-buying pick waves on the database: which orders, how merged, written once."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from channels.groupbuy import services
 from channels.groupbuy.exceptions import WaveConflict
 from channels.groupbuy.services import eligible_orders, groupbuy_wave_build
 from channels.models import ChannelOrder, PickList, PickListLine, PickWave
+from channels.tasks import build_pick_waves
 from oms.models import OrderEvent, OrderStatus
+from oms.permissions import OPERATIONS_GROUP
 from oms.services.orders import order_cancel
 from tests.channels.groupbuy_helpers import ingest_group_order
 from tests.factories import ChannelFactory, MerchantFactory, WarehouseFactory
@@ -157,3 +161,64 @@ def test_the_command_builds_waves_of_every_merchant(merchant, three_types, capsy
     out = capsys.readouterr().out
     assert PickWave.objects.filter(merchant=merchant).count() == 1
     assert "4 orders" in out
+
+
+def test_the_printable_pick_list_is_for_staff_only(
+    merchant, three_types, client, django_user_model
+):
+    wave = groupbuy_wave_build(merchant=merchant, actor="t").waves[0]
+    url = reverse("admin:channels_pickwave_print", args=[wave.pk])
+    assert "/login/" in client.get(url)["Location"]
+    member = django_user_model.objects.create_user("member", password="x")
+    client.force_login(member)
+    assert "/login/" in client.get(url)["Location"]
+    bare_staff = django_user_model.objects.create_user("bare", password="x", is_staff=True)
+    client.force_login(bare_staff)
+    assert client.get(url).status_code == 403
+    ops = django_user_model.objects.create_user("ops", password="x", is_staff=True)
+    ops.groups.add(Group.objects.get(name=OPERATIONS_GROUP))
+    client.force_login(ops)
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Wave pick list" in html and "幸福里小区东门驿站" in html
+    assert "Proxy orders of group leader 王阿姨" in html and "GB-3" in html
+
+
+def test_the_print_page_flags_orders_cancelled_after_the_build(merchant, three_types, admin_client):
+    wave = groupbuy_wave_build(merchant=merchant, actor="t").waves[0]
+    order_cancel(order=three_types[1], actor="test")
+    html = admin_client.get(reverse("admin:channels_pickwave_print", args=[wave.pk])).content
+    assert "cancelled: take out" in html.decode()
+
+
+def test_staff_build_a_wave_from_the_admin_button(merchant, three_types, admin_client):
+    listing = admin_client.get(reverse("admin:channels_pickwave_changelist"))
+    assert "Build wave now" in listing.content.decode()
+    response = admin_client.post(
+        reverse("admin:channels_pickwave_build"), {"merchant": merchant.pk}, follow=True
+    )
+    assert response.status_code == 200
+    wave = PickWave.objects.get(merchant=merchant)
+    assert wave.order_count == 4 and wave.created_by == "admin:admin"
+    detail = admin_client.get(reverse("admin:channels_pickwave_change", args=[wave.pk]))
+    assert "幸福里小区东门驿站" in detail.content.decode()
+
+
+def test_the_api_lists_a_merchants_waves_and_hides_other_tenants(merchant, three_types, api):
+    wave = groupbuy_wave_build(merchant=merchant, actor="t").waves[0]
+    stranger = MerchantFactory()
+    other = PickWave.objects.create(merchant=stranger, cutoff=timezone.now(), created_by="t")
+    listing = api.get("/api/groupbuy/waves/")
+    assert listing.status_code == 200
+    ids = [row["id"] for row in listing.json()["results"]]
+    assert ids == [wave.pk]
+    detail = api.get(f"/api/groupbuy/waves/{wave.pk}/").json()
+    assert [p["pickup_point_id"] for p in detail["pick_lists"]] == ["PP-1", "PP-2"]
+    assert detail["pick_lists"][0]["lines"][0]["quantity"] > 0
+    assert api.get(f"/api/groupbuy/waves/{other.pk}/").status_code == 404
+
+
+def test_the_task_is_safe_to_run_twice(merchant, three_types):
+    assert "4 orders" in build_pick_waves.delay(merchant_id=merchant.pk).get()
+    assert build_pick_waves.delay(merchant_id=merchant.pk).get() == "nothing waiting"
