@@ -1,11 +1,11 @@
 """Customer master in the merchant API: ``POST /api/orders/merge-check``.
 
 A checkout asks, before payment, whether this buyer already has an order in the merge window
-that has not left for the warehouse yet, so the two can ship together. The check is read-only:
-the buyer is resolved with the same matcher as orders, nothing is stored.
+that has not left for the warehouse yet and goes to the same delivery address, so the two can
+ship together (the rules of ``customers.selectors.merge_companions``, which routing applies when
+the order arrives). The check is read-only: the buyer is resolved with the same matcher as
+orders, nothing is stored.
 """
-
-from datetime import timedelta
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -13,12 +13,15 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from customers.matching import Observation
-from customers.services import customer_lookup, rules_for
+from customers.selectors import (
+    address_key,
+    delivery_address_key,
+    merge_window_minutes,
+    orders_in_merge_window,
+)
+from customers.services import customer_lookup
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
-from oms.models import Order, OrderStatus
-
-MERGEABLE = (OrderStatus.CREATED, OrderStatus.ROUTED)
-DEFAULT_WINDOW_MINUTES = 30
+from oms.models import Order
 
 
 class MergeCheckSerializer(serializers.Serializer):
@@ -40,8 +43,7 @@ class MergeCheckViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.Gener
         data.is_valid(raise_exception=True)
         v = data.validated_data
         merchant = self.merchant
-        _rules, row = rules_for(merchant)
-        window = row.merge_window_minutes if row else DEFAULT_WINDOW_MINUTES
+        window = merge_window_minutes(merchant)
         customer, decision = customer_lookup(
             merchant=merchant,
             observation=Observation(
@@ -62,18 +64,17 @@ class MergeCheckViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.Gener
             "orders": [],
             "reasons": list(decision.reasons),
         }
-        if customer is None:
+        if customer is None or window <= 0:
+            body["customer"] = customer.pk if customer else None
             return Response(body)
-        orders = (
-            Order.objects.filter(
-                merchant=merchant,
-                customer=customer,
-                status__in=MERGEABLE,
-                created_at__gte=timezone.now() - timedelta(minutes=window),
+        address = address_key(v["address"])
+        orders = [
+            order
+            for order in orders_in_merge_window(
+                merchant=merchant, customer=customer, at=timezone.now(), minutes=window
             )
-            .select_related("channel")
-            .order_by("created_at")
-        )
+            if delivery_address_key(order) == address
+        ]
         body.update(
             customer=customer.pk,
             mergeable=bool(orders),

@@ -247,6 +247,36 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class Consolidation(models.Model):
+    """Orders of one customer merged into one fulfilment: one routing decision, one shipment.
+
+    ``reason`` says in words why they ship together; ``data`` keeps the rule that matched (the
+    customer, the normalised address, the window) and every merge that added an order, so the
+    record stays readable after an order of it is cancelled.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer"),
+    )
+    reason = models.TextField(_("why merged"))
+    data = models.JSONField(_("matched rule"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("merged fulfilment")
+        verbose_name_plural = _("merged fulfilments")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"merged fulfilment {self.pk}"
+
+
 class Order(models.Model):
     """A canonical order from any channel; ``status`` follows ``oms.state.TRANSITIONS``."""
 
@@ -283,6 +313,14 @@ class Order(models.Model):
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=0)
     placed_at = models.DateTimeField(_("placed at"))
     promised_at = models.DateTimeField(_("promised delivery by"), null=True, blank=True)
+    consolidation = models.ForeignKey(
+        Consolidation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consolidated_orders",
+        verbose_name=_("merged fulfilment"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -369,7 +407,18 @@ class ShipmentStatus(models.TextChoices):
 
 
 class Shipment(models.Model):
+    """A parcel from one warehouse. A merged fulfilment's shipment carries the lines of all its
+    orders; ``order`` is then the earliest order still in it."""
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    consolidation = models.ForeignKey(
+        Consolidation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shipments",
+        verbose_name=_("merged fulfilment"),
+    )
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="shipments")
     carrier = models.CharField(_("carrier"), max_length=60, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)

@@ -342,7 +342,11 @@ class CourierLoad(Signal):
 
 
 class RoutingDecision(models.Model):
-    """One routing decision: the plan, how it was found, and why, in numbers and words."""
+    """One routing decision: the plan, how it was found, and why, in numbers and words.
+
+    A merged fulfilment has one decision for all its orders: ``order`` is the order whose
+    routing merged them, ``consolidation`` names the others.
+    """
 
     class Outcome(models.TextChoices):
         ROUTED = "routed", _("routed")
@@ -351,6 +355,15 @@ class RoutingDecision(models.Model):
 
     order = models.ForeignKey(
         "oms.Order", on_delete=models.CASCADE, related_name="routing_decisions"
+    )
+    consolidation = models.ForeignKey(
+        "oms.Consolidation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="routing_decisions",
+        verbose_name=_("merged fulfilment"),
+        help_text=_("Set when the order was routed together with other orders of its customer."),
     )
     created_at = models.DateTimeField(_("decided at"), auto_now_add=True, db_index=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)

@@ -5,20 +5,48 @@ merchant jointly so scarce stock and capacity go where they are worth most. Both
 ``RoutingDecision`` with its explanation, ask ``oms`` to reserve the stock (which can still
 refuse when a concurrent order took it first: then the order is planned again on fresh stock)
 and move the order to ``routed`` or, with the reason, to ``needs_attention``.
+
+Fusion: before planning an order alone, ``order_route`` asks the customer master for the orders
+of the same customer that can ship with it (``customers.selectors.merge_companions``: same
+delivery address, within the merchant's merge window, not yet released). If there are any, the
+orders are planned as one (all lines, the earliest promise, the stock and shipment slots the
+routed ones hold counted as free), stored as one decision and applied by
+``oms.services.orders.orders_consolidate`` as one shipment per warehouse. When the combined plan
+is unroutable or can no longer be reserved, the order is routed alone, as before, and its
+timeline says why. Batch routing does not merge.
 """
 
 import logging
 import time
-from dataclasses import asdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 
 from django.db import transaction
 from django.db.models import Prefetch
+from django.utils import timezone
 
+from customers.selectors import delivery_address_key, merge_companions, merge_window_minutes
 from oms.exceptions import IllegalTransition, InsufficientStock
-from oms.models import Order, OrderLine, OrderStatus, Warehouse
+from oms.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Reservation,
+    ReservationStatus,
+    Shipment,
+    ShipmentStatus,
+    Warehouse,
+)
 from oms.services.inventory import Allocation
-from oms.services.orders import order_allocate, order_note, order_transition
+from oms.services.orders import (
+    order_allocate,
+    order_note,
+    order_transition,
+    orders_consolidate,
+)
 from routing import context
+from routing.engine import problem as p
 from routing.engine.batch import BatchOptions, route_batch
 from routing.engine.explain import explain
 from routing.engine.factors import build_order_model
@@ -37,7 +65,7 @@ MAX_ATTEMPTS = 3
 def _orders(ids) -> list[Order]:
     return list(
         Order.objects.filter(pk__in=ids)
-        .select_related("customer")
+        .select_related("customer", "channel")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
     )
 
@@ -51,8 +79,10 @@ def _store(
     duration_ms: float,
     mode: str,
     reason: str = "",
+    lead: str = "",
 ) -> RoutingDecision:
     result, explanation = decision.result, decision.explanation
+    sentences = [lead, *explanation.sentences] if lead else list(explanation.sentences)
     return RoutingDecision.objects.create(
         order=order,
         outcome=outcome,
@@ -77,21 +107,29 @@ def _store(
         winner=asdict(explanation.winner) if explanation.winner else {},
         runners_up=[asdict(view) for view in explanation.runners_up],
         rejected=[asdict(rejection) for rejection in explanation.rejected],
-        explanation="\n".join(explanation.sentences),
+        explanation="\n".join(sentences),
         reason=(reason or result.reason)[:300],
         notes=list(result.notes),
     )
 
 
-def _allocations(order: Order, result: RoutingResult) -> tuple[list[Allocation], dict[int, str]]:
+def _allocations(
+    order: Order, result: RoutingResult, *, together: Sequence[Order] = ()
+) -> tuple[list[Allocation], dict[int, str]]:
+    """The plan as quantities per order line and warehouse, and the carrier per warehouse.
+
+    With ``together`` (a merged fulfilment, earliest order first) the lines of all those orders
+    are filled in turn, so each order's reservations stay on its own lines.
+    """
     codes = {s.node_code for s in result.shipments}
     warehouses = {
         w.code: w.pk
         for w in Warehouse.objects.filter(merchant_id=order.merchant_id, code__in=codes)
     }
     lines_by_sku: dict[str, list[OrderLine]] = {}
-    for line in order.lines.all():
-        lines_by_sku.setdefault(line.product.sku, []).append(line)
+    for member in together or [order]:
+        for line in member.lines.all():
+            lines_by_sku.setdefault(line.product.sku, []).append(line)
     allocations = []
     for shipment in result.shipments:
         for shipped in shipment.lines:
@@ -179,13 +217,21 @@ def _apply(
 
 
 def order_route(*, order_id: int) -> Order | None:
-    """Route one order if it still waits for routing; safe to call twice."""
+    """Route one order if it still waits for routing; safe to call twice.
+
+    Merged with the customer's other orders when they can ship together (see the module
+    docstring); else, or when that fails, alone.
+    """
     before_route.send(sender=Order, order_id=order_id)
-    for _attempt in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         orders = _orders([order_id])
         if not orders or orders[0].status not in ROUTABLE:
             return orders[0] if orders else None
         order = orders[0]
+        if attempt == 0:
+            merged = _route_merged(order)
+            if merged is not None:
+                return merged
         started = time.perf_counter()
         profile = context.active_profile(merchant_id=order.merchant_id)
         engine_order = context.engine_order(order)
@@ -203,6 +249,169 @@ def order_route(*, order_id: int) -> Order | None:
         if settled:
             return order
     return Order.objects.get(pk=order_id)
+
+
+def _merged_engine_order(orders: Sequence[Order], trigger: Order) -> p.Order:
+    """One engine order for several: all their lines, the earliest promise, VIP if any is."""
+    now = timezone.now()
+    parts = [context.engine_order(order, now=now) for order in orders]
+    lines: dict[str, p.OrderLine] = {}
+    for part in parts:
+        for line in part.lines:
+            known = lines.get(line.sku)
+            lines[line.sku] = (
+                replace(known, quantity=known.quantity + line.quantity) if known else line
+            )
+    base = parts[[o.pk for o in orders].index(trigger.pk)]
+    return replace(
+        base,
+        lines=tuple(lines.values()),
+        promised_hours=min(part.promised_hours for part in parts),
+        vip=any(part.vip for part in parts),
+    )
+
+
+def _counting_held(ctx: p.RoutingContext, orders: Sequence[Order]) -> p.RoutingContext:
+    """The context with what the routed orders hold counted as free again.
+
+    Their reservations and pending shipments are given back when the merge is applied, so the
+    combined plan may keep them where they are; without this a merge could look impossible
+    (or be sent elsewhere) only because of the order's own earlier reservation.
+    """
+    routed = [order.pk for order in orders if order.status == OrderStatus.ROUTED]
+    if not routed:
+        return ctx
+    today = timezone.localdate(ctx.now)
+    held: dict[str, list[p.StockBatch]] = defaultdict(list)
+    for code, sku, quantity, expiry in Reservation.objects.filter(
+        line__order_id__in=routed, status=ReservationStatus.ACTIVE
+    ).values_list(
+        "batch__warehouse__code", "batch__product__sku", "quantity", "batch__expiry_date"
+    ):
+        days = (expiry - today).days if expiry else None
+        held[code].append(p.StockBatch(sku=sku, quantity=quantity, expires_in_days=days))
+    slots = Counter(
+        Shipment.objects.filter(
+            order_id__in=routed, status=ShipmentStatus.PENDING, created_at__date=today
+        ).values_list("warehouse__code", flat=True)
+    )
+    nodes = tuple(
+        replace(
+            node,
+            stock=node.stock + tuple(held[node.code]),
+            remaining_capacity_orders=None
+            if node.remaining_capacity_orders is None
+            else node.remaining_capacity_orders + slots[node.code],
+        )
+        if node.code in held or node.code in slots
+        else node
+        for node in ctx.nodes
+    )
+    return replace(ctx, nodes=nodes)
+
+
+def _minutes(delta) -> str:
+    minutes = round(abs(delta.total_seconds()) / 60)
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
+def _merge_sentence(order: Order, companions: Sequence[Order]) -> str:
+    """ "Merged with order #12 (Douyin shop) received 3 minutes earlier: same customer, ..." """
+    parts = []
+    for other in companions:
+        delta = order.created_at - other.created_at
+        when = "earlier" if delta.total_seconds() >= 0 else "later"
+        parts.append(f"order #{other.pk} ({other.channel.name}) received {_minutes(delta)} {when}")
+    return f"Merged with {' and '.join(parts)}: same customer, same delivery address."
+
+
+def _route_merged(order: Order) -> Order | None:
+    """Route ``order`` together with the orders it can ship with; None: route it alone."""
+    companions = merge_companions(order)
+    if not companions:
+        return None
+    started = time.perf_counter()
+    companions = sorted(_orders([c.pk for c in companions]), key=lambda o: (o.created_at, o.pk))
+    together = sorted([order, *companions], key=lambda o: (o.created_at, o.pk))
+    profile = context.active_profile(merchant_id=order.merchant_id)
+    engine_order = _merged_engine_order(together, order)
+    ctx = context.routing_context(
+        merchant_id=order.merchant_id,
+        skus={line.sku for line in engine_order.lines},
+        destination_region=order.region,
+        profile=profile,
+    )
+    decision = route_order(engine_order, _counting_held(ctx, companions))
+    duration_ms = (time.perf_counter() - started) * 1000
+    names = ", ".join(f"#{other.pk}" for other in companions)
+    if not decision.result.routed:
+        _not_merged(order, f"together they cannot be routed ({decision.result.reason})", names)
+        return None
+    window = merge_window_minutes(order.merchant)
+    lead = _merge_sentence(order, companions)
+    merge_reason = (
+        f"same customer #{order.customer_id}, same delivery address, "
+        f"within {window} min, none released yet."
+    )
+    rule = {
+        "rule": "same unified customer, same normalised delivery address, received within "
+        "the merge window, none released to a warehouse",
+        "customer": order.customer_id,
+        "address": delivery_address_key(order),
+        "window_minutes": window,
+        "channels": {str(o.pk): o.channel.code for o in together},
+    }
+    allocations, carriers = _allocations(order, decision.result, together=together)
+    try:
+        with transaction.atomic():
+            stored = _store(
+                order,
+                decision,
+                profile=profile,
+                outcome=RoutingDecision.Outcome.ROUTED,
+                duration_ms=duration_ms,
+                mode="single",
+                lead=lead,
+            )
+            consolidation = orders_consolidate(
+                order=order,
+                companions=companions,
+                allocations=allocations,
+                actor=ACTOR,
+                routing_reason=lead[:300],
+                merge_reason=merge_reason,
+                rule=rule,
+                carrier_by_warehouse=carriers,
+                data={"decision": stored.pk, "method": decision.result.method},
+            )
+            stored.consolidation = consolidation
+            stored.save(update_fields=["consolidation"])
+            if decision.explanation.sentences:
+                order_note(
+                    order=order,
+                    actor=ACTOR,
+                    kind="routing",
+                    message=" ".join(decision.explanation.sentences),
+                    data={"decision": stored.pk, "consolidation": consolidation.pk},
+                )
+    except (InsufficientStock, IllegalTransition) as exc:
+        current = Order.objects.get(pk=order.pk)
+        if current.status not in ROUTABLE:
+            return current  # another worker routed it meanwhile (merged from the other side)
+        logger.info("order %s: not merged with %s (%s)", order.pk, names, exc.message)
+        _not_merged(order, exc.message, names)
+        return None
+    return Order.objects.get(pk=order.pk)
+
+
+def _not_merged(order: Order, why: str, names: str) -> None:
+    order_note(
+        order=order,
+        actor=ACTOR,
+        kind="routing",
+        message=f"Not merged with order {names}: {why.rstrip('.')}. Routed on its own."[:500],
+        data={"companions": names},
+    )
 
 
 def orders_route_batch(

@@ -1,8 +1,12 @@
-"""Order lifecycle: create, transition, allocate, cancel, ship, deliver.
+"""Order lifecycle: create, transition, allocate, merge, cancel, ship, deliver.
 
 Every status change goes through ``order_transition``, which locks the order row, checks the
 state machine and appends to the timeline, so the timeline is complete by construction.
 Side effects (routing, webhooks) are signalled only after the transaction commits.
+
+Orders merged into one fulfilment (``Consolidation``) share their shipments: releasing,
+shipping or delivering one moves the others that ship with it too, while cancelling one gives
+back only its own stock and leaves the shipment to the orders still in it.
 """
 
 from collections.abc import Sequence
@@ -12,6 +16,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from channels.models import SalesChannel
@@ -19,12 +24,16 @@ from oms import signals
 from oms.exceptions import DuplicateOrder, IllegalTransition
 from oms.geo import region_for_province
 from oms.models import (
+    Consolidation,
+    InventoryBatch,
     Merchant,
     Order,
     OrderEvent,
     OrderLine,
     OrderStatus,
     Product,
+    Reservation,
+    ReservationStatus,
     Shipment,
     ShipmentStatus,
 )
@@ -197,12 +206,15 @@ def order_transition(
         and to_status != OrderStatus.SHIPPED
     ):
         stock_release(order=locked)
-        Shipment.objects.filter(order=locked, status=ShipmentStatus.PENDING).update(
-            status=ShipmentStatus.CANCELLED
-        )
+        _close_shipments(locked)
+    fields = ["status", "status_reason", "updated_at"]
+    if locked.consolidation_id and to_status in (OrderStatus.CREATED, OrderStatus.NEEDS_ATTENTION):
+        # Routed again, it is planned afresh (and merged again if the rules still hold).
+        locked.consolidation = None
+        fields.append("consolidation")
     locked.status = to_status
     locked.status_reason = reason[:300]
-    locked.save(update_fields=["status", "status_reason", "updated_at"])
+    locked.save(update_fields=fields)
     _event(
         locked,
         kind="status",
@@ -223,6 +235,34 @@ def order_transition(
     )
     order.status, order.status_reason = locked.status, locked.status_reason
     return locked
+
+
+def _close_shipments(order: Order) -> None:
+    """Cancel the order's pending shipments, once its stock has been given back.
+
+    A merged shipment that still carries stock of another order of its fulfilment passes to
+    the earliest such order instead, so cancelling one merged order never stops the others.
+    """
+    for shipment in Shipment.objects.filter(order=order, status=ShipmentStatus.PENDING):
+        heir = None
+        if shipment.consolidation_id:
+            heir = (
+                Order.objects.filter(
+                    consolidation_id=shipment.consolidation_id,
+                    status__in=HOLDS_STOCK,
+                    lines__reservations__status=ReservationStatus.ACTIVE,
+                    lines__reservations__batch__warehouse_id=shipment.warehouse_id,
+                )
+                .exclude(pk=order.pk)
+                .order_by("created_at", "pk")
+                .first()
+            )
+        if heir is not None:
+            shipment.order = heir
+            shipment.save(update_fields=["order"])
+        else:
+            shipment.status = ShipmentStatus.CANCELLED
+            shipment.save(update_fields=["status"])
 
 
 @transaction.atomic
@@ -257,6 +297,159 @@ def order_allocate(
     )
 
 
+MERGEABLE = (OrderStatus.CREATED, OrderStatus.ROUTED)
+
+
+@transaction.atomic
+def orders_consolidate(
+    *,
+    order: Order,
+    companions: Sequence[Order],
+    allocations: Sequence[Allocation],
+    actor: str,
+    routing_reason: str,
+    merge_reason: str,
+    rule: dict | None = None,
+    carrier_by_warehouse: dict[int, str] | None = None,
+    data: dict | None = None,
+) -> Consolidation:
+    """Fulfil ``order`` and its ``companions`` as one: one plan, one shipment per warehouse.
+
+    ``allocations`` cover the lines of all the orders. In one transaction: the orders are
+    locked in primary-key order, then every batch they hold or the plan takes (one query, in
+    primary-key order, as ``stock_reserve`` does); companions already routed give back their
+    reservations and pending shipments, the combined plan is reserved line by line, one
+    shipment per warehouse is opened for the earliest order on behalf of all, every order gets
+    a timeline entry naming the others and why, and the ones not yet routed become routed.
+    ``InsufficientStock`` or ``IllegalTransition`` (an order moved on meanwhile, or the set no
+    longer holds together) rolls all of it back, so no reservation is ever lost or doubled.
+    A companion already merged must come with every live order of its fulfilment; the
+    existing record is then extended instead of a second one being opened.
+    """
+    ids = sorted({order.pk, *(companion.pk for companion in companions)})
+    locked = {o.pk: o for o in Order.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    trigger = locked[order.pk]
+    if not can_transition(trigger.status, OrderStatus.ROUTED):
+        raise IllegalTransition(
+            f"An order that is {trigger.status} cannot be routed.",
+            from_status=trigger.status,
+            to_status=OrderStatus.ROUTED,
+        )
+    for other in locked.values():
+        if other.pk == trigger.pk:
+            continue
+        if other.status not in MERGEABLE:
+            raise IllegalTransition(
+                f"Order #{other.pk} is {other.status} and can no longer ship with "
+                f"order #{trigger.pk}.",
+                from_status=other.status,
+                to_status=OrderStatus.ROUTED,
+            )
+        if not trigger.customer_id or other.customer_id != trigger.customer_id:
+            raise IllegalTransition(
+                f"Order #{other.pk} no longer belongs to the customer of order #{trigger.pk}.",
+                from_status=other.status,
+                to_status=OrderStatus.ROUTED,
+            )
+    merged_before = sorted({o.consolidation_id for o in locked.values() if o.consolidation_id})
+    left_out = (
+        Order.objects.filter(consolidation_id__in=merged_before)
+        .exclude(pk__in=ids)
+        .exclude(status=OrderStatus.CANCELLED)
+        .values_list("pk", flat=True)
+    )
+    if left_out:
+        raise IllegalTransition(
+            f"Orders {', '.join(f'#{pk}' for pk in left_out)} ship with these orders and would "
+            "be left out.",
+            from_status=trigger.status,
+            to_status=OrderStatus.ROUTED,
+        )
+
+    lines = {line.pk: line for line in OrderLine.objects.filter(order_id__in=ids)}
+    pair_filter = Q(
+        pk__in=Reservation.objects.filter(
+            line__order_id__in=ids, status=ReservationStatus.ACTIVE
+        ).values("batch_id")
+    )
+    for allocation in allocations:
+        line = lines[allocation.line_id]
+        pair_filter |= Q(product_id=line.product_id, warehouse_id=allocation.warehouse_id)
+    list(InventoryBatch.objects.select_for_update().filter(pair_filter).order_by("pk"))
+
+    for other in locked.values():
+        if other.status == OrderStatus.ROUTED:
+            stock_release(order=other)
+    Shipment.objects.filter(
+        Q(order_id__in=ids) | Q(consolidation_id__in=merged_before),
+        status=ShipmentStatus.PENDING,
+    ).update(status=ShipmentStatus.CANCELLED)
+    for order_id in ids:
+        own = [a for a in allocations if lines[a.line_id].order_id == order_id]
+        if own:
+            stock_reserve(order=locked[order_id], allocations=own)
+
+    earliest = min(locked.values(), key=lambda o: (o.created_at, o.pk))
+    merge = {
+        "at": timezone.now().isoformat(),
+        "order": trigger.pk,
+        "orders": ids,
+        "reason": merge_reason,
+        **(data or {}),
+    }
+    if merged_before:
+        consolidation = Consolidation.objects.select_for_update().get(pk=merged_before[0])
+        consolidation.reason = merge_reason
+        consolidation.data = {
+            **consolidation.data,
+            **(rule or {}),
+            "orders": ids,
+            "merges": [*consolidation.data.get("merges", []), merge],
+        }
+        consolidation.save(update_fields=["reason", "data"])
+    else:
+        consolidation = Consolidation.objects.create(
+            merchant_id=trigger.merchant_id,
+            customer_id=trigger.customer_id,
+            reason=merge_reason,
+            data={**(rule or {}), "orders": ids, "merges": [merge]},
+        )
+    carriers = carrier_by_warehouse or {}
+    Shipment.objects.bulk_create(
+        Shipment(
+            order=earliest,
+            consolidation=consolidation,
+            warehouse_id=warehouse_id,
+            carrier=carriers.get(warehouse_id, ""),
+        )
+        for warehouse_id in sorted({a.warehouse_id for a in allocations})
+    )
+    Order.objects.filter(pk__in=ids).update(consolidation=consolidation, updated_at=timezone.now())
+    event_data = {"consolidation": consolidation.pk, "orders": ids, **(data or {})}
+    for order_id in ids:
+        others = [f"#{pk}" for pk in ids if pk != order_id]
+        named = f"order{'s' if len(others) > 1 else ''} {', '.join(others)}"
+        member = locked[order_id]
+        member.consolidation = consolidation
+        _event(
+            member,
+            kind="merged",
+            actor=actor,
+            message=f"Merged with {named}: {merge_reason}",
+            data=event_data,
+        )
+        if member.status != OrderStatus.ROUTED:
+            order_transition(
+                order=member,
+                to_status=OrderStatus.ROUTED,
+                actor=actor,
+                reason=routing_reason,
+                data=event_data,
+            )
+    order.status, order.consolidation = locked[order.pk].status, consolidation
+    return consolidation
+
+
 def order_cancel(*, order: Order, actor: str, reason: str = "") -> Order:
     """Cancel an order and release exactly what it had reserved."""
     return order_transition(
@@ -264,22 +457,46 @@ def order_cancel(*, order: Order, actor: str, reason: str = "") -> Order:
     )
 
 
+def _shipping_together(order: Order, status: str) -> list[Order]:
+    """``order`` first, then the orders of its merged fulfilment that are in ``status``.
+
+    All of them are locked in primary-key order, so two staff moving two orders of the same
+    fulfilment queue instead of deadlocking.
+    """
+    consolidation_id = (
+        Order.objects.filter(pk=order.pk).values_list("consolidation_id", flat=True).first()
+    )
+    if not consolidation_id:
+        return [order]
+    group = list(
+        Order.objects.select_for_update()
+        .filter(Q(pk=order.pk) | Q(consolidation_id=consolidation_id, status=status))
+        .order_by("pk")
+    )
+    return [order] + [member for member in group if member.pk != order.pk]
+
+
+def _together(order: Order, member: Order) -> str:
+    return "" if member.pk == order.pk else f" Ships with order #{order.pk} (merged fulfilment)."
+
+
 @transaction.atomic
 def order_release(*, order: Order, actor: str) -> Order:
-    """Hand a routed order to its warehouses for picking."""
-    return order_transition(
-        order=order,
-        to_status=OrderStatus.RELEASED,
-        actor=actor,
-        reason="Released to the warehouse for picking.",
-    )
+    """Hand a routed order (and the orders merged with it) to its warehouses for picking."""
+    released = order
+    for member in _shipping_together(order, OrderStatus.ROUTED):
+        done = order_transition(
+            order=member,
+            to_status=OrderStatus.RELEASED,
+            actor=actor,
+            reason="Released to the warehouse for picking." + _together(order, member),
+        )
+        if member is order:
+            released = done
+    return released
 
 
-@transaction.atomic
-def order_ship(
-    *, order: Order, actor: str, tracking_numbers: dict[int, str] | None = None
-) -> Order:
-    """Mark every pending shipment shipped; reserved stock leaves the warehouse."""
+def _ship(order: Order, *, actor: str, tracking: dict[int, str], reason: str) -> Order:
     locked = _lock(order)
     if not can_transition(locked.status, OrderStatus.SHIPPED):
         raise IllegalTransition(
@@ -289,29 +506,48 @@ def order_ship(
         )
     stock_consume(order=locked)
     now = timezone.now()
-    tracking = tracking_numbers or {}
     for shipment in Shipment.objects.filter(order=locked, status=ShipmentStatus.PENDING):
         shipment.status = ShipmentStatus.SHIPPED
         shipment.shipped_at = now
         shipment.tracking_number = tracking.get(shipment.warehouse_id, shipment.tracking_number)
         shipment.save(update_fields=["status", "shipped_at", "tracking_number"])
-    return order_transition(
-        order=locked,
-        to_status=OrderStatus.SHIPPED,
-        actor=actor,
-        reason="Parcel handed to the carrier.",
-    )
+    return order_transition(order=order, to_status=OrderStatus.SHIPPED, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def order_ship(
+    *, order: Order, actor: str, tracking_numbers: dict[int, str] | None = None
+) -> Order:
+    """Mark every pending shipment shipped; reserved stock leaves the warehouse.
+
+    The orders merged with it ship too: their goods are in the same parcels.
+    """
+    shipped = order
+    for member in _shipping_together(order, OrderStatus.RELEASED):
+        done = _ship(
+            member,
+            actor=actor,
+            tracking=tracking_numbers or {},
+            reason="Parcel handed to the carrier." + _together(order, member),
+        )
+        if member is order:
+            shipped = done
+    return shipped
 
 
 @transaction.atomic
 def order_deliver(*, order: Order, actor: str) -> Order:
-    locked = order_transition(
-        order=order,
-        to_status=OrderStatus.DELIVERED,
-        actor=actor,
-        reason="Delivered to the receiver.",
-    )
-    Shipment.objects.filter(order=locked, status=ShipmentStatus.SHIPPED).update(
-        status=ShipmentStatus.DELIVERED, delivered_at=timezone.now()
-    )
-    return locked
+    delivered = order
+    for member in _shipping_together(order, OrderStatus.SHIPPED):
+        locked = order_transition(
+            order=member,
+            to_status=OrderStatus.DELIVERED,
+            actor=actor,
+            reason="Delivered to the receiver." + _together(order, member),
+        )
+        Shipment.objects.filter(order=locked, status=ShipmentStatus.SHIPPED).update(
+            status=ShipmentStatus.DELIVERED, delivered_at=timezone.now()
+        )
+        if member is order:
+            delivered = locked
+    return delivered
