@@ -9,10 +9,14 @@ new customer, REVIEW also opens a ``ReviewItem``: when unsure, keep apart and as
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
+from django.db.models import Model
+from django.db.models.expressions import Col
 from django.utils import timezone
 
 from customers.matching import (
@@ -37,7 +41,20 @@ from customers.models import (
 )
 from oms.models import Merchant, Order
 
-CANDIDATE_LIMIT = 256  # most recent identities read per resolution; hot keys are capped
+# Newest identities read per blocking key. A strong key (phone digest, device, channel account)
+# names one person unless it is shared; one holding more than 256 identities is a relay
+# number or a group leader's phone, and its newest 256 are enough to see that it is shared.
+# A weak key (address, unit, province + name) is shared by households, neighbours and
+# namesakes: 420 identities under one common name at 1M. Capping each key separately keeps a
+# hot weak key from pushing a returning customer's phone match out of the candidates.
+STRONG_KEY_KINDS = frozenset({"phone", "device", "account"})
+STRONG_KEY_LIMIT = 256
+WEAK_KEY_LIMIT = 64
+
+
+def key_limit(key: str) -> int:
+    """How many of the newest identities filed under ``key`` a resolution reads."""
+    return STRONG_KEY_LIMIT if key.partition(":")[0] in STRONG_KEY_KINDS else WEAK_KEY_LIMIT
 
 
 def matching_key(merchant: Merchant) -> bytes:
@@ -54,27 +71,114 @@ def rules_for(merchant: Merchant) -> tuple[MatchRules, MatchRuleSet | None]:
     return (MatchRules.from_mapping(row.rules or {}) if row else MatchRules()), row
 
 
+@lru_cache(maxsize=256)
+def _parsed_rules(text: str | None) -> MatchRules:
+    return MatchRules.from_mapping(json.loads(text) or {}) if text else MatchRules()
+
+
+def _current_rules(merchant: Merchant) -> MatchRules:
+    """The merchant's matching rules, read in one statement and parsed once per version.
+
+    The stored JSON is read on every call, so an edit (from any process, by ``save`` or by
+    ``update``) applies to the next resolution; only the parsing is cached, keyed by the
+    text itself, so there is nothing to invalidate.
+    """
+    table = MatchRuleSet._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rules FROM {table} WHERE merchant_id = %s OR merchant_id IS NULL "
+            "ORDER BY merchant_id IS NULL LIMIT 1",
+            [merchant.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return _parsed_rules(None)
+    text = row[0] if isinstance(row[0], str) or row[0] is None else json.dumps(row[0])
+    return _parsed_rules(text)
+
+
+_CUSTOMER_COLUMNS = tuple(f.column for f in Customer._meta.concrete_fields)
+
+
+@lru_cache(maxsize=8)
+def _candidate_sql(key_count: int) -> str:
+    """One statement for the newest identities of each key, with their customers.
+
+    Each key is its own branch ``ORDER BY identity_id DESC LIMIT n`` (an index-only backward
+    scan of ``identity_key_recent_idx`` on PostgreSQL), the branches are unioned, and the
+    identities come back newest first with the columns of their customer, so linking needs
+    no second query. The text depends only on the number of keys and is built once; the same
+    SQL runs on PostgreSQL and SQLite.
+    """
+    keys = IdentityKey._meta.db_table
+    branch = (
+        f"SELECT identity_id FROM (SELECT identity_id FROM {keys} WHERE merchant_id = %s "
+        "AND key = %s ORDER BY identity_id DESC LIMIT %s) AS k{n}"
+    )
+    union = " UNION ".join(branch.format(n=n) for n in range(key_count))
+    return (
+        f"SELECT i.fingerprint, {', '.join('c.' + c for c in _CUSTOMER_COLUMNS)} "
+        f"FROM {Identity._meta.db_table} i JOIN {Customer._meta.db_table} c "
+        f"ON c.id = i.customer_id WHERE i.id IN ({union}) ORDER BY i.id DESC"
+    )
+
+
+@lru_cache(maxsize=4)
+def _customer_converters(vendor: str) -> tuple[tuple[int, Callable, Col], ...]:
+    """(column index, converter, column) the ORM applies to a fetched ``Customer`` row."""
+    table = Customer._meta.db_table
+    converters = []
+    for index, field in enumerate(Customer._meta.concrete_fields):
+        column = field.get_col(table)
+        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(
+            connection
+        ):
+            converters.append((index, converter, column))
+    return tuple(converters)
+
+
 class DatabaseCandidates:
-    """The matching core's candidate source over ``IdentityKey``: one indexed query per call."""
+    """The matching core's candidate source over ``IdentityKey``: one indexed query per call.
+
+    Reads the newest identities filed under each key (:func:`key_limit` per key kind), and
+    keeps the row of each candidate's customer so :meth:`customer` needs no query.
+    """
 
     def __init__(self, merchant: Merchant) -> None:
         self.merchant = merchant
+        self._customer_rows: dict[str, tuple] = {}
 
     def candidates(self, keys: Sequence[str]) -> Iterable[tuple[Fingerprint, str]]:
         if not keys:
             return []
-        rows = Identity.objects.filter(
-            pk__in=IdentityKey.objects.filter(merchant=self.merchant, key__in=list(keys))
-            .order_by("-identity_id")
-            .values("identity_id")[:CANDIDATE_LIMIT]
-        ).values_list("fingerprint", "customer_id")
-        return [(fingerprint_from_dict(data), str(customer_id)) for data, customer_id in rows]
+        params: list[object] = []
+        for key in keys:
+            params += [self.merchant.pk, key, key_limit(key)]
+        with connection.cursor() as cursor:
+            cursor.execute(_candidate_sql(len(keys)), params)
+            rows = cursor.fetchall()
+        found = []
+        customer_rows = self._customer_rows
+        for data, *customer in rows:
+            customer_id = str(customer[0])
+            customer_rows.setdefault(customer_id, customer)
+            fields = json.loads(data) if isinstance(data, str) else data
+            found.append((fingerprint_from_dict(fields), customer_id))
+        return found
+
+    def customer(self, customer_id: str) -> Customer:
+        """The customer of a candidate, as read with it."""
+        values = list(self._customer_rows[customer_id])
+        for index, converter, column in _customer_converters(connection.vendor):
+            values[index] = converter(values[index], column, connection)
+        return Customer.from_db(connection.alias, None, values)
 
 
 def _lock_keys(merchant: Merchant, keys: Sequence[str]) -> None:
     """Serialise resolutions that could concern the same person (they share a blocking key).
 
-    PostgreSQL transaction-level advisory locks, taken in sorted order so two resolutions
+    PostgreSQL transaction-level advisory locks, all in one statement: the ids go in sorted
+    and ``unnest`` hands them to ``pg_advisory_xact_lock`` in array order, so two resolutions
     never wait on each other in a cycle; sightings of different people run in parallel.
     Without them, two orders of one person arriving together would each create a customer.
     SQLite serialises writers anyway.
@@ -92,33 +196,112 @@ def _lock_keys(merchant: Merchant, keys: Sequence[str]) -> None:
         }
     )
     with connection.cursor() as cursor:
-        for lock_id in ids:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [ids]
+        )
+
+
+@lru_cache(maxsize=8)
+def _insert_sql(model: type[Model], columns: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {quote(model._meta.pk.column)}"
+    )
+
+
+@lru_cache(maxsize=8)
+def _history_sql(model: type[Model]) -> str:
+    """Copy a just-written row into its simple-history table as a creation ("+")."""
+    history = model.history.model
+    quote = connection.ops.quote_name
+    copied = [
+        f.column for f in history._meta.concrete_fields if not f.attname.startswith("history_")
+    ]
+    own = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+    return (
+        f"INSERT INTO {quote(history._meta.db_table)} "
+        f"({', '.join(quote(c) for c in copied + own)}) "
+        f"SELECT {', '.join(quote(c) for c in copied)}, %s, NULL, '+', NULL "
+        f"FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s"
+    )
+
+
+def _insert(instance: Model, *, history: bool) -> Model:
+    """INSERT one row with its creation history, without the ORM's per-save machinery.
+
+    ``Model.save`` builds and compiles an INSERT, sends signals, and simple-history then does
+    the same for the history row: about 2 ms of CPU per resolution, most of its cost. Rows
+    written here have no save signals besides simple-history's, whose record (a "+" row with
+    no user, as a save by a worker writes) is copied in SQL. Values are prepared by the
+    fields themselves, so JSON and time zones are stored exactly as a save would.
+    """
+    meta = instance._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    now = timezone.now()
+    for f in fields:
+        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
+            setattr(instance, f.attname, now)
+    values = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(type(instance), tuple(f.column for f in fields)), values)
+        instance.pk = cursor.fetchone()[0]
+        if history:
+            cursor.execute(
+                _history_sql(type(instance)),
+                [meta.get_field("created_at").get_db_prep_save(now, connection), instance.pk],
+            )
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
+
+
+def _insert_keys(merchant: Merchant, identity_id: int, keys: Sequence[str]) -> None:
+    if not keys:
+        return
+    table = connection.ops.quote_name(IdentityKey._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (merchant_id, identity_id, key) VALUES "
+            + ", ".join(["(%s, %s, %s)"] * len(keys)),
+            [value for key in keys for value in (merchant.pk, identity_id, key)],
+        )
 
 
 def _store(
     merchant: Merchant, record: Fingerprint, customer: Customer, decision: Decision, outcome: str
 ) -> Identity:
-    identity = Identity.objects.create(
-        merchant=merchant,
-        customer=customer,
-        record_id=record.record_id,
-        channel=record.channel,
-        account_key=record.account_key,
-        device_id=record.device_id,
-        phone_digest=record.phone_digest,
-        phone_masked=record.phone_masked,
-        name=record.name.full if record.name else "",
-        fingerprint=fingerprint_to_dict(record),
-        observed_at=record.created_at,
-        outcome=outcome,
-        score=decision.score,
-        reasons=list(decision.reasons),
+    identity = _insert(
+        Identity(
+            merchant=merchant,
+            customer=customer,
+            record_id=record.record_id,
+            channel=record.channel,
+            account_key=record.account_key,
+            device_id=record.device_id,
+            phone_digest=record.phone_digest,
+            phone_masked=record.phone_masked,
+            name=record.name.full if record.name else "",
+            fingerprint=fingerprint_to_dict(record),
+            observed_at=record.created_at,
+            outcome=outcome,
+            score=decision.score,
+            reasons=list(decision.reasons),
+        ),
+        history=True,
     )
-    IdentityKey.objects.bulk_create(
-        IdentityKey(merchant=merchant, identity=identity, key=key) for key in blocking_keys(record)
-    )
+    _insert_keys(merchant, identity.pk, blocking_keys(record))
     return identity
+
+
+def _existing_identity(merchant: Merchant, record_id: str) -> Identity | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Identity._meta.db_table} WHERE merchant_id = %s AND record_id = %s",
+            [merchant.pk, record_id],
+        )
+        row = cursor.fetchone()
+    return Identity.objects.select_related("customer").get(pk=row[0]) if row else None
 
 
 @transaction.atomic
@@ -132,12 +315,12 @@ def customer_resolve(
     """Find or create the golden customer of ``observation`` and record why.
 
     Idempotent per record id: the same sighting resolved twice returns its first identity.
+    One resolution is five statements (six for a new customer): the record-id check, the
+    rules, the key locks, the candidates with their customers, and the identity with its
+    history and keys. Each is hand-written SQL because the ORM's query building cost more
+    CPU than the database spent on all of them (see bench/RESULTS-customers-db.md).
     """
-    existing = (
-        Identity.objects.filter(merchant=merchant, record_id=observation.record_id)
-        .select_related("customer")
-        .first()
-    )
+    existing = _existing_identity(merchant, observation.record_id)
     if existing is not None:
         return (
             existing.customer,
@@ -149,14 +332,16 @@ def customer_resolve(
                 tuple(existing.reasons),
             ),
         )
-    rules = rules or rules_for(merchant)[0]
+    rules = rules or _current_rules(merchant)
     record = fingerprint(observation, key=matching_key(merchant))
-    _lock_keys(merchant, blocking_keys(record))
-    decision = resolve(record, DatabaseCandidates(merchant), rules)
+    keys = blocking_keys(record)
+    _lock_keys(merchant, keys)
+    source = DatabaseCandidates(merchant)
+    decision = resolve(record, source, rules)
     if decision.outcome is Outcome.LINK and decision.customer_id:
-        customer = _live(Customer.objects.get(pk=int(decision.customer_id)))
+        customer = _live(source.customer(decision.customer_id))
         for other_id in decision.merge_customer_ids:
-            other = _live(Customer.objects.get(pk=int(other_id)))
+            other = _live(source.customer(other_id))
             if other.pk != customer.pk:
                 customers_merge(
                     survivor=customer,
@@ -166,10 +351,13 @@ def customer_resolve(
                 )
         identity = _store(merchant, record, customer, decision, Identity.Outcome.LINK)
     else:
-        customer = Customer.objects.create(
-            merchant=merchant,
-            display_name=record.name.full if record.name else "",
-            phone_masked=record.phone_masked,
+        customer = _insert(
+            Customer(
+                merchant=merchant,
+                display_name=record.name.full if record.name else "",
+                phone_masked=record.phone_masked,
+            ),
+            history=True,
         )
         identity = _store(merchant, record, customer, decision, decision.outcome.value)
         if decision.outcome is Outcome.REVIEW and decision.customer_id:
@@ -186,13 +374,12 @@ def customer_lookup(
     *, merchant: Merchant, observation: Observation
 ) -> tuple[Customer | None, Decision]:
     """Who is this, without storing anything: the linked (surviving) customer, or None."""
-    rules, _row = rules_for(merchant)
     record = fingerprint(observation, key=matching_key(merchant))
-    decision = resolve(record, DatabaseCandidates(merchant), rules)
+    source = DatabaseCandidates(merchant)
+    decision = resolve(record, source, _current_rules(merchant))
     if decision.outcome is not Outcome.LINK or not decision.customer_id:
         return None, decision
-    customer = Customer.objects.filter(merchant=merchant, pk=int(decision.customer_id)).first()
-    return (_live(customer) if customer else None), decision
+    return _live(source.customer(decision.customer_id)), decision
 
 
 def _live(customer: Customer) -> Customer:
