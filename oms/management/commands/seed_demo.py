@@ -326,6 +326,7 @@ class Command(BaseCommand):
                 f"{Product.objects.count()} SKUs, {Order.objects.count()} orders."
             )
         )
+        call_command("seed_groupbuy_demo", stdout=self.stdout)
 
     def _routing_profiles(self) -> None:
         """The default profile gets a weather rule; a promotion profile waits for Double 12."""
