@@ -181,6 +181,10 @@ class CustomerMerge(models.Model):
     actor = models.CharField(_("by"), max_length=120)
     moved_identity_ids = models.JSONField(default=list)
     moved_order_ids = models.JSONField(default=list)
+    # Gift ledger rows of the absorbed customer (channels.GiftGrant) now held by the survivor,
+    # and the grants dropped because both held one campaign (restored by an unmerge).
+    moved_gift_grant_ids = models.JSONField(default=list)
+    dropped_gift_grants = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.CharField(max_length=120, blank=True)
