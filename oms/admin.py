@@ -5,13 +5,16 @@ Actions call the same services as the API (``oms.services``), never re-implement
 
 from django.contrib import admin, messages
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from oms.exceptions import DomainError
 from oms.models import (
     ApiKey,
+    Consolidation,
     IdempotencyRecord,
     InventoryBatch,
     Merchant,
@@ -217,7 +220,17 @@ class OrderEventInline(admin.TabularInline):
 
 def _run(modeladmin, request, queryset, service, done: str) -> None:
     ok = failed = 0
+    moved_along: set[int] = set()
     for order in queryset:
+        if order.pk in moved_along:
+            ok += 1  # released / shipped / delivered with an order it was merged with
+            continue
+        if order.consolidation_id and service is not order_services.order_cancel:
+            moved_along.update(
+                Order.objects.filter(consolidation_id=order.consolidation_id, status=order.status)
+                .exclude(pk=order.pk)
+                .values_list("pk", flat=True)
+            )
         try:
             service(order=order, actor=f"user:{request.user}")
             ok += 1
@@ -240,6 +253,7 @@ class OrderAdmin(admin.ModelAdmin):
         "total",
         "placed_at",
         "promised_at",
+        "consolidation",
     ]
     list_filter = ["status", "merchant", "channel__kind", "region", "created_at"]
     search_fields = ["external_id", "receiver_name", "receiver_phone", "=id"]
@@ -256,9 +270,29 @@ class OrderAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "region",
+        "consolidation",
+        "merged_with",
     ]
     raw_id_fields = ["customer"]
     inlines = [OrderLineInline, ShipmentInline, OrderEventInline]
+
+    @admin.display(description=_("merged with"))
+    def merged_with(self, order: Order):
+        if not order.consolidation_id:
+            return "—"
+        others = order.consolidation.consolidated_orders.exclude(pk=order.pk).select_related(
+            "channel"
+        )
+        links = format_html_join(
+            ", ",
+            '<a href="{}">#{} ({}, {})</a>',
+            (
+                (reverse("admin:oms_order_change", args=[o.pk]), o.pk, o.channel.name, o.status)
+                for o in others
+            ),
+        )
+        return format_html("{}: {}", links, order.consolidation.reason)
+
     actions = ["release", "ship", "deliver", "cancel"]
 
     def has_add_permission(self, request) -> bool:
@@ -361,14 +395,103 @@ class ShipmentAdmin(admin.ModelAdmin):
         "status",
         "shipped_at",
         "delivered_at",
+        "consolidation",
     ]
     list_filter = ["status", "carrier", "warehouse__merchant", "warehouse"]
     search_fields = ["tracking_number", "order__external_id", "=order__id"]
     list_select_related = ["order", "warehouse"]
-    readonly_fields = ["order", "warehouse", "status", "created_at", "shipped_at", "delivered_at"]
+    readonly_fields = [
+        "order",
+        "consolidation",
+        "warehouse",
+        "status",
+        "created_at",
+        "shipped_at",
+        "delivered_at",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+class ConsolidatedOrderInline(admin.TabularInline):
+    model = Order
+    fk_name = "consolidation"
+    verbose_name = _("merged order")
+    verbose_name_plural = _("merged orders")
+    extra = 0
+    fields = ["external_id", "channel", "status", "receiver_name", "total", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ConsolidatedShipmentInline(admin.TabularInline):
+    model = Shipment
+    fk_name = "consolidation"
+    extra = 0
+    fields = ["warehouse", "order", "carrier", "tracking_number", "status", "shipped_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Consolidation)
+class ConsolidationAdmin(admin.ModelAdmin):
+    """Merged fulfilments: which orders ship together and why. Read-only: routing writes them."""
+
+    list_display = ["id", "merchant", "customer", "orders", "reason", "created_at"]
+    list_filter = ["merchant", "created_at"]
+    search_fields = ["=id", "=consolidated_orders__id", "consolidated_orders__external_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["merchant", "customer"]
+    fields = ["merchant", "customer", "reason", "rule", "created_at"]
+    readonly_fields = fields
+    inlines = [ConsolidatedOrderInline, ConsolidatedShipmentInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("consolidated_orders")
+
+    @admin.display(description=_("orders"))
+    def orders(self, consolidation: Consolidation) -> str:
+        return ", ".join(
+            f"#{pk}" for pk in sorted(o.pk for o in consolidation.consolidated_orders.all())
+        )
+
+    @admin.display(description=_("matched rule"))
+    def rule(self, consolidation: Consolidation):
+        data = consolidation.data or {}
+        rows = [
+            (_("rule"), data.get("rule", "")),
+            (_("customer"), data.get("customer", "")),
+            (_("window (minutes)"), data.get("window_minutes", "")),
+            (_("orders"), ", ".join(f"#{pk}" for pk in data.get("orders", []))),
+        ]
+        merges = format_html_join(
+            "",
+            "<li>{}: {} {}</li>",
+            (
+                (m.get("at", "")[:19], f"#{m.get('order')}", m.get("reason", ""))
+                for m in data.get("merges", [])
+            ),
+        )
+        return format_html(
+            "<table>{}</table><ul>{}</ul>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+            merges,
+        )
 
 
 @admin.register(ApiKey)

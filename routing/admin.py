@@ -242,6 +242,7 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
     list_select_related = ["order"]
     fields = [
         "order",
+        "consolidation",
         "created_at",
         "outcome",
         "reason",

@@ -1,7 +1,12 @@
-"""Routing in the merchant API: an order's decisions, and live signals pushed by the merchant."""
+"""Routing in the merchant API: an order's decisions, and live signals pushed by the merchant.
+
+An order merged with others of its customer shows the merged fulfilment (which orders, why) and
+the one decision that routed them all, also when that decision was made for another order.
+"""
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -9,7 +14,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
-from oms.models import Region, Warehouse, WarehouseStatus
+from oms.models import Consolidation, Region, Warehouse, WarehouseStatus
 from oms.selectors import orders_of
 from routing.models import RoutingDecision
 from routing.providers import Reading, signals_ingest
@@ -22,6 +27,8 @@ class RoutingDecisionSerializer(serializers.ModelSerializer):
         model = RoutingDecision
         fields = [
             "id",
+            "order",
+            "consolidation",
             "created_at",
             "outcome",
             "reason",
@@ -45,6 +52,27 @@ class RoutingDecisionSerializer(serializers.ModelSerializer):
         return decision.explanation.splitlines()
 
 
+def consolidation_body(consolidation: Consolidation | None) -> dict | None:
+    if consolidation is None:
+        return None
+    return {
+        "id": consolidation.pk,
+        "customer": consolidation.customer_id,
+        "reason": consolidation.reason,
+        "rule": consolidation.data.get("rule", ""),
+        "window_minutes": consolidation.data.get("window_minutes"),
+        "orders": [
+            {
+                "id": o.pk,
+                "external_id": o.external_id,
+                "channel": o.channel.code,
+                "status": o.status,
+            }
+            for o in consolidation.consolidated_orders.select_related("channel").order_by("pk")
+        ],
+    }
+
+
 class OrderRoutingViewSet(MerchantScopedMixin, viewsets.GenericViewSet):
     """``GET /api/orders/{id}/routing/``: the latest decision first, then earlier ones."""
 
@@ -55,15 +83,19 @@ class OrderRoutingViewSet(MerchantScopedMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses={200: RoutingDecisionSerializer(many=True)})
     def list(self, request, order_pk: int):
-        order = orders_of(self.merchant).filter(pk=order_pk).first()
+        order = orders_of(self.merchant).select_related("consolidation").filter(pk=order_pk).first()
         if order is None:
             raise Http404
-        decisions = RoutingDecision.objects.filter(order=order).order_by("-created_at", "-id")
+        mine = Q(order=order)
+        if order.consolidation_id:
+            mine |= Q(consolidation_id=order.consolidation_id)
+        decisions = RoutingDecision.objects.filter(mine).order_by("-created_at", "-id")
         return Response(
             {
                 "order": order.pk,
                 "status": order.status,
                 "status_reason": order.status_reason,
+                "consolidation": consolidation_body(order.consolidation),
                 "decisions": RoutingDecisionSerializer(decisions, many=True).data,
             }
         )
