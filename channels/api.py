@@ -50,6 +50,22 @@ class ChannelMetricsSerializer(serializers.Serializer):
     rejected = serializers.IntegerField()
     gifts_granted = serializers.IntegerField()
     gifts_refused_as_duplicate = serializers.IntegerField()
+    orders = serializers.IntegerField(help_text="Orders of the channel received in the period.")
+    merged_orders = serializers.IntegerField(help_text="Of those, orders in a merged fulfilment.")
+    cross_channel_merged = serializers.IntegerField(
+        help_text="Of those, orders merged with an order from another channel."
+    )
+    cross_channel_merge_rate = serializers.FloatField(
+        help_text="cross_channel_merged / orders (0..1)."
+    )
+    customers = serializers.IntegerField(help_text="Distinct unified customers with an order.")
+    multi_channel_customers = serializers.IntegerField(
+        help_text="Of those, customers who also ordered on another channel in the period."
+    )
+    duplicate_customer_rate = serializers.FloatField(
+        help_text="multi_channel_customers / customers (0..1): buyers this channel alone would "
+        "count as customers of its own."
+    )
 
 
 class ChannelMetricsResponse(serializers.Serializer):
@@ -146,7 +162,8 @@ class PriceDifferencesView(MerchantScopedMixin, APIView):
 
 
 class ChannelMetricsView(MerchantScopedMixin, APIView):
-    """``GET /api/channels/metrics``: per channel, inbox outcomes and gifts refused as duplicates."""
+    """``GET /api/channels/metrics``: per channel, inbox outcomes, gifts refused as duplicates,
+    cross-channel merge rate and duplicate-customer rate (see ``selectors.fusion_metrics``)."""
 
     @extend_schema(
         parameters=[OpenApiParameter("since", str, description="ISO time")],

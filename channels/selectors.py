@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 
 from channels.models import (
     ChannelInboxMessage,
@@ -17,7 +17,7 @@ from channels.models import (
     SalesChannel,
 )
 from channels.pricing import PromotionRule
-from oms.models import Merchant, Product
+from oms.models import Merchant, Order, Product
 
 
 def _valid_at(at: datetime) -> Q:
@@ -133,8 +133,92 @@ def price_differences(*, merchant: Merchant, at: datetime) -> list[dict]:
     return report
 
 
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def fusion_metrics(*, merchant: Merchant, since: datetime | None = None) -> dict[int, dict]:
+    """Per channel id: how much one-customer fusion happens on it.
+
+    Over the merchant's orders received since ``since`` (all when None), whatever their status:
+
+    - ``orders``: orders of the channel.
+    - ``merged_orders``: of those, orders shipped as part of a merged fulfilment.
+    - ``cross_channel_merged``: of those, orders whose merged fulfilment holds an order from
+      another channel; ``cross_channel_merge_rate`` = cross_channel_merged / orders.
+    - ``customers``: distinct unified customers with an order on the channel (orders the
+      customer master has not resolved yet are not counted).
+    - ``multi_channel_customers``: of those, customers with an order on another channel of the
+      merchant in the same period; ``duplicate_customer_rate`` = multi_channel_customers /
+      customers: the share of the channel's buyers each channel alone would count as a customer
+      of its own, i.e. the duplicates the customer master folds into one.
+
+    Rates are shares between 0 and 1 (4 decimals), 0 when the channel has no orders/customers.
+    """
+    orders = Order.objects.filter(merchant=merchant)
+    if since is not None:
+        orders = orders.filter(created_at__gte=since)
+    other_channel_in_fulfilment = Order.objects.filter(
+        consolidation_id=OuterRef("consolidation_id")
+    ).exclude(channel_id=OuterRef("channel_id"))
+    counts = {
+        row["channel_id"]: row
+        for row in orders.order_by()
+        .annotate(cross=Exists(other_channel_in_fulfilment))
+        .values("channel_id")
+        .annotate(
+            orders=Count("id"),
+            merged=Count("id", filter=Q(consolidation__isnull=False)),
+            cross_merged=Count("id", filter=Q(cross=True)),
+        )
+    }
+    pairs = set(
+        orders.filter(customer__isnull=False)
+        .order_by()
+        .values_list("customer_id", "channel_id")
+        .distinct()
+    )
+    channels_of: dict[int, int] = defaultdict(int)
+    for customer_id, _channel_id in pairs:
+        channels_of[customer_id] += 1
+    customers: dict[int, int] = defaultdict(int)
+    multi: dict[int, int] = defaultdict(int)
+    for customer_id, channel_id in pairs:
+        customers[channel_id] += 1
+        multi[channel_id] += channels_of[customer_id] > 1
+    result = {}
+    for channel_id in set(counts) | set(customers):
+        row = counts.get(channel_id, {})
+        total, cross = row.get("orders", 0), row.get("cross_merged", 0)
+        result[channel_id] = {
+            "orders": total,
+            "merged_orders": row.get("merged", 0),
+            "cross_channel_merged": cross,
+            "cross_channel_merge_rate": _rate(cross, total),
+            "customers": customers[channel_id],
+            "multi_channel_customers": multi[channel_id],
+            "duplicate_customer_rate": _rate(multi[channel_id], customers[channel_id]),
+        }
+    return result
+
+
+_NO_ORDERS = {
+    "orders": 0,
+    "merged_orders": 0,
+    "cross_channel_merged": 0,
+    "cross_channel_merge_rate": 0.0,
+    "customers": 0,
+    "multi_channel_customers": 0,
+    "duplicate_customer_rate": 0.0,
+}
+
+
 def ingest_metrics(*, merchant: Merchant, since: datetime | None = None) -> list[dict]:
-    """Per channel: inbox deliveries by outcome and gifts refused as duplicates."""
+    """Per channel: inbox deliveries by outcome, gifts refused as duplicates, and fusion.
+
+    The fusion figures (orders, merges across channels, duplicate customers) are those of
+    ``fusion_metrics``, over orders received since ``since``.
+    """
     inbox = ChannelInboxMessage.objects.filter(merchant=merchant)
     refusals = GiftRefusal.objects.filter(merchant=merchant)
     grants = GiftGrant.objects.filter(merchant=merchant)
@@ -154,6 +238,7 @@ def ingest_metrics(*, merchant: Merchant, since: datetime | None = None) -> list
     }
     refused = dict(refusals.values_list("channel_id").annotate(n=Count("id")))
     granted = dict(grants.values_list("channel_id").annotate(n=Count("id")))
+    fusion = fusion_metrics(merchant=merchant, since=since)
     rows = []
     for channel in SalesChannel.objects.filter(merchant=merchant).order_by("code"):
         row = counts.get(channel.pk, {})
@@ -168,6 +253,7 @@ def ingest_metrics(*, merchant: Merchant, since: datetime | None = None) -> list
                 "rejected": row.get("rejected", 0),
                 "gifts_granted": granted.get(channel.pk, 0),
                 "gifts_refused_as_duplicate": refused.get(channel.pk, 0),
+                **fusion.get(channel.pk, _NO_ORDERS),
             }
         )
     return rows
