@@ -332,16 +332,6 @@ class ChannelOrder(models.Model):
     pickup_point_id = models.CharField(max_length=64, blank=True, db_index=True)
     pickup_point_name = models.CharField(max_length=120, blank=True)
     group_activity_id = models.CharField(max_length=64, blank=True)
-    # Set once by ``groupbuy_wave_build`` (guarded UPDATE ... WHERE pick_list IS NULL): one column,
-    # so a group-buy order is in at most one pick list and one wave. Deleting the wave frees it.
-    pick_list = models.ForeignKey(
-        "PickList",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="channel_orders",
-        verbose_name=_("pick list"),
-    )
 
     class Meta:
         verbose_name = _("channel order")
@@ -530,3 +520,29 @@ class PickListLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
+
+
+class GroupBuyAssignment(models.Model):
+    """A group-buy order in a pick list, written by ``groupbuy_wave_build``.
+
+    The order is the primary key: an order is in at most one pick list, hence one wave, and the
+    database refuses a second claim. Deleting the wave (or the pick list) frees its orders.
+    """
+
+    order = models.OneToOneField(
+        "oms.Order",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="groupbuy_assignment",
+        verbose_name=_("order"),
+    )
+    pick_list = models.ForeignKey(
+        PickList, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("pick list")
+    )
+
+    class Meta:
+        verbose_name = _("group-buy assignment")
+        verbose_name_plural = _("group-buy assignments")
+
+    def __str__(self) -> str:
+        return f"order {self.order_id} -> pick list {self.pick_list_id}"

@@ -57,7 +57,8 @@ def wave_sheet(*, wave: PickWave) -> WaveSheet:
     plan = wave_plan(wave=wave)
     cancelled = set(
         ChannelOrder.objects.filter(
-            pick_list__wave=wave, order__status=OrderStatus.CANCELLED
+            order__groupbuy_assignment__pick_list__wave=wave,
+            order__status=OrderStatus.CANCELLED,
         ).values_list("order_id", flat=True)
     )
     if plan is None:

@@ -3,14 +3,14 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from channels.groupbuy import services
 from channels.groupbuy.exceptions import WaveConflict
 from channels.groupbuy.services import eligible_orders, groupbuy_wave_build
-from channels.models import ChannelOrder, PickList, PickListLine, PickWave
+from channels.models import ChannelOrder, GroupBuyAssignment, PickList, PickListLine, PickWave
 from channels.tasks import build_pick_waves
 from oms.models import OrderEvent, OrderStatus
 from oms.permissions import OPERATIONS_GROUP
@@ -72,7 +72,9 @@ def test_a_pickup_points_proxy_direct_and_store_pickup_orders_go_into_one_pick_l
     lines = list(PickListLine.objects.filter(pick_list=first).values_list("sku", "quantity"))
     assert sorted(lines) == [("HOM-0002", 3), ("HOM-0900", 4)]
     assert set(
-        ChannelOrder.objects.filter(pick_list=first).values_list("order__external_id", flat=True)
+        GroupBuyAssignment.objects.filter(pick_list=first).values_list(
+            "order__external_id", flat=True
+        )
     ) == {"GB-1", "GB-2", "GB-3"}
     events = OrderEvent.objects.filter(kind="groupbuy_wave")
     assert events.count() == 4
@@ -103,9 +105,7 @@ def test_orders_not_routed_or_cancelled_stay_out(merchant, group_channel, three_
     order_cancel(order=three_types[0], actor="test")
     result = groupbuy_wave_build(merchant=merchant, actor="test")
     assert result.order_count == 3
-    waved = set(
-        ChannelOrder.objects.filter(pick_list__isnull=False).values_list("order_id", flat=True)
-    )
+    waved = set(GroupBuyAssignment.objects.values_list("order_id", flat=True))
     assert waved == {o.pk for o in three_types[1:]}
 
 
@@ -118,24 +118,49 @@ def test_a_rerun_builds_nothing_and_an_order_is_never_in_two_waves(
     late = ingest_group_order(group_channel, "GB-5", phone="13200132000")
     second = groupbuy_wave_build(merchant=merchant, actor="test")
     assert second.order_count == 1
-    assert ChannelOrder.objects.get(order=late).pick_list.wave == second.waves[0]
+    assert GroupBuyAssignment.objects.get(order=late).pick_list.wave == second.waves[0]
     assert PickWave.objects.count() == 2
     assert (
-        ChannelOrder.objects.filter(pick_list__wave=first.waves[0]).count()
+        GroupBuyAssignment.objects.filter(pick_list__wave=first.waves[0]).count()
         == first.waves[0].order_count
         == 4
     )
     assert OrderEvent.objects.filter(kind="groupbuy_wave").count() == 5
 
 
-def test_a_build_that_finds_its_orders_claimed_writes_nothing(merchant, three_types):
+def test_the_database_refuses_a_second_claim_of_an_order(merchant, three_types):
     stale = services._read(eligible_orders(merchant=merchant), lock=False)
     groupbuy_wave_build(merchant=merchant, actor="first")
     plans = services.merge(stale.orders, stale.catalogue)
-    with pytest.raises(WaveConflict), transaction.atomic():
+    with pytest.raises(IntegrityError), transaction.atomic():
         services._write(merchant=merchant, plans=plans, cutoff=timezone.now(), actor="second")
     assert PickWave.objects.count() == 1
     assert OrderEvent.objects.filter(kind="groupbuy_wave").count() == 4
+
+
+def test_a_build_that_read_claimed_orders_retries_on_a_fresh_read(
+    merchant, group_channel, three_types, monkeypatch
+):
+    groupbuy_wave_build(merchant=merchant, actor="first")
+    late = ingest_group_order(group_channel, "GB-6", phone="13100131000")
+    stale = services._read(
+        ChannelOrder.objects.filter(order__merchant=merchant), lock=False
+    )  # what a build that lost the race saw: all five orders
+    real_read, calls = services._read, []
+
+    def racing_read(queryset, **kwargs):
+        calls.append(1)
+        return stale if len(calls) == 1 else real_read(queryset, **kwargs)
+
+    monkeypatch.setattr(services, "_read", racing_read)
+    result = groupbuy_wave_build(merchant=merchant, actor="second")
+    assert len(calls) == 2 and result.order_count == 1
+    assert GroupBuyAssignment.objects.get(order=late).pick_list.wave == result.waves[0]
+    monkeypatch.setattr(services, "_read", lambda queryset, **kwargs: stale)
+    with pytest.raises(WaveConflict):
+        groupbuy_wave_build(merchant=merchant, actor="third")
+    assert PickWave.objects.count() == 2
+    assert OrderEvent.objects.filter(kind="groupbuy_wave").count() == 5
 
 
 def test_cutoff_and_warehouse_limit_the_wave(merchant, three_types):
@@ -153,7 +178,7 @@ def test_cutoff_and_warehouse_limit_the_wave(merchant, three_types):
 
 def test_other_merchants_orders_are_not_touched(merchant, three_types):
     assert groupbuy_wave_build(merchant=MerchantFactory(), actor="t").waves == []
-    assert not ChannelOrder.objects.filter(pick_list__isnull=False).exists()
+    assert not GroupBuyAssignment.objects.exists()
 
 
 def test_the_command_builds_waves_of_every_merchant(merchant, three_types, capsys):
