@@ -46,6 +46,7 @@ import re
 import resource
 import subprocess
 import sys
+import threading
 import time
 import unicodedata
 import zlib
@@ -800,6 +801,11 @@ def measure(probes: list[Probe], merchants: dict[str, Any], warmup: int) -> None
 
     keys = {label: matching_key(m) for label, m in merchants.items()}
     rules = {label: rules_for(m)[0] for label, m in merchants.items()}
+    resolve_in_transaction = customer_resolve.__wrapped__
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        server = f"/proc/{cur.fetchone()[0]}/schedstat"
+    client = f"/proc/self/task/{threading.get_native_id()}/schedstat"
 
     for probe in probes[:warmup]:
         for label, merchant in merchants.items():
@@ -828,13 +834,24 @@ def measure(probes: list[Probe], merchants: dict[str, Any], warmup: int) -> None
 
             counter = QueryCounter()
             with transaction.atomic(), connection.execute_wrapper(counter):
+                client_before, server_before = schedstat(client), schedstat(server)
                 started, cpu_started = time.perf_counter(), time.thread_time()
-                _customer, _identity, full = customer_resolve(
+                # The function inside its @transaction.atomic: the outer block is its
+                # transaction, as when a worker calls it, without a savepoint pair around it.
+                _customer, _identity, full = resolve_in_transaction(
                     merchant=merchant, observation=probe.observation
                 )
                 result["full_s"] = time.perf_counter() - started
                 result["full_cpu_s"] = time.thread_time() - cpu_started
+                client_after, server_after = schedstat(client), schedstat(server)
                 transaction.set_rollback(True)
+            result["full_server_cpu_s"] = (server_after[0] - server_before[0]) / 1e9
+            result["full_total_cpu_s"] = (
+                result["full_server_cpu_s"] + (client_after[0] - client_before[0]) / 1e9
+            )
+            result["full_runqueue_s"] = (
+                server_after[1] - server_before[1] + client_after[1] - client_before[1]
+            ) / 1e9
             result["full_outcome"] = full.outcome.value
             result["merges"] = len(full.merge_customer_ids)
             result["queries"] = counter.queries
@@ -842,6 +859,21 @@ def measure(probes: list[Probe], merchants: dict[str, Any], warmup: int) -> None
             probe.results[label] = result
         if number % 200 == 0:
             print(f"  {number}/{len(probes)} probes", flush=True)
+
+
+def schedstat(path: str) -> tuple[int, int]:
+    """(ns on a CPU, ns waiting for one) of a thread or process, from the Linux scheduler.
+
+    Read for this thread and for the PostgreSQL backend serving it (same machine), so a
+    resolution's CPU on both sides and its time in run queues are known: on a busy machine
+    the wall time is mostly the latter.
+    """
+    try:
+        with open(path) as handle:
+            running, waiting, _slices = handle.read().split()
+    except OSError:
+        return 0, 0
+    return int(running), int(waiting)
 
 
 def round_trips(count: int) -> dict[str, float]:
@@ -915,19 +947,28 @@ def explain(probe: Probe, merchant) -> str:
     return f"-- {sql}\n{plan}"
 
 
-def committed(merchant, count: int, seed: int) -> dict[str, float]:
+def committed(merchant, count: int, seed: int) -> dict[str, dict[str, float]]:
     """``customer_resolve`` of new people with its own commit (WAL flush included)."""
+    from django.db import connection
+
     from customers.matching.generate import generate_observations
     from customers.services import customer_resolve
 
     fresh = generate_observations(count, seed=seed + 2000).observations[:count]
-    timings = []
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        server = f"/proc/{cur.fetchone()[0]}/schedstat"
+    client = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+    timings, cpu = [], []
     for index, observation in enumerate(fresh):
         observation = aware(replace(observation, record_id=f"probe-commit-{index}"))
+        client_before, server_before = schedstat(client), schedstat(server)
         started = time.perf_counter()
         customer_resolve(merchant=merchant, observation=observation)
         timings.append(time.perf_counter() - started)
-    return percentiles(timings)
+        client_after, server_after = schedstat(client), schedstat(server)
+        cpu.append((client_after[0] - client_before[0] + server_after[0] - server_before[0]) / 1e9)
+    return {"wall": percentiles(timings), "cpu_both_sides": percentiles(cpu)}
 
 
 def summarize(probes: list[Probe], labels: list[str]) -> dict[str, Any]:
@@ -945,6 +986,9 @@ def summarize(probes: list[Probe], labels: list[str]) -> dict[str, Any]:
             "read": percentiles([r["read_s"] for r in results]),
             "read_old": percentiles([r["read_old_s"] for r in results]),
             "full_cpu": percentiles([r["full_cpu_s"] for r in results]),
+            "full_server_cpu": percentiles([r["full_server_cpu_s"] for r in results]),
+            "full_total_cpu": percentiles([r["full_total_cpu_s"] for r in results]),
+            "full_runqueue": percentiles([r["full_runqueue_s"] for r in results]),
             "old_outcome_changes": {
                 kind: sum(
                     1
@@ -1186,6 +1230,9 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"- {label} read-only (candidates + resolve): {fmt_pct(s['read'])}")
         print(f"- {label} read-only, old overall-cap query: {fmt_pct(s['read_old'])}")
         print(f"- {label} customer_resolve thread CPU:      {fmt_pct(s['full_cpu'])}")
+        print(f"- {label} customer_resolve backend CPU:     {fmt_pct(s['full_server_cpu'])}")
+        print(f"- {label} customer_resolve CPU, both sides: {fmt_pct(s['full_total_cpu'])}")
+        print(f"- {label} customer_resolve run-queue wait:  {fmt_pct(s['full_runqueue'])}")
         print(f"- {label} customer_resolve (rolled back):   {fmt_pct(s['full'])}")
         print(f"- {label} fingerprint only:                 {fmt_pct(s['fingerprint'])}")
         if s["read_hot"]:
@@ -1211,7 +1258,11 @@ def print_report(report: dict[str, Any]) -> None:
         for name, stats in parts.items():
             print(f"- {label} {name:<9} {fmt_pct(stats)}")
     if "committed_1M" in report:
-        print(f"\n## committed customer_resolve at 1M (ms): {fmt_pct(report['committed_1M'])}")
+        committed_run = report["committed_1M"]
+        print(f"\n## committed customer_resolve at 1M (ms): {fmt_pct(committed_run['wall'])}")
+        print(
+            f"   CPU, both sides (ms):                   {fmt_pct(committed_run['cpu_both_sides'])}"
+        )
     print("\n## EXPLAIN ANALYZE, hottest probe\n" + report["explain_hot"])
     print("\n## EXPLAIN ANALYZE, median probe\n" + report["explain_median"])
     print(

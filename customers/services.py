@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.models.expressions import Col
 from django.utils import timezone
 
@@ -175,18 +175,9 @@ class DatabaseCandidates:
         return Customer.from_db(connection.alias, None, values)
 
 
-def _lock_keys(merchant: Merchant, keys: Sequence[str]) -> None:
-    """Serialise resolutions that could concern the same person (they share a blocking key).
-
-    PostgreSQL transaction-level advisory locks, all in one statement: the ids go in sorted
-    and ``unnest`` hands them to ``pg_advisory_xact_lock`` in array order, so two resolutions
-    never wait on each other in a cycle; sightings of different people run in parallel.
-    Without them, two orders of one person arriving together would each create a customer.
-    SQLite serialises writers anyway.
-    """
-    if connection.vendor != "postgresql" or not keys:
-        return
-    ids = sorted(
+def _lock_ids(merchant: Merchant, keys: Sequence[str]) -> list[int]:
+    """The advisory-lock ids of a resolution's blocking keys, sorted."""
+    return sorted(
         {
             int.from_bytes(
                 hashlib.blake2b(f"{merchant.pk}|{key}".encode(), digest_size=8).digest(),
@@ -196,10 +187,42 @@ def _lock_keys(merchant: Merchant, keys: Sequence[str]) -> None:
             for key in keys
         }
     )
+
+
+@lru_cache(maxsize=4)
+def _opening_sql(vendor: str) -> str:
+    identities, rule_sets = Identity._meta.db_table, MatchRuleSet._meta.db_table
+    sql = (
+        f"SELECT (SELECT id FROM {identities} WHERE merchant_id = %s AND record_id = %s), "
+        f"(SELECT rules FROM {rule_sets} WHERE merchant_id = %s OR merchant_id IS NULL "
+        "ORDER BY merchant_id IS NULL LIMIT 1)"
+    )
+    if vendor == "postgresql":
+        sql += ", (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k)"
+    return sql
+
+
+def _open(merchant: Merchant, record_id: str, keys: Sequence[str]) -> tuple[int | None, MatchRules]:
+    """Lock the keys, and read whether the record is known and the rules: one statement.
+
+    The locks serialise resolutions that could concern the same person (they share a
+    blocking key): PostgreSQL transaction-level advisory locks, whose ids go in sorted and
+    which ``unnest`` hands to ``pg_advisory_xact_lock`` in array order, so two resolutions
+    never wait on each other in a cycle; sightings of different people run in parallel.
+    Without them, two orders of one person arriving together would each create a customer.
+    The candidates are read by the next statement, whose snapshot starts after the locks
+    are held, so they include what the previous holder committed. SQLite serialises writers
+    anyway and takes no locks here.
+    """
+    params: list[object] = [merchant.pk, record_id, merchant.pk]
+    if connection.vendor == "postgresql":
+        params.append(_lock_ids(merchant, keys))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [ids]
-        )
+        cursor.execute(_opening_sql(connection.vendor), params)
+        existing_id, rules = cursor.fetchone()[:2]
+    if rules is not None and not isinstance(rules, str):
+        rules = json.dumps(rules)
+    return existing_id, _parsed_rules(rules)
 
 
 @lru_cache(maxsize=8)
@@ -211,9 +234,11 @@ def _insert_sql(model: type[Model], columns: tuple[str, ...]) -> str:
     )
 
 
-@lru_cache(maxsize=8)
-def _history_sql(model: type[Model]) -> str:
-    """Copy a just-written row into its simple-history table as a creation ("+")."""
+def _history_insert(model: type[Model], source: str) -> str:
+    """SQL copying a just-written row from ``source`` into simple-history as a creation ("+").
+
+    The one parameter is ``history_date``; the user is empty, as in a save by a worker.
+    """
     history = model.history.model
     quote = connection.ops.quote_name
     copied = [
@@ -223,9 +248,78 @@ def _history_sql(model: type[Model]) -> str:
     return (
         f"INSERT INTO {quote(history._meta.db_table)} "
         f"({', '.join(quote(c) for c in copied + own)}) "
-        f"SELECT {', '.join(quote(c) for c in copied)}, %s, NULL, '+', NULL "
-        f"FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s"
+        f"SELECT {', '.join(quote(c) for c in copied)}, %s, NULL, '+', NULL FROM {source}"
     )
+
+
+@lru_cache(maxsize=8)
+def _history_sql(model: type[Model]) -> str:
+    quote = connection.ops.quote_name
+    return _history_insert(
+        model, f"{quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s"
+    )
+
+
+def _prepared(instance: Model, now: datetime) -> list[object]:
+    """The instance's column values (primary key apart) as a save would send them."""
+    values = []
+    for f in instance._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
+            setattr(instance, f.attname, now)
+        values.append(f.get_db_prep_save(getattr(instance, f.attname), connection))
+    return values
+
+
+@lru_cache(maxsize=4)
+def _store_sql(with_customer: bool) -> str:
+    """PostgreSQL: the customer (if new), the identity, their history and keys in one statement.
+
+    Data-modifying CTEs chained on ``RETURNING *``; the foreign keys are checked at commit
+    (Django declares them deferrable), so the identity may name the customer inserted beside
+    it. Every parameter is cast to its column type because ``INSERT ... SELECT`` does not
+    infer types from the target columns as ``VALUES`` does.
+    """
+    quote = connection.ops.quote_name
+
+    def columns(model: type[Model]) -> list[Field]:
+        return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+    def placeholder(f: Field) -> str:
+        return f"%s::{f.db_type(connection)}"
+
+    parts = []
+    identity_fields = columns(Identity)
+    identity_columns = ", ".join(quote(f.column) for f in identity_fields)
+    if with_customer:
+        customer_fields = columns(Customer)
+        parts.append(
+            f"new_customer AS (INSERT INTO {quote(Customer._meta.db_table)} "
+            f"({', '.join(quote(f.column) for f in customer_fields)}) "
+            f"VALUES ({', '.join(placeholder(f) for f in customer_fields)}) RETURNING *)"
+        )
+        parts.append(f"customer_history AS ({_history_insert(Customer, 'new_customer')})")
+        values = ", ".join(
+            "new_customer.id" if f.attname == "customer_id" else placeholder(f)
+            for f in identity_fields
+        )
+        parts.append(
+            f"new_identity AS (INSERT INTO {quote(Identity._meta.db_table)} ({identity_columns}) "
+            f"SELECT {values} FROM new_customer RETURNING *)"
+        )
+    else:
+        parts.append(
+            f"new_identity AS (INSERT INTO {quote(Identity._meta.db_table)} ({identity_columns}) "
+            f"VALUES ({', '.join(placeholder(f) for f in identity_fields)}) RETURNING *)"
+        )
+    parts.append(f"identity_history AS ({_history_insert(Identity, 'new_identity')})")
+    parts.append(
+        f"identity_keys AS (INSERT INTO {quote(IdentityKey._meta.db_table)} "
+        "(merchant_id, identity_id, key) SELECT new_identity.merchant_id, new_identity.id, k "
+        "FROM new_identity CROSS JOIN unnest(%s::varchar[]) AS k)"
+    )
+    return "WITH " + ", ".join(parts) + " SELECT id, customer_id FROM new_identity"
 
 
 def _insert(instance: Model, *, history: bool) -> Model:
@@ -240,10 +334,7 @@ def _insert(instance: Model, *, history: bool) -> Model:
     meta = instance._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     now = timezone.now()
-    for f in fields:
-        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
-            setattr(instance, f.attname, now)
-    values = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+    values = _prepared(instance, now)
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(type(instance), tuple(f.column for f in fields)), values)
         instance.pk = cursor.fetchone()[0]
@@ -272,37 +363,54 @@ def _insert_keys(merchant: Merchant, identity_id: int, keys: Sequence[str]) -> N
 def _store(
     merchant: Merchant, record: Fingerprint, customer: Customer, decision: Decision, outcome: str
 ) -> Identity:
-    identity = _insert(
-        Identity(
-            merchant=merchant,
-            customer=customer,
-            record_id=record.record_id,
-            channel=record.channel,
-            account_key=record.account_key,
-            device_id=record.device_id,
-            phone_digest=record.phone_digest,
-            phone_masked=record.phone_masked,
-            name=record.name.full if record.name else "",
-            fingerprint=fingerprint_to_dict(record),
-            observed_at=record.created_at,
-            outcome=outcome,
-            score=decision.score,
-            reasons=list(decision.reasons),
-        ),
-        history=True,
+    """Write the identity (and ``customer`` when it is new), their creation history and keys.
+
+    One statement on PostgreSQL (:func:`_store_sql`); elsewhere an INSERT per table.
+    """
+    identity = Identity(
+        merchant=merchant,
+        customer_id=customer.pk,
+        record_id=record.record_id,
+        channel=record.channel,
+        account_key=record.account_key,
+        device_id=record.device_id,
+        phone_digest=record.phone_digest,
+        phone_masked=record.phone_masked,
+        name=record.name.full if record.name else "",
+        fingerprint=fingerprint_to_dict(record),
+        observed_at=record.created_at,
+        outcome=outcome,
+        score=decision.score,
+        reasons=list(decision.reasons),
     )
-    _insert_keys(merchant, identity.pk, blocking_keys(record))
+    keys = list(blocking_keys(record))
+    new_customer = customer.pk is None
+    if connection.vendor != "postgresql":
+        if new_customer:
+            _insert(customer, history=True)
+            identity.customer_id = customer.pk
+        _insert(identity, history=True)
+        _insert_keys(merchant, identity.pk, keys)
+    else:
+        now = timezone.now()
+        stamp = Identity._meta.get_field("created_at").get_db_prep_save(now, connection)
+        params: list[object] = []
+        if new_customer:
+            params += [*_prepared(customer, now), stamp]
+        identity_values = _prepared(identity, now)
+        if new_customer:
+            customer_at = [f.attname for f in Identity._meta.concrete_fields if not f.primary_key]
+            del identity_values[customer_at.index("customer_id")]
+        params += [*identity_values, stamp, keys]
+        with connection.cursor() as cursor:
+            cursor.execute(_store_sql(new_customer), params)
+            identity.pk, customer_id = cursor.fetchone()
+        for instance in (customer, identity) if new_customer else (identity,):
+            instance._state.adding = False
+            instance._state.db = connection.alias
+        customer.pk = identity.customer_id = customer_id
+    identity.customer = customer
     return identity
-
-
-def _existing_identity(merchant: Merchant, record_id: str) -> Identity | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {Identity._meta.db_table} WHERE merchant_id = %s AND record_id = %s",
-            [merchant.pk, record_id],
-        )
-        row = cursor.fetchone()
-    return Identity.objects.select_related("customer").get(pk=row[0]) if row else None
 
 
 @transaction.atomic
@@ -316,13 +424,18 @@ def customer_resolve(
     """Find or create the golden customer of ``observation`` and record why.
 
     Idempotent per record id: the same sighting resolved twice returns its first identity.
-    One resolution is five statements (six for a new customer): the record-id check, the
-    rules, the key locks, the candidates with their customers, and the identity with its
-    history and keys. Each is hand-written SQL because the ORM's query building cost more
-    CPU than the database spent on all of them (see bench/RESULTS-customers-db.md).
+    On PostgreSQL one resolution is three statements: key locks + known record + rules
+    (:func:`_open`), the candidates with their customers (:class:`DatabaseCandidates`), and
+    the writes (:func:`_store`); a review adds its ``ReviewItem``, a bridge its merges. They
+    are hand-written SQL because building them with the ORM cost more CPU than the database
+    spent running them, and each round trip waits for a CPU on a busy machine (see
+    bench/RESULTS-customers-db.md).
     """
-    existing = _existing_identity(merchant, observation.record_id)
-    if existing is not None:
+    record = fingerprint(observation, key=matching_key(merchant))
+    keys = blocking_keys(record)
+    existing_id, stored_rules = _open(merchant, observation.record_id, keys)
+    if existing_id is not None:
+        existing = Identity.objects.select_related("customer").get(pk=existing_id)
         return (
             existing.customer,
             existing,
@@ -333,10 +446,7 @@ def customer_resolve(
                 tuple(existing.reasons),
             ),
         )
-    rules = rules or _current_rules(merchant)
-    record = fingerprint(observation, key=matching_key(merchant))
-    keys = blocking_keys(record)
-    _lock_keys(merchant, keys)
+    rules = rules or stored_rules
     source = DatabaseCandidates(merchant)
     decision = resolve(record, source, rules)
     if decision.outcome is Outcome.LINK and decision.customer_id:
@@ -352,13 +462,10 @@ def customer_resolve(
                 )
         identity = _store(merchant, record, customer, decision, Identity.Outcome.LINK)
     else:
-        customer = _insert(
-            Customer(
-                merchant=merchant,
-                display_name=record.name.full if record.name else "",
-                phone_masked=record.phone_masked,
-            ),
-            history=True,
+        customer = Customer(
+            merchant=merchant,
+            display_name=record.name.full if record.name else "",
+            phone_masked=record.phone_masked,
         )
         identity = _store(merchant, record, customer, decision, decision.outcome.value)
         if decision.outcome is Outcome.REVIEW and decision.customer_id:
