@@ -247,3 +247,31 @@ def test_the_api_lists_a_merchants_waves_and_hides_other_tenants(merchant, three
 def test_the_task_is_safe_to_run_twice(merchant, three_types):
     assert "4 orders" in build_pick_waves.delay(merchant_id=merchant.pk).get()
     assert build_pick_waves.delay(merchant_id=merchant.pk).get() == "nothing waiting"
+
+
+def test_the_print_page_speaks_chinese(merchant, three_types, admin_client):
+    wave = groupbuy_wave_build(merchant=merchant, actor="t").waves[0]
+    html = admin_client.get(
+        reverse("admin:channels_pickwave_print", args=[wave.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert f"拣货波次 #{wave.pk}" in html and "配送清单：谁领什么" in html
+
+
+def test_the_demo_command_builds_a_wave_of_four_pickup_points_once(db, capsys):
+    from tests.factories import BatchFactory, ProductFactory
+
+    fresh = MerchantFactory(code="freshfarm")
+    ChannelFactory(merchant=fresh, code="group-buy", kind="group_buy")
+    dc = WarehouseFactory(merchant=fresh, code="SH-DC")
+    for number in range(8):
+        product = ProductFactory(merchant=fresh, sku=f"FRE-{number:04d}", category="fresh")
+        BatchFactory(warehouse=dc, product=product, on_hand=500)
+    call_command("seed_groupbuy_demo")
+    wave = PickWave.objects.get(merchant=fresh)
+    assert wave.pickup_point_count == 4 and wave.order_count == 36
+    lists = PickList.objects.filter(wave=wave)
+    assert sum(p.leader_proxy_count for p in lists) > 0
+    assert sum(p.store_pickup_count for p in lists) > 0
+    call_command("seed_groupbuy_demo")
+    assert PickWave.objects.filter(merchant=fresh).count() == 1
+    assert f"/admin/channels/pickwave/{wave.pk}/print/" in capsys.readouterr().out
