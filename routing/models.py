@@ -352,6 +352,7 @@ class RoutingDecision(models.Model):
         ROUTED = "routed", _("routed")
         UNROUTABLE = "unroutable", _("unroutable")
         FAILED = "failed", _("could not be applied")
+        SUPERSEDED = "superseded", _("replaced by a merged fulfilment's decision")
 
     order = models.ForeignKey(
         "oms.Order", on_delete=models.CASCADE, related_name="routing_decisions"

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from customers.selectors import delivery_address_key, merge_companions, merge_window_minutes
@@ -386,6 +386,11 @@ def _route_merged(order: Order) -> Order | None:
             )
             stored.consolidation = consolidation
             stored.save(update_fields=["consolidation"])
+            # The plans the merged orders were routed by no longer hold: this one does.
+            RoutingDecision.objects.filter(
+                Q(order__in=[o.pk for o in together]) | Q(consolidation=consolidation),
+                outcome=RoutingDecision.Outcome.ROUTED,
+            ).exclude(pk=stored.pk).update(outcome=RoutingDecision.Outcome.SUPERSEDED)
             if decision.explanation.sentences:
                 order_note(
                     order=order,

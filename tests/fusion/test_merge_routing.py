@@ -71,6 +71,9 @@ def test_two_orders_of_one_person_on_two_channels_ship_as_one(shop):
     )
     assert [s["warehouse"] for s in decision.shipments] == ["HZ"]
     assert not RoutingDecision.objects.filter(order=cushion).exclude(pk=decision.pk).exists()
+    # The sofa's own earlier plan no longer holds: one routing decision for the shipment.
+    assert RoutingDecision.objects.get(order=sofa).outcome == "superseded"
+    assert RoutingDecision.objects.filter(outcome="routed").get() == decision
 
     # One live shipment from one warehouse, for both orders.
     live = Shipment.objects.filter(status="pending")
@@ -118,6 +121,9 @@ def test_a_third_order_joins_the_same_fulfilment(shop):
         == (consolidation.data["orders"])
     )
     assert len(consolidation.data["orders"]) == 3 and len(consolidation.data["merges"]) == 2
+    routed = RoutingDecision.objects.filter(outcome="routed").get()
+    assert routed.order == third and routed.consolidation == consolidation
+    assert RoutingDecision.objects.filter(outcome="superseded").count() == 2
     assert Shipment.objects.filter(status="pending").count() == 1
     assert _reserved(shop) == {"sofa@HZ": 1, "cushion@HZ": 3, "cushion@SZ": 0}
     assert third.consolidation == consolidation and sofa.pk in consolidation.data["orders"]
