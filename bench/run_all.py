@@ -29,6 +29,7 @@ BENCHMARKS = {
     "api_orders": [PY, "bench/api_orders.py", "--seconds", "15", "--clients", "32"],
     "customers_db": [PY, "bench/customers_db.py", "--no-sqlite", "--probes", "1000"],
     "status_page": [PY, "bench/status_page.py", "--backend", "both", "--requests", "300"],
+    "groupbuy": [PY, "bench/groupbuy.py", "--backend", "both", "--reps", "20", "--core-reps", "50"],
 }
 
 

@@ -502,7 +502,13 @@ class PickList(models.Model):
 class PickListLine(models.Model):
     """A SKU total of a pick list, in pick-path order (``position``)."""
 
-    pick_list = models.ForeignKey(PickList, on_delete=models.CASCADE, related_name="lines")
+    # No database FK constraint on ``pick_list`` (here and on GroupBuyAssignment): both rows are
+    # written by ``groupbuy_wave_build`` in the transaction that creates the pick list they point
+    # at, and deleted with it by the ORM cascade. The deferred per-row checks cost ~110 of ~300 ms
+    # of a 3,000-order build (bench/RESULTS-groupbuy.md); FKs to orders and products are kept.
+    pick_list = models.ForeignKey(
+        PickList, on_delete=models.CASCADE, related_name="lines", db_constraint=False
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     product = models.ForeignKey("oms.Product", on_delete=models.PROTECT, related_name="+")
     sku = models.CharField(_("SKU"), max_length=64)
@@ -537,7 +543,11 @@ class GroupBuyAssignment(models.Model):
         verbose_name=_("order"),
     )
     pick_list = models.ForeignKey(
-        PickList, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("pick list")
+        PickList,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        verbose_name=_("pick list"),
+        db_constraint=False,  # see PickListLine.pick_list
     )
 
     class Meta:

@@ -275,3 +275,10 @@ def test_the_demo_command_builds_a_wave_of_four_pickup_points_once(db, capsys):
     call_command("seed_groupbuy_demo")
     assert PickWave.objects.filter(merchant=fresh).count() == 1
     assert f"/admin/channels/pickwave/{wave.pk}/print/" in capsys.readouterr().out
+
+
+def test_deleting_a_wave_frees_its_orders_and_leaves_no_lines(merchant, three_types):
+    wave = groupbuy_wave_build(merchant=merchant, actor="t").waves[0]
+    wave.delete()
+    assert not PickListLine.objects.exists() and not GroupBuyAssignment.objects.exists()
+    assert groupbuy_wave_build(merchant=merchant, actor="t").order_count == 4
