@@ -135,12 +135,7 @@ def _read(queryset: QuerySet, *, lock: bool, warehouse_id: int | None = None) ->
     for order_id in split:
         del headers[order_id]
     lines: dict[int, list[Line]] = {order_id: [] for order_id in headers}
-    rows = []
-    ids = list(headers)
-    for start in range(0, len(ids), 5000):  # IN lists stay well under backend limits
-        rows += OrderLine.objects.filter(order_id__in=ids[start : start + 5000]).values_list(
-            "order_id", "product_id", "quantity"
-        )
+    rows = _lines_of(list(headers))
     products = {
         pk: SkuInfo(sku, name, category, "", pk)
         for pk, sku, name, category in Product.objects.filter(
@@ -178,6 +173,32 @@ def _read(queryset: QuerySet, *, lock: bool, warehouse_id: int | None = None) ->
         ) in headers.values()
     ]
     return _Read(orders, {info.sku: info for info in products.values()}, len(split))
+
+
+def _lines_of(order_ids: list[int]) -> list[tuple[int, int, int]]:
+    """(order id, product id, quantity) of the orders' lines.
+
+    On PostgreSQL one ``= ANY(array)`` parameter: the ORM's ``__in`` prepares each of 3,000 ids
+    one by one, which cost more than the query. Elsewhere ``__in`` in chunks.
+    """
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        meta = OrderLine._meta
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {quote(meta.get_field('order').column)}, "
+                f"{quote(meta.get_field('product').column)}, {quote('quantity')} "
+                f"FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('order').column)} "
+                "= ANY(%s)",
+                [order_ids],
+            )
+            return cursor.fetchall()
+    rows: list[tuple[int, int, int]] = []
+    for start in range(0, len(order_ids), 5000):  # IN lists stay under backend limits
+        rows += OrderLine.objects.filter(order_id__in=order_ids[start : start + 5000]).values_list(
+            "order_id", "product_id", "quantity"
+        )
+    return rows
 
 
 def eligible_orders(
