@@ -20,12 +20,12 @@ insert hits the key; the attempt is rolled back to its savepoint and redone on a
 up to ``ATTEMPTS`` times, then ``WaveConflict``. Order rows are not locked, so a cancel can land
 while (or after) the wave is built; the printed lists flag such orders for the packer.
 
-Cost at 3,000 orders: three reads (``values_list``, no model instances), the pure merge, then
-one INSERT per table: waves, pick lists, assignments, lines, timeline events. The last three are
-written from plain tuples by ``_insert`` (``COPY`` on PostgreSQL, multi-row INSERT elsewhere):
-building and preparing a model instance per row cost more than the SQL, and COPY is about 3x
-faster than INSERT at these sizes (bench/RESULTS-groupbuy.md). The timeline entry of each order is bulk-inserted here rather than
-through ``order_note`` (one INSERT per order would be 3,000 round trips).
+Cost at 3,000 orders: three reads (no model instances), the pure merge, then one INSERT per
+table: waves, pick lists, assignments, lines, timeline events. The last three are written from
+plain tuples by ``_insert`` (``COPY`` on PostgreSQL, multi-row INSERT elsewhere): building and
+preparing a model instance per row cost more than the SQL, and COPY is about 3x faster than
+INSERT at these sizes (bench/RESULTS-groupbuy.md). Each order's timeline entry is bulk-inserted
+here rather than through ``order_note`` (one INSERT per order: 3,000 round trips).
 """
 
 from __future__ import annotations
