@@ -438,7 +438,11 @@ def orders_consolidate(
             message=f"Merged with {named}: {merge_reason}",
             data=event_data,
         )
-        if member.status != OrderStatus.ROUTED:
+        if member.status == OrderStatus.ROUTED:
+            # Its own plan was replaced: the reason it shows now is the merge.
+            member.status_reason = f"Ships with {named} as one merged fulfilment."[:300]
+            Order.objects.filter(pk=member.pk).update(status_reason=member.status_reason)
+        else:
             order_transition(
                 order=member,
                 to_status=OrderStatus.ROUTED,

@@ -97,6 +97,7 @@ def test_two_orders_of_one_person_on_two_channels_ship_as_one(shop):
         assert "same delivery address, within 30 min" in merged.message
         assert merged.data["consolidation"] == consolidation.pk
     assert cushion.status_reason.startswith(f"Merged with order #{sofa.pk} (Douyin shop)")
+    assert sofa.status_reason == f"Ships with order #{cushion.pk} as one merged fulfilment."
 
 
 def test_an_address_written_differently_still_merges(shop):
