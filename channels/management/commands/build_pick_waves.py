@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, merchant=None, warehouse=None, **options):
         merchants = Merchant.objects.filter(
-            pk__in=SalesChannel.objects.filter(kind=ChannelKind.GROUP_BUY).values("merchant_id")
+            pk__in=SalesChannel.objects.filter(kind=ChannelKind.GROUP_BUY, active=True).values(
+                "merchant_id"
+            )
         ).order_by("code")
         if merchant:
             merchants = merchants.filter(code=merchant)
