@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 order_type = TYPES[number % len(TYPES)]
                 if point_index == 3:
                     order_type = "store_pickup" if number % 2 else "member_direct"
-                external_id = f"DEMO-GB-{point_index + 1}{number + 1:02d}"
+                external_id = f"GB-DEMO-{point_index + 1}{number + 1:02d}"
                 items = rng.sample(skus, k=rng.choice([1, 2, 2, 3]))
                 lines = [(sku, rng.choice([1, 1, 2])) for sku in items]
                 if Order.objects.filter(
