@@ -40,6 +40,8 @@ class PickListSerializer(serializers.ModelSerializer):
 
 class PickWaveSerializer(serializers.ModelSerializer):
     warehouse = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # A plain string in the schema: a "status" enum here would collide with the order's.
+    status = serializers.CharField(read_only=True, help_text="open, printed or picked")
 
     class Meta:
         model = PickWave
