@@ -105,13 +105,16 @@ _HEADER_FIELDS = (
 )
 
 
-def _read(queryset: QuerySet, *, lock: bool, warehouse_id: int | None = None) -> _Read:
+_FROM_SHIPMENT = object()
+
+
+def _read(queryset: QuerySet, *, lock: bool, warehouse_id: object = _FROM_SHIPMENT) -> _Read:
     """Group-buy orders of ``queryset`` (channel orders) with their lines, as core records.
 
     The warehouse is that of each order's pending shipment, or ``warehouse_id`` when given
-    (a built wave, whose orders may have shipped since).
+    (a built wave's, possibly None: its orders may have shipped since).
     """
-    if warehouse_id is None:
+    if warehouse_id is _FROM_SHIPMENT:
         queryset = queryset.annotate(
             pending=FilteredRelation(
                 "order__shipments", condition=Q(order__shipments__status=ShipmentStatus.PENDING)

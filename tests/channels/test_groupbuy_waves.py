@@ -12,7 +12,7 @@ from channels.groupbuy.exceptions import WaveConflict
 from channels.groupbuy.services import eligible_orders, groupbuy_wave_build
 from channels.models import ChannelOrder, GroupBuyAssignment, PickList, PickListLine, PickWave
 from channels.tasks import build_pick_waves
-from oms.models import OrderEvent, OrderStatus
+from oms.models import OrderEvent, OrderStatus, Shipment
 from oms.permissions import OPERATIONS_GROUP
 from oms.services.orders import order_cancel
 from tests.channels.groupbuy_helpers import ingest_group_order
@@ -282,3 +282,15 @@ def test_deleting_a_wave_frees_its_orders_and_leaves_no_lines(merchant, three_ty
     wave.delete()
     assert not PickListLine.objects.exists() and not GroupBuyAssignment.objects.exists()
     assert groupbuy_wave_build(merchant=merchant, actor="t").order_count == 4
+
+
+def test_orders_without_a_pending_shipment_form_a_wave_without_warehouse(
+    merchant, three_types, admin_client
+):
+    Shipment.objects.filter(order__in=three_types[:2]).delete()
+    waves = groupbuy_wave_build(merchant=merchant, actor="t").waves
+    assert [(w.warehouse_id is None, w.order_count) for w in waves] == [(False, 2), (True, 2)]
+    plan = services.wave_plan(wave=waves[1])
+    assert plan.warehouse_id is None and plan.order_count == 2
+    page = admin_client.get(reverse("admin:channels_pickwave_print", args=[waves[1].pk]))
+    assert page.status_code == 200 and "GB-1" in page.content.decode()
