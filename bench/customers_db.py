@@ -322,20 +322,11 @@ def baseline_ready(merchant, rows: int) -> bool:
 
 def baseline_import(merchant, observations: list) -> dict[str, Any]:
     """The baseline merchant's identities, through the real importer into an empty merchant."""
-    from django.db import connection, transaction
+    from django.db import connection
 
     from customers.importing import identities_import
 
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(
-            "DELETE FROM customers_identitykey WHERE merchant_id = %s; "
-            "DELETE FROM customers_reviewitem WHERE identity_id IN "
-            "(SELECT id FROM customers_identity WHERE merchant_id = %s); "
-            "DELETE FROM customers_identity WHERE merchant_id = %s; "
-            "DELETE FROM customers_customermerge WHERE merchant_id = %s; "
-            "DELETE FROM customers_customer WHERE merchant_id = %s",
-            [merchant.pk] * 5,
-        )
+    delete_merchant_customers(merchant)
     started = time.perf_counter()
     report = identities_import(merchant=merchant, observations=observations)
     with connection.cursor() as cur:
@@ -971,6 +962,98 @@ def committed(merchant, count: int, seed: int) -> dict[str, dict[str, float]]:
     return {"wall": percentiles(timings), "cpu_both_sides": percentiles(cpu)}
 
 
+def db_quality(count: int, seed: int) -> dict[str, Any]:
+    """Matching quality of the database path: ``customer_resolve`` one sighting at a time.
+
+    ``bench/matching_quality.py`` measures the pure core with its in-memory index; this runs
+    the same labelled data (``generate_observations(count, seed)``, in time order) through
+    ``customer_resolve`` on PostgreSQL (candidates from ``DatabaseCandidates``, per-key caps,
+    merges in the database) into an empty merchant, and scores the stored customers against
+    the truth next to the in-memory resolver on the same fingerprints. The merchant's rows
+    are deleted afterwards.
+    """
+    from django.db import connection
+
+    from customers.matching import IncrementalResolver, fingerprint
+    from customers.matching.generate import generate_observations
+    from customers.models import Identity
+    from customers.services import customer_resolve, matching_key
+    from oms.models import Merchant
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from matching_quality import confusion
+
+    def rates(matrix: dict[str, int]) -> dict[str, float]:
+        return {
+            "precision": matrix["TP"] / max(matrix["TP"] + matrix["FP"], 1),
+            "recall": matrix["TP"] / max(matrix["TP"] + matrix["FN"], 1),
+            **matrix,
+        }
+
+    dataset = generate_observations(count, seed=seed)
+    observations = [aware(o) for o in dataset.observations]
+    merchant, _new = Merchant.objects.get_or_create(
+        code="bench-mdm-quality", defaults={"name": "bench MDM quality"}
+    )
+    delete_merchant_customers(merchant)
+    outcomes: dict[str, int] = {}
+    started = time.perf_counter()
+    for observation in observations:
+        _customer, _identity, decision = customer_resolve(
+            merchant=merchant, observation=observation
+        )
+        outcomes[decision.outcome.value] = outcomes.get(decision.outcome.value, 0) + 1
+    elapsed = time.perf_counter() - started
+    stored = dict(
+        Identity.objects.filter(merchant=merchant).values_list("record_id", "customer_id")
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM customers_customermerge WHERE merchant_id = %s", [merchant.pk]
+        )
+        merges = cur.fetchone()[0]
+    delete_merchant_customers(merchant)
+    key = matching_key(merchant)
+    resolver = IncrementalResolver()
+    resolver.add_all(fingerprint(o, key=key) for o in observations)
+    result = {
+        "observations": len(observations),
+        "people": len(set(dataset.person_of.values())),
+        "seed": seed,
+        "database": rates(confusion(stored, dataset.person_of)),
+        "in_memory": rates(confusion(resolver.assignments(), dataset.person_of)),
+        "outcomes": outcomes,
+        "merges": merges,
+        "resolve_s": elapsed,
+    }
+    print(
+        f"quality, database path: precision {result['database']['precision']:.4%}, recall "
+        f"{result['database']['recall']:.4%} ({len(observations)} resolves in {elapsed:.0f} s); "
+        f"in memory: {result['in_memory']['precision']:.4%} / {result['in_memory']['recall']:.4%}",
+        flush=True,
+    )
+    return result
+
+
+def delete_merchant_customers(merchant) -> None:
+    """Delete every customer-master row of ``merchant`` (bench merchants only)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cur:
+        for sql in (
+            "DELETE FROM customers_identitykey WHERE merchant_id = %s",
+            "DELETE FROM customers_reviewitem WHERE identity_id IN "
+            "(SELECT id FROM customers_identity WHERE merchant_id = %s)",
+            "DELETE FROM customers_historicalidentity WHERE merchant_id = %s",
+            "DELETE FROM customers_identity WHERE merchant_id = %s",
+            "DELETE FROM customers_customermerge WHERE merchant_id = %s",
+            "DELETE FROM customers_historicalcustomer WHERE merchant_id = %s",
+            "UPDATE customers_customer SET merged_into_id = NULL WHERE merchant_id = %s",
+            "DELETE FROM customers_customer WHERE merchant_id = %s",
+        ):
+            cur.execute(sql, [merchant.pk])
+
+
 def summarize(probes: list[Probe], labels: list[str]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for label in labels:
@@ -1086,6 +1169,13 @@ def main() -> int:
         action="store_true",
         help="with --reuse-db: also time the import, into the scratch database DB_import",
     )
+    parser.add_argument(
+        "--quality",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also score customer_resolve on N labelled observations (seed 7) against the truth",
+    )
     args = parser.parse_args()
     if args.db in ("test", "postgres", "template0", "template1"):
         raise SystemExit(f"refusing to use database {args.db!r}")
@@ -1169,27 +1259,30 @@ def main() -> int:
         report["tables_baseline"] = table_stats(baseline_merchant)
 
         # 4. probes (variants of people stored in both merchants: the first --baseline rows)
-        probes = make_probes(stored[: args.baseline], args.probes, args.seed)
-        merchants = {"1M": main_merchant, "10k": baseline_merchant}
-        started = time.perf_counter()
-        report["machine_probes"] = machine_note()
-        report["select1_before"] = round_trips(500)
-        measure(probes, merchants, args.warmup)
-        report["probe_s"] = time.perf_counter() - started
-        report["select1_after"] = round_trips(500)
-        report["summary"] = summarize(probes, list(merchants))
-        report["breakdown"] = breakdown(probes, merchants)
-        hottest = max(probes, key=lambda p: p.results["1M"]["candidates"])
-        ordered = sorted(probes, key=lambda p: p.results["1M"]["read_s"])
-        median = ordered[len(ordered) // 2]
-        report["explain_hot"] = explain(hottest, main_merchant)
-        report["explain_median"] = explain(median, main_merchant)
-        report["slowest"] = [
-            {"kind": p.kind, **{k: v for k, v in p.results["1M"].items()}}
-            for p in sorted(probes, key=lambda p: -p.results["1M"]["full_s"])[:10]
-        ]
+        if args.probes:
+            probes = make_probes(stored[: args.baseline], args.probes, args.seed)
+            merchants = {"1M": main_merchant, "10k": baseline_merchant}
+            started = time.perf_counter()
+            report["machine_probes"] = machine_note()
+            report["select1_before"] = round_trips(500)
+            measure(probes, merchants, args.warmup)
+            report["probe_s"] = time.perf_counter() - started
+            report["select1_after"] = round_trips(500)
+            report["summary"] = summarize(probes, list(merchants))
+            report["breakdown"] = breakdown(probes, merchants)
+            hottest = max(probes, key=lambda p: p.results["1M"]["candidates"])
+            ordered = sorted(probes, key=lambda p: p.results["1M"]["read_s"])
+            median = ordered[len(ordered) // 2]
+            report["explain_hot"] = explain(hottest, main_merchant)
+            report["explain_median"] = explain(median, main_merchant)
+            report["slowest"] = [
+                {"kind": p.kind, **{k: v for k, v in p.results["1M"].items()}}
+                for p in sorted(probes, key=lambda p: -p.results["1M"]["full_s"])[:10]
+            ]
         if args.committed:
             report["committed_1M"] = committed(main_merchant, args.committed, args.seed)
+        if args.quality:
+            report["quality_db"] = db_quality(args.quality, seed=7)
         report["machine_end"] = machine_note()
         report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         connection.close()
@@ -1225,6 +1318,31 @@ def print_report(report: dict[str, Any]) -> None:
             )
     print(f"\n## stored identities: {report['build']}")
     print(f"tables: {report['tables']}")
+    if "summary" in report:
+        print_probes(report)
+    if "committed_1M" in report:
+        committed_run = report["committed_1M"]
+        print(f"\n## committed customer_resolve at 1M (ms): {fmt_pct(committed_run['wall'])}")
+        print(
+            f"   CPU, both sides (ms):                   {fmt_pct(committed_run['cpu_both_sides'])}"
+        )
+    if "quality_db" in report:
+        quality = report["quality_db"]
+        print(
+            f"\n## matching quality, customer_resolve on PostgreSQL ({quality['observations']} "
+            f"observations, seed {quality['seed']}): database {quality['database']}; "
+            f"in memory {quality['in_memory']}; outcomes {quality['outcomes']}, "
+            f"merges {quality['merges']}"
+        )
+    if "explain_hot" in report:
+        print("\n## EXPLAIN ANALYZE, hottest probe\n" + report["explain_hot"])
+        print("\n## EXPLAIN ANALYZE, median probe\n" + report["explain_median"])
+    print(
+        f"\nmachine at start {report['machine_start']['loadavg']}, end {report['machine_end']['loadavg']}"
+    )
+
+
+def print_probes(report: dict[str, Any]) -> None:
     print("\n## resolve latency (ms): p50 | p95 | p99 | max | mean")
     for label, s in report["summary"].items():
         print(f"- {label} read-only (candidates + resolve): {fmt_pct(s['read'])}")
@@ -1257,17 +1375,6 @@ def print_report(report: dict[str, Any]) -> None:
     for label, parts in report["breakdown"].items():
         for name, stats in parts.items():
             print(f"- {label} {name:<9} {fmt_pct(stats)}")
-    if "committed_1M" in report:
-        committed_run = report["committed_1M"]
-        print(f"\n## committed customer_resolve at 1M (ms): {fmt_pct(committed_run['wall'])}")
-        print(
-            f"   CPU, both sides (ms):                   {fmt_pct(committed_run['cpu_both_sides'])}"
-        )
-    print("\n## EXPLAIN ANALYZE, hottest probe\n" + report["explain_hot"])
-    print("\n## EXPLAIN ANALYZE, median probe\n" + report["explain_median"])
-    print(
-        f"\nmachine at start {report['machine_start']['loadavg']}, end {report['machine_end']['loadavg']}"
-    )
 
 
 if __name__ == "__main__":
