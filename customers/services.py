@@ -88,7 +88,7 @@ def _current_rules(merchant: Merchant) -> MatchRules:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT rules FROM {table} WHERE merchant_id = %s OR merchant_id IS NULL "
-            "ORDER BY merchant_id IS NULL LIMIT 1",
+            "ORDER BY merchant_id IS NULL, id LIMIT 1",
             [merchant.pk],
         )
         row = cursor.fetchone()
@@ -195,7 +195,7 @@ def _opening_sql(vendor: str) -> str:
     sql = (
         f"SELECT (SELECT id FROM {identities} WHERE merchant_id = %s AND record_id = %s), "
         f"(SELECT rules FROM {rule_sets} WHERE merchant_id = %s OR merchant_id IS NULL "
-        "ORDER BY merchant_id IS NULL LIMIT 1)"
+        "ORDER BY merchant_id IS NULL, id LIMIT 1)"
     )
     if vendor == "postgresql":
         sql += ", (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k)"
