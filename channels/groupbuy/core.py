@@ -25,8 +25,10 @@ The hot input records are ``NamedTuple``s rather than frozen dataclasses: at 3,0
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import NamedTuple
 
 LEADER_PROXY = "leader_proxy"
@@ -36,6 +38,8 @@ ORDER_TYPES = (LEADER_PROXY, MEMBER_DIRECT, STORE_PICKUP)
 _TYPE_RANK = {LEADER_PROXY: 0, MEMBER_DIRECT: 1, STORE_PICKUP: 2}
 # Builds a NamedTuple from a tuple without the generated __new__'s Python call (7,000+ per run).
 _new = tuple.__new__
+_leader_of = attrgetter("leader_id", "leader_name")
+_type_of = attrgetter("order_type")
 
 
 class Line(NamedTuple):
@@ -165,31 +169,33 @@ def merge(orders: Iterable[GroupOrder], catalogue: Mapping[str, SkuInfo]) -> tup
     rank = rank_skus(all_skus, catalogue)
     infos = {sku: catalogue.get(sku) or SkuInfo(sku) for sku in rank}
 
+    by_rank = rank.__getitem__
+
     def pick_lines(units: dict[str, int], asking: dict[str, int]) -> tuple[PickLine, ...]:
-        return tuple(
-            [
+        out = []
+        for sku in sorted(units, key=by_rank):
+            info = infos[sku]
+            out.append(
                 _new(PickLine, (sku, info[1], info[2], info[3], units[sku], asking[sku], info[4]))
-                for sku, info in sorted(
-                    [(sku, infos[sku]) for sku in units], key=lambda pair: rank[pair[0]]
-                )
-            ]
-        )
+            )
+        return tuple(out)
 
     # Pass 2: per group, sort once and build the output; per warehouse, add up the groups.
     by_warehouse: dict[int | None, list] = {}
     for (warehouse_id, point_id), (members, units, asking) in groups.items():
         members.sort(key=_distribution_key)
         distribution = []
-        leaders: dict[tuple[str, str], int] = {}
-        by_type: dict[str, int] = {}
         for order in members:
-            leader = (order.leader_id, order.leader_name)
-            leaders[leader] = leaders.get(leader, 0) + 1
-            by_type[order.order_type] = by_type.get(order.order_type, 0) + 1
             lines = order.lines
-            if len(lines) > 1:
-                lines = tuple(sorted(lines, key=lambda line: rank[line[0]]))
+            if len(lines) == 2:
+                first, second = lines
+                if by_rank(first[0]) > by_rank(second[0]):
+                    lines = (second, first)
+            elif len(lines) > 2:
+                lines = tuple(sorted(lines, key=lambda line: by_rank(line[0])))
             distribution.append(_new(Distribution, (order, lines)))
+        leaders = Counter(map(_leader_of, members))
+        by_type = dict(Counter(map(_type_of, members)))
         leader_id, leader_name = min(leaders, key=lambda lead: (-leaders[lead], lead))
         group = PickupGroup(
             warehouse_id=warehouse_id,
