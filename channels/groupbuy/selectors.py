@@ -26,6 +26,7 @@ class SheetSection:
     """A block of the distribution list: one leader's proxy orders, direct orders, pickups."""
 
     kind: str
+    leader_id: str
     leader_name: str
     entries: list[SheetEntry]
 
@@ -69,12 +70,17 @@ def wave_sheet(*, wave: PickWave) -> WaveSheet:
         sections: list[SheetSection] = []
         for entry in group.distribution:
             order = entry.order
-            key = (
-                order.order_type,
-                order.leader_name if order.order_type == "leader_proxy" else "",
-            )
-            if not sections or (sections[-1].kind, sections[-1].leader_name) != key:
-                sections.append(SheetSection(kind=key[0], leader_name=key[1], entries=[]))
+            proxy = order.order_type == "leader_proxy"
+            key = (order.order_type, order.leader_id if proxy else "")
+            if not sections or (sections[-1].kind, sections[-1].leader_id) != key:
+                sections.append(
+                    SheetSection(
+                        kind=order.order_type,
+                        leader_id=key[1],
+                        leader_name=order.leader_name if proxy else "",
+                        entries=[],
+                    )
+                )
             sections[-1].entries.append(
                 SheetEntry(
                     distribution=entry,
