@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from oms import localcache
 from oms.exceptions import DomainError
 from oms.models import (
     ApiKey,
@@ -508,4 +509,5 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke selected keys"))
     def revoke(self, request, queryset):
         n = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        localcache.clear_all()  # this process at once; the others within the cache TTL
         self.message_user(request, _("%(n)d key(s) revoked.") % {"n": n})

@@ -65,13 +65,14 @@ def begin(*, merchant: Merchant, key: str, request_fingerprint: str) -> Idempote
     lock_until = now + timedelta(seconds=settings.OMS_IDEMPOTENCY_LOCK_SECONDS)
     for _attempt in range(2):
         try:
-            with transaction.atomic():
-                return IdempotencyRecord.objects.create(
+            return _insert(
+                IdempotencyRecord(
                     merchant=merchant,
                     key=key,
                     fingerprint=request_fingerprint,
                     locked_until=lock_until,
                 )
+            )
         except IntegrityError:
             pass
         existing = IdempotencyRecord.objects.filter(merchant=merchant, key=key).first()
@@ -98,6 +99,20 @@ def begin(*, merchant: Merchant, key: str, request_fingerprint: str) -> Idempote
             "A request with this Idempotency-Key is still being processed; retry later."
         )
     raise KeyInFlight("A request with this Idempotency-Key is still being processed; retry later.")
+
+
+def _insert(record: IdempotencyRecord) -> IdempotencyRecord:
+    """Insert and commit the claim; a savepoint only when inside a caller's transaction.
+
+    In autocommit the single INSERT commits on its own and a unique violation leaves the
+    connection usable, so BEGIN/COMMIT would only add round trips.
+    """
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            record.save(force_insert=True)
+    else:
+        record.save(force_insert=True)
+    return record
 
 
 def finish(*, record: IdempotencyRecord, status: int, body: bytes, content_type: str) -> None:

@@ -137,6 +137,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Payload limits: an order larger than this is refused with a clear 400, never half-read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OMS_MAX_REQUEST_BYTES", 1_048_576)
+# API keys and sales channels are cached per process this long (oms/localcache.py); 0: off.
+OMS_API_LOCAL_CACHE_SECONDS = env_int("OMS_API_LOCAL_CACHE_SECONDS", 30)
 OMS_MAX_ORDER_LINES = env_int("OMS_MAX_ORDER_LINES", 200)
 OMS_MAX_BULK_STOCK_ITEMS = env_int("OMS_MAX_BULK_STOCK_ITEMS", 1000)
 

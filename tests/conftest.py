@@ -20,6 +20,16 @@ def _celery_eager(request):
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _fresh_local_caches(request):
+    """Each test starts with empty process-local caches: rolled-back rows reuse their ids."""
+    if "django_db_setup" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        from oms.localcache import clear_all
+
+        clear_all()
+    yield
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip tests marked ``postgres`` when the suite runs on SQLite."""
     try:

@@ -6,7 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
+from oms.localcache import LocalCache
 from oms.models import ApiKey, Merchant
+
+_PRINCIPALS: LocalCache["MerchantPrincipal | None"] = LocalCache("merchant API keys")
 
 
 @dataclass
@@ -35,18 +38,26 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Malformed Authorization header."))
-        raw_key = header[1].decode(errors="replace")
-        api_key = (
-            ApiKey.objects.select_related("merchant")
-            .filter(key_hash=ApiKey.hash(raw_key), revoked_at__isnull=True, merchant__active=True)
-            .first()
-        )
-        if api_key is None:
+        key_hash = ApiKey.hash(header[1].decode(errors="replace"))
+        principal = _PRINCIPALS.get(key_hash, lambda: _principal_of(key_hash))
+        if principal is None:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
-        return MerchantPrincipal(merchant=api_key.merchant, api_key=api_key), api_key
+        return principal, principal.api_key
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
+
+
+def _principal_of(key_hash: str) -> MerchantPrincipal | None:
+    """The live key with this hash and its active merchant (cached briefly: ``oms.localcache``)."""
+    api_key = (
+        ApiKey.objects.select_related("merchant")
+        .filter(key_hash=key_hash, revoked_at__isnull=True, merchant__active=True)
+        .first()
+    )
+    return (
+        None if api_key is None else MerchantPrincipal(merchant=api_key.merchant, api_key=api_key)
+    )
 
 
 class IsMerchant(permissions.BasePermission):

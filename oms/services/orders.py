@@ -87,7 +87,6 @@ def order_note(
     return _event(order, kind=kind, actor=actor, message=message, data=data)
 
 
-@transaction.atomic
 def order_create(
     *,
     merchant: Merchant,
@@ -129,41 +128,54 @@ def order_create(
         placed_at=placed_at or timezone.now(),
         promised_at=promised_at,
     )
+    # Inside a caller's transaction a savepoint keeps it usable after a duplicate; on its own a
+    # duplicate just rolls this transaction back, so the savepoint's two round trips are saved.
+    nested = transaction.get_connection().in_atomic_block
     try:
         with transaction.atomic():
-            order.save(force_insert=True)
-    except IntegrityError:
+            try:
+                with transaction.atomic(savepoint=nested):
+                    order.save(force_insert=True)
+            except IntegrityError as exc:
+                raise _OrderExists from exc
+            created_lines = OrderLine.objects.bulk_create(
+                OrderLine(
+                    order=order,
+                    product=line.product,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    line_total=line.unit_price * line.quantity,
+                )
+                for line in lines
+            )
+            _prime_prefetch_cache(order, lines=created_lines)
+            _event(
+                order,
+                kind="created",
+                actor=actor,
+                to_status=OrderStatus.CREATED,
+                message=f"Order received from {channel.name}.",
+            )
+            transaction.on_commit(
+                partial(signals.order_created.send, sender=Order, order_id=order.pk)
+            )
+    except _OrderExists as exists:
         existing = (
             Order.objects.filter(merchant=merchant, channel=channel, external_id=external_id)
             .values_list("pk", flat=True)
             .first()
         )
         if existing is None:
-            raise
+            raise exists.__cause__ from None
         raise DuplicateOrder(
             f"Order {external_id!r} from channel {channel.code!r} exists already.",
             order_id=existing,
         ) from None
-    created_lines = OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            product=line.product,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            line_total=line.unit_price * line.quantity,
-        )
-        for line in lines
-    )
-    _prime_prefetch_cache(order, lines=created_lines)
-    _event(
-        order,
-        kind="created",
-        actor=actor,
-        to_status=OrderStatus.CREATED,
-        message=f"Order received from {channel.name}.",
-    )
-    transaction.on_commit(partial(signals.order_created.send, sender=Order, order_id=order.pk))
     return order
+
+
+class _OrderExists(Exception):
+    """The order row's insert hit the unique (merchant, channel, external id)."""
 
 
 def _prime_prefetch_cache(order: Order, *, lines: list[OrderLine]) -> None:

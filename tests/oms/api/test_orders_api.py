@@ -231,14 +231,19 @@ def test_list_filters_ordering_and_stable_pages(api, channel, stocked, merchant)
 def test_order_create_stays_within_its_query_budget(
     api, channel, stocked, django_assert_max_num_queries
 ):
-    """Auth, idempotency claim, channel, SKUs, order, lines, timeline, idempotency finish: 8."""
+    """Idempotency claim, SKUs, order, lines, timeline, idempotency finish: 6 statements.
+
+    The API key and the channel come from the process-local cache after the first request.
+    """
+    warm = api.post("/api/orders/", _body(channel, stocked[1], external_id="W"), format="json")
+    assert warm.status_code == 201  # the first order of this key and channel fills the cache
     with django_assert_max_num_queries(20) as captured:
         response = api.post(
             "/api/orders/", _body(channel, stocked[1]), format="json", HTTP_IDEMPOTENCY_KEY="q-1"
         )
     assert response.status_code == 201
     statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) <= 8, statements
+    assert len(statements) <= 6, statements
     assert not any(sql.startswith("SELECT") and 'FROM "oms_order"' in sql for sql in statements)
 
 
