@@ -202,6 +202,8 @@ CELERY_TIMEZONE = "UTC"
 OMS_ROUTING_MODE = env_str("OMS_ROUTING_MODE", "single")  # or "batch"
 if OMS_ROUTING_MODE not in ("single", "batch"):
     raise ImproperlyConfigured("OMS_ROUTING_MODE must be 'single' or 'batch'")
+# The routing doorbell's key lives this long when its task is lost (routing/tasks.py).
+OMS_ROUTING_BELL_SECONDS = env_int("OMS_ROUTING_BELL_SECONDS", 60)
 OMS_ROUTING_BATCH_SECONDS = env_int("OMS_ROUTING_BATCH_SECONDS", 30)
 OMS_ROUTING_BATCH_LIMIT = env_int("OMS_ROUTING_BATCH_LIMIT", 2000)
 OMS_SIGNAL_PROVIDERS = env_list(

@@ -5,7 +5,7 @@ Each is sent after the transaction that caused it has committed.
 
 from django.dispatch import Signal
 
-# sender=Order, order_id=int
+# sender=Order, order_id=int, merchant_id=int
 order_created = Signal()
 # sender=Order, order_id=int, from_status=str, to_status=str
 order_status_changed = Signal()

@@ -1,25 +1,34 @@
 """Signal receivers: a created order is routed in the background.
 
 In ``single`` routing mode (the default) each order is routed on its own right after it is
-committed. In ``batch`` mode orders wait for ``routing.route_pending``, which routes them jointly
-every ``OMS_ROUTING_BATCH_SECONDS``.
+committed. With a real broker the order rings its merchant's routing doorbell
+(``routing.tasks.routing_bell_ring``): one cache ``SET NX`` per order, and a
+``routing.route_ready`` task only when the bell was silent, which then routes every waiting
+order of the merchant one by one, oldest first. Publishing one Celery message per order cost
+the API more CPU than the rest of the order insert. In eager mode (development, tests) each
+order is routed at once by ``routing.route_order``. In ``batch`` mode orders wait for
+``routing.route_pending``, which routes them jointly every ``OMS_ROUTING_BATCH_SECONDS``.
 """
 
 import logging
 
+from celery import current_app
 from django.conf import settings
 
-from routing.tasks import route_order
+from routing.tasks import route_order, routing_bell_ring
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue_routing(sender, order_id: int, **kwargs) -> None:
+def enqueue_routing(sender, order_id: int, merchant_id: int | None = None, **kwargs) -> None:
     if settings.OMS_ROUTING_MODE == "batch":
         return
     # The order is committed already; if the broker is unreachable the sweeper picks it up
     # later, so a broker outage never turns an accepted order into an error.
     try:
-        route_order.delay(order_id)
+        if merchant_id is None or current_app.conf.task_always_eager:
+            route_order.delay(order_id)
+        else:
+            routing_bell_ring(merchant_id=merchant_id)
     except Exception:
         logger.exception("could not enqueue routing for order %s; the sweeper will retry", order_id)

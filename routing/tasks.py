@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from oms.models import Order, OrderStatus
@@ -16,6 +17,59 @@ from routing.services import order_route, orders_route_batch
 def route_order(order_id: int) -> str | None:
     order = order_route(order_id=order_id)
     return order.status if order else None
+
+
+def _bell(merchant_id: int) -> str:
+    return f"routing:bell:{merchant_id}"
+
+
+def routing_bell_ring(*, merchant_id: int) -> bool:
+    """Ask for the merchant's waiting orders to be routed; True when a task was sent.
+
+    Called after an order commits. The bell is a cache key set with ``NX``: only the ring that
+    finds it silent sends ``route_ready``. That task silences the bell *before* it reads the
+    waiting orders, so an order committed after the read finds the bell silent and sends the
+    next task: no order waits for the sweeper. The key expires after
+    ``OMS_ROUTING_BELL_SECONDS`` in case its task is lost, and is dropped when the send fails.
+    """
+    key = _bell(merchant_id)
+    if not cache.add(key, 1, timeout=settings.OMS_ROUTING_BELL_SECONDS):
+        return False
+    try:
+        route_ready.delay(merchant_id)
+    except Exception:
+        cache.delete(key)
+        raise
+    return True
+
+
+@shared_task(name="routing.route_ready")
+def route_ready(merchant_id: int, limit: int = 200) -> int:
+    """Route the merchant's waiting orders one by one, oldest first; returns how many.
+
+    Each order is claimed in the cache for the time it is routed, so two of these tasks running
+    at once (the bell rang again meanwhile) share the orders instead of planning each twice.
+    A full page sends the next task for the rest.
+    """
+    cache.delete(_bell(merchant_id))
+    ids = list(
+        Order.objects.filter(merchant_id=merchant_id, status=OrderStatus.CREATED)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    routed = 0
+    for order_id in ids:
+        claim = f"routing:claim:{order_id}"
+        if not cache.add(claim, 1, timeout=settings.CELERY_TASK_TIME_LIMIT):
+            continue
+        try:
+            order = order_route(order_id=order_id)
+        finally:
+            cache.delete(claim)
+        routed += order is not None and order.status != OrderStatus.CREATED
+    if len(ids) == limit and routed:
+        routing_bell_ring(merchant_id=merchant_id)
+    return routed
 
 
 @shared_task(name="routing.route_partition")

@@ -170,7 +170,12 @@ def order_create(
                 event.save(force_insert=True)
             _prime_prefetch_cache(order, lines=order_lines)
             transaction.on_commit(
-                partial(signals.order_created.send, sender=Order, order_id=order.pk)
+                partial(
+                    signals.order_created.send,
+                    sender=Order,
+                    order_id=order.pk,
+                    merchant_id=order.merchant_id,
+                )
             )
     except _OrderExists as exists:
         existing = (

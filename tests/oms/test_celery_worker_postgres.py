@@ -21,13 +21,14 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from celery.signals import after_task_publish
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from oms.celery import app as celery_app
 from oms.models import Order, OrderStatus
 from oms.services.orders import LineInput, order_create
-from routing.tasks import route_order, sweep_unrouted
+from routing.tasks import route_ready, sweep_unrouted
 from tests.factories import (
     ADDRESS,
     BatchFactory,
@@ -141,6 +142,7 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., Worker]]:
     """
     if not settings.REDIS_URL:
         pytest.skip("needs Redis (set REDIS_URL)")
+    cache.clear()  # no routing doorbell left ringing by an earlier test
     queue = f"oms-test-{uuid.uuid4().hex[:12]}"
     _purge(queue)  # a fresh name; purge anyway so the queue starts empty
     started: list[Worker] = []
@@ -232,9 +234,10 @@ def test_a_real_worker_routes_an_order_only_after_its_transaction_commits(
         assert published == []
         assert _redis().llen(worker.queue) == 0
         assert " received" not in worker.log()
-    assert published == [("routing.route_order", (order.pk,))]
+    # The order rang its merchant's routing doorbell: one task for the merchant's waiting orders.
+    assert published == [("routing.route_ready", (product.merchant_id,))]
     worker.wait_until(lambda: _status(order.pk) == OrderStatus.ROUTED, "the order to be routed")
-    assert "Task routing.route_order[" in worker.log()
+    assert "Task routing.route_ready[" in worker.log()
 
     # The factory path (order_create + on-commit callbacks) reaches the worker the same way.
     second = make_order(merchant=product.merchant, lines=[(product, 1)])
@@ -314,18 +317,18 @@ def test_the_sweeper_routes_an_order_the_broker_never_got(
 ):
     """The broker is down when the order commits: the order is accepted and left ``created``.
 
-    The receiver's ``route_order.delay`` really publishes, but over a connection to a closed
+    The doorbell's ``route_ready.delay`` really publishes, but over a connection to a closed
     port, so kombu raises its ``OperationalError`` as it does when Redis is unreachable.
     """
     product = stocked_product
     with celery_app.connection_for_write(f"redis://127.0.0.1:{_closed_port()}/0") as down:
 
-        class RouteOrderWhileBrokerDown:
+        class RouteReadyWhileBrokerDown:
             def delay(self, *args, **kwargs):
-                return route_order.apply_async(args, kwargs, connection=down)
+                return route_ready.apply_async(args, kwargs, connection=down)
 
         with monkeypatch.context() as patch:
-            patch.setattr("routing.receivers.route_order", RouteOrderWhileBrokerDown())
+            patch.setattr("routing.tasks.route_ready", RouteReadyWhileBrokerDown())
             stranded = make_order(merchant=product.merchant, lines=[(product, 1)])
             recent = make_order(merchant=product.merchant, lines=[(product, 1)])
     assert published == []  # nothing reached the broker ...
@@ -339,3 +342,21 @@ def test_the_sweeper_routes_an_order_the_broker_never_got(
     assert published == [("routing.route_order", (stranded.pk,))]
     worker.wait_until(lambda: _status(stranded.pk) == OrderStatus.ROUTED, "the swept order")
     assert _status(recent.pk) == OrderStatus.CREATED  # too young to sweep: left alone
+
+
+def test_a_burst_of_orders_rings_the_doorbell_once_and_every_order_is_routed(
+    start_worker, published, stocked_product
+):
+    """Thirty orders commit while no worker runs yet: one task message, not thirty; none lost."""
+    product = stocked_product
+    orders = [make_order(merchant=product.merchant, lines=[(product, 1)]) for _ in range(30)]
+    assert published == [("routing.route_ready", (product.merchant_id,))]
+    worker = start_worker()
+    worker.wait_until(
+        lambda: all(_status(order.pk) == OrderStatus.ROUTED for order in orders),
+        "every order of the burst to be routed",
+    )
+    assert not cache.get(f"routing:bell:{product.merchant_id}")  # silenced by its task
+    later = make_order(merchant=product.merchant, lines=[(product, 1)])  # rings again
+    worker.wait_until(lambda: _status(later.pk) == OrderStatus.ROUTED, "an order after the burst")
+    assert len(published) == 2
