@@ -1,8 +1,9 @@
 """Order creation through the merchant HTTP API under gunicorn, PostgreSQL and Redis.
 
 Creates a dedicated PostgreSQL database (``oms_bench``) and uses a dedicated Redis db (14), so
-Celery is not eager: ``POST /api/orders/`` only enqueues the routing task (no worker runs unless
-``--with-worker``). Migrates, seeds the demo data, starts gunicorn on a free loopback port for
+Celery is not eager: ``POST /api/orders/`` only rings the merchant's routing doorbell, which
+queues one ``routing.route_ready`` task while it is set (no worker runs unless ``--with-worker``,
+so the orders stay ``created``; every 201 is checked to have left its order in the database). Migrates, seeds the demo data, starts gunicorn on a free loopback port for
 each server config, warms up, then drives ``--clients`` closed-loop keep-alive HTTP/1.1 clients
 (asyncio, one process) for ``--seconds``: first the baseline ``GET /api/channels/`` (same auth,
 throttle and middleware, one small list query), then the order ``POST`` with a unique
@@ -916,9 +917,17 @@ def main() -> None:
                     )
                 )
                 run["orders_in_db"] = created
+                # Routing is requested through the merchant's doorbell: one route_ready message
+                # while the bell is set (no worker runs here, so it stays set), not one per order.
                 run["routing_tasks_queued"] = (
                     int(redis_cmd(args, "LLEN", "oms") or 0) - queued_before
                 )
+                run["routing_tasks_waiting_total"] = int(redis_cmd(args, "LLEN", "oms") or 0)
+                run["routing_bell_set"] = bool(
+                    redis_cmd(args, "--scan", "--pattern", "*routing:bell:*")
+                )
+                if created != post.ok:
+                    raise SystemExit(f"{post.ok} orders answered 201 but {created} are stored")
                 run["ratio_post_vs_get"] = {
                     "throughput": round(
                         post.summary()["throughput_per_s"]
@@ -945,8 +954,11 @@ def main() -> None:
                     run["ratio_post_vs_get"],
                     "orders in db",
                     created,
-                    "tasks queued",
+                    "routing messages queued in phase / waiting in all",
                     run["routing_tasks_queued"],
+                    run["routing_tasks_waiting_total"],
+                    "bell set",
+                    run["routing_bell_set"],
                 )
                 if "py_spy" in run:
                     print(json.dumps(run["py_spy"], indent=1))
