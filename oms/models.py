@@ -345,6 +345,18 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.external_id}"
 
+    @property
+    def fulfilment_shipments(self) -> list["Shipment"]:
+        """The parcels carrying this order: its own and, once merged, its fulfilment's.
+
+        A merged fulfilment's shipment hangs on its earliest order; every order in it shows it.
+        Reads ``shipments`` and ``consolidation__shipments`` prefetches when they are there.
+        """
+        shipments = {shipment.pk: shipment for shipment in self.shipments.all()}
+        if self.consolidation_id:
+            shipments.update((s.pk, s) for s in self.consolidation.shipments.all())
+        return [shipments[pk] for pk in sorted(shipments)]
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")

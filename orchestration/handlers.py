@@ -114,10 +114,11 @@ def delivery_dispatch(*, step: "ServiceStep", params: dict, now: datetime) -> Ha
     The ETA is the chosen delivery slot, else now + ``transit_hours``; a pickup point replaces
     the home address. The step stays in progress until the order is delivered.
     """
+    from oms.selectors import shipments_of
     from orchestration.models import PickupPoint
 
     carrier = params.get("carrier") or (
-        step.order.shipments.exclude(carrier="").values_list("carrier", flat=True).first()
+        shipments_of(step.order).exclude(carrier="").values_list("carrier", flat=True).first()
         or "SF Express"
     )
     _simulated_outage(step, params, carrier)

@@ -9,9 +9,11 @@ with a fixed number of queries whatever the number of steps.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from oms import selectors as oms_selectors
 from oms.models import Order
 from orchestration.handlers import HANDLERS
 from orchestration.models import (
@@ -181,8 +183,13 @@ def tracking_by_token(token: str) -> OrderTracking | None:
 def routing_explanation(order: Order) -> str:
     from routing.models import RoutingDecision
 
+    # A merged fulfilment has one decision for all its orders (stored on the order that triggered
+    # it); the earlier orders' own decisions were superseded by it.
+    deciding = Q(order=order)
+    if order.consolidation_id:
+        deciding |= Q(consolidation_id=order.consolidation_id)
     decision = (
-        RoutingDecision.objects.filter(order=order, outcome=RoutingDecision.Outcome.ROUTED)
+        RoutingDecision.objects.filter(deciding, outcome=RoutingDecision.Outcome.ROUTED)
         .order_by("-created_at", "-id")
         .values_list("explanation", flat=True)
         .first()
@@ -198,7 +205,7 @@ def status_page(*, tracking: OrderTracking, now: datetime | None = None) -> dict
         ServiceStep.objects.filter(order=order).select_related("atom").order_by("position", "pk")
     )
     views = step_views(steps, _upstream_map(order.pk), now)
-    shipments = list(order.shipments.select_related("warehouse").order_by("pk"))
+    shipments = list(oms_selectors.shipments_of(order))
     lines = list(order.lines.select_related("product").order_by("pk"))
     explanation = routing_explanation(order)
     summary, _sep, detail = explanation.partition("\n")
@@ -227,7 +234,7 @@ def status_page(*, tracking: OrderTracking, now: datetime | None = None) -> dict
 def status_item_count(*, order: Order) -> int:
     """Status items a customer sees for the order: steps, shipments, the routing explanation."""
     steps = order.service_steps.count()
-    shipments = order.shipments.count()
+    shipments = oms_selectors.shipments_of(order).count()
     return steps + shipments + (1 if routing_explanation(order) else 0)
 
 

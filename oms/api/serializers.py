@@ -241,7 +241,7 @@ class OrderSerializer(serializers.ModelSerializer):
     channel = serializers.CharField(source="channel.code")
     receiver = serializers.SerializerMethodField()
     lines = OrderLineSerializer(many=True)
-    shipments = ShipmentSerializer(many=True)
+    shipments = ShipmentSerializer(many=True, source="fulfilment_shipments")
 
     class Meta:
         model = Order
@@ -316,7 +316,7 @@ class OrderSerializer(serializers.ModelSerializer):
                     "shipped_at": moment(shipment.shipped_at),
                     "delivered_at": moment(shipment.delivered_at),
                 }
-                for shipment in order.shipments.all()
+                for shipment in order.fulfilment_shipments
             ],
         }
 

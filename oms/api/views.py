@@ -44,6 +44,9 @@ class OrderViewSet(
         return selectors.orders_of(self.merchant).prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
             Prefetch("shipments", queryset=Shipment.objects.select_related("warehouse")),
+            Prefetch(
+                "consolidation__shipments", queryset=Shipment.objects.select_related("warehouse")
+            ),
         )
 
     @extend_schema(

@@ -125,3 +125,28 @@ def test_an_address_on_another_floor_is_another_address(shop):
         address=replace(HOME, address_line="文三路90号1幢2单元302室"),
     )
     assert cushion.customer_id == sofa.customer_id and cushion.consolidation_id is None
+
+
+def test_every_merged_order_shows_the_one_shipment_in_the_api(api, merged):
+    sofa, cushion, consolidation = merged
+    [shipment] = consolidation.shipments.exclude(status="cancelled")
+    for order in (sofa, cushion):
+        body = api.get(f"/api/orders/{order.pk}/").json()
+        live = [s for s in body["shipments"] if s["status"] != "cancelled"]
+        assert [s["id"] for s in live] == [shipment.pk], order
+        assert live[0]["warehouse"] == "HZ"
+    listed = {o["id"]: o for o in api.get("/api/orders/").json()["results"]}
+    assert shipment.pk in [s["id"] for s in listed[cushion.pk]["shipments"]]
+
+
+def test_the_status_page_of_every_merged_order_shows_the_shipment_and_the_reason(merged):
+    from orchestration.models import OrderTracking
+    from orchestration.selectors import status_item_count, status_page
+
+    sofa, cushion, consolidation = merged
+    [shipment] = consolidation.shipments.exclude(status="cancelled")
+    for order in (sofa, cushion):
+        page = status_page(tracking=OrderTracking(order=order))
+        assert shipment in page["shipments"]
+        assert page["explanation"].startswith(f"Merged with order #{sofa.pk}")
+        assert status_item_count(order=order) == page["status_items"]

@@ -62,7 +62,9 @@ def test_a_confirmed_reschedule_rebooks_the_step_and_tells_everyone(
     note = order.events.get(kind="customer_intervention")
     assert "rescheduled" in note.message
     event = WebhookEvent.objects.get(event_type="service.intervention")
-    assert event.payload["data"]["replanned_steps"][0] == "delivery"
+    # The rescheduled step, plus the downstream steps its new slot pushes back (which ones
+    # depends on the weekday the slot falls on).
+    assert "delivery" in event.payload["data"]["replanned_steps"]
     assert "13800138000" not in str(event.payload)
 
 
