@@ -398,9 +398,9 @@ def _store(
         if new_customer:
             params += [*_prepared(customer, now), stamp]
         identity_values = _prepared(identity, now)
-        if new_customer:
-            customer_at = [f.attname for f in Identity._meta.concrete_fields if not f.primary_key]
-            del identity_values[customer_at.index("customer_id")]
+        if new_customer:  # the identity's customer_id comes from the new_customer CTE
+            attnames = [f.attname for f in Identity._meta.concrete_fields if not f.primary_key]
+            del identity_values[attnames.index("customer_id")]
         params += [*identity_values, stamp, keys]
         with connection.cursor() as cursor:
             cursor.execute(_store_sql(new_customer), params)
