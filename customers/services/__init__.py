@@ -1,0 +1,45 @@
+"""Customer master services: resolve a sighting to a golden customer, merge, unmerge, review.
+
+``resolve``: sightings and orders to customers (blocking keys, the matching core, storage).
+``merges``: merging and unmerging customers with their orders and gift grants; review decisions.
+"""
+
+from customers.services.merges import (
+    GRANTED_TWICE,
+    customers_merge,
+    customers_unmerge,
+    review_decide,
+)
+from customers.services.resolve import (
+    STRONG_KEY_KINDS,
+    STRONG_KEY_LIMIT,
+    WEAK_KEY_LIMIT,
+    DatabaseCandidates,
+    _current_rules,
+    customer_lookup,
+    customer_resolve,
+    key_limit,
+    matching_key,
+    observation_for_order,
+    order_customer_link,
+    rules_for,
+)
+
+__all__ = [
+    "GRANTED_TWICE",
+    "STRONG_KEY_KINDS",
+    "STRONG_KEY_LIMIT",
+    "WEAK_KEY_LIMIT",
+    "DatabaseCandidates",
+    "_current_rules",
+    "customer_lookup",
+    "customer_resolve",
+    "customers_merge",
+    "customers_unmerge",
+    "key_limit",
+    "matching_key",
+    "observation_for_order",
+    "order_customer_link",
+    "review_decide",
+    "rules_for",
+]
