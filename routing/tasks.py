@@ -82,7 +82,14 @@ def route_partition(merchant_id: int, region: str) -> dict[str, int]:
 
 @shared_task(name="routing.route_pending")
 def route_pending() -> int:
-    """Fan the waiting orders out by (merchant, region), so workers on many machines don't contend."""
+    """Fan the waiting orders out by (merchant, region), so workers on many machines don't contend.
+
+    Batch mode only: in single mode each order is routed on its own as it commits (and may be
+    merged with the customer's other orders, which batch routing does not do), so a periodic
+    batch would only race the doorbell's tasks; the sweeper catches stragglers there.
+    """
+    if settings.OMS_ROUTING_MODE != "batch":
+        return 0
     partitions = (
         Order.objects.filter(status=OrderStatus.CREATED)
         .order_by()

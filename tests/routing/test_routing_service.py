@@ -258,3 +258,17 @@ def test_the_batch_job_routes_waiting_orders_by_partition_and_the_sweeper_catche
     assert sweep_unrouted(older_than_seconds=3600) == 1
     straggler.refresh_from_db()
     assert straggler.status == OrderStatus.ROUTED
+
+
+def test_in_single_mode_the_batch_job_leaves_orders_to_their_own_routing(merchant, settings):
+    """Single mode routes (and merges) each order as it commits; a batch run would race that."""
+    from routing.tasks import route_pending
+
+    settings.OMS_ROUTING_MODE = "batch"
+    product = ProductFactory(merchant=merchant)
+    BatchFactory(warehouse=WarehouseFactory(merchant=merchant), product=product, on_hand=10)
+    waiting = make_order(merchant=merchant, lines=[(product, 1)])
+    settings.OMS_ROUTING_MODE = "single"
+    assert route_pending() == 0
+    waiting.refresh_from_db()
+    assert waiting.status == OrderStatus.CREATED  # for the doorbell's task or the sweeper
