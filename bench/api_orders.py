@@ -425,13 +425,15 @@ class ServerConfig:
     worker_class: str  # sync | gthread
     workers: int
     threads: int = 1
+    connections: int = 0  # gunicorn --worker-connections (0: its default, 1000)
 
     @classmethod
     def parse(cls, text: str) -> ServerConfig:
-        """``gthread:2x8`` (2 workers x 8 threads) or ``sync:4``."""
-        kind, _, shape = text.partition(":")
+        """``gthread:2x8`` (2 workers x 8 threads), ``gthread:2x4:c16`` or ``sync:4``."""
+        kind, _, rest = text.partition(":")
+        shape, _, connections = rest.partition(":c")
         workers, _, threads = shape.partition("x")
-        return cls(kind, int(workers), int(threads or 1))
+        return cls(kind, int(workers), int(threads or 1), int(connections or 0))
 
     def argv(self, port: int) -> list[str]:
         argv = [
@@ -454,12 +456,15 @@ class ServerConfig:
         ]
         if self.worker_class == "gthread":
             argv += ["--threads", str(self.threads)]
+        if self.connections:
+            argv += ["--worker-connections", str(self.connections)]
         return argv
 
     def __str__(self) -> str:
+        limit = f", {self.connections} conn/worker" if self.connections else ""
         if self.worker_class == "gthread":
-            return f"gthread {self.workers}w x {self.threads}t"
-        return f"{self.worker_class} {self.workers}w"
+            return f"gthread {self.workers}w x {self.threads}t{limit}"
+        return f"{self.worker_class} {self.workers}w{limit}"
 
 
 class Server:
@@ -762,7 +767,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=50_000, help="cap per phase")
     parser.add_argument(
         "--configs",
-        default="gthread:2x8,gthread:3x4,sync:4",
+        default="sync:3,sync:4,gthread:2x4,gthread:2x4:c16,gthread:2x8",
         help="comma list: gthread:WORKERSxTHREADS or sync:WORKERS",
     )
     parser.add_argument("--throttle-rate", default="1000000/min")
