@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from oms import selectors as oms_selectors
-from oms.models import Order
+from oms.models import Order, ShipmentStatus
 from orchestration.handlers import HANDLERS
 from orchestration.models import (
     OPEN_STEP_STATUSES,
@@ -205,7 +205,7 @@ def status_page(*, tracking: OrderTracking, now: datetime | None = None) -> dict
         ServiceStep.objects.filter(order=order).select_related("atom").order_by("position", "pk")
     )
     views = step_views(steps, _upstream_map(order.pk), now)
-    shipments = list(oms_selectors.shipments_of(order))
+    shipments = list(_live_shipments(order))
     lines = list(order.lines.select_related("product").order_by("pk"))
     explanation = routing_explanation(order)
     summary, _sep, detail = explanation.partition("\n")
@@ -231,10 +231,15 @@ def status_page(*, tracking: OrderTracking, now: datetime | None = None) -> dict
     }
 
 
+def _live_shipments(order: Order):
+    """The parcels the customer waits for: cancelled ones (re-planned, merged away) are noise."""
+    return oms_selectors.shipments_of(order).exclude(status=ShipmentStatus.CANCELLED)
+
+
 def status_item_count(*, order: Order) -> int:
     """Status items a customer sees for the order: steps, shipments, the routing explanation."""
     steps = order.service_steps.count()
-    shipments = oms_selectors.shipments_of(order).count()
+    shipments = _live_shipments(order).count()
     return steps + shipments + (1 if routing_explanation(order) else 0)
 
 
