@@ -518,7 +518,7 @@ class Server:
 
 # --- py-spy profile of one worker -------------------------------------------------------------
 CATEGORIES = [  # (label, function, file suffix): the frame nearest the leaf decides
-    ("celery enqueue (on_commit)", "enqueue_routing", "routing/receivers.py"),
+    ("routing doorbell (on_commit: one cache SET NX)", "enqueue_routing", "routing/receivers.py"),
     ("auth: API key lookup", "authenticate", "oms/api/auth.py"),
     ("throttle (one Redis round trip)", "allow_request", "oms/api/throttling.py"),
     ("idempotency begin", "begin", "oms/idempotency.py"),
