@@ -43,3 +43,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_times(name: str, default: list[str]) -> list[tuple[int, int]]:
+    """A comma list of ``HH:MM`` times of day, as (hour, minute) pairs."""
+    times = []
+    for item in env_list(name, default):
+        hour, sep, minute = item.partition(":")
+        if not (sep and hour.isdigit() and minute.isdigit()):
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a time of day (HH:MM)")
+        if not (0 <= int(hour) < 24 and 0 <= int(minute) < 60):
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a time of day (HH:MM)")
+        times.append((int(hour), int(minute)))
+    return times

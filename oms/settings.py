@@ -9,10 +9,11 @@ listed in ``.env.example``; ``oms.settings_production`` adds the hardening ``che
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from oms.env import env_bool, env_int, env_list, env_str
+from oms.env import env_bool, env_int, env_list, env_str, env_times
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -224,6 +225,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
     },
 }
+
+# Group-buying pick waves are built at these cut-off times of day, in TIME_ZONE (comma list of
+# HH:MM, e.g. "10:00,22:00"); empty: build them from admin or `manage.py build_pick_waves`.
+OMS_GROUPBUY_CUTOFFS = env_times("OMS_GROUPBUY_CUTOFFS", [])
+_LOCAL_UTC_OFFSET_MINUTES = 8 * 60  # Asia/Shanghai has no daylight saving time
+for _hour, _minute in OMS_GROUPBUY_CUTOFFS:
+    _utc = (_hour * 60 + _minute - _LOCAL_UTC_OFFSET_MINUTES) % (24 * 60)
+    CELERY_BEAT_SCHEDULE[f"build-pick-waves-{_hour:02d}{_minute:02d}"] = {
+        "task": "channels.build_pick_waves",
+        "schedule": crontab(hour=_utc // 60, minute=_utc % 60),  # beat runs in UTC
+    }
 
 # --- Order services (orchestration) ------------------------------------------------------------
 OMS_OTP_SENDER = env_str("OMS_OTP_SENDER", "orchestration.senders.DevelopmentSender")

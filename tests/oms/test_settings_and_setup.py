@@ -67,6 +67,32 @@ def test_embedded_default_is_sqlite_with_eager_celery():
     )
 
 
+def test_group_buying_cutoffs_become_beat_entries_in_utc():
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(sorted((k, str(v['schedule'])) for k, v in s.CELERY_BEAT_SCHEDULE.items() "
+        "if v['task'] == 'channels.build_pick_waves'))",
+        OMS_GROUPBUY_CUTOFFS="10:00, 06:30",
+    )
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.splitlines()[-1]
+    # Asia/Shanghai is UTC+8: 10:00 local is 02:00 UTC, 06:30 local is 22:30 UTC the day before.
+    assert "build-pick-waves-0630" in last and "build-pick-waves-1000" in last
+    assert "<crontab: 30 22 * * *" in last and "<crontab: 0 2 * * *" in last
+    assert (
+        "build_pick_waves"
+        not in _manage(
+            "shell",
+            "-c",
+            "from django.conf import settings as s; print(list(s.CELERY_BEAT_SCHEDULE))",
+        ).stdout
+    )  # off unless configured
+    refused = _manage("check", OMS_GROUPBUY_CUTOFFS="25:00")
+    assert refused.returncode != 0 and "OMS_GROUPBUY_CUTOFFS" in refused.stderr
+
+
 @pytest.mark.django_db
 def test_seed_demo_builds_a_realistic_business_and_is_idempotent():
     call_command("seed_demo", verbosity=0)
