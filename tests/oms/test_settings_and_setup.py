@@ -82,7 +82,7 @@ def test_group_buying_cutoffs_become_beat_entries_in_utc():
     assert "build-pick-waves-0630" in last and "build-pick-waves-1000" in last
     assert "<crontab: 30 22 * * *" in last and "<crontab: 0 2 * * *" in last
     assert (
-        "build_pick_waves"
+        "build-pick-waves"
         not in _manage(
             "shell",
             "-c",
