@@ -63,7 +63,8 @@ class Command(BaseCommand):
             f"group-buying: {created} order(s) ingested, "
             f"{sum(w.order_count for w in built.waves)} merged into {len(built.waves)} new wave(s)"
         )
-        wave = PickWave.objects.filter(merchant=merchant).order_by("-created_at", "-id").first()
+        # The fullest wave makes the better demo (a few orders may be routed elsewhere).
+        wave = PickWave.objects.filter(merchant=merchant).order_by("-order_count", "-id").first()
         if wave:
             url = base_url + reverse("admin:channels_pickwave_print", args=[wave.pk])
             self.stdout.write(
