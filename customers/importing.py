@@ -34,6 +34,7 @@ from customers.matching import (
 )
 from customers.models import Customer, Identity, IdentityKey, ReviewItem
 from customers.services import customers_merge, matching_key, rules_for
+from customers.services.resolve import identity_of
 from oms.models import Merchant
 
 CHUNK = 2000
@@ -157,22 +158,7 @@ def _write_identities(
 
     if connection.vendor != "postgresql":
         identities = [
-            Identity(
-                merchant=merchant,
-                customer_id=customer_id,
-                record_id=record.record_id,
-                channel=record.channel,
-                account_key=record.account_key,
-                device_id=record.device_id,
-                phone_digest=record.phone_digest,
-                phone_masked=record.phone_masked,
-                name=record.name.full if record.name else "",
-                fingerprint=fingerprint_to_dict(record),
-                observed_at=record.created_at,
-                outcome=outcome(decision),
-                score=decision.score,
-                reasons=list(decision.reasons),
-            )
+            identity_of(merchant, customer_id, record, decision, outcome(decision))
             for record, decision, customer_id in rows
         ]
         Identity.objects.bulk_create(identities, batch_size=2000)

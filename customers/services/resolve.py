@@ -360,16 +360,17 @@ def _insert_keys(merchant: Merchant, identity_id: int, keys: Sequence[str]) -> N
         )
 
 
-def _store(
-    merchant: Merchant, record: Fingerprint, customer: Customer, decision: Decision, outcome: str
+def identity_of(
+    merchant: Merchant,
+    customer_id: int | None,
+    record: Fingerprint,
+    decision: Decision,
+    outcome: str,
 ) -> Identity:
-    """Write the identity (and ``customer`` when it is new), their creation history and keys.
-
-    One statement on PostgreSQL (:func:`_store_sql`); elsewhere an INSERT per table.
-    """
-    identity = Identity(
+    """The (unsaved) identity row of a resolved sighting: what was seen, and why it went where."""
+    return Identity(
         merchant=merchant,
-        customer_id=customer.pk,
+        customer_id=customer_id,
         record_id=record.record_id,
         channel=record.channel,
         account_key=record.account_key,
@@ -383,6 +384,16 @@ def _store(
         score=decision.score,
         reasons=list(decision.reasons),
     )
+
+
+def _store(
+    merchant: Merchant, record: Fingerprint, customer: Customer, decision: Decision, outcome: str
+) -> Identity:
+    """Write the identity (and ``customer`` when it is new), their creation history and keys.
+
+    One statement on PostgreSQL (:func:`_store_sql`); elsewhere an INSERT per table.
+    """
+    identity = identity_of(merchant, customer.pk, record, decision, outcome)
     keys = list(blocking_keys(record))
     new_customer = customer.pk is None
     if connection.vendor != "postgresql":
