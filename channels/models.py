@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from oms.crypto import EncryptedCharField
 from oms.history import history_user
 
 
@@ -71,13 +72,14 @@ class SalesChannel(models.Model):
         verbose_name=_("price list"),
         help_text=_("Prices of this channel; SKUs not on it sell at the product's list price."),
     )
-    # HMAC needs the secret itself (a hash would not do), so it is stored as is: the admin shows
-    # it masked and the rotate action shows a new one once. The previous secret keeps verifying
-    # until ``previous_secret_valid_until`` so the channel can switch without dropping orders.
-    signing_secret = models.CharField(
+    # HMAC needs the secret itself (a hash would not do), so it is stored encrypted
+    # (``oms.crypto``): the admin shows it masked and the rotate action shows a new one once.
+    # The previous secret keeps verifying until ``previous_secret_valid_until`` so the channel
+    # can switch without dropping orders.
+    signing_secret = EncryptedCharField(
         _("signing secret"), max_length=128, default=new_signing_secret, editable=False
     )
-    previous_signing_secret = models.CharField(max_length=128, blank=True, editable=False)
+    previous_signing_secret = EncryptedCharField(max_length=128, blank=True, editable=False)
     previous_secret_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

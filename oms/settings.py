@@ -132,6 +132,9 @@ OMS_DEFAULT_CURRENCY = env_str("OMS_DEFAULT_CURRENCY", "CNY")
 # Key of the keyed digests of phone numbers and addresses (customer matching); empty derives it
 # from DJANGO_SECRET_KEY. Changing it makes stored digests unmatchable: rotate with a re-import.
 OMS_PII_KEY = env_str("OMS_PII_KEY")
+# Keys of the secrets stored encrypted (oms/crypto.py): Fernet keys, the first encrypts, all
+# decrypt. Empty derives one from OMS_PII_KEY (else DJANGO_SECRET_KEY).
+OMS_FIELD_KEYS = env_list("OMS_FIELD_KEYS", [])
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from oms.crypto import EncryptedCharField
 from oms.history import history_user
 
 
@@ -367,8 +368,8 @@ class WebhookSubscription(models.Model):
     )
     event_type = models.CharField(_("event type"), max_length=40, choices=WebhookEventType.choices)
     url = models.URLField(_("URL"), max_length=500)
-    secret = models.CharField(_("signing secret"), max_length=100)
-    previous_secret = models.CharField(_("previous secret"), max_length=100, blank=True)
+    secret = EncryptedCharField(_("signing secret"), max_length=100)  # oms.crypto
+    previous_secret = EncryptedCharField(_("previous secret"), max_length=100, blank=True)
     previous_secret_expires_at = models.DateTimeField(
         _("previous secret valid until"), null=True, blank=True
     )
