@@ -27,7 +27,12 @@ BENCHMARKS = {
     "routing_gap": [PY, "bench/routing_gap.py", "--set", "quick"],
     "matching_quality": [PY, "bench/matching_quality.py", "--count", "20000"],
     "api_orders": [PY, "bench/api_orders.py", "--seconds", "15", "--clients", "32"],
-    "customers_db": [PY, "bench/customers_db.py", "--no-sqlite", "--probes", "1000"],
+    "customers_db": [
+        PY,
+        "bench/customers_db.py",
+        *("--db", "bench_customers", "--reuse-db", "--import", "--no-sqlite"),
+        *("--probes", "1000", "--warmup", "100", "--committed", "100"),
+    ],
     "status_page": [PY, "bench/status_page.py", "--backend", "both", "--requests", "300"],
     "groupbuy": [PY, "bench/groupbuy.py", "--backend", "both", "--reps", "20", "--core-reps", "50"],
 }
