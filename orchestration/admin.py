@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from orchestration.models import (
@@ -164,7 +165,7 @@ class OrderTrackingAdmin(admin.ModelAdmin):
         if not obj.active:
             return "—"
         url = reverse("orchestration:track", args=[obj.token])
-        return format_html('<a href="{}" target="_blank" rel="noreferrer">{}</a>', url, _("open"))
+        return format_html('<a href="{}" target="_blank" rel="noreferrer">{}</a>', url, pgettext("link", "open"))
 
     @admin.action(description=_("Revoke the status-page link"))
     def revoke(self, request, queryset):

@@ -38,6 +38,13 @@ def test_the_page_shows_the_shipment_and_the_routing_explanation(client, routed)
         assert "Why it ships from there" in html
 
 
+def test_in_chinese_the_shipment_says_where_it_ships_from(client, routed):
+    order = routed("furniture")
+    html = client.get(_url(order), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    city = order.shipments.first().warehouse.city
+    assert f"发自 {city}" in html and "原状态" not in html  # not the timeline's "from (status)"
+
+
 def test_an_unknown_or_revoked_token_is_a_plain_404(client, routed):
     order = routed("furniture")
     url = _url(order)
