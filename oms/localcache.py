@@ -26,8 +26,9 @@ class LocalCache(Generic[Value]):
         self._entries: dict[Hashable, tuple[float, Value]] = {}
         _ALL.append(self)
 
-    def get(self, key: Hashable, load: Callable[[], Value]) -> Value:
-        """The cached value of ``key``, or what ``load()`` returns (cached, ``None`` included)."""
+    def get(self, key: Hashable, load: Callable[[], Value], *, keep_none: bool = True) -> Value:
+        """The cached value of ``key``, or what ``load()`` returns (cached; ``None`` only with
+        ``keep_none``, so a row created elsewhere is found at once rather than after the TTL)."""
         ttl = settings.OMS_API_LOCAL_CACHE_SECONDS
         if ttl <= 0:
             return load()
@@ -36,6 +37,8 @@ class LocalCache(Generic[Value]):
         if entry is not _MISSING and entry[0] > now:
             return entry[1]
         value = load()
+        if value is None and not keep_none:
+            return value
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key] = (now + ttl, value)

@@ -135,6 +135,7 @@ def _channel_of(merchant, code: str) -> SalesChannel:
     channel = _CHANNELS.get(
         (merchant.pk, code),
         lambda: SalesChannel.objects.filter(merchant=merchant, code=code).first(),
+        keep_none=False,  # a channel just created in another process is found at once
     )
     if channel is None:
         raise serializers.ValidationError(_("Unknown channel %(code)r.") % {"code": code})

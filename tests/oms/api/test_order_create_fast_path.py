@@ -209,3 +209,17 @@ def test_outside_a_transaction_a_duplicate_is_a_409_and_nothing_half_written(
     assert OrderEvent.objects.filter(kind="created").count() == 1
     late = timezone.now() - timedelta(minutes=1)
     assert Order.objects.get().created_at > late
+
+
+def test_a_channel_created_after_an_unknown_code_was_asked_for_is_found_at_once(
+    api, merchant, products
+):
+    from channels.models import SalesChannel
+
+    body = _with(channel="tmall-flagship")
+    assert api.post("/api/orders/", body, format="json").status_code == 400  # not there yet
+    # Created by another process: no signal reaches this one's cache.
+    SalesChannel.objects.bulk_create(
+        [SalesChannel(merchant=merchant, code="tmall-flagship", name="Tmall", kind="tmall")]
+    )
+    assert api.post("/api/orders/", body, format="json").status_code == 201
