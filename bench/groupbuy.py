@@ -43,6 +43,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine import describe  # bench/ is the script's directory: on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS-groupbuy.md"
 SQLITE_FILE = Path("/tmp/oms_bench_groupbuy.sqlite3")
@@ -570,25 +572,13 @@ def _child(backend: str, args) -> dict | None:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def _machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown CPU",
-    )
-    return f"{os.cpu_count()} vCPU {cpu}, Python {sys.version.split()[0]}"
-
-
 def _report(args, results: list[dict], load_before: str, load_after: str) -> tuple[str, bool]:
     lines = [
         "# Group-buying waves benchmark (channels.groupbuy)",
         "",
         f"Command: `.venv/bin/python bench/groupbuy.py --backend {args.backend} --reps {args.reps} "
         f"--core-reps {args.core_reps} --baseline-reps {args.baseline_reps}`; machine: "
-        f"{_machine()}; {time.strftime('%Y-%m-%d %H:%M %Z')}.",
+        f"{describe()}; {time.strftime('%Y-%m-%d %H:%M %Z')}.",
         f"Load (`/proc/loadavg`) before: `{load_before}`, after: `{load_after}` "
         "(load averages lag: see the run's own machine notes below).",
         "",

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine import describe  # bench/ is the script's directory: on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS-orchestration.md"
 SQLITE_FILE = Path("/tmp/oms_bench_status_page.sqlite3")
@@ -223,18 +225,6 @@ def _child(backend: str, args) -> dict | None:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def _machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown CPU",
-    )
-    return f"{os.cpu_count()} vCPU {cpu}, Python {sys.version.split()[0]}"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -260,7 +250,7 @@ def main() -> int:
         "# Status page benchmark (orchestration)",
         "",
         f"Command: `.venv/bin/python bench/status_page.py --backend {args.backend} "
-        f"--requests {args.requests}`; machine: {_machine()}; {time.strftime('%Y-%m-%d')}.",
+        f"--requests {args.requests}`; machine: {describe()}; {time.strftime('%Y-%m-%d')}.",
         "Server time = Django test client in-process (URL, middleware, queries, template).",
         "",
         "| backend | order | steps | status items | median ms | p95 ms | p99 ms | queries | target |",
