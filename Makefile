@@ -18,9 +18,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
+# Each app seeds its own demo, in the order of the app graph (core first).
+DEMO_SEEDS := seed_demo seed_routing_demo seed_channels_demo seed_groupbuy_demo seed_services
+
 demo: migrate
-	$(PY) manage.py seed_demo
-	$(PY) manage.py seed_services
+	@for seed in $(DEMO_SEEDS); do $(PY) manage.py $$seed || exit 1; done
 
 run: demo
 	@echo ""

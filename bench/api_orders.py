@@ -101,10 +101,11 @@ def prepare(args: argparse.Namespace) -> None:
     env = bench_env(args)
     t0 = time.perf_counter()
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run(
-        [PYTHON, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
-    redis_cmd(args, "FLUSHDB")  # seed_demo's live orders enqueued routing tasks; start empty
+    for seed in ("seed_demo", "seed_routing_demo"):  # core demo, then lanes and live orders
+        subprocess.run(
+            [PYTHON, "manage.py", seed], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+    redis_cmd(args, "FLUSHDB")  # the demo's live orders enqueued routing tasks; start empty
     print(f"database {args.db} migrated and seeded in {time.perf_counter() - t0:.1f}s")
 
 

@@ -134,14 +134,16 @@ def _load(data: dict) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from channels.models import ChannelKind, ChannelOrder, SalesChannel
+    from channels.models import ChannelOrder
     from customers.models import Customer
     from oms.models import (
+        ChannelKind,
         Merchant,
         Order,
         OrderLine,
         OrderStatus,
         Product,
+        SalesChannel,
         Shipment,
         ShipmentStatus,
         Warehouse,

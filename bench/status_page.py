@@ -85,8 +85,15 @@ def run_backend(requests: int, warmup: int) -> dict:
     from django.db import connection
     from django.test import Client
 
-    from channels.models import ChannelKind, SalesChannel
-    from oms.models import InventoryBatch, Merchant, Product, Warehouse, WarehouseKind
+    from oms.models import (
+        ChannelKind,
+        InventoryBatch,
+        Merchant,
+        Product,
+        SalesChannel,
+        Warehouse,
+        WarehouseKind,
+    )
     from oms.services.orders import AddressInput, LineInput, order_create
     from orchestration.catalogue import catalogue_install
     from orchestration.models import OrderTracking, ServiceStep

@@ -15,10 +15,10 @@ from channels.groupbuy.selectors import wave_sheet
 from channels.groupbuy.services import groupbuy_wave_build, pick_wave_mark
 from channels.models import (
     ChannelInboxMessage,
-    ChannelKind,
     ChannelOrder,
     ChannelPrice,
     ChannelPriceList,
+    ChannelPricing,
     GiftGrant,
     GiftRefusal,
     OrderLinePricing,
@@ -26,19 +26,32 @@ from channels.models import (
     PickWave,
     PickWaveStatus,
     Promotion,
-    SalesChannel,
 )
 from channels.services import channel_secret_rotate, inbox_replay
-from oms.models import Merchant
+from oms.models import ChannelKind, Merchant, SalesChannel
+
+
+class ChannelPricingInline(admin.StackedInline):
+    model = ChannelPricing
+    can_delete = True
+    extra = 0
+    max_num = 1
 
 
 @admin.register(SalesChannel)
 class SalesChannelAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "merchant", "kind", "price_list", "active"]
+    list_select_related = ["merchant", "pricing__price_list"]
+    inlines = [ChannelPricingInline]
     list_filter = ["kind", "merchant", "active"]
     search_fields = ["code", "name"]
     readonly_fields = ["secret_hint", "previous_secret_valid_until"]
     actions = ["rotate_secret"]
+
+    @admin.display(description=_("price list"))
+    def price_list(self, channel) -> str:
+        pricing = getattr(channel, "pricing", None)
+        return str(pricing.price_list) if pricing else "-"
 
     @admin.display(description=_("signing secret"))
     def secret_hint(self, channel) -> str:

@@ -5,7 +5,6 @@ ledger), one pricing breakdown per order line, one buyer key per merchant + dige
 (ingest, price, claim a gift) live in ``channels.services``.
 """
 
-import secrets
 from decimal import Decimal
 
 from django.db import models
@@ -13,23 +12,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from oms.crypto import EncryptedCharField
 from oms.history import history_user
-
-
-def new_signing_secret() -> str:
-    """A fresh per-channel HMAC secret (256 bits, URL-safe)."""
-    return f"chs_{secrets.token_urlsafe(32)}"
-
-
-class ChannelKind(models.TextChoices):
-    DOUYIN = "douyin", _("Douyin shop")
-    WECHAT_MINI = "wechat_mini", _("WeChat mini-program")
-    TMALL = "tmall", _("Tmall")
-    STORE_POS = "store_pos", _("Store POS")
-    B2B = "b2b", _("B2B wholesale")
-    GROUP_BUY = "group_buy", _("Community group-buying")
-    API = "api", _("Direct API")
+from oms.models import SalesChannel
 
 
 class ChannelPriceList(models.Model):
@@ -57,44 +41,30 @@ class ChannelPriceList(models.Model):
         return self.name
 
 
-class SalesChannel(models.Model):
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="channels")
-    code = models.SlugField(_("code"), max_length=40)
-    name = models.CharField(_("name"), max_length=120)
-    kind = models.CharField(_("kind"), max_length=20, choices=ChannelKind.choices)
-    active = models.BooleanField(_("active"), default=True)
+class ChannelPricing(models.Model):
+    """Which price list a sales channel sells at; a channel without one sells at list prices."""
+
+    channel = models.OneToOneField(
+        SalesChannel,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="pricing",
+        verbose_name=_("sales channel"),
+    )
     price_list = models.ForeignKey(
         ChannelPriceList,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="channels",
+        on_delete=models.CASCADE,
+        related_name="assignments",
         verbose_name=_("price list"),
         help_text=_("Prices of this channel; SKUs not on it sell at the product's list price."),
     )
-    # HMAC needs the secret itself (a hash would not do), so it is stored encrypted
-    # (``oms.crypto``): the admin shows it masked and the rotate action shows a new one once.
-    # The previous secret keeps verifying until ``previous_secret_valid_until`` so the channel
-    # can switch without dropping orders.
-    signing_secret = EncryptedCharField(
-        _("signing secret"), max_length=128, default=new_signing_secret, editable=False
-    )
-    previous_signing_secret = EncryptedCharField(max_length=128, blank=True, editable=False)
-    previous_secret_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("sales channel")
-        verbose_name_plural = _("sales channels")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["merchant", "code"], name="channel_code_unique_per_merchant"
-            )
-        ]
-        ordering = ["merchant_id", "code"]
+        verbose_name = _("channel price list assignment")
+        verbose_name_plural = _("channel price list assignments")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_kind_display()})"
+        return f"{self.channel} -> {self.price_list}"
 
 
 class ChannelPrice(models.Model):

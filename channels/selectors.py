@@ -10,14 +10,14 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from channels.models import (
     ChannelInboxMessage,
     ChannelPrice,
+    ChannelPricing,
     GiftGrant,
     GiftRefusal,
     InboxStatus,
     Promotion,
-    SalesChannel,
 )
 from channels.pricing import PromotionRule
-from oms.models import Merchant, Order, Product
+from oms.models import Merchant, Order, Product, SalesChannel
 
 
 def _valid_at(at: datetime) -> Q:
@@ -26,14 +26,24 @@ def _valid_at(at: datetime) -> Q:
     )
 
 
+def price_list_id_of(channel: SalesChannel) -> int | None:
+    """The id of the price list the channel sells at, or None (list prices)."""
+    return (
+        ChannelPricing.objects.filter(channel_id=channel.pk)
+        .values_list("price_list_id", flat=True)
+        .first()
+    )
+
+
 def channel_prices_at(
     *, channel: SalesChannel, product_ids: Iterable[int], at: datetime
 ) -> dict[int, ChannelPrice]:
     """The channel's price of each product at ``at``; of overlapping windows the latest start wins."""
-    if channel.price_list_id is None:
+    price_list_id = price_list_id_of(channel)
+    if price_list_id is None:
         return {}
     rows = ChannelPrice.objects.filter(
-        _valid_at(at), price_list_id=channel.price_list_id, product_id__in=list(product_ids)
+        _valid_at(at), price_list_id=price_list_id, product_id__in=list(product_ids)
     ).order_by("product_id", F("valid_from").asc(nulls_first=True), "id")
     prices: dict[int, ChannelPrice] = {}
     for row in rows:  # ascending start (NULL first): the last one seen wins
@@ -91,7 +101,12 @@ def price_differences(*, merchant: Merchant, at: datetime) -> list[dict]:
     """
     channels = list(SalesChannel.objects.filter(merchant=merchant, active=True).order_by("code"))
     products = {p.pk: p for p in Product.objects.filter(merchant=merchant, active=True)}
-    list_ids = {c.price_list_id for c in channels if c.price_list_id}
+    list_of = dict(
+        ChannelPricing.objects.filter(channel__in=channels).values_list(
+            "channel_id", "price_list_id"
+        )
+    )
+    list_ids = set(list_of.values())
     by_list: dict[int, dict[int, ChannelPrice]] = defaultdict(dict)
     for row in ChannelPrice.objects.filter(
         _valid_at(at), price_list_id__in=list_ids, product_id__in=list(products)
@@ -106,7 +121,7 @@ def price_differences(*, merchant: Merchant, at: datetime) -> list[dict]:
     for product in sorted(products.values(), key=lambda p: p.sku):
         per_channel = {}
         for channel in channels:
-            rule = by_list.get(channel.price_list_id, {}).get(product.pk)
+            rule = by_list.get(list_of.get(channel.pk), {}).get(product.pk)
             percent = max(
                 (
                     p.percent_off

@@ -31,16 +31,16 @@ from channels.exceptions import (
 from channels.models import (
     ChannelInboxMessage,
     ChannelOrder,
+    ChannelPriceList,
+    ChannelPricing,
     GiftGrant,
     GiftRefusal,
     InboxStatus,
     OrderLinePricing,
-    SalesChannel,
-    new_signing_secret,
 )
 from channels.pricing import LineToPrice, PricingResult, price_order
 from oms.exceptions import DomainError, DuplicateOrder
-from oms.models import Order, Product
+from oms.models import Order, Product, SalesChannel, new_signing_secret
 from oms.services.orders import AddressInput, LineInput, order_create, order_note
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,17 @@ def channel_secret_rotate(*, channel: SalesChannel, grace: timedelta = timedelta
     )
     channel.signing_secret = locked.signing_secret
     return locked.signing_secret
+
+
+# --- Prices -------------------------------------------------------------------------------
+def channel_price_list_set(*, channel: SalesChannel, price_list: ChannelPriceList | None) -> None:
+    """Make the channel sell at ``price_list``; None returns it to the products' list prices."""
+    if price_list is None:
+        ChannelPricing.objects.filter(channel_id=channel.pk).delete()
+        return
+    if price_list.merchant_id != channel.merchant_id:
+        raise DomainError("A channel can only sell at a price list of its own merchant.")
+    ChannelPricing.objects.update_or_create(channel=channel, defaults={"price_list": price_list})
 
 
 def _secrets_of(channel: SalesChannel) -> list[str]:

@@ -3,8 +3,7 @@
 from celery import shared_task
 
 from channels.groupbuy.services import groupbuy_wave_build
-from channels.models import ChannelKind, SalesChannel
-from oms.models import Merchant, Warehouse
+from oms.models import ChannelKind, Merchant, SalesChannel, Warehouse
 
 
 @shared_task(name="channels.build_pick_waves")

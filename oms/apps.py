@@ -9,9 +9,8 @@ class OmsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from channels.models import SalesChannel
         from oms.localcache import clear_all
-        from oms.models import ApiKey, Merchant
+        from oms.models import ApiKey, Merchant, SalesChannel
 
         for model in (ApiKey, Merchant, SalesChannel):
             post_save.connect(clear_all, sender=model, dispatch_uid=f"localcache-save-{model}")

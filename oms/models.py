@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from oms.crypto import EncryptedCharField
 from oms.history import history_user
 
 
@@ -49,6 +50,61 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def new_signing_secret() -> str:
+    """A fresh per-channel HMAC secret (256 bits, URL-safe)."""
+    return f"chs_{secrets.token_urlsafe(32)}"
+
+
+class ChannelKind(models.TextChoices):
+    DOUYIN = "douyin", _("Douyin shop")
+    WECHAT_MINI = "wechat_mini", _("WeChat mini-program")
+    TMALL = "tmall", _("Tmall")
+    STORE_POS = "store_pos", _("Store POS")
+    B2B = "b2b", _("B2B wholesale")
+    GROUP_BUY = "group_buy", _("Community group-buying")
+    API = "api", _("Direct API")
+
+
+class SalesChannel(models.Model):
+    """Where an order came from: one shop, mini-program, store or API client of a merchant.
+
+    It lives in the core because every order points at it. What a channel does (its payload
+    adapter, price list, promotions, inbox) lives in the ``channels`` app, which refers to this
+    row. The table keeps the name it was created with in ``channels`` (the model moved here
+    without copying a row).
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="channels")
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=ChannelKind.choices)
+    active = models.BooleanField(_("active"), default=True)
+    # HMAC needs the secret itself (a hash would not do), so it is stored encrypted
+    # (``oms.crypto``): the admin shows it masked and the rotate action shows a new one once.
+    # The previous secret keeps verifying until ``previous_secret_valid_until`` so the channel
+    # can switch without dropping orders.
+    signing_secret = EncryptedCharField(
+        _("signing secret"), max_length=128, default=new_signing_secret, editable=False
+    )
+    previous_signing_secret = EncryptedCharField(max_length=128, blank=True, editable=False)
+    previous_secret_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "channels_saleschannel"
+        verbose_name = _("sales channel")
+        verbose_name_plural = _("sales channels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "code"], name="channel_code_unique_per_merchant"
+            )
+        ]
+        ordering = ["merchant_id", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
 
 
 def _hash_key(raw_key: str) -> str:
@@ -281,9 +337,7 @@ class Order(models.Model):
     """A canonical order from any channel; ``status`` follows ``oms.state.TRANSITIONS``."""
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="orders")
-    channel = models.ForeignKey(
-        "channels.SalesChannel", on_delete=models.PROTECT, related_name="orders"
-    )
+    channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="orders")
     external_id = models.CharField(_("external id"), max_length=64)
     customer = models.ForeignKey(
         "customers.Customer",

@@ -129,6 +129,9 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 OMS_DEFAULT_CURRENCY = env_str("OMS_DEFAULT_CURRENCY", "CNY")
+# Demo data commands (seed_demo, seed_routing_demo, ...) run only where this is on; production
+# settings switch it off, so a known admin password and fixed API keys never reach production.
+OMS_DEMO_DATA = env_bool("OMS_DEMO_DATA", default=True)
 # Key of the keyed digests of phone numbers and addresses (customer matching); empty derives it
 # from DJANGO_SECRET_KEY. Changing it makes stored digests unmatchable: rotate with a re-import.
 OMS_PII_KEY = env_str("OMS_PII_KEY")

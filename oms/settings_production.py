@@ -9,6 +9,7 @@ from oms.env import env_bool, env_int, env_str
 from oms.settings import *  # noqa: F403
 
 DEBUG = False
+OMS_DEMO_DATA = False  # no known password or fixed API key, whatever the environment says
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to at least 50 random characters")

@@ -1,10 +1,13 @@
+"""The project's root URLconf: each app's URLs, included by name (the core imports no app).
+
+Order matters where paths overlap: the apps' ``/api/orders/...`` paths come before the core
+router's ``/api/orders/<pk>/``, which would otherwise take ``merge-check`` for a primary key.
+"""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-
-from customers.api import MergeCheckViewSet
-from routing.api import OrderRoutingViewSet, SignalViewSet
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -12,15 +15,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path(
-        "api/orders/<int:order_pk>/routing/",
-        OrderRoutingViewSet.as_view({"get": "list"}),
-        name="order-routing",
-    ),
-    path("api/signals/", SignalViewSet.as_view({"post": "create"}), name="signals"),
-    path(
-        "api/orders/merge-check/", MergeCheckViewSet.as_view({"post": "create"}), name="merge-check"
-    ),
+    path("api/", include("routing.urls")),
+    path("api/", include("customers.urls")),
     path("api/channels/", include("channels.urls")),
     path("api/groupbuy/", include("channels.groupbuy_api")),
     path("api/", include("oms.api.urls")),

@@ -165,7 +165,9 @@ class OrderTrackingAdmin(admin.ModelAdmin):
         if not obj.active:
             return "—"
         url = reverse("orchestration:track", args=[obj.token])
-        return format_html('<a href="{}" target="_blank" rel="noreferrer">{}</a>', url, pgettext("link", "open"))
+        return format_html(
+            '<a href="{}" target="_blank" rel="noreferrer">{}</a>', url, pgettext("link", "open")
+        )
 
     @admin.action(description=_("Revoke the status-page link"))
     def revoke(self, request, queryset):

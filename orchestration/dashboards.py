@@ -16,8 +16,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from channels.models import SalesChannel
-from oms.models import InventoryBatch, Merchant, Order, OrderLine, Shipment
+from oms.models import InventoryBatch, Merchant, Order, OrderLine, SalesChannel, Shipment
 from orchestration.models import OrderTracking, ServiceAtom, ServiceStep, SlaAlert, StepStatus
 
 

@@ -8,12 +8,13 @@ import factory
 from django.test import TestCase
 from django.utils import timezone
 
-from channels.models import ChannelKind, SalesChannel
 from oms.models import (
     ApiKey,
+    ChannelKind,
     InventoryBatch,
     Merchant,
     Product,
+    SalesChannel,
     TemperatureClass,
     Warehouse,
     WarehouseKind,

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from channels.models import SalesChannel
 from oms.geo import region_for_province
 from oms.localcache import LocalCache
 from oms.models import (
@@ -17,6 +16,7 @@ from oms.models import (
     OrderEvent,
     OrderLine,
     Product,
+    SalesChannel,
     Shipment,
     Warehouse,
 )

@@ -7,13 +7,12 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from channels.models import SalesChannel
 from oms import selectors
 from oms.api import serializers as s
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from oms.api.filters import InventoryFilter, OrderFilter
 from oms.exceptions import InUse
-from oms.models import InventoryBatch, Order, OrderLine, Product, Shipment, Warehouse
+from oms.models import InventoryBatch, Order, OrderLine, Product, SalesChannel, Shipment, Warehouse
 from oms.services.inventory import StockChange, stock_bulk_update
 from oms.services.orders import AddressInput, LineInput, order_cancel, order_create
 

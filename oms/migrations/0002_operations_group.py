@@ -12,8 +12,6 @@ PERMS = {
     "oms.product": ["view", "add", "change"],
     "oms.warehouse": ["view", "add", "change"],
     "oms.merchant": ["view"],
-    "channels.saleschannel": ["view", "change"],
-    "customers.customer": ["view", "change"],
 }
 
 
@@ -24,8 +22,6 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("oms", "0001_initial"),
-        ("channels", "0001_initial"),
-        ("customers", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from channels.models import SalesChannel
 from oms import signals
 from oms.exceptions import DuplicateOrder, IllegalTransition
 from oms.geo import region_for_province
@@ -34,6 +33,7 @@ from oms.models import (
     Product,
     Reservation,
     ReservationStatus,
+    SalesChannel,
     Shipment,
     ShipmentStatus,
 )

@@ -8,13 +8,9 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.urls import reverse
 
-from channels.models import (
-    ChannelInboxMessage,
-    ChannelKind,
-    ChannelPrice,
-    ChannelPriceList,
-    InboxStatus,
-)
+from channels.models import ChannelInboxMessage, ChannelPrice, ChannelPriceList, InboxStatus
+from channels.services import channel_price_list_set
+from oms.models import ChannelKind
 from oms.permissions import OPERATIONS_GROUP
 from tests.channels.conftest import sample_bytes
 from tests.factories import ChannelFactory
@@ -61,7 +57,7 @@ def test_admin_rotates_a_secret_and_shows_the_new_one_once(merchant, admin_clien
     channel = ChannelFactory(merchant=merchant, code="dy", kind=ChannelKind.DOUYIN)
     old = channel.signing_secret
 
-    url = reverse("admin:channels_saleschannel_changelist")
+    url = reverse("admin:oms_saleschannel_changelist")
     response = admin_client.post(
         url, {"action": "rotate_secret", "_selected_action": [channel.pk]}, follow=True
     )
@@ -73,21 +69,21 @@ def test_admin_rotates_a_secret_and_shows_the_new_one_once(merchant, admin_clien
 
 def test_every_channel_admin_page_opens(admin_client, merchant, catalogue):
     for name in [
-        "saleschannel",
-        "channelpricelist",
-        "channelprice",
-        "promotion",
-        "channelinboxmessage",
-        "orderlinepricing",
-        "giftgrant",
-        "giftrefusal",
-        "channelorder",
+        "oms_saleschannel",
+        "channels_channelpricelist",
+        "channels_channelprice",
+        "channels_promotion",
+        "channels_channelinboxmessage",
+        "channels_orderlinepricing",
+        "channels_giftgrant",
+        "channels_giftrefusal",
+        "channels_channelorder",
     ]:
-        assert admin_client.get(reverse(f"admin:channels_{name}_changelist")).status_code == 200, (
+        assert admin_client.get(reverse(f"admin:{name}_changelist")).status_code == 200, (
             name
         )
         assert (
-            admin_client.get(reverse(f"admin:channels_{name}_changelist"), {"q": "x"}).status_code
+            admin_client.get(reverse(f"admin:{name}_changelist"), {"q": "x"}).status_code
             == 200
         )
 
@@ -95,7 +91,9 @@ def test_every_channel_admin_page_opens(admin_client, merchant, catalogue):
 def test_price_report_command_prints_divergent_skus(merchant, catalogue):
     for code, amount in (("a", "5999.00"), ("b", "6299.00")):
         price_list = ChannelPriceList.objects.create(merchant=merchant, name=code)
-        ChannelFactory(merchant=merchant, code=code, price_list=price_list)
+        channel_price_list_set(
+            channel=ChannelFactory(merchant=merchant, code=code), price_list=price_list
+        )
         ChannelPrice.objects.create(
             price_list=price_list, product=catalogue["HOM-0001"], price=Decimal(amount)
         )

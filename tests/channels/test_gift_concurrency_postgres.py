@@ -10,9 +10,10 @@ from django.db import connections
 from django.utils import timezone
 
 from channels import identity
-from channels.models import ChannelKind, GiftGrant, GiftRefusal, Promotion
+from channels.models import GiftGrant, GiftRefusal, Promotion
 from channels.services import channel_order_ingest
 from channels.signing import sign
+from oms.models import ChannelKind
 from tests.channels.conftest import sample
 from tests.factories import (
     BatchFactory,

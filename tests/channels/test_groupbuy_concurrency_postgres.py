@@ -8,8 +8,8 @@ import pytest
 from django.db import connections
 
 from channels.groupbuy.services import groupbuy_wave_build
-from channels.models import ChannelKind, ChannelOrder, GroupBuyAssignment, PickList, PickWave
-from oms.models import OrderEvent, OrderStatus
+from channels.models import ChannelOrder, GroupBuyAssignment, PickList, PickWave
+from oms.models import ChannelKind, OrderEvent, OrderStatus
 from tests.channels.groupbuy_helpers import POINTS, ingest_group_order
 from tests.factories import (
     BatchFactory,

@@ -257,7 +257,8 @@ def test_the_print_page_speaks_chinese(merchant, three_types, admin_client):
     assert f"拣货波次 #{wave.pk}" in html and "配送清单：谁领什么" in html
 
 
-def test_the_demo_command_builds_a_wave_of_four_pickup_points_once(db, capsys):
+def test_the_demo_command_builds_a_wave_of_four_pickup_points_once(transactional_db, capsys):
+    """Real commits, as under make run: each order is routed when it commits."""
     from tests.factories import BatchFactory, ProductFactory
 
     fresh = MerchantFactory(code="freshfarm")

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from channels.models import ChannelInboxMessage, ChannelKind, ChannelOrder, InboxStatus
+from channels.models import ChannelInboxMessage, ChannelOrder, InboxStatus
 from channels.services import channel_secret_rotate, inbox_replay
-from oms.models import Order, OrderEvent
+from oms.models import ChannelKind, Order, OrderEvent
 from tests.channels.conftest import KINDS, sample, sample_bytes
 from tests.factories import ChannelFactory, MerchantFactory, ProductFactory
 

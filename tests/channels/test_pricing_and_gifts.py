@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from channels import identity
 from channels.models import (
-    ChannelKind,
     ChannelPrice,
     ChannelPriceList,
     GiftGrant,
@@ -18,7 +17,8 @@ from channels.models import (
 )
 from channels.pricing import LineToPrice, PromotionRule, price_order
 from channels.selectors import ingest_metrics, price_differences
-from oms.models import Order, OrderEvent
+from channels.services import channel_price_list_set
+from oms.models import ChannelKind, Order, OrderEvent
 from tests.channels.conftest import sample
 from tests.factories import ChannelFactory
 
@@ -50,8 +50,7 @@ def price(channel, product, amount, **window_kwargs):
     price_list, _ = ChannelPriceList.objects.get_or_create(
         merchant=channel.merchant, name=f"{channel.code} prices"
     )
-    channel.price_list = price_list
-    channel.save()
+    channel_price_list_set(channel=channel, price_list=price_list)
     return ChannelPrice.objects.create(
         price_list=price_list, product=product, price=D(amount), **window_kwargs
     )

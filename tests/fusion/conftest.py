@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from channels.models import ChannelKind
+from oms.models import ChannelKind
 from routing.models import Lane
 from tests.factories import BatchFactory, ChannelFactory, ProductFactory, WarehouseFactory
 

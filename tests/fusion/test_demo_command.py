@@ -6,8 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from channels.models import ChannelKind
-from oms.models import Consolidation, Merchant, Order, Shipment
+from oms.models import ChannelKind, Consolidation, Merchant, Order, Shipment
 from tests.factories import BatchFactory, ChannelFactory, ProductFactory, WarehouseFactory
 
 # Committed transactions: routing runs on commit, as under `make run`.

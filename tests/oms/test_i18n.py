@@ -8,8 +8,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from channels.models import ChannelKind
 from oms.models import (
+    ChannelKind,
     Order,
     OrderStatus,
     Reservation,

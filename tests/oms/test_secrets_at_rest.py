@@ -8,8 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
 
-from channels.models import SalesChannel
 from oms import crypto
+from oms.models import SalesChannel
 from orchestration.models import WebhookSubscription
 from tests.factories import ChannelFactory
 

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -93,9 +94,48 @@ def test_group_buying_cutoffs_become_beat_entries_in_utc():
     assert refused.returncode != 0 and "OMS_GROUPBUY_CUTOFFS" in refused.stderr
 
 
+# make run's order (Makefile DEMO_SEEDS, less the service catalogue tested on its own).
+DEMO_SEEDS = ["seed_demo", "seed_routing_demo", "seed_channels_demo", "seed_groupbuy_demo"]
+
+
+def _seed_demo() -> None:
+    for command in DEMO_SEEDS:
+        call_command(command, verbosity=0, stdout=StringIO())
+
+
+def test_the_makefile_seeds_the_demo_app_by_app_in_this_order():
+    makefile = (ROOT / "Makefile").read_text()
+    line = next(x for x in makefile.splitlines() if x.startswith("DEMO_SEEDS :="))
+    assert line.split(":=")[1].split() == [*DEMO_SEEDS, "seed_services"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", [*DEMO_SEEDS, "seed_services"])
+def test_demo_commands_refuse_to_run_where_demo_data_is_off(settings, command):
+    from django.contrib.auth import get_user_model
+    from django.core.management.base import CommandError
+
+    settings.OMS_DEMO_DATA = False
+    with pytest.raises(CommandError, match="OMS_DEMO_DATA"):
+        call_command(command, stdout=StringIO())
+    assert not get_user_model().objects.exists() and not Merchant.objects.exists()
+
+
+def test_production_settings_switch_demo_data_off_whatever_the_environment_says():
+    result = _manage(
+        "seed_demo",
+        DJANGO_SETTINGS_MODULE="oms.settings_production",
+        DJANGO_SECRET_KEY="x" * 64,
+        DJANGO_ALLOWED_HOSTS="oms.example.com",
+        OMS_DEMO_DATA="true",
+        DATABASE_URL="sqlite:////nonexistent-dir/never-created.sqlite3",
+    )
+    assert result.returncode != 0 and "Demo data is refused" in result.stderr
+
+
 @pytest.mark.django_db
 def test_seed_demo_builds_a_realistic_business_and_is_idempotent():
-    call_command("seed_demo", verbosity=0)
+    _seed_demo()
     counts = (
         Merchant.objects.count(),
         Warehouse.objects.count(),
@@ -129,7 +169,7 @@ def test_seed_demo_builds_a_realistic_business_and_is_idempotent():
         demo.count() == 2 and demo.values("customer").distinct().count() == 1
     )  # one person, two channels
     assert GiftRefusal.objects.count() == 1  # the second gift was refused
-    call_command("seed_demo", verbosity=0)
+    _seed_demo()
     assert (
         Merchant.objects.count(),
         Warehouse.objects.count(),

@@ -3,8 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from channels.groupbuy.services import groupbuy_wave_build
-from channels.models import ChannelKind, SalesChannel
-from oms.models import Merchant, Warehouse
+from oms.models import ChannelKind, Merchant, SalesChannel, Warehouse
 
 
 class Command(BaseCommand):

@@ -14,9 +14,10 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from channels import signing
-from channels.models import ChannelPrice, ChannelPriceList, Promotion, SalesChannel
-from channels.services import channel_order_ingest
-from oms.models import Merchant, Order, Product, ShipmentStatus
+from channels.models import ChannelPrice, ChannelPriceList, Promotion
+from channels.services import channel_order_ingest, channel_price_list_set
+from oms.demo import refuse_demo_data_in_production
+from oms.models import Merchant, Order, Product, SalesChannel, ShipmentStatus
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 PRICES = {
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
 
     def handle(self, *args, **options):
+        refuse_demo_data_in_production()
         merchant = Merchant.objects.filter(code="homeliving").first()
         if merchant is None:
             self.stderr.write("run seed_demo first")
@@ -55,9 +57,7 @@ class Command(BaseCommand):
             ChannelPrice.objects.get_or_create(
                 price_list=price_list, product=sofa, defaults={"price": Decimal(price)}
             )
-            if channel.price_list_id != price_list.pk:
-                channel.price_list = price_list
-                channel.save(update_fields=["price_list"])
+            channel_price_list_set(channel=channel, price_list=price_list)
         now = timezone.now()
         Promotion.objects.get_or_create(
             merchant=merchant,

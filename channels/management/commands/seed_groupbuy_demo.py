@@ -11,10 +11,17 @@ from django.urls import reverse
 
 from channels import signing
 from channels.groupbuy.services import groupbuy_wave_build
-from channels.models import ChannelKind, PickWave, SalesChannel
+from channels.models import PickWave
 from channels.services import channel_order_ingest
-from oms.models import InventoryBatch, Merchant, Order, OrderStatus, Warehouse
-from routing.services import order_route
+from oms.demo import refuse_demo_data_in_production
+from oms.models import (
+    ChannelKind,
+    InventoryBatch,
+    Merchant,
+    Order,
+    SalesChannel,
+    Warehouse,
+)
 
 MERCHANT = "freshfarm"
 # id, name, district, address, leader id, leader name
@@ -36,6 +43,7 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
 
     def handle(self, *args, base_url: str, **options):
+        refuse_demo_data_in_production()
         merchant = Merchant.objects.filter(code=MERCHANT).first()
         channel = SalesChannel.objects.filter(merchant=merchant, kind=ChannelKind.GROUP_BUY).first()
         if merchant is None or channel is None:
@@ -108,7 +116,9 @@ class Command(BaseCommand):
         }
         body = json.dumps(payload, ensure_ascii=False).encode()
         stamp = str(int(time.time()))
-        result = channel_order_ingest(
+        # Routing is requested when the order commits: at once in eager mode (make run); with a
+        # worker the orders join a wave at the next cut-off (build_pick_waves) once routed.
+        channel_order_ingest(
             code=channel.code,
             body=body,
             headers={
@@ -117,7 +127,3 @@ class Command(BaseCommand):
                 signing.SIGNATURE_HEADER: signing.sign(channel.signing_secret, stamp, body),
             },
         )
-        order = result.order
-        order.refresh_from_db()
-        if order.status == OrderStatus.CREATED:
-            order_route(order_id=order.pk)  # already routed when Celery is eager; idempotent

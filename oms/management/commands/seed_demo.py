@@ -3,8 +3,8 @@
 Three merchants, their sales channels, 30 warehouses over East/North/South/Central/West China
 (cold-chain DCs, stores, third-party cloud warehouses, one supplier drop-ship), 300 SKUs with
 dated batches, and 1,000 historic orders spread over the last 60 days with a realistic status
-mix. Recent orders go through the real services (create, route, release), so their
-reservations and timelines are exactly what production would write.
+mix. Routing's demo (lanes, profiles, signals and live orders routed by the optimizer) is
+``seed_routing_demo``; each app seeds its own demo and ``make run`` calls them in order.
 """
 
 import itertools
@@ -14,15 +14,15 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from channels.models import ChannelKind, SalesChannel
-from oms.geo import region_for_province, region_point
+from oms.demo import refuse_demo_data_in_production
+from oms.geo import region_for_province
 from oms.models import (
     ApiKey,
+    ChannelKind,
     InventoryBatch,
     Merchant,
     Order,
@@ -30,7 +30,7 @@ from oms.models import (
     OrderLine,
     OrderStatus,
     Product,
-    Region,
+    SalesChannel,
     Shipment,
     ShipmentStatus,
     TemperatureClass,
@@ -38,11 +38,6 @@ from oms.models import (
     WarehouseKind,
 )
 from oms.permissions import OPERATIONS_GROUP
-from oms.services.orders import AddressInput, LineInput, order_create, order_release
-from routing.engine.factors import haversine_km
-from routing.models import DEFAULT_WEIGHTS, Lane, RoutingProfile, RoutingRule, WeatherAlert
-from routing.providers import SimulatedFeed, signals_ingest
-from routing.services import order_route
 
 MERCHANTS = [
     ("homeliving", "家居生活 HomeLiving", "furniture"),
@@ -263,10 +258,8 @@ CUSTOMERS = [
     ("孙丽", "福建", "厦门", "思明区", "鹭江道8号"),
 ]
 TOTAL_HISTORIC = 1000
-LIVE_ORDERS_PER_MERCHANT = 20
 DEMO_PASSWORD = "oms-demo-2026"
 CARRIERS = ["Express A", "Economy B", "Regional C", "Freight D"]
-COLD_CARRIER = "Cold-chain E"
 HANDLING = {  # per shipment, per unit (CNY)
     WarehouseKind.OWN_DC: (Decimal("3.00"), Decimal("0.40")),
     WarehouseKind.REGIONAL: (Decimal("3.50"), Decimal("0.50")),
@@ -282,19 +275,18 @@ def demo_api_key(merchant_code: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Load demo merchants, warehouses, catalogue, stock and orders (idempotent)."
+    help = (
+        "Load the core demo: merchants, users, channels, warehouses, catalogue, stock and "
+        "historic orders (idempotent). make run then seeds each app's own demo."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=20261125)
 
     def handle(self, *args, seed: int, **options):
+        refuse_demo_data_in_production()
         rng = random.Random(seed)
         self._users()
-        self._routing_profiles()
-        if (
-            not WeatherAlert.objects.exists()
-        ):  # live signals from the demo feed, as a real feed would send
-            signals_ingest(readings=list(SimulatedFeed().fetch(now=timezone.now())))
         for code, name, business in MERCHANTS:
             merchant, created = Merchant.objects.get_or_create(code=code, defaults={"name": name})
             if not ApiKey.objects.filter(merchant=merchant, name="demo").exists():
@@ -309,7 +301,6 @@ class Command(BaseCommand):
                 warehouses = self._warehouses(merchant, business)
                 products = self._products(merchant, business, rng)
                 self._stock(warehouses, products, rng)
-                self._lanes(warehouses)
                 self._historic_orders(
                     merchant,
                     channels,
@@ -318,86 +309,12 @@ class Command(BaseCommand):
                     rng,
                     count=TOTAL_HISTORIC // len(MERCHANTS) + (1 if code == MERCHANTS[0][0] else 0),
                 )
-            self._live_orders(merchant, channels, products, rng)
-        call_command("seed_channels_demo", stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Merchant.objects.count()} merchants, {Warehouse.objects.count()} warehouses, "
                 f"{Product.objects.count()} SKUs, {Order.objects.count()} orders."
             )
         )
-        call_command("seed_groupbuy_demo", stdout=self.stdout)
-
-    def _routing_profiles(self) -> None:
-        """The default profile gets a weather rule; a promotion profile waits for Double 12."""
-        default = RoutingProfile.objects.filter(is_default=True).first()
-        if default and not default.rules.exists():
-            RoutingRule.objects.create(
-                profile=default,
-                name="Storm: down-weight cold chain 50 %",
-                condition="weather_at_least",
-                threshold=3,
-                cold_chain_only=True,
-                effect="down_weight",
-                amount=0.5,
-            )
-        now = timezone.localtime()
-        start = now.replace(month=12, day=12, hour=0, minute=0, second=0, microsecond=0)
-        if start < now - timedelta(days=1):
-            start = start.replace(year=start.year + 1)
-        weights = {name: 0 for name in DEFAULT_WEIGHTS}
-        weights.update(
-            {
-                "lateness": 75,
-                "shipping_cost": 8,
-                "handling_cost": 5,
-                "certainty": 6,
-                "splits": 3,
-                "stock": 1,
-                "capacity": 2,
-            }
-        )
-        RoutingProfile.objects.get_or_create(
-            name="Double 12: timeliness 75 %",
-            defaults=dict(
-                description="Promotion day: keep the promise first, cost second.",
-                active_from=start,
-                active_until=start + timedelta(days=1),
-                priority=10,
-                **weights,
-            ),
-        )
-
-    def _lanes(self, warehouses: list[Warehouse]) -> None:
-        """Carrier price, transit time and on-time record from each warehouse to each region."""
-        rows = []
-        for warehouse in warehouses:
-            for region in Region.values:
-                point = region_point(region)
-                km = haversine_km(float(warehouse.latitude), float(warehouse.longitude), *point)
-                same = region == warehouse.region
-                cost = 6 + 0.0045 * km + (4 if warehouse.cold_chain else 0)
-                hours = (10 if same else 20) + km / 55
-                if warehouse.kind == WarehouseKind.DROP_SHIP:
-                    cost, hours = cost * 0.8, hours + 24
-                elif warehouse.kind == WarehouseKind.STORE:
-                    cost, hours = cost * 1.15, max(hours - 4, 4)
-                on_time = 0.985 if same else 0.955
-                if warehouse.kind == WarehouseKind.THIRD_PARTY:
-                    on_time -= 0.02
-                rows.append(
-                    Lane(
-                        warehouse=warehouse,
-                        region=region,
-                        shipping_cost=Decimal(str(round(cost, 2))),
-                        transit_hours=round(hours, 1),
-                        on_time_rate=round(on_time, 3),
-                        carrier=COLD_CARRIER
-                        if warehouse.cold_chain
-                        else CARRIERS[(warehouse.pk + len(region)) % 3],
-                    )
-                )
-        Lane.objects.bulk_create(rows, ignore_conflicts=True)
 
     def _users(self) -> None:
         User = get_user_model()
@@ -626,33 +543,3 @@ class Command(BaseCommand):
         for event in events:
             event.at = event.order.placed_at
         OrderEvent.objects.bulk_update(events, ["at"])
-
-    def _live_orders(self, merchant, channels, products, rng) -> None:
-        """Recent orders through the real services: created, routed (stock held), some released."""
-        for number in range(LIVE_ORDERS_PER_MERCHANT):
-            external_id = f"L{number:04d}"
-            if Order.objects.filter(merchant=merchant, external_id=external_id).exists():
-                continue
-            name, province, city, district, street = rng.choice(CUSTOMERS)
-            chosen = rng.sample(products, k=rng.choice([1, 1, 2]))
-            order = order_create(
-                merchant=merchant,
-                channel=rng.choice(channels),
-                external_id=external_id,
-                lines=[LineInput(p, rng.choice([1, 2]), p.unit_value) for p in chosen],
-                address=AddressInput(
-                    receiver_name=name,
-                    receiver_phone=f"139{rng.randint(10000000, 99999999)}",
-                    province=province,
-                    city=city,
-                    district=district,
-                    address_line=street,
-                ),
-                actor="demo",
-                promised_at=timezone.now() + timedelta(hours=48),
-            )
-            order = order_route(
-                order_id=order.pk
-            )  # already routed when Celery is eager; idempotent
-            if order.status == OrderStatus.ROUTED and number % 3 == 0:
-                order_release(order=order, actor="demo")

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from oms.demo import refuse_demo_data_in_production
 from oms.models import Merchant, Order, OrderStatus
 from orchestration.catalogue import catalogue_install
 from orchestration.dag import topological_order
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
 
     def handle(self, *args, per_category: int, seed: int, base_url: str, **options):
+        refuse_demo_data_in_production()
         if connection.vendor == "sqlite" and not connection.in_atomic_block:
             # Demo data only: thousands of small commits would otherwise wait on fsync each.
             with connection.cursor() as cursor:

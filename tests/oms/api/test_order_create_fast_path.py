@@ -214,7 +214,7 @@ def test_outside_a_transaction_a_duplicate_is_a_409_and_nothing_half_written(
 def test_a_channel_created_after_an_unknown_code_was_asked_for_is_found_at_once(
     api, merchant, products
 ):
-    from channels.models import SalesChannel
+    from oms.models import SalesChannel
 
     body = _with(channel="tmall-flagship")
     assert api.post("/api/orders/", body, format="json").status_code == 400  # not there yet

@@ -1,0 +1,163 @@
+"""Routing's demo: lanes, a storm rule, a promotion profile, live signals and live orders.
+
+Runs after the core demo (``seed_demo``). The live orders go through the real services:
+created, routed by the optimizer (stock held), a third of them released to the warehouse, so
+their reservations, decisions and timelines are exactly what production would write. Safe to
+run again: it only fills gaps.
+"""
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from oms.demo import refuse_demo_data_in_production
+from oms.geo import region_point
+from oms.management.commands.seed_demo import CARRIERS, CUSTOMERS, MERCHANTS
+from oms.models import (
+    Merchant,
+    Order,
+    OrderStatus,
+    Product,
+    Region,
+    SalesChannel,
+    Warehouse,
+    WarehouseKind,
+)
+from oms.services.orders import AddressInput, LineInput, order_create, order_release
+from routing.engine.factors import haversine_km
+from routing.models import DEFAULT_WEIGHTS, Lane, RoutingProfile, RoutingRule, WeatherAlert
+from routing.providers import SimulatedFeed, signals_ingest
+from routing.services import order_route
+
+LIVE_ORDERS_PER_MERCHANT = 20
+COLD_CARRIER = "Cold-chain E"
+
+
+class Command(BaseCommand):
+    help = "Load routing's demo: lanes, profiles, live signals and live routed orders."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=20261125)
+
+    def handle(self, *args, seed: int, **options):
+        refuse_demo_data_in_production()
+        rng = random.Random(seed)
+        self._routing_profiles()
+        if not WeatherAlert.objects.exists():  # live signals from the demo feed, as a feed sends
+            signals_ingest(readings=list(SimulatedFeed().fetch(now=timezone.now())))
+        merchants = Merchant.objects.filter(code__in=[code for code, _, _ in MERCHANTS])
+        if not merchants.exists():
+            self.stderr.write("run seed_demo first")
+            return
+        for merchant in merchants.order_by("code"):
+            if not Lane.objects.filter(warehouse__merchant=merchant).exists():
+                self._lanes(list(Warehouse.objects.filter(merchant=merchant).order_by("pk")))
+            channels = list(SalesChannel.objects.filter(merchant=merchant).order_by("pk"))
+            products = list(Product.objects.filter(merchant=merchant).order_by("pk"))
+            self._live_orders(merchant, channels, products, rng)
+        routed = Order.objects.filter(status=OrderStatus.ROUTED).count()
+        self.stdout.write(self.style.SUCCESS(f"Routing demo ready: {routed} orders routed now."))
+
+    def _routing_profiles(self) -> None:
+        """The default profile gets a weather rule; a promotion profile waits for Double 12."""
+        default = RoutingProfile.objects.filter(is_default=True).first()
+        if default and not default.rules.exists():
+            RoutingRule.objects.create(
+                profile=default,
+                name="Storm: down-weight cold chain 50 %",
+                condition="weather_at_least",
+                threshold=3,
+                cold_chain_only=True,
+                effect="down_weight",
+                amount=0.5,
+            )
+        now = timezone.localtime()
+        start = now.replace(month=12, day=12, hour=0, minute=0, second=0, microsecond=0)
+        if start < now - timedelta(days=1):
+            start = start.replace(year=start.year + 1)
+        weights = {name: 0 for name in DEFAULT_WEIGHTS}
+        weights.update(
+            {
+                "lateness": 75,
+                "shipping_cost": 8,
+                "handling_cost": 5,
+                "certainty": 6,
+                "splits": 3,
+                "stock": 1,
+                "capacity": 2,
+            }
+        )
+        RoutingProfile.objects.get_or_create(
+            name="Double 12: timeliness 75 %",
+            defaults=dict(
+                description="Promotion day: keep the promise first, cost second.",
+                active_from=start,
+                active_until=start + timedelta(days=1),
+                priority=10,
+                **weights,
+            ),
+        )
+
+    def _lanes(self, warehouses: list[Warehouse]) -> None:
+        """Carrier price, transit time and on-time record from each warehouse to each region."""
+        rows = []
+        for warehouse in warehouses:
+            for region in Region.values:
+                point = region_point(region)
+                km = haversine_km(float(warehouse.latitude), float(warehouse.longitude), *point)
+                same = region == warehouse.region
+                cost = 6 + 0.0045 * km + (4 if warehouse.cold_chain else 0)
+                hours = (10 if same else 20) + km / 55
+                if warehouse.kind == WarehouseKind.DROP_SHIP:
+                    cost, hours = cost * 0.8, hours + 24
+                elif warehouse.kind == WarehouseKind.STORE:
+                    cost, hours = cost * 1.15, max(hours - 4, 4)
+                on_time = 0.985 if same else 0.955
+                if warehouse.kind == WarehouseKind.THIRD_PARTY:
+                    on_time -= 0.02
+                rows.append(
+                    Lane(
+                        warehouse=warehouse,
+                        region=region,
+                        shipping_cost=Decimal(str(round(cost, 2))),
+                        transit_hours=round(hours, 1),
+                        on_time_rate=round(on_time, 3),
+                        carrier=COLD_CARRIER
+                        if warehouse.cold_chain
+                        else CARRIERS[(warehouse.pk + len(region)) % 3],
+                    )
+                )
+        Lane.objects.bulk_create(rows, ignore_conflicts=True)
+
+    def _live_orders(self, merchant, channels, products, rng) -> None:
+        """Recent orders through the real services: created, routed (stock held), some released."""
+        for number in range(LIVE_ORDERS_PER_MERCHANT):
+            external_id = f"L{number:04d}"
+            if Order.objects.filter(merchant=merchant, external_id=external_id).exists():
+                continue
+            name, province, city, district, street = rng.choice(CUSTOMERS)
+            chosen = rng.sample(products, k=rng.choice([1, 1, 2]))
+            order = order_create(
+                merchant=merchant,
+                channel=rng.choice(channels),
+                external_id=external_id,
+                lines=[LineInput(p, rng.choice([1, 2]), p.unit_value) for p in chosen],
+                address=AddressInput(
+                    receiver_name=name,
+                    receiver_phone=f"139{rng.randint(10000000, 99999999)}",
+                    province=province,
+                    city=city,
+                    district=district,
+                    address_line=street,
+                ),
+                actor="demo",
+                promised_at=timezone.now() + timedelta(hours=48),
+            )
+            order = order_route(
+                order_id=order.pk
+            )  # already routed when Celery is eager; idempotent
+            if order.status == OrderStatus.ROUTED and number % 3 == 0:
+                order_release(order=order, actor="demo")

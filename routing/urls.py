@@ -1,0 +1,14 @@
+"""Routing's API (mounted under /api/ by the project's root URLconf)."""
+
+from django.urls import path
+
+from routing.api import OrderRoutingViewSet, SignalViewSet
+
+urlpatterns = [
+    path(
+        "orders/<int:order_pk>/routing/",
+        OrderRoutingViewSet.as_view({"get": "list"}),
+        name="order-routing",
+    ),
+    path("signals/", SignalViewSet.as_view({"post": "create"}), name="signals"),
+]
