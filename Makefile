@@ -51,9 +51,13 @@ worker: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run_all.py
 
+# Stops at the first failure. makemigrations reads no database: an in-memory SQLite one is enough.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format .
