@@ -6,14 +6,25 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast worker beat bench lint fmt migrate demo clean messages
+.PHONY: run test test-fast worker beat bench lint fmt migrate demo clean messages lock
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Dependencies are declared once, in pyproject.toml; the lock files pin every package, transitive
+# ones included, to an exact version and its hashes. The venv installs only from the lock.
+LOCK := requirements-dev.lock
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-trusted-host --no-emit-find-links $(LOCK_ARGS)
+
+$(STAMP): $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
 	touch $(STAMP)
+
+# Regenerate both lock files after a change to the dependencies in pyproject.toml. Versions
+# already locked are kept; `make lock LOCK_ARGS=--upgrade` (or `--upgrade-package NAME`) moves them.
+lock: $(STAMP)
+	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint requirements.lock --output-file $(LOCK) pyproject.toml
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
@@ -42,9 +53,13 @@ worker: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run_all.py
 
+# Stops at the first failure. makemigrations reads no database: an in-memory SQLite one is enough.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format .
