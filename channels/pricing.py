@@ -88,9 +88,27 @@ def price_order(
     *,
     excluded_campaigns: frozenset[str] = frozenset(),
 ) -> PricingResult:
+    """Price ``lines`` with ``promotions`` in the order the module docstring gives."""
     promotions = [p for p in promotions if p.campaign_code not in excluded_campaigns]
-    priced: list[PricedLine] = []
     claims: dict[str, bool] = {}
+    priced = _priced_lines(lines, excluded_campaigns, claims)
+    paid = [line for line in priced if not line.is_gift]
+    _apply_percentages(paid, promotions, claims)
+    _apply_best_threshold(paid, promotions, claims)
+    _add_gifts(priced, paid, promotions, claims)
+    return PricingResult(lines=priced, claims=claims)
+
+
+def _claim(claims: dict[str, bool], rule: PromotionRule) -> None:
+    claims[rule.campaign_code] = claims.get(rule.campaign_code, False) or rule.once_per_customer
+
+
+def _priced_lines(
+    lines: list[LineToPrice], excluded_campaigns: frozenset[str], claims: dict[str, bool]
+) -> list[PricedLine]:
+    """Paid lines at their channel price; gift lines the channel sent at 0 (claiming their
+    campaign), except those of an excluded campaign."""
+    priced: list[PricedLine] = []
     for index, line in enumerate(lines):
         if line.is_gift:
             if line.campaign_code and line.campaign_code in excluded_campaigns:
@@ -120,8 +138,13 @@ def price_order(
                 source_index=index,
             )
         )
-    paid = [line for line in priced if not line.is_gift]
+    return priced
 
+
+def _apply_percentages(
+    paid: list[PricedLine], promotions: list[PromotionRule], claims: dict[str, bool]
+) -> None:
+    """The best percentage off on each line (not stacked; ties to the lowest rule id)."""
     for line in paid:
         best = max(
             (
@@ -135,45 +158,61 @@ def price_order(
         if best is not None:
             amount = _money(line.gross * best.percent_off / 100)
             _apply(line, best, amount)
-            claims[best.campaign_code] = (
-                claims.get(best.campaign_code, False) or best.once_per_customer
-            )
+            _claim(claims, best)
 
-    def eligible(rule: PromotionRule) -> tuple[list[PricedLine], Decimal]:
-        chosen = [line for line in paid if rule.covers(line.sku)]
-        return chosen, sum((line.final_line_total for line in chosen), ZERO)
 
+def _eligible(rule: PromotionRule, paid: list[PricedLine]) -> tuple[list[PricedLine], Decimal]:
+    """The paid lines ``rule`` covers and their subtotal after the discounts so far."""
+    chosen = [line for line in paid if rule.covers(line.sku)]
+    return chosen, sum((line.final_line_total for line in chosen), ZERO)
+
+
+def _apply_best_threshold(
+    paid: list[PricedLine], promotions: list[PromotionRule], claims: dict[str, bool]
+) -> None:
+    """The largest threshold discount that qualifies, allocated over its lines in proportion
+    to their totals; the last line takes the rounding remainder."""
     qualifying = []
     for rule in promotions:
         if rule.kind != "threshold" or rule.discount_amount <= 0:
             continue
-        chosen, subtotal = eligible(rule)
+        chosen, subtotal = _eligible(rule, paid)
         if chosen and subtotal > 0 and subtotal >= rule.threshold:
             qualifying.append((min(rule.discount_amount, subtotal), rule, chosen, subtotal))
-    if qualifying:
-        amount, rule, chosen, subtotal = max(qualifying, key=lambda q: (q[0], -q[1].id))
-        remaining = amount
-        for position, line in enumerate(chosen):
-            share = (
-                remaining
-                if position == len(chosen) - 1
-                else min(_money(amount * line.final_line_total / subtotal), remaining)
-            )
-            share = min(share, line.final_line_total)
-            remaining -= share
-            _apply(line, rule, share)
-        claims[rule.campaign_code] = claims.get(rule.campaign_code, False) or rule.once_per_customer
+    if not qualifying:
+        return
+    amount, rule, chosen, subtotal = max(qualifying, key=lambda q: (q[0], -q[1].id))
+    remaining = amount
+    for position, line in enumerate(chosen):
+        share = (
+            remaining
+            if position == len(chosen) - 1
+            else min(_money(amount * line.final_line_total / subtotal), remaining)
+        )
+        share = min(share, line.final_line_total)
+        remaining -= share
+        _apply(line, rule, share)
+    _claim(claims, rule)
 
+
+def _add_gifts(
+    priced: list[PricedLine],
+    paid: list[PricedLine],
+    promotions: list[PromotionRule],
+    claims: dict[str, bool],
+) -> None:
+    """A gift line at 0 for every gift rule whose threshold is met, unless the channel
+    already sent that campaign's gift (then only the claim)."""
     sent_gift_campaigns = {
         line.gift_campaign for line in priced if line.is_gift and line.gift_campaign
     }
     for rule in promotions:
         if rule.kind != "gift" or not rule.gift_sku:
             continue
-        chosen, subtotal = eligible(rule)
+        chosen, subtotal = _eligible(rule, paid)
         if not chosen or subtotal < rule.threshold:
             continue
-        claims[rule.campaign_code] = claims.get(rule.campaign_code, False) or rule.once_per_customer
+        _claim(claims, rule)
         if rule.campaign_code in sent_gift_campaigns:
             continue  # the channel already put this campaign's gift on the order
         sent_gift_campaigns.add(rule.campaign_code)
@@ -196,7 +235,6 @@ def price_order(
                 ],
             )
         )
-    return PricingResult(lines=priced, claims=claims)
 
 
 def _apply(line: PricedLine, rule: PromotionRule, amount: Decimal) -> None:

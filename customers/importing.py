@@ -24,6 +24,7 @@ from customers.matching import (
     BlockingIndex,
     Decision,
     Fingerprint,
+    MatchRules,
     Observation,
     Outcome,
     blocking_keys,
@@ -251,137 +252,170 @@ class ImportReport:
     assignments: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class _ImportRun:
+    """What resolving the file builds up, chunk by chunk, for the writes at the end.
+
+    ``index`` holds this run's records (customer ids ``new:<n>``) and the stored identities
+    loaded so far (``db:<customer id>``); ``results`` is every new record with its decision and
+    the customer id the index gave it, in arrival order.
+    """
+
+    merchant: Merchant
+    rules: MatchRules
+    key: bytes
+    index: BlockingIndex = field(default_factory=BlockingIndex)
+    report: ImportReport = field(default_factory=ImportReport)
+    loaded: set[int] = field(default_factory=set)  # stored identities already in the index
+    results: list[tuple[Fingerprint, Decision, str]] = field(default_factory=list)
+    next_new: int = 0
+
+
 def identities_import(
     *,
     merchant: Merchant,
     observations: Iterable[Observation],
     progress: Callable[[int], None] = lambda n: None,
 ) -> ImportReport:
+    """Resolve ``observations`` in chunks of ``CHUNK``, then write everything in one
+    transaction (see the module docstring)."""
     rules, _row = rules_for(merchant)
-    key = matching_key(merchant)
-    index = BlockingIndex()
-    report = ImportReport()
-    loaded: set[int] = set()
-    results: list[tuple[Fingerprint, Decision, str]] = []
-    next_new = 0
+    run = _ImportRun(merchant=merchant, rules=rules, key=matching_key(merchant))
     chunk: list[Observation] = []
-
-    def run_chunk(batch: list[Observation]) -> None:
-        nonlocal next_new
-        known = set(
-            Identity.objects.filter(
-                merchant=merchant, record_id__in=[o.record_id for o in batch]
-            ).values_list("record_id", flat=True)
-        )
-        seen_here: set[str] = set()
-        records = []
-        for observation in batch:
-            if observation.record_id in known or observation.record_id in seen_here:
-                report.skipped_existing += 1
-                continue
-            seen_here.add(observation.record_id)
-            records.append(fingerprint(observation, key=key))
-        keys = {k for record in records for k in blocking_keys(record)}
-        # Identities loaded by an earlier chunk are skipped here, not in SQL: excluding them
-        # there sent every id loaded so far with each chunk's query.
-        for pk, data, customer_id in _sharing_a_key(merchant, keys):
-            if pk in loaded:
-                continue
-            loaded.add(pk)
-            index.add(fingerprint_from_dict(data), f"db:{customer_id}")
-        for record in records:
-            decision = resolve(record, index, rules)
-            if decision.outcome is Outcome.LINK and decision.customer_id:
-                customer_id = decision.customer_id
-                for other in decision.merge_customer_ids:
-                    customer_id = index.merge(customer_id, other)
-            else:
-                customer_id = f"new:{next_new}"
-                next_new += 1
-            index.add(record, customer_id)
-            results.append((record, decision, customer_id))
-        progress(len(batch))
-
     for observation in observations:
-        report.read += 1
+        run.report.read += 1
         chunk.append(observation)
         if len(chunk) >= CHUNK:
-            run_chunk(chunk)
+            _resolve_chunk(run, chunk)
+            progress(len(chunk))
             chunk = []
     if chunk:
-        run_chunk(chunk)
-
+        _resolve_chunk(run, chunk)
+        progress(len(chunk))
     with transaction.atomic():
-        # Group every customer id of this run by its root; a group holding stored customers keeps
-        # the oldest of them (the others are merged into it, with an audit record), a group of new
-        # ids becomes one new customer.
-        stored_ids = set(
-            Identity.objects.filter(pk__in=loaded).values_list("customer_id", flat=True)
-        )
-        members: dict[str, set[str]] = {}
-        for cid in {cid for _r, _d, cid in results} | {f"db:{pk}" for pk in stored_ids}:
-            members.setdefault(index.find(cid), set()).add(cid)
-        first_record: dict[str, Fingerprint] = {}
-        for record, _decision, cid in results:
-            first_record.setdefault(index.find(cid), record)
-        survivor_of: dict[str, int] = {}
-        new_roots = []
-        for root, ids in members.items():
-            stored = sorted(int(cid[3:]) for cid in ids if cid.startswith("db:"))
-            if stored:
-                survivor_of[root] = stored[0]
-                for absorbed in stored[1:]:
-                    customers_merge(
-                        survivor=Customer.objects.get(pk=stored[0]),
-                        absorbed=Customer.objects.get(pk=absorbed),
-                        reason="same person in an imported file",
-                        actor="import",
-                    )
-                    report.merges += 1
-            else:
-                new_roots.append(root)
-        customer_ids = _write_customers(
-            merchant,
-            [
-                (
-                    first_record[root].name.full if first_record[root].name else "",
-                    first_record[root].phone_masked,
-                )
-                for root in new_roots
-            ],
-        )
-        survivor_of.update(zip(new_roots, customer_ids, strict=True))
-        report.customers_created = len(customer_ids)
-        identity_ids = _write_identities(
-            merchant,
-            [(record, decision, survivor_of[index.find(cid)]) for record, decision, cid in results],
-        )
-        for _record, decision, _cid in results:
-            counter = {"link": "linked", "new": "new", "review": "review"}[decision.outcome.value]
-            setattr(report, counter, getattr(report, counter) + 1)
-        key_rows = (
-            (merchant.pk, identity_id, k)
-            for identity_id, (record, _d, _c) in zip(identity_ids, results, strict=True)
-            for k in blocking_keys(record)
-        )
-        if connection.vendor == "postgresql":
-            _copy(IdentityKey, ("merchant_id", "identity_id", "key"), key_rows)
+        _write_run(run)
+    return run.report
+
+
+def _resolve_chunk(run: _ImportRun, batch: list[Observation]) -> None:
+    """Fingerprint the chunk's new observations, load the stored identities sharing a key with
+    them into the index, and resolve each record in arrival order."""
+    known = set(
+        Identity.objects.filter(
+            merchant=run.merchant, record_id__in=[o.record_id for o in batch]
+        ).values_list("record_id", flat=True)
+    )
+    seen_here: set[str] = set()
+    records = []
+    for observation in batch:
+        if observation.record_id in known or observation.record_id in seen_here:
+            run.report.skipped_existing += 1
+            continue
+        seen_here.add(observation.record_id)
+        records.append(fingerprint(observation, key=run.key))
+    keys = {k for record in records for k in blocking_keys(record)}
+    index, loaded = run.index, run.loaded
+    # Identities loaded by an earlier chunk are skipped here, not in SQL: excluding them
+    # there sent every id loaded so far with each chunk's query.
+    for pk, data, customer_id in _sharing_a_key(run.merchant, keys):
+        if pk in loaded:
+            continue
+        loaded.add(pk)
+        index.add(fingerprint_from_dict(data), f"db:{customer_id}")
+    for record in records:
+        decision = resolve(record, index, run.rules)
+        if decision.outcome is Outcome.LINK and decision.customer_id:
+            customer_id = decision.customer_id
+            for other in decision.merge_customer_ids:
+                customer_id = index.merge(customer_id, other)
         else:
-            _insert_keys(key_rows)
-        reviews = []
-        for identity_id, (_record, decision, _cid) in zip(identity_ids, results, strict=True):
-            if decision.outcome is Outcome.REVIEW and decision.customer_id:
-                suggested = index.find(decision.customer_id)
-                reviews.append(
-                    ReviewItem(
-                        identity_id=identity_id,
-                        suggested_customer_id=survivor_of[suggested],
-                        score=decision.score,
-                        reasons=list(decision.reasons),
-                    )
+            customer_id = f"new:{run.next_new}"
+            run.next_new += 1
+        index.add(record, customer_id)
+        run.results.append((record, decision, customer_id))
+
+
+def _write_run(run: _ImportRun) -> None:
+    """Customers (merged or created), identities, their keys and review items of ``run``."""
+    merchant, index, results, report = run.merchant, run.index, run.results, run.report
+    survivor_of = _settle_customers(run)
+    identity_ids = _write_identities(
+        merchant,
+        [(record, decision, survivor_of[index.find(cid)]) for record, decision, cid in results],
+    )
+    for _record, decision, _cid in results:
+        counter = {"link": "linked", "new": "new", "review": "review"}[decision.outcome.value]
+        setattr(report, counter, getattr(report, counter) + 1)
+    key_rows = (
+        (merchant.pk, identity_id, k)
+        for identity_id, (record, _d, _c) in zip(identity_ids, results, strict=True)
+        for k in blocking_keys(record)
+    )
+    if connection.vendor == "postgresql":
+        _copy(IdentityKey, ("merchant_id", "identity_id", "key"), key_rows)
+    else:
+        _insert_keys(key_rows)
+    reviews = []
+    for identity_id, (_record, decision, _cid) in zip(identity_ids, results, strict=True):
+        if decision.outcome is Outcome.REVIEW and decision.customer_id:
+            suggested = index.find(decision.customer_id)
+            reviews.append(
+                ReviewItem(
+                    identity_id=identity_id,
+                    suggested_customer_id=survivor_of[suggested],
+                    score=decision.score,
+                    reasons=list(decision.reasons),
                 )
-        ReviewItem.objects.bulk_create(reviews, batch_size=2000)
-        report.assignments = {
-            record.record_id: survivor_of[index.find(cid)] for record, _d, cid in results
-        }
-    return report
+            )
+    ReviewItem.objects.bulk_create(reviews, batch_size=2000)
+    report.assignments = {
+        record.record_id: survivor_of[index.find(cid)] for record, _d, cid in results
+    }
+
+
+def _settle_customers(run: _ImportRun) -> dict[str, int]:
+    """The stored customer id of every root of the index that this run touched.
+
+    Every customer id of this run is grouped by its root; a group holding stored customers
+    keeps the oldest of them (the others are merged into it, with an audit record), a group of
+    new ids becomes one new customer.
+    """
+    index, results, report = run.index, run.results, run.report
+    stored_ids = set(
+        Identity.objects.filter(pk__in=run.loaded).values_list("customer_id", flat=True)
+    )
+    members: dict[str, set[str]] = {}
+    for cid in {cid for _r, _d, cid in results} | {f"db:{pk}" for pk in stored_ids}:
+        members.setdefault(index.find(cid), set()).add(cid)
+    first_record: dict[str, Fingerprint] = {}
+    for record, _decision, cid in results:
+        first_record.setdefault(index.find(cid), record)
+    survivor_of: dict[str, int] = {}
+    new_roots = []
+    for root, ids in members.items():
+        stored = sorted(int(cid[3:]) for cid in ids if cid.startswith("db:"))
+        if stored:
+            survivor_of[root] = stored[0]
+            for absorbed in stored[1:]:
+                customers_merge(
+                    survivor=Customer.objects.get(pk=stored[0]),
+                    absorbed=Customer.objects.get(pk=absorbed),
+                    reason="same person in an imported file",
+                    actor="import",
+                )
+                report.merges += 1
+        else:
+            new_roots.append(root)
+    customer_ids = _write_customers(
+        run.merchant,
+        [
+            (
+                first_record[root].name.full if first_record[root].name else "",
+                first_record[root].phone_masked,
+            )
+            for root in new_roots
+        ],
+    )
+    survivor_of.update(zip(new_roots, customer_ids, strict=True))
+    report.customers_created = len(customer_ids)
+    return survivor_of

@@ -26,7 +26,7 @@ The hot input records are ``NamedTuple``s rather than frozen dataclasses: at 3,0
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import NamedTuple
@@ -145,70 +145,18 @@ def merge(orders: Iterable[GroupOrder], catalogue: Mapping[str, SkuInfo]) -> tup
     lines in pick-path order, distribution entries leader-proxy / direct / store pickup.
     Quantities of a SKU that appears on several lines of one order are added up.
     """
-    # Pass 1: accumulate per group; dict lookups and list appends only.
-    groups: dict[tuple[int | None, str], list] = {}
+    groups = _accumulate_groups(orders)
     all_skus: set[str] = set()
-    for order in orders:
-        key = (order.warehouse_id, order.pickup_point_id)
-        acc = groups.get(key)
-        if acc is None:
-            acc = groups[key] = [[], {}, {}]  # orders, sku -> units, sku -> orders asking
-        acc[0].append(order)
-        units, asking = acc[1], acc[2]
-        lines = order.lines
-        for sku, quantity in lines:
-            units[sku] = units.get(sku, 0) + quantity
-        if len(lines) == 1:
-            sku = lines[0][0]
-            asking[sku] = asking.get(sku, 0) + 1
-        else:
-            for sku in {line[0] for line in lines}:
-                asking[sku] = asking.get(sku, 0) + 1
     for acc in groups.values():
         all_skus.update(acc[1])
     rank = rank_skus(all_skus, catalogue)
     infos = {sku: catalogue.get(sku) or SkuInfo(sku) for sku in rank}
-
     by_rank = rank.__getitem__
-
-    def pick_lines(units: dict[str, int], asking: dict[str, int]) -> tuple[PickLine, ...]:
-        out = []
-        for sku in sorted(units, key=by_rank):
-            info = infos[sku]
-            out.append(
-                _new(PickLine, (sku, info[1], info[2], info[3], units[sku], asking[sku], info[4]))
-            )
-        return tuple(out)
 
     # Pass 2: per group, sort once and build the output; per warehouse, add up the groups.
     by_warehouse: dict[int | None, list] = {}
     for (warehouse_id, point_id), (members, units, asking) in groups.items():
-        members.sort(key=_distribution_key)
-        distribution = []
-        for order in members:
-            lines = order.lines
-            if len(lines) == 2:
-                first, second = lines
-                if by_rank(first[0]) > by_rank(second[0]):
-                    lines = (second, first)
-            elif len(lines) > 2:
-                lines = tuple(sorted(lines, key=lambda line: by_rank(line[0])))
-            distribution.append(_new(Distribution, (order, lines)))
-        leaders = Counter(map(_leader_of, members))
-        by_type = dict(Counter(map(_type_of, members)))
-        leader_id, leader_name = min(leaders, key=lambda lead: (-leaders[lead], lead))
-        group = PickupGroup(
-            warehouse_id=warehouse_id,
-            pickup_point_id=point_id,
-            pickup_point_name=members[0].pickup_point_name,
-            leader_id=leader_id,
-            leader_name=leader_name,
-            order_ids=tuple(order.order_id for order in members),
-            unit_count=sum(units.values()),
-            orders_by_type=by_type,
-            lines=pick_lines(units, asking),
-            distribution=tuple(distribution),
-        )
+        group = _pickup_group(warehouse_id, point_id, members, units, asking, by_rank, infos)
         wave = by_warehouse.get(warehouse_id)
         if wave is None:
             wave = by_warehouse[warehouse_id] = [[], {}, {}]
@@ -225,13 +173,92 @@ def merge(orders: Iterable[GroupOrder], catalogue: Mapping[str, SkuInfo]) -> tup
         waves.append(
             Wave(
                 warehouse_id=warehouse_id,
-                lines=pick_lines(wave_units, wave_asking),
+                lines=_pick_lines(wave_units, wave_asking, by_rank, infos),
                 groups=tuple(wave_groups),
                 order_count=sum(g.order_count for g in wave_groups),
                 unit_count=sum(g.unit_count for g in wave_groups),
             )
         )
     return tuple(waves)
+
+
+def _accumulate_groups(orders: Iterable[GroupOrder]) -> dict[tuple[int | None, str], list]:
+    """Pass 1: per (warehouse, pickup point), its orders, units per SKU and orders per SKU.
+
+    Dict lookups and list appends only: this loop sees every line of the batch.
+    """
+    groups: dict[tuple[int | None, str], list] = {}
+    for order in orders:
+        key = (order.warehouse_id, order.pickup_point_id)
+        acc = groups.get(key)
+        if acc is None:
+            acc = groups[key] = [[], {}, {}]  # orders, sku -> units, sku -> orders asking
+        acc[0].append(order)
+        units, asking = acc[1], acc[2]
+        lines = order.lines
+        for sku, quantity in lines:
+            units[sku] = units.get(sku, 0) + quantity
+        if len(lines) == 1:
+            sku = lines[0][0]
+            asking[sku] = asking.get(sku, 0) + 1
+        else:
+            for sku in {line[0] for line in lines}:
+                asking[sku] = asking.get(sku, 0) + 1
+    return groups
+
+
+def _pick_lines(
+    units: dict[str, int],
+    asking: dict[str, int],
+    by_rank: Callable[[str], int],
+    infos: Mapping[str, SkuInfo],
+) -> tuple[PickLine, ...]:
+    """SKU totals in pick-path order."""
+    out = []
+    for sku in sorted(units, key=by_rank):
+        info = infos[sku]
+        out.append(
+            _new(PickLine, (sku, info[1], info[2], info[3], units[sku], asking[sku], info[4]))
+        )
+    return tuple(out)
+
+
+def _pickup_group(
+    warehouse_id: int | None,
+    point_id: str,
+    members: list[GroupOrder],
+    units: dict[str, int],
+    asking: dict[str, int],
+    by_rank: Callable[[str], int],
+    infos: Mapping[str, SkuInfo],
+) -> PickupGroup:
+    """One pickup point's sort list and distribution list (``members`` is sorted in place)."""
+    members.sort(key=_distribution_key)
+    distribution = []
+    for order in members:
+        lines = order.lines
+        if len(lines) == 2:
+            first, second = lines
+            if by_rank(first[0]) > by_rank(second[0]):
+                lines = (second, first)
+        elif len(lines) > 2:
+            lines = tuple(sorted(lines, key=lambda line: by_rank(line[0])))
+        distribution.append(_new(Distribution, (order, lines)))
+    leaders = Counter(map(_leader_of, members))
+    by_type = dict(Counter(map(_type_of, members)))
+    leader_id, leader_name = min(leaders, key=lambda lead: (-leaders[lead], lead))
+    return PickupGroup(
+        warehouse_id=warehouse_id,
+        pickup_point_id=point_id,
+        pickup_point_name=members[0].pickup_point_name,
+        leader_id=leader_id,
+        leader_name=leader_name,
+        order_ids=tuple(order.order_id for order in members),
+        unit_count=sum(units.values()),
+        orders_by_type=by_type,
+        lines=_pick_lines(units, asking, by_rank, infos),
+        distribution=tuple(distribution),
+    )
 
 
 def _distribution_key(order: GroupOrder) -> tuple:

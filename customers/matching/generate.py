@@ -474,67 +474,96 @@ def generate_observations(count: int = 20_000, *, seed: int = 7) -> GeneratedDat
     few become group-buying leaders who order for members.
     """
     generator = _Generator(seed)
-    rnd = generator.random
     total_orders = 0
     leaders: list[Person] = []
     while total_orders < count:
         person = generator.person()
-        group = [person]
-        roll = rnd.random()
-        home = person.homes[0][1]
-        if roll < 0.15:
-            same_surname = rnd.random() < 0.7
-            tablet = generator.device() if rnd.random() < 0.35 else ""
-            for _ in range(rnd.randint(1, 2)):
-                relative = generator.person(
-                    surname=person.name[:1] if same_surname else None,
-                    home=home,
-                    avoid_names={member.name for member in group},
-                )
-                relative.homes = list(person.homes)
-                generator.relate(person, relative, "shared_device" if tablet else "family")
-                for other in group[1:]:
-                    generator.relate(other, relative, "shared_device" if tablet else "family")
-                group.append(relative)
-            if tablet:
-                for member in group:
-                    member.shared_device = tablet
-        elif roll < 0.20:
-            for _ in range(rnd.randint(1, 2)):
-                mate = generator.person(home=home, avoid_names={member.name for member in group})
-                mate.homes = list(person.homes)
-                for other in group:
-                    generator.relate(other, mate, "roommates")
-                group.append(mate)
-        elif roll < 0.24:
-            namesake = generator.person(name=person.name, home=generator.home(home.county_code))
-            generator.relate(person, namesake, "namesake")
-            group.append(namesake)
-        elif roll < 0.32:
-            if home.room:
-                room = home.room + rnd.choice((-1, 1, 100, -100))
-                neighbour_home = replace(home, room=room if room > 100 else home.room + 1)
-            else:
-                neighbour_home = replace(home, number=home.number + rnd.choice((1, 2)))
-            neighbour = generator.person(home=neighbour_home)
-            generator.relate(person, neighbour, "neighbour")
-            group.append(neighbour)
-        elif roll < 0.35:
-            person.active_to = START + timedelta(days=rnd.randint(120, 330))
-            successor = generator.person(
-                phone=person.phones[0],
-                active_from=person.active_to + timedelta(days=rnd.randint(365, 700)),
-            )
-            generator.relate(person, successor, "recycled_phone")
-            group.append(successor)
-        elif roll < 0.36:
+        group, is_leader = _draw_group(generator, person)
+        if is_leader:
             leaders.append(person)
         for member in group:
             for moment in generator.order_times(member, member.orders):
                 generator.emit(member, moment)
                 total_orders += 1
-    # Group leaders order for members picked among other people (members may also order
-    # themselves; that is the point).
+    _emit_group_proxy_orders(generator, leaders)
+    return _dataset(generator)
+
+
+def _draw_group(generator: _Generator, person: Person) -> tuple[list[Person], bool]:
+    """``person`` and the hard negatives drawn for them (one roll picks the kind), and whether
+    ``person`` becomes a group-buying leader instead."""
+    rnd = generator.random
+    group = [person]
+    roll = rnd.random()
+    home = person.homes[0][1]
+    if roll < 0.15:
+        _add_relatives(generator, group, home)
+    elif roll < 0.20:
+        for _ in range(rnd.randint(1, 2)):
+            mate = generator.person(home=home, avoid_names={member.name for member in group})
+            mate.homes = list(person.homes)
+            for other in group:
+                generator.relate(other, mate, "roommates")
+            group.append(mate)
+    elif roll < 0.24:
+        namesake = generator.person(name=person.name, home=generator.home(home.county_code))
+        generator.relate(person, namesake, "namesake")
+        group.append(namesake)
+    elif roll < 0.32:
+        group.append(_neighbour(generator, person, home))
+    elif roll < 0.35:
+        person.active_to = START + timedelta(days=rnd.randint(120, 330))
+        successor = generator.person(
+            phone=person.phones[0],
+            active_from=person.active_to + timedelta(days=rnd.randint(365, 700)),
+        )
+        generator.relate(person, successor, "recycled_phone")
+        group.append(successor)
+    elif roll < 0.36:
+        return group, True
+    return group, False
+
+
+def _add_relatives(generator: _Generator, group: list[Person], home: Home) -> None:
+    """One or two relatives at the same home (mostly the same surname), sometimes sharing a
+    tablet with the whole family."""
+    rnd = generator.random
+    person = group[0]
+    same_surname = rnd.random() < 0.7
+    tablet = generator.device() if rnd.random() < 0.35 else ""
+    for _ in range(rnd.randint(1, 2)):
+        relative = generator.person(
+            surname=person.name[:1] if same_surname else None,
+            home=home,
+            avoid_names={member.name for member in group},
+        )
+        relative.homes = list(person.homes)
+        generator.relate(person, relative, "shared_device" if tablet else "family")
+        for other in group[1:]:
+            generator.relate(other, relative, "shared_device" if tablet else "family")
+        group.append(relative)
+    if tablet:
+        for member in group:
+            member.shared_device = tablet
+
+
+def _neighbour(generator: _Generator, person: Person, home: Home) -> Person:
+    """Someone next door or one floor away, related to ``person`` as a neighbour."""
+    rnd = generator.random
+    if home.room:
+        room = home.room + rnd.choice((-1, 1, 100, -100))
+        neighbour_home = replace(home, room=room if room > 100 else home.room + 1)
+    else:
+        neighbour_home = replace(home, number=home.number + rnd.choice((1, 2)))
+    neighbour = generator.person(home=neighbour_home)
+    generator.relate(person, neighbour, "neighbour")
+    return neighbour
+
+
+def _emit_group_proxy_orders(generator: _Generator, leaders: list[Person]) -> None:
+    """Group leaders order for members picked among other people (members may also order
+    themselves; that is the point)."""
+    rnd = generator.random
     for leader in leaders:
         members = rnd.sample(generator.persons, min(rnd.randint(5, 15), len(generator.persons)))
         for member in members:
@@ -548,6 +577,10 @@ def generate_observations(count: int = 20_000, *, seed: int = 7) -> GeneratedDat
             generator.relations.setdefault(
                 frozenset((first.person_id, second.person_id)), "group_proxy"
             )
+
+
+def _dataset(generator: _Generator) -> GeneratedDataset:
+    """The emitted observations in time order, numbered, with their ground truth."""
     generator.observations.sort(key=lambda item: item[0])
     observations = []
     person_of: dict[str, str] = {}

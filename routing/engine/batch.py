@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pulp
 
@@ -145,6 +145,29 @@ def _priced_model(model: OrderModel, prices: dict[Resource, float]) -> OrderMode
     return replace(model, unit_cost=unit_cost, fixed_cost=fixed)
 
 
+@dataclass
+class _BatchState:
+    """What the phases of ``route_batch`` hand on to each other.
+
+    ``pools[o]`` are the columns (candidate plans) of order o, its own best plan first;
+    ``choice[o]`` indexes the chosen column (-1: unrouted). ``lower_bound`` only rises.
+    """
+
+    models: list[OrderModel]
+    pools: list[list[_Column]]
+    best_objective: list[float]
+    penalty: list[float]
+    capacity: Callable[[Resource], float]
+    choice: list[int]
+    lower_bound: float
+    started: float
+    backend: str
+    order_options: SolverOptions
+    iterations: int = 0
+    master_count: int = 0
+    contested: set[Resource] = field(default_factory=set)
+
+
 def route_batch(
     orders: Sequence[Order],
     ctx: RoutingContext,
@@ -167,7 +190,49 @@ def route_batch(
     backend = resolve_solver(options.solver)
     models = [build_order_model(o, context_for(o) if context_for else ctx) for o in orders]
     capacity = _capacity_lookup(ctx, models)
+    pools, best_objective = _own_best_columns(models, order_options)
+    penalty = [unrouted_penalty(o) for o in orders]
+    state = _BatchState(
+        models=models,
+        pools=pools,
+        best_objective=best_objective,
+        penalty=penalty,
+        capacity=capacity,
+        choice=[0 if pool else -1 for pool in pools],
+        lower_bound=sum(min(b, p) for b, p in zip(best_objective, penalty, strict=True)),
+        started=started,
+        backend=backend,
+        order_options=order_options,
+    )
+    overloaded = {
+        r for r, amount in _load(pools, state.choice).items() if amount > capacity(r) + 1e-9
+    }
+    if overloaded:
+        _add_single_node_columns(state, overloaded, options.initial_single_node_columns)
+        integral = _generate_columns(state, options)
+        _choose_master_columns(state, integral, options)
 
+    results, objective = _batch_results(orders, ctx, context_for, state)
+    lower_bound = state.lower_bound
+    gap = 0.0 if objective <= 0 else max(0.0, (objective - lower_bound) / objective)
+    return BatchResult(
+        results=results,
+        objective=objective,
+        lower_bound=lower_bound,
+        gap=gap,
+        solver=backend,
+        seconds=time.perf_counter() - started,
+        iterations=state.iterations,
+        columns=sum(len(pool) for pool in pools),
+        master_orders=state.master_count,
+        contested_resources=len(state.contested),
+    )
+
+
+def _own_best_columns(
+    models: list[OrderModel], order_options: SolverOptions
+) -> tuple[list[list[_Column]], list[float]]:
+    """Step 1: each order solved alone; its best plan is its first column (none if unroutable)."""
     pools: list[list[_Column]] = []
     best_objective: list[float] = []
     for model in models:
@@ -178,182 +243,228 @@ def route_batch(
             continue
         pools.append([_Column(plan.quantities, plan.objective, _usage(model, plan.quantities))])
         best_objective.append(plan.objective)
+    return pools, best_objective
 
-    def load(choice: list[int]) -> dict[Resource, float]:
-        total: dict[Resource, float] = {}
-        for pool, index in zip(pools, choice, strict=True):
-            if index >= 0:
-                for key, amount in pool[index].usage.items():
-                    total[key] = total.get(key, 0) + amount
-        return total
 
-    choice = [0 if pool else -1 for pool in pools]
-    overloaded = {r for r, amount in load(choice).items() if amount > capacity(r) + 1e-9}
-    penalty = [unrouted_penalty(o) for o in orders]
-    lower_bound = sum(min(b, p) for b, p in zip(best_objective, penalty, strict=True))
-    iterations = 0
-    master_count = 0
-    contested: set[Resource] = set()
+def _load(pools: list[list[_Column]], choice: list[int]) -> dict[Resource, float]:
+    """Total use of every resource when each order takes its chosen column."""
+    total: dict[Resource, float] = {}
+    for pool, index in zip(pools, choice, strict=True):
+        if index >= 0:
+            for key, amount in pool[index].usage.items():
+                total[key] = total.get(key, 0) + amount
+    return total
 
-    if overloaded:
-        for o, model in enumerate(models):
-            if not pools[o] or not any(r in overloaded for r in pools[o][0].usage):
-                continue
-            for objective, k in single_node_objectives(model)[
-                : options.initial_single_node_columns
-            ]:
-                plan = single_node_plan(model, k, objective, "batch")
-                if plan.quantities != pools[o][0].quantities:
-                    pools[o].append(
-                        _Column(plan.quantities, objective, _usage(model, plan.quantities))
-                    )
-        prices: dict[Resource, float] = {}
-        while True:
-            iterations += 1
-            contested, master = _contested(pools, capacity)
-            master_count = len(master)
-            _, duals, conv, integral = _solve_master(
-                master,
-                pools,
-                contested,
-                capacity,
-                {},
-                penalty,
-                backend,
-                relax=True,
-                time_limit=options.time_limit_seconds,
-                gap=options.gap,
+
+def _add_single_node_columns(state: _BatchState, overloaded: set[Resource], count: int) -> None:
+    """Initial columns: orders whose best plan uses an overloaded resource also get their
+    ``count`` best single-node plans."""
+    pools = state.pools
+    for o, model in enumerate(state.models):
+        if not pools[o] or not any(r in overloaded for r in pools[o][0].usage):
+            continue
+        for objective, k in single_node_objectives(model)[:count]:
+            plan = single_node_plan(model, k, objective, "batch")
+            if plan.quantities != pools[o][0].quantities:
+                pools[o].append(_Column(plan.quantities, objective, _usage(model, plan.quantities)))
+
+
+def _generate_columns(state: _BatchState, options: BatchOptions) -> dict[int, int]:
+    """Step 3: column generation on the master LP until no column prices out, the iteration
+    cap, or half the time limit; raises ``state.lower_bound`` with each Lagrangian bound.
+
+    Returns the orders the last master LP assigned integrally (order -> column, -1 unrouted).
+    """
+    while True:
+        state.iterations += 1
+        state.contested, master = _contested(state.pools, state.capacity)
+        state.master_count = len(master)
+        _, duals, conv, integral = _solve_master(
+            master,
+            state.pools,
+            state.contested,
+            state.capacity,
+            {},
+            state.penalty,
+            state.backend,
+            relax=True,
+            time_limit=options.time_limit_seconds,
+            gap=options.gap,
+        )
+        prices = {r: min(0.0, duals.get(r, 0.0)) for r in state.contested}
+        bound, added = _pricing_round(state, prices, conv)
+        state.lower_bound = max(state.lower_bound, bound)
+        elapsed = time.perf_counter() - state.started
+        if (
+            added == 0
+            or state.iterations >= options.max_iterations
+            or elapsed > options.time_limit_seconds / 2
+        ):
+            return integral
+
+
+def _pricing_round(
+    state: _BatchState, prices: dict[Resource, float], conv: dict[int, float]
+) -> tuple[float, int]:
+    """Re-solve each master order at ``prices``; add the plans with negative reduced cost.
+
+    Returns the Lagrangian lower bound at these prices and how many columns were added.
+    """
+    pools, penalty, best_objective = state.pools, state.penalty, state.best_objective
+    bound = sum(prices[r] * state.capacity(r) for r in state.contested)
+    added = 0
+    for o, model in enumerate(state.models):
+        if o not in conv:
+            bound += min(best_objective[o], penalty[o])
+            continue
+        touches = any(
+            prices.get(("stock", n.code, line.sku), 0)
+            or prices.get(("units", n.code), 0)
+            or prices.get(("orders", n.code), 0)
+            for n in model.nodes
+            for line in model.lines
+        )
+        if not touches:
+            bound += min(best_objective[o], penalty[o])
+            continue
+        plan, plan_bound = plan_with_bound(_priced_model(model, prices))
+        bound += min(plan_bound, penalty[o])
+        if plan is None:
+            continue
+        if plan.objective - conv[o] < -1e-7 and plan.quantities not in (
+            c.quantities for c in pools[o]
+        ):
+            true_objective = plan_objective(model, plan.quantities)
+            pools[o].append(
+                _Column(plan.quantities, true_objective, _usage(model, plan.quantities))
             )
-            prices = {r: min(0.0, duals.get(r, 0.0)) for r in contested}
-            bound = sum(prices[r] * capacity(r) for r in contested)
-            added = 0
-            for o in range(len(models)):
-                if o not in conv:
-                    bound += min(best_objective[o], penalty[o])
-                    continue
-                model = models[o]
-                touches = any(
-                    prices.get(("stock", n.code, line.sku), 0)
-                    or prices.get(("units", n.code), 0)
-                    or prices.get(("orders", n.code), 0)
-                    for n in model.nodes
-                    for line in model.lines
-                )
-                if not touches:
-                    bound += min(best_objective[o], penalty[o])
-                    continue
-                plan, plan_bound = plan_with_bound(_priced_model(model, prices))
-                bound += min(plan_bound, penalty[o])
-                if plan is None:
-                    continue
-                if plan.objective - conv[o] < -1e-7 and plan.quantities not in (
-                    c.quantities for c in pools[o]
-                ):
-                    true_objective = plan_objective(model, plan.quantities)
-                    pools[o].append(
-                        _Column(plan.quantities, true_objective, _usage(model, plan.quantities))
-                    )
-                    added += 1
-            lower_bound = max(lower_bound, bound)
-            elapsed = time.perf_counter() - started
-            if (
-                added == 0
-                or iterations >= options.max_iterations
-                or elapsed > options.time_limit_seconds / 2
-            ):
-                break
-        # Columns added by the last pricing round may contest new resources: recompute.
-        contested, master = _contested(pools, capacity)
-        master_count = len(master)
-        integral = {o: j for o, j in integral.items() if o in set(master)}
-        # LP-and-fix: orders the last master LP already assigned integrally keep that column;
-        # only the fractional ones (at most one per binding resource row) go to the MIP, over
-        # the capacity the fixed ones leave. Always feasible: "unrouted" is a column too.
-        fixed_load: dict[Resource, float] = {}
-        for o, j in integral.items():
-            choice[o] = j
-            if j >= 0:
-                for key, amount in pools[o][j].usage.items():
-                    if key in contested:
-                        fixed_load[key] = fixed_load.get(key, 0) + amount
-        fractional = [o for o in master if o not in integral]
-        if sum(len(pools[o]) for o in master) <= SMALL_MASTER_COLUMNS:
-            # Small enough to solve the whole master as a MIP: no fixing needed.
-            fractional, fixed_load = list(master), {}
-        if fractional:
-            repaired = _greedy_repair(
-                fractional, pools, contested, capacity, fixed_load, penalty, models, order_options
-            )
-            remaining = options.time_limit_seconds - (time.perf_counter() - started)
-            if remaining > 1.0:
-                value, chosen, info, _ = _solve_master(
-                    fractional,
-                    pools,
-                    contested,
-                    capacity,
-                    fixed_load,
-                    penalty,
-                    backend,
-                    relax=False,
-                    time_limit=remaining,
-                    gap=options.gap,
-                )
-                greedy_value = sum(
-                    penalty[o] if j < 0 else pools[o][j].objective for o, j in repaired.items()
-                )
-                if info["status"] in ("Optimal", "Feasible") and value < greedy_value:
-                    repaired = {o: chosen.get(o, -1) for o in fractional}
-            for o in fractional:
-                choice[o] = repaired[o]
-        if len(fractional) < len(master):
-            # Safeguard for heavily contested batches, where fixing the LP's integral orders
-            # can strand the rest: a greedy pass over the whole master (re-solving orders
-            # against what is left), kept if it is better.
-            def total(assignment: dict[int, int]) -> float:
-                return sum(
-                    penalty[o] if j < 0 else pools[o][j].objective for o, j in assignment.items()
-                )
+            added += 1
+    return bound, added
 
-            current = {o: choice[o] for o in master}
-            alternative = _greedy_repair(
-                master, pools, contested, capacity, {}, penalty, models, order_options
-            )
-            if total(alternative) < total(current) - 1e-9:
-                for o, j in alternative.items():
-                    choice[o] = j
 
+def _choose_master_columns(
+    state: _BatchState, integral: dict[int, int], options: BatchOptions
+) -> None:
+    """Step 4: pick one column per master order into ``state.choice``.
+
+    LP-and-fix: orders the last master LP already assigned integrally keep that column; only
+    the fractional ones (at most one per binding resource row) go to the MIP, over the
+    capacity the fixed ones leave. Always feasible: "unrouted" is a column too.
+    """
+    # Columns added by the last pricing round may contest new resources: recompute.
+    state.contested, master = _contested(state.pools, state.capacity)
+    state.master_count = len(master)
+    integral = {o: j for o, j in integral.items() if o in set(master)}
+    fixed_load: dict[Resource, float] = {}
+    for o, j in integral.items():
+        state.choice[o] = j
+        if j >= 0:
+            for key, amount in state.pools[o][j].usage.items():
+                if key in state.contested:
+                    fixed_load[key] = fixed_load.get(key, 0) + amount
+    fractional = [o for o in master if o not in integral]
+    if sum(len(state.pools[o]) for o in master) <= SMALL_MASTER_COLUMNS:
+        # Small enough to solve the whole master as a MIP: no fixing needed.
+        fractional, fixed_load = list(master), {}
+    if fractional:
+        repaired = _solve_fractional(state, fractional, fixed_load, options)
+        for o in fractional:
+            state.choice[o] = repaired[o]
+    if len(fractional) < len(master):
+        _whole_master_safeguard(state, master)
+
+
+def _assignment_value(state: _BatchState, assignment: dict[int, int]) -> float:
+    pools, penalty = state.pools, state.penalty
+    return sum(penalty[o] if j < 0 else pools[o][j].objective for o, j in assignment.items())
+
+
+def _solve_fractional(
+    state: _BatchState,
+    fractional: list[int],
+    fixed_load: dict[Resource, float],
+    options: BatchOptions,
+) -> dict[int, int]:
+    """Columns for the ``fractional`` orders: the master MIP over them if there is time for
+    it and it beats the greedy repair, otherwise the greedy repair."""
+    repaired = _greedy_repair(
+        fractional,
+        state.pools,
+        state.contested,
+        state.capacity,
+        fixed_load,
+        state.penalty,
+        state.models,
+        state.order_options,
+    )
+    remaining = options.time_limit_seconds - (time.perf_counter() - state.started)
+    if remaining > 1.0:
+        value, chosen, info, _ = _solve_master(
+            fractional,
+            state.pools,
+            state.contested,
+            state.capacity,
+            fixed_load,
+            state.penalty,
+            state.backend,
+            relax=False,
+            time_limit=remaining,
+            gap=options.gap,
+        )
+        greedy_value = _assignment_value(state, repaired)
+        if info["status"] in ("Optimal", "Feasible") and value < greedy_value:
+            repaired = {o: chosen.get(o, -1) for o in fractional}
+    return repaired
+
+
+def _whole_master_safeguard(state: _BatchState, master: list[int]) -> None:
+    """Safeguard for heavily contested batches, where fixing the LP's integral orders can
+    strand the rest: a greedy pass over the whole master (re-solving orders against what is
+    left), kept if it is better."""
+    current = {o: state.choice[o] for o in master}
+    alternative = _greedy_repair(
+        master,
+        state.pools,
+        state.contested,
+        state.capacity,
+        {},
+        state.penalty,
+        state.models,
+        state.order_options,
+    )
+    if _assignment_value(state, alternative) < _assignment_value(state, current) - 1e-9:
+        for o, j in alternative.items():
+            state.choice[o] = j
+
+
+def _batch_results(
+    orders: Sequence[Order],
+    ctx: RoutingContext,
+    context_for: Callable[[Order], RoutingContext] | None,
+    state: _BatchState,
+) -> tuple[tuple[RoutingResult, ...], float]:
+    """Each order's result from its chosen column, and the batch objective (penalties
+    included)."""
     results = []
     objective = 0.0
-    for o, (order, model) in enumerate(zip(orders, models, strict=True)):
-        if choice[o] < 0:
-            objective += penalty[o]
-            result = unroutable_result(
-                model, context_for(order) if context_for else ctx, f"batch:{backend}"
-            )
-            if pools[o]:
+    label = f"batch:{state.backend}"
+    for o, (order, model) in enumerate(zip(orders, state.models, strict=True)):
+        pool = state.pools[o]
+        if state.choice[o] < 0:
+            objective += state.penalty[o]
+            result = unroutable_result(model, context_for(order) if context_for else ctx, label)
+            if pool:
                 result = replace(
                     result,
                     reason="stock or capacity went to higher-value orders in this batch",
                 )
             results.append(result)
             continue
-        column = pools[o][choice[o]]
+        column = pool[state.choice[o]]
         objective += column.objective
-        plan = Plan(column.quantities, column.objective, f"batch:{backend}", optimal=True)
+        plan = Plan(column.quantities, column.objective, label, optimal=True)
         results.append(plan_to_result(model, plan))
-    gap = 0.0 if objective <= 0 else max(0.0, (objective - lower_bound) / objective)
-    return BatchResult(
-        results=tuple(results),
-        objective=objective,
-        lower_bound=lower_bound,
-        gap=gap,
-        solver=backend,
-        seconds=time.perf_counter() - started,
-        iterations=iterations,
-        columns=sum(len(pool) for pool in pools),
-        master_orders=master_count,
-        contested_resources=len(contested),
-    )
+    return tuple(results), objective
 
 
 def _contested(
@@ -478,6 +589,40 @@ def _solve_master(
             time_limit=time_limit,
             gap=gap,
         )
+    pulp_master = _build_pulp_master(
+        master, pools, contested, capacity, fixed_load, penalty, relax=relax
+    )
+    problem = pulp_master.problem
+    problem.solve(pulp_solver(backend, time_limit, None if relax else gap))
+    value = pulp.value(problem.objective) or 0.0
+    if relax:
+        duals, conv, integral = _pulp_master_duals(pulp_master, master, pools)
+        return value, duals, conv, integral
+    chosen = _pulp_master_chosen(pulp_master, master, pools)
+    info = {"status": pulp.LpStatus[problem.status], "sol_status": problem.sol_status}
+    return value, chosen, info, {}
+
+
+@dataclass
+class _PulpMaster:
+    problem: pulp.LpProblem
+    lam: dict[tuple[int, int], pulp.LpVariable]  # column j of order o
+    skip: dict[int, pulp.LpVariable]  # order o unrouted
+    names: dict[Resource, str]  # constraint name of each contested resource row
+
+
+def _build_pulp_master(
+    master: list[int],
+    pools: list[list[_Column]],
+    contested: set[Resource],
+    capacity: Callable[[Resource], float],
+    fixed_load: dict[Resource, float],
+    penalty: list[float],
+    *,
+    relax: bool,
+) -> _PulpMaster:
+    """The restricted master as a PuLP model: one convexity row per order (a column or
+    unrouted), one capacity row per contested resource some column uses."""
     problem = pulp.LpProblem("batch_master", pulp.LpMinimize)
     category = pulp.LpContinuous if relax else pulp.LpBinary
     lam: dict[tuple[int, int], pulp.LpVariable] = {}
@@ -504,27 +649,37 @@ def _solve_master(
         if terms:
             names[key] = f"r{i}"
             problem += pulp.lpSum(terms) <= capacity(key) - fixed_load.get(key, 0), names[key]
-    problem.solve(pulp_solver(backend, time_limit, None if relax else gap))
-    value = pulp.value(problem.objective) or 0.0
-    if relax:
-        duals = {key: problem.constraints[name].pi or 0.0 for key, name in names.items()}
-        conv = {o: problem.constraints[f"conv{o}"].pi or 0.0 for o in master}
-        integral = {}
-        for o in master:
-            if (skip[o].value() or 0) > 1 - 1e-6:
-                integral[o] = -1
-            for j in range(len(pools[o])):
-                if (lam[(o, j)].value() or 0) > 1 - 1e-6:
-                    integral[o] = j
-        return value, duals, conv, integral
+    return _PulpMaster(problem=problem, lam=lam, skip=skip, names=names)
+
+
+def _pulp_master_duals(
+    pulp_master: _PulpMaster, master: list[int], pools: list[list[_Column]]
+) -> tuple[dict, dict, dict]:
+    """Resource duals, convexity duals and integrally assigned orders of the solved LP."""
+    problem, lam, skip = pulp_master.problem, pulp_master.lam, pulp_master.skip
+    duals = {key: problem.constraints[name].pi or 0.0 for key, name in pulp_master.names.items()}
+    conv = {o: problem.constraints[f"conv{o}"].pi or 0.0 for o in master}
+    integral = {}
+    for o in master:
+        if (skip[o].value() or 0) > 1 - 1e-6:
+            integral[o] = -1
+        for j in range(len(pools[o])):
+            if (lam[(o, j)].value() or 0) > 1 - 1e-6:
+                integral[o] = j
+    return duals, conv, integral
+
+
+def _pulp_master_chosen(
+    pulp_master: _PulpMaster, master: list[int], pools: list[list[_Column]]
+) -> dict[int, int]:
+    """The column each order takes in the solved MIP (-1: unrouted)."""
     chosen = {}
     for o in master:
         chosen[o] = -1
         for j in range(len(pools[o])):
-            if (lam[(o, j)].value() or 0) > 0.5:
+            if (pulp_master.lam[(o, j)].value() or 0) > 0.5:
                 chosen[o] = j
-    info = {"status": pulp.LpStatus[problem.status], "sol_status": problem.sol_status}
-    return value, chosen, info, {}
+    return chosen
 
 
 def _solve_master_highspy(

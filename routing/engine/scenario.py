@@ -372,8 +372,45 @@ def generate(
     for the rest of the day), "auto" for the busiest cold-chain local warehouse in East China,
     or None for no fault. ``weather`` adds an orange alert in North China in the afternoon and a
     carrier capacity cap in South China in the evening peak.
+
+    One random stream feeds the catalogue, then the orders, then the nodes, in that order, so
+    a seed always gives the same day.
     """
     rng = random.Random(seed)
+    catalogue = _generate_catalogue(rng, skus)
+    popularity = [1.0 / (i + 1) ** 0.9 for i in range(skus)]
+    # Orders first, so stock and capacity can be sized to the expected demand per region.
+    order_list, demand_units = _generate_orders(rng, orders, catalogue, popularity)
+    nodes = _generate_nodes(rng, _plan_nodes(warehouses), catalogue, popularity, demand_units)
+    disruptions = _disruptions(nodes, fault, fault_hour, weather=weather)
+    storms = [
+        d
+        for d in disruptions
+        if (d.kind == "weather" and d.level >= 3)
+        or (d.kind == "carrier_cap" and d.saturation >= 0.9)
+    ]
+    order_list = [
+        _checkout_promise(
+            order,
+            nodes,
+            express_suspended=any(
+                d.region == order.region and d.active_at(order.created_hour) for d in storms
+            ),
+        )
+        for order in order_list
+    ]
+    return Scenario(
+        name=f"peak-day-s{seed}-w{warehouses}-o{orders}",
+        nodes=tuple(nodes),
+        skus=tuple(catalogue),
+        orders=tuple(order_list),
+        disruptions=tuple(disruptions),
+        seed=seed,
+    )
+
+
+def _generate_catalogue(rng: random.Random, skus: int) -> list[Sku]:
+    """``skus`` SKUs: 70 % ambient, 20 % chilled, 10 % frozen; log-normal unit values."""
     catalogue = []
     for i in range(skus):
         draw = rng.random()
@@ -385,9 +422,14 @@ def generate(
             else Temperature.FROZEN
         )
         catalogue.append(Sku(f"SKU{i:04d}", temperature, round(math.exp(rng.gauss(3.6, 0.7)), 2)))
-    popularity = [1.0 / (i + 1) ** 0.9 for i in range(skus)]
+    return catalogue
 
-    # Orders first, so stock and capacity can be sized to the expected demand per region.
+
+def _generate_orders(
+    rng: random.Random, orders: int, catalogue: list[Sku], popularity: list[float]
+) -> tuple[list[Order], dict[str, dict[str, float]]]:
+    """The day's orders by arrival hour, and the units demanded per region and SKU."""
+    skus = len(catalogue)
     regions = list(DEMAND_SHARE)
     order_list: list[Order] = []
     demand_units: dict[str, dict[str, float]] = {r: {} for r in regions}
@@ -423,13 +465,24 @@ def generate(
             )
         )
     order_list.sort(key=lambda order: order.created_hour)
-    region_units = {r: sum(d.values()) for r, d in demand_units.items()}
+    return order_list, demand_units
 
-    nodes: list[Node] = []
-    plan = _plan_nodes(warehouses)
+
+def _generate_nodes(
+    rng: random.Random,
+    plan: list[tuple[str, NodeKind, tuple[str, float, float]]],
+    catalogue: list[Sku],
+    popularity: list[float],
+    demand_units: dict[str, dict[str, float]],
+) -> list[Node]:
+    """One node per ``plan`` entry: costs and transit times from distance, capacity and stock
+    sized to the region's expected demand."""
+    regions = list(DEMAND_SHARE)
+    region_units = {r: sum(d.values()) for r, d in demand_units.items()}
     locals_per_region = {
         r: sum(1 for p in plan if p[0] == r and p[1] is NodeKind.LOCAL) for r in regions
     }
+    nodes: list[Node] = []
     city_use: dict[str, int] = {}
     for index, (region, kind, (city, lat, lon)) in enumerate(plan):
         econ = KIND_ECONOMICS[kind]
@@ -444,36 +497,16 @@ def generate(
             km = _mean_distance_to_region(lat, lon, dest)
             shipping[dest] = round(econ["base"] + econ["per_km"] * km + rng.uniform(-0.3, 0.3), 2)
             transit[dest] = round(econ["hours"] + km / econ["kmh"] + rng.uniform(0, 1.5), 1)
-        demand = demand_units[region]
-        stock: list[StockBatch] = []
-        if kind is NodeKind.REGIONAL:
-            share, cover = 0.95, (1.6, 2.4)
-            capacity = int(region_units[region] * rng.uniform(0.85, 1.0))
-        elif kind is NodeKind.LOCAL:
-            share, cover = 0.55, (0.5, 1.0)
-            capacity = int(
-                region_units[region] * rng.uniform(0.8, 1.0) / max(1, locals_per_region[region])
-            )
-        else:
-            share, cover = 0.35, (5.0, 5.0)
-            capacity = int(region_units[region] * 0.6)
-        ranked = sorted(range(skus), key=lambda s: -popularity[s])
-        carried = (
-            ranked[: int(share * skus)]
-            if kind is not NodeKind.SUPPLIER
-            else rng.sample(range(skus), int(share * skus))
+        capacity, stock = _node_capacity_and_stock(
+            rng,
+            kind,
+            cold_chain=cold_chain,
+            region_units=region_units[region],
+            locals_in_region=locals_per_region[region],
+            demand=demand_units[region],
+            catalogue=catalogue,
+            popularity=popularity,
         )
-        for s in carried:
-            sku = catalogue[s]
-            if sku.temperature.needs_cold_chain and not cold_chain:
-                continue
-            if kind is NodeKind.SUPPLIER and sku.temperature.needs_cold_chain:
-                continue
-            expected = max(demand.get(sku.sku, 0.0), 1.0)
-            if kind is NodeKind.LOCAL:
-                expected /= max(1, locals_per_region[region])
-            quantity = max(1, int(expected * rng.uniform(*cover)))
-            stock.extend(_split_batches(sku, quantity, rng))
         nodes.append(
             Node(
                 code=f"WH{index + 1:02d}",
@@ -494,7 +527,57 @@ def generate(
                 on_time_rate=round(min(0.999, econ["on_time"] + rng.uniform(-0.004, 0.003)), 4),
             )
         )
+    return nodes
 
+
+def _node_capacity_and_stock(
+    rng: random.Random,
+    kind: NodeKind,
+    *,
+    cold_chain: bool,
+    region_units: float,
+    locals_in_region: int,
+    demand: dict[str, float],
+    catalogue: list[Sku],
+    popularity: list[float],
+) -> tuple[int, list[StockBatch]]:
+    """A node's daily capacity and stock: regional and local warehouses carry the most popular
+    SKUs (cover in days of their share of demand), suppliers a random ambient range."""
+    skus = len(catalogue)
+    if kind is NodeKind.REGIONAL:
+        share, cover = 0.95, (1.6, 2.4)
+        capacity = int(region_units * rng.uniform(0.85, 1.0))
+    elif kind is NodeKind.LOCAL:
+        share, cover = 0.55, (0.5, 1.0)
+        capacity = int(region_units * rng.uniform(0.8, 1.0) / max(1, locals_in_region))
+    else:
+        share, cover = 0.35, (5.0, 5.0)
+        capacity = int(region_units * 0.6)
+    ranked = sorted(range(skus), key=lambda s: -popularity[s])
+    carried = (
+        ranked[: int(share * skus)]
+        if kind is not NodeKind.SUPPLIER
+        else rng.sample(range(skus), int(share * skus))
+    )
+    stock: list[StockBatch] = []
+    for s in carried:
+        sku = catalogue[s]
+        if sku.temperature.needs_cold_chain and not cold_chain:
+            continue
+        if kind is NodeKind.SUPPLIER and sku.temperature.needs_cold_chain:
+            continue
+        expected = max(demand.get(sku.sku, 0.0), 1.0)
+        if kind is NodeKind.LOCAL:
+            expected /= max(1, locals_in_region)
+        quantity = max(1, int(expected * rng.uniform(*cover)))
+        stock.extend(_split_batches(sku, quantity, rng))
+    return capacity, stock
+
+
+def _disruptions(
+    nodes: list[Node], fault: str | None, fault_hour: float, *, weather: bool
+) -> list[Disruption]:
+    """The day's cold-chain fault (``fault``, see :func:`generate`) and weather events."""
     disruptions: list[Disruption] = []
     if fault == "auto":
         east_cold = [
@@ -521,30 +604,7 @@ def generate(
                 reason="carrier peak cap",
             )
         )
-    storms = [
-        d
-        for d in disruptions
-        if (d.kind == "weather" and d.level >= 3)
-        or (d.kind == "carrier_cap" and d.saturation >= 0.9)
-    ]
-    order_list = [
-        _checkout_promise(
-            order,
-            nodes,
-            express_suspended=any(
-                d.region == order.region and d.active_at(order.created_hour) for d in storms
-            ),
-        )
-        for order in order_list
-    ]
-    return Scenario(
-        name=f"peak-day-s{seed}-w{warehouses}-o{orders}",
-        nodes=tuple(nodes),
-        skus=tuple(catalogue),
-        orders=tuple(order_list),
-        disruptions=tuple(disruptions),
-        seed=seed,
-    )
+    return disruptions
 
 
 def _checkout_promise(order: Order, nodes: list[Node], *, express_suspended: bool) -> Order:
