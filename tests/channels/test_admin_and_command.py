@@ -79,13 +79,8 @@ def test_every_channel_admin_page_opens(admin_client, merchant, catalogue):
         "channels_giftrefusal",
         "channels_channelorder",
     ]:
-        assert admin_client.get(reverse(f"admin:{name}_changelist")).status_code == 200, (
-            name
-        )
-        assert (
-            admin_client.get(reverse(f"admin:{name}_changelist"), {"q": "x"}).status_code
-            == 200
-        )
+        assert admin_client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+        assert admin_client.get(reverse(f"admin:{name}_changelist"), {"q": "x"}).status_code == 200
 
 
 def test_price_report_command_prints_divergent_skus(merchant, catalogue):
