@@ -267,6 +267,8 @@ LIVE_ORDERS_PER_MERCHANT = 20
 DEMO_PASSWORD = "oms-demo-2026"
 CARRIERS = ["Express A", "Economy B", "Regional C", "Freight D"]
 COLD_CARRIER = "Cold-chain E"
+# Days a batch keeps, by the product's temperature class; ambient goods do not expire.
+SHELF_DAYS: dict[str, int] = {TemperatureClass.CHILLED: 21, TemperatureClass.FROZEN: 180}
 HANDLING = {  # per shipment, per unit (CNY)
     WarehouseKind.OWN_DC: (Decimal("3.00"), Decimal("0.40")),
     WarehouseKind.REGIONAL: (Decimal("3.50"), Decimal("0.50")),
@@ -374,6 +376,7 @@ class Command(BaseCommand):
         for warehouse in warehouses:
             for region in Region.values:
                 point = region_point(region)
+                assert point is not None  # every region has provincial capitals
                 km = haversine_km(float(warehouse.latitude), float(warehouse.longitude), *point)
                 same = region == warehouse.region
                 cost = 6 + 0.0045 * km + (4 if warehouse.cold_chain else 0)
@@ -481,9 +484,7 @@ class Command(BaseCommand):
             for warehouse in holders:
                 if product.needs_cold_chain and not warehouse.cold_chain:
                     continue
-                shelf_days = {TemperatureClass.CHILLED: 21, TemperatureClass.FROZEN: 180}.get(
-                    product.temperature_class
-                )
+                shelf_days = SHELF_DAYS.get(product.temperature_class)
                 for batch_index in range(rng.randint(1, 3)):
                     expiry = (
                         today + timedelta(days=rng.randint(3, shelf_days)) if shelf_days else None
@@ -651,8 +652,9 @@ class Command(BaseCommand):
                 actor="demo",
                 promised_at=timezone.now() + timedelta(hours=48),
             )
-            order = order_route(
-                order_id=order.pk
-            )  # already routed when Celery is eager; idempotent
+            # Already routed when Celery is eager; idempotent.
+            routed = order_route(order_id=order.pk)
+            assert routed is not None  # created just above
+            order = routed
             if order.status == OrderStatus.ROUTED and number % 3 == 0:
                 order_release(order=order, actor="demo")
