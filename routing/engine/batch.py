@@ -28,6 +28,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pulp
 
@@ -457,7 +458,7 @@ def _solve_master(
     relax: bool,
     time_limit: float,
     gap: float,
-) -> tuple[float, dict, dict, dict]:
+) -> tuple[float, dict[Any, Any], dict[Any, Any], dict[int, int]]:
     """Solve the restricted master.
 
     Returns (objective, resource duals or chosen columns, convexity duals or MIP status,
@@ -483,7 +484,7 @@ def _solve_master(
     lam: dict[tuple[int, int], pulp.LpVariable] = {}
     skip: dict[int, pulp.LpVariable] = {}
     objective_terms = []
-    rows: dict[Resource, list] = {r: [] for r in contested}
+    rows: dict[Resource, list[pulp.LpAffineExpression]] = {r: [] for r in contested}
     convexity = {}
     for o in master:
         skip[o] = pulp.LpVariable(f"u{o}", lowBound=0, upBound=1, cat=category)
@@ -538,7 +539,7 @@ def _solve_master_highspy(
     relax: bool,
     time_limit: float,
     gap: float,
-) -> tuple[float, dict, dict, dict]:
+) -> tuple[float, dict[Any, Any], dict[Any, Any], dict[int, int]]:
     import highspy
     import numpy as np
 
@@ -645,9 +646,9 @@ def solve_assignment(
         ]
         for j in range(jobs)
     ]
-    contested = {("units", f"a{i}") for i in range(agents)}
+    contested: set[Resource] = {("units", f"a{i}") for i in range(agents)}
     penalty = [1e6] * jobs
-    cap = {("units", f"a{i}"): float(capacities[i]) for i in range(agents)}
+    cap: dict[Resource, float] = {("units", f"a{i}"): float(capacities[i]) for i in range(agents)}
     value, chosen, info, _ = _solve_master(
         list(range(jobs)),
         pools,
