@@ -24,10 +24,6 @@ class IllegalTransition(DomainError):
 class DuplicateOrder(DomainError):
     code = "duplicate_order"
 
-    def __init__(self, message: str, *, order_id: int) -> None:
-        super().__init__(message, order_id=order_id)
-        self.order_id = order_id
-
 
 class StockBelowReserved(DomainError):
     code = "stock_below_reserved"
