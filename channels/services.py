@@ -218,7 +218,9 @@ def inbox_process(*, message: ChannelInboxMessage, actor: str) -> IngestResult:
             channel=channel, canonical=canonical, products=products, message=message, actor=actor
         )
     except DuplicateOrder as exc:  # a concurrent delivery of the same order won the race
-        order = Order.objects.get(pk=exc.order_id)
+        order_id = exc.details["order_id"]
+        assert isinstance(order_id, int)  # order_create puts the existing order's id there
+        order = Order.objects.get(pk=order_id)
         _mark(
             message, status=InboxStatus.DUPLICATE, order_id=order.pk, external_id=order.external_id
         )
