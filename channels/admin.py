@@ -224,7 +224,7 @@ class PickListInline(admin.TabularInline):
     model = PickList
     extra = 0
     can_delete = False
-    fields = [
+    fields = readonly_fields = (
         "position",
         "pickup_point_id",
         "pickup_point_name",
@@ -234,8 +234,7 @@ class PickListInline(admin.TabularInline):
         "leader_proxy_count",
         "member_direct_count",
         "store_pickup_count",
-    ]
-    readonly_fields = fields
+    )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

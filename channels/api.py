@@ -3,6 +3,8 @@
 Thin: read the raw body and headers, call one service or selector, serialize.
 """
 
+from datetime import datetime
+
 from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -139,7 +141,7 @@ class ChannelOrderIngestView(APIView):
         )
 
 
-def _at(request) -> timezone.datetime:
+def _at(request) -> datetime:
     raw = request.query_params.get("at")
     if not raw:
         return timezone.now()

@@ -9,6 +9,7 @@ from rest_framework import mixins, serializers, viewsets
 from channels.groupbuy.selectors import waves_of
 from channels.models import PickList, PickListLine, PickWave
 from oms.api.base import MerchantScopedMixin
+from oms.models import Warehouse
 
 
 class PickListLineSerializer(serializers.ModelSerializer):
@@ -39,7 +40,7 @@ class PickListSerializer(serializers.ModelSerializer):
 
 
 class PickWaveSerializer(serializers.ModelSerializer):
-    warehouse = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    warehouse = serializers.SlugRelatedField[Warehouse](slug_field="code", read_only=True)
     # A plain string in the schema: a "status" enum here would collide with the order's.
     status = serializers.CharField(read_only=True, help_text="open, printed or picked")
 

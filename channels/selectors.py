@@ -1,9 +1,10 @@
 """Reads of the channels app: channel prices, promotions, the price report and the metrics."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q
 
@@ -67,6 +68,7 @@ def promotions_at(*, channel: SalesChannel, at: datetime) -> list[Promotion]:
 
 
 def promotion_rule(promotion: Promotion) -> PromotionRule:
+    gift = promotion.gift_product  # no query when gift_product_id is null
     return PromotionRule(
         id=promotion.pk,
         campaign_code=promotion.campaign_code,
@@ -75,11 +77,9 @@ def promotion_rule(promotion: Promotion) -> PromotionRule:
         threshold=promotion.threshold_amount,
         discount_amount=promotion.discount_amount,
         percent_off=promotion.percent_off,
-        gift_sku=promotion.gift_product.sku if promotion.gift_product_id else "",
+        gift_sku=gift.sku if gift is not None else "",
         gift_quantity=promotion.gift_quantity,
-        gift_list_price=promotion.gift_product.unit_value
-        if promotion.gift_product_id
-        else Decimal(0),
+        gift_list_price=gift.unit_value if gift is not None else Decimal(0),
         skus=frozenset(p.sku for p in promotion.products.all()),
         once_per_customer=promotion.once_per_customer,
     )
@@ -107,7 +107,8 @@ def price_differences(*, merchant: Merchant, at: datetime) -> list[dict]:
         )
     )
     list_ids = set(list_of.values())
-    by_list: dict[int, dict[int, ChannelPrice]] = defaultdict(dict)
+    # Channels without a price list look up ``None`` and find nothing.
+    by_list: dict[int | None, dict[int, ChannelPrice]] = defaultdict(dict)
     for row in ChannelPrice.objects.filter(
         _valid_at(at), price_list_id__in=list_ids, product_id__in=list(products)
     ).order_by("price_list_id", "product_id", F("valid_from").asc(nulls_first=True), "id"):
@@ -203,7 +204,7 @@ def fusion_metrics(*, merchant: Merchant, since: datetime | None = None) -> dict
         multi[channel_id] += channels_of[customer_id] > 1
     result = {}
     for channel_id in set(counts) | set(customers):
-        row = counts.get(channel_id, {})
+        row: Mapping[str, Any] = counts.get(channel_id, {})
         total, cross = row.get("orders", 0), row.get("cross_merged", 0)
         result[channel_id] = {
             "orders": total,
@@ -256,7 +257,7 @@ def ingest_metrics(*, merchant: Merchant, since: datetime | None = None) -> list
     fusion = fusion_metrics(merchant=merchant, since=since)
     rows = []
     for channel in SalesChannel.objects.filter(merchant=merchant).order_by("code"):
-        row = counts.get(channel.pk, {})
+        row: Mapping[str, Any] = counts.get(channel.pk, {})
         rows.append(
             {
                 "channel": channel.code,

@@ -229,7 +229,9 @@ def inbox_process(*, message: ChannelInboxMessage, actor: str) -> IngestResult:
             channel=channel, canonical=canonical, products=products, message=message, actor=actor
         )
     except DuplicateOrder as exc:  # a concurrent delivery of the same order won the race
-        order = Order.objects.get(pk=exc.details["order_id"])
+        order_id = exc.details["order_id"]
+        assert isinstance(order_id, int)  # order_create puts the existing order's id there
+        order = Order.objects.get(pk=order_id)
         _mark(
             message, status=InboxStatus.DUPLICATE, order_id=order.pk, external_id=order.external_id
         )
@@ -284,8 +286,9 @@ def _create(
     )
     rules = {p.pk: p for p in selectors.promotions_at(channel=channel, at=canonical.placed_at)}
     for promotion in rules.values():
-        if promotion.gift_product_id:
-            products.setdefault(promotion.gift_product.sku, promotion.gift_product)
+        gift = promotion.gift_product  # no query when gift_product_id is null
+        if gift is not None:
+            products.setdefault(gift.sku, gift)
     channel_prices = selectors.channel_prices_at(
         channel=channel, product_ids=[p.pk for p in products.values()], at=canonical.placed_at
     )
@@ -418,6 +421,7 @@ def _create(
         Order.objects.filter(pk=order.pk, customer__isnull=True).update(customer=customer)
         order.customer = customer
     for campaign, grant in sorted(refused.items()):
+        assert customer is not None  # only a known customer's claims are refused
         reason = f"Campaign {campaign} withheld: customer #{customer.pk} already received it" + (
             f" on order #{grant.order_id} ({grant.channel.name})."
             if grant and grant.order_id

@@ -12,7 +12,7 @@ from customers.services import customers_unmerge, review_decide
 class IdentityInline(admin.TabularInline):
     model = Identity
     extra = 0
-    fields = [
+    fields = readonly_fields = (
         "record_id",
         "channel",
         "phone_masked",
@@ -22,8 +22,7 @@ class IdentityInline(admin.TabularInline):
         "score",
         "reasons",
         "observed_at",
-    ]
-    readonly_fields = fields
+    )
     can_delete = False
     show_change_link = True
 

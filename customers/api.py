@@ -7,6 +7,8 @@ the order arrives). The check is read-only: the buyer is resolved with the same 
 orders, nothing is stored.
 """
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -57,7 +59,7 @@ class MergeCheckViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.Gener
                 created_at=timezone.now(),
             ),
         )
-        body = {
+        body: dict[str, Any] = {
             "mergeable": False,
             "customer": None,
             "window_minutes": window,

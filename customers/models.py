@@ -29,6 +29,7 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(get_user=history_user)
+    _change_reason: str  # set before a save; the history record keeps it
 
     class Meta:
         verbose_name = _("customer")

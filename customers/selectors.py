@@ -91,10 +91,12 @@ def merge_companions(order: Order) -> list[Order]:
     if minutes <= 0:
         return []
     address = delivery_address_key(order)
+    customer = order.customer
+    assert customer is not None  # customer_id checked above
     candidates = [
         other
         for other in orders_in_merge_window(
-            merchant=order.merchant, customer=order.customer, at=order.created_at, minutes=minutes
+            merchant=order.merchant, customer=customer, at=order.created_at, minutes=minutes
         )
         .exclude(pk=order.pk)
         .filter(currency=order.currency)

@@ -3,6 +3,8 @@
 Actions call the same services as the API (``oms.services``), never re-implement them.
 """
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db.models import F
 from django.urls import reverse
@@ -30,6 +32,9 @@ from oms.models import (
 )
 from oms.services import orders as order_services
 from oms.services.warehouses import warehouse_set_status
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 admin.site.site_header = _("OMS operations")
 admin.site.site_title = _("OMS")
@@ -145,8 +150,7 @@ class WarehouseAdmin(SimpleHistoryAdmin):
 class ReservationInline(admin.TabularInline):
     model = Reservation
     extra = 0
-    fields = ["batch", "quantity", "status", "created_at", "closed_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("batch", "quantity", "status", "created_at", "closed_at")
     can_delete = False
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -187,8 +191,7 @@ class InventoryBatchAdmin(admin.ModelAdmin):
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
-    fields = ["product", "quantity", "unit_price", "line_total"]
-    readonly_fields = fields
+    fields = readonly_fields = ("product", "quantity", "unit_price", "line_total")
     can_delete = False
     show_change_link = True
 
@@ -210,8 +213,7 @@ class ShipmentInline(admin.TabularInline):
 class OrderEventInline(admin.TabularInline):
     model = OrderEvent
     extra = 0
-    fields = ["at", "kind", "actor", "from_status", "to_status", "message"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "kind", "actor", "from_status", "to_status", "message")
     can_delete = False
     ordering = ["at", "id"]
 
@@ -219,7 +221,7 @@ class OrderEventInline(admin.TabularInline):
         return False
 
 
-def _run(modeladmin, request, queryset, service, done: str) -> None:
+def _run(modeladmin, request, queryset, service, done: "str | StrPromise") -> None:
     ok = failed = 0
     moved_along: set[int] = set()
     for order in queryset:
@@ -279,11 +281,10 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("merged with"))
     def merged_with(self, order: Order):
-        if not order.consolidation_id:
+        consolidation = order.consolidation  # no query when consolidation_id is null
+        if consolidation is None:
             return "—"
-        others = order.consolidation.consolidated_orders.exclude(pk=order.pk).select_related(
-            "channel"
-        )
+        others = consolidation.consolidated_orders.exclude(pk=order.pk).select_related("channel")
         links = format_html_join(
             ", ",
             '<a href="{}">#{} ({}, {})</a>',
@@ -292,7 +293,7 @@ class OrderAdmin(admin.ModelAdmin):
                 for o in others
             ),
         )
-        return format_html("{}: {}", links, order.consolidation.reason)
+        return format_html("{}: {}", links, consolidation.reason)
 
     actions = ["release", "ship", "deliver", "cancel"]
 
@@ -348,8 +349,7 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
 
 class LineReservationInline(ReservationInline):
-    fields = ["batch", "quantity", "status", "created_at", "closed_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("batch", "quantity", "status", "created_at", "closed_at")
 
 
 @admin.register(OrderLine)
@@ -421,8 +421,14 @@ class ConsolidatedOrderInline(admin.TabularInline):
     verbose_name = _("merged order")
     verbose_name_plural = _("merged orders")
     extra = 0
-    fields = ["external_id", "channel", "status", "receiver_name", "total", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "external_id",
+        "channel",
+        "status",
+        "receiver_name",
+        "total",
+        "created_at",
+    )
     can_delete = False
     show_change_link = True
 
@@ -434,8 +440,14 @@ class ConsolidatedShipmentInline(admin.TabularInline):
     model = Shipment
     fk_name = "consolidation"
     extra = 0
-    fields = ["warehouse", "order", "carrier", "tracking_number", "status", "shipped_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "warehouse",
+        "order",
+        "carrier",
+        "tracking_number",
+        "status",
+        "shipped_at",
+    )
     can_delete = False
     show_change_link = True
 
@@ -452,8 +464,7 @@ class ConsolidationAdmin(admin.ModelAdmin):
     search_fields = ["=id", "=consolidated_orders__id", "consolidated_orders__external_id"]
     date_hierarchy = "created_at"
     list_select_related = ["merchant", "customer"]
-    fields = ["merchant", "customer", "reason", "rule", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("merchant", "customer", "reason", "rule", "created_at")
     inlines = [ConsolidatedOrderInline, ConsolidatedShipmentInline]
 
     def has_add_permission(self, request) -> bool:

@@ -13,6 +13,7 @@ secrets that sign and verify orders and webhooks.
 
 import base64
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -69,9 +70,10 @@ class EncryptedCharField(models.CharField):
     value cannot work (each encryption differs), so none are made on these fields.
     """
 
-    def __init__(self, *args, max_length: int = 128, **kwargs) -> None:
+    def __init__(self, *args: Any, max_length: int = 128, **kwargs: Any) -> None:
         self.clear_max_length = max_length
-        super().__init__(*args, max_length=self.column_length(max_length), **kwargs)
+        kwargs["max_length"] = self.column_length(max_length)
+        super().__init__(*args, **kwargs)
         self.validators.append(MaxLengthValidator(max_length))
 
     @staticmethod

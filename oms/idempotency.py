@@ -84,6 +84,7 @@ def begin(*, merchant: Merchant, key: str, request_fingerprint: str) -> Idempote
         if existing.fingerprint != request_fingerprint:
             raise KeyReused("This Idempotency-Key was used with a different request.")
         if existing.state == IdempotencyRecord.State.COMPLETED:
+            assert existing.response_status is not None  # ``complete`` stores it with the state
             return Replay(
                 existing.response_status,
                 bytes(existing.response_body or b""),

@@ -15,7 +15,6 @@ from typing import Generic, TypeVar
 from django.conf import settings
 
 Value = TypeVar("Value")
-_MISSING = object()
 _ALL: list["LocalCache"] = []
 
 
@@ -33,8 +32,8 @@ class LocalCache(Generic[Value]):
         if ttl <= 0:
             return load()
         now = time.monotonic()
-        entry = self._entries.get(key, _MISSING)
-        if entry is not _MISSING and entry[0] > now:
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
             return entry[1]
         value = load()
         if value is None and not keep_none:

@@ -230,6 +230,7 @@ class Warehouse(models.Model):
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(get_user=history_user)
+    _change_reason: str  # set before a save; the history record keeps it
 
     class Meta:
         verbose_name = _("warehouse")
@@ -407,7 +408,7 @@ class Order(models.Model):
         Reads ``shipments`` and ``consolidation__shipments`` prefetches when they are there.
         """
         shipments = {shipment.pk: shipment for shipment in self.shipments.all()}
-        if self.consolidation_id:
+        if self.consolidation is not None:  # no query when consolidation_id is null
             shipments.update((s.pk, s) for s in self.consolidation.shipments.all())
         return [shipments[pk] for pk in sorted(shipments)]
 

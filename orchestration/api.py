@@ -105,7 +105,9 @@ class WebhookDeliveryViewSet(MerchantScopedMixin, mixins.ListModelMixin, viewset
 
 class ServiceStepSerializer(serializers.ModelSerializer):
     atom = serializers.CharField(source="atom.code")
-    label = serializers.CharField(source="atom.label_en")
+    # DRF's serializer metaclass takes declared fields off the class, so this does not replace
+    # Field.label as the stubs assume.
+    label = serializers.CharField(source="atom.label_en")  # type: ignore[assignment]
     order = serializers.IntegerField(source="order_id")
 
     class Meta:

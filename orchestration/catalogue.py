@@ -5,6 +5,7 @@ when missing, so staff edits made in admin survive a re-run.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 
@@ -124,7 +125,10 @@ ATOMS = [
     ),
 ]
 
-TEMPLATES = [
+# (key, atom code, depends on, parameter overrides)
+_TemplateStepSpec = tuple[str, str, str, dict[str, Any]]
+
+TEMPLATES: list[tuple[str, str, str, str, int, list[_TemplateStepSpec]]] = [
     # code, name, category, temperature, priority, [(key, atom, depends_on, overrides)]
     (
         "furniture-home",

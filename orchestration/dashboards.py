@@ -7,8 +7,10 @@ SVG built here (no JavaScript, no CDN), escaped like any other template output.
 
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Avg, Count, Q, Sum
 from django.db.models.functions import TruncDate
@@ -30,7 +32,11 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def bar_chart(
-    series: list[tuple[str, float | None]], *, unit: str = "", height: int = 120, width: int = 640
+    series: Sequence[tuple[str, float | None]],
+    *,
+    unit: str = "",
+    height: int = 120,
+    width: int = 640,
 ) -> SafeString:
     """A bar chart as inline SVG; ``None`` values leave a gap. Labels are escaped."""
     values = [v for _label, v in series if v is not None]
@@ -89,12 +95,14 @@ def sla_board(*, days: int = 14, now: datetime | None = None) -> dict:
         .annotate(n=Count("id"))
         .values_list("atom_id", "n")
     )
-    by_atom: dict[int, list[dict]] = defaultdict(list)
+    by_atom: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     daily: dict[date, list[bool]] = defaultdict(list)
     for row in finished:
         by_atom[row["atom_id"]].append(row)
-        on_time = row["deadline"] is None or row["finished_at"] <= row["deadline"]
-        daily[timezone.localdate(row["finished_at"])].append(on_time)
+        finished_at = row["finished_at"]
+        assert finished_at is not None  # filtered on finished_at__gte
+        on_time = row["deadline"] is None or finished_at <= row["deadline"]
+        daily[timezone.localdate(finished_at)].append(on_time)
     rows = []
     for atom in ServiceAtom.objects.order_by("code"):
         items = by_atom.get(atom.pk, [])
@@ -232,18 +240,23 @@ def ops_dashboard(
         .annotate(n=Count("id"))
         .values_list("day", "n")
     )
-    delivered = Shipment.objects.filter(
-        order__in=orders, delivered_at__isnull=False, order__promised_at__isnull=False
-    ).values_list("delivered_at", "order__promised_at")
-    delivered = list(delivered)
+    delivered = [
+        (d, p)
+        for d, p in Shipment.objects.filter(
+            order__in=orders, delivered_at__isnull=False, order__promised_at__isnull=False
+        ).values_list("delivered_at", "order__promised_at")
+        if d is not None and p is not None  # as filtered; this tells the type checker
+    ]
     on_time_rate = (
         round(100 * sum(d <= p for d, p in delivered) / len(delivered), 1) if delivered else None
     )
-    steps_done = list(
-        ServiceStep.objects.filter(order__in=orders, status=StepStatus.DONE).values_list(
-            "finished_at", "deadline"
-        )
-    )
+    steps_done = [
+        (f, d)
+        for f, d in ServiceStep.objects.filter(
+            order__in=orders, status=StepStatus.DONE
+        ).values_list("finished_at", "deadline")
+        if f is not None  # a done step has its finish time
+    ]
     service_on_time = (
         round(100 * sum(d is None or f <= d for f, d in steps_done) / len(steps_done), 1)
         if steps_done

@@ -92,6 +92,13 @@ def _simulated_outage(step: "ServiceStep", params: dict, system: str) -> None:
         raise HandlerTemporaryFailure(f"{system} did not answer", external_system=system)
 
 
+def _chosen_slot(params: dict) -> datetime:
+    """The start of the slot a reschedule chose (stored by it as ISO 8601, so it parses)."""
+    start = parse_datetime(params["slot_start"])
+    assert start is not None
+    return start
+
+
 def _sibling_eta(step: "ServiceStep", key: str) -> datetime | None:
     if not key:
         return None
@@ -154,7 +161,7 @@ def appointment_booking(*, step: "ServiceStep", params: dict, now: datetime) -> 
     """
     _simulated_outage(step, params, params.get("provider", "scheduling system"))
     if params.get("slot_start"):
-        start = parse_datetime(params["slot_start"])
+        start = _chosen_slot(params)
         end = start + timedelta(hours=slot_settings(params)["slot_hours"])
     else:
         earliest = max(now, _sibling_eta(step, params.get("not_before_step", "")) or now)
@@ -250,7 +257,7 @@ def tariff_estimate(*, step: "ServiceStep", params: dict, now: datetime) -> Hand
 def after_sales_visit(*, step: "ServiceStep", params: dict, now: datetime) -> HandlerResult:
     """Plan a follow-up visit ``after_days`` days from now, in the chosen slot if any."""
     if params.get("slot_start"):
-        start = parse_datetime(params["slot_start"])
+        start = _chosen_slot(params)
     else:
         later = now + timedelta(days=int(params.get("after_days", 30)))
         start = available_slots(params=params, now=later)[0].start

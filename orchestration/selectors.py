@@ -51,7 +51,7 @@ class CustomerStatus:
         return round(100 * self.done / self.total) if self.total else 0
 
 
-DISPLAY_STATE = {
+DISPLAY_STATE: dict[str, str] = {
     StepStatus.DONE: "done",
     StepStatus.RUNNING: "in_progress",
     StepStatus.READY: "in_progress",
@@ -107,7 +107,7 @@ def step_views(
     from orchestration.services.interventions import allowed_interventions
 
     options_by_params: dict[tuple, str] = {}
-    eta: dict[int, datetime] = {}
+    eta: dict[int, datetime | None] = {}
     views = []
     for step in steps:  # plan order is topological
         projected = False
@@ -116,7 +116,8 @@ def step_views(
         elif step.eta:
             when = step.eta
         else:
-            base = max((eta[u] for u in upstream.get(step.pk, []) if eta.get(u)), default=now)
+            upstream_etas = [eta.get(u) for u in upstream.get(step.pk, [])]
+            base = max((e for e in upstream_etas if e), default=now)
             when = max(base, now) + _typical(step)
             projected = True
         eta[step.pk] = when

@@ -240,7 +240,7 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
     search_fields = ["order__external_id", "=order__id", "explanation"]
     date_hierarchy = "created_at"
     list_select_related = ["order"]
-    fields = [
+    fields = readonly_fields = (
         "order",
         "consolidation",
         "created_at",
@@ -260,8 +260,7 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
         "shipments",
         "runners_up",
         "notes",
-    ]
-    readonly_fields = fields
+    )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -112,7 +112,9 @@ class SignalSerializer(serializers.Serializer):
         help_text="weather: 0-4; carrier_capacity/courier_load: 0..1; "
         "warehouse_status: active|paused|closed"
     )
-    source = serializers.CharField(max_length=80)
+    # DRF's serializer metaclass takes declared fields off the class, so this does not replace
+    # Field.source as the stubs assume.
+    source = serializers.CharField(max_length=80)  # type: ignore[assignment]
     observed_at = serializers.DateTimeField(required=False)
     valid_minutes = serializers.IntegerField(min_value=1, max_value=7 * 24 * 60, default=120)
     note = serializers.CharField(max_length=200, required=False, default="")

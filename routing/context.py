@@ -36,7 +36,7 @@ ESTIMATE_BASE_COST, ESTIMATE_COST_PER_KM = 8.0, 0.004
 ESTIMATE_BASE_HOURS, ESTIMATE_KM_PER_HOUR = 12.0, 60.0
 ESTIMATE_ON_TIME = 0.93
 WEATHER_GRACE = timedelta(hours=6)
-_KIND = {
+_KIND: dict[str, p.NodeKind] = {
     WarehouseKind.STORE: p.NodeKind.LOCAL,
     WarehouseKind.THIRD_PARTY: p.NodeKind.LOCAL,
     WarehouseKind.OWN_DC: p.NodeKind.REGIONAL,
@@ -126,7 +126,7 @@ def live_signals(
     def conservative(value: float, expires_at: datetime) -> float:
         return value if expires_at > now else max(value, STALE_FLOOR)
 
-    carriers: dict[str, float] = {}
+    carriers: dict[tuple[str, str], float] = {}
     for row in CarrierCapacity.objects.filter(scope, observed_at__gte=horizon).order_by(
         "-observed_at"
     ):
@@ -142,14 +142,17 @@ def live_signals(
         ).items()
         if row.expires_at + WEATHER_GRACE > now
     }
+    courier_loads = (
+        CourierLoad.objects.filter(
+            scope, observed_at__gte=horizon, warehouse__merchant_id=merchant_id
+        )
+        if merchant_id is not None
+        else CourierLoad.objects.none()  # every warehouse has a merchant
+    )
     couriers = {
         row.warehouse.code: conservative(row.load, row.expires_at)
         for row in _latest(
-            CourierLoad.objects.filter(
-                scope, observed_at__gte=horizon, warehouse__merchant_id=merchant_id
-            )
-            .select_related("warehouse")
-            .order_by("-observed_at"),
+            courier_loads.select_related("warehouse").order_by("-observed_at"),
             lambda r: r.warehouse_id,
         ).values()
     }

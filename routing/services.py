@@ -130,7 +130,7 @@ def _allocations(
     for member in together or [order]:
         for line in member.lines.all():
             lines_by_sku.setdefault(line.product.sku, []).append(line)
-    allocations = []
+    allocations: list[Allocation] = []
     for shipment in result.shipments:
         for shipped in shipment.lines:
             remaining = shipped.quantity
@@ -458,7 +458,10 @@ def orders_route_batch(
             order, decision, profile=profile, duration_ms=per_order_ms, mode="batch"
         )
         if not settled:
-            applied = order_route(order_id=order.pk)
+            rerouted = order_route(order_id=order.pk)
+            if rerouted is None:
+                continue  # deleted meanwhile: nothing to count
+            applied = rerouted
         counts[applied.status] = counts.get(applied.status, 0) + 1
     return counts
 
@@ -469,7 +472,7 @@ def _plan_of(model, result: RoutingResult):
         return None
     index_of_node = {node.code: k for k, node in enumerate(model.nodes)}
     index_of_sku = {line.sku: li for li, line in enumerate(model.lines)}
-    quantities = {}
+    quantities: dict[tuple[int, int], int] = {}
     for shipment in result.shipments:
         for line in shipment.lines:
             key = (index_of_sku[line.sku], index_of_node[shipment.node_code])

@@ -60,8 +60,9 @@ def profile_what_if(
         .prefetch_related("lines__product")
         .order_by("-created_at")
     )
-    if merchant_id or draft.merchant_id:
-        orders_qs = orders_qs.filter(merchant_id=merchant_id or draft.merchant_id)
+    scope_id = merchant_id or draft.merchant_id
+    if scope_id:
+        orders_qs = orders_qs.filter(merchant_id=scope_id)
     orders = list(orders_qs[:last_n])
     now = timezone.now()
     rows: dict[str, Figures] = {}

@@ -54,6 +54,7 @@ def parse(payload: object) -> CanonicalOrder:
     shipping_fee = data.yuan("freight", required=False)
     reported_total = data.yuan("total_amount", required=False)
     data.check()
+    assert placed_at is not None  # required: check() raised if it was missing or malformed
     return validate_canonical(
         CanonicalOrder(
             external_id=po_number,

@@ -69,6 +69,7 @@ def parse(payload: object) -> CanonicalOrder:
     reported_total = data.fen("pay_amount", required=False)
     remark = data.text("buyer_words", required=False, max_length=500)
     root.check()
+    assert placed_at is not None  # required: check() raised if it was missing or malformed
     return validate_canonical(
         CanonicalOrder(
             external_id=external_id,

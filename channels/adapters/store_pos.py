@@ -78,6 +78,7 @@ def parse(payload: object) -> CanonicalOrder:
     reported_total = data.yuan("paid_amount", required=False)
     promised_at = fulfillment.iso_time("deliver_by", required=False)
     data.check()
+    assert placed_at is not None  # required: check() raised if it was missing or malformed
     return validate_canonical(
         CanonicalOrder(
             external_id=f"{store_code}-{receipt_no}",

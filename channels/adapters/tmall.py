@@ -71,6 +71,7 @@ def parse(payload: object) -> CanonicalOrder:
     reported_total = trade.yuan("payment", required=False)
     remark = trade.text("buyer_message", required=False, max_length=500)
     trade.check()
+    assert placed_at is not None  # required: check() raised if it was missing or malformed
     return validate_canonical(
         CanonicalOrder(
             external_id=external_id,

@@ -57,6 +57,7 @@ def parse(payload: object) -> CanonicalOrder:
     shipping_fee = data.fen("freight_fee", required=False)
     reported_total = data.fen("total_fee", required=False)
     data.check()
+    assert placed_at is not None  # required: check() raised if it was missing or malformed
     return validate_canonical(
         CanonicalOrder(
             external_id=external_id,

@@ -421,7 +421,7 @@ def wave_plan(*, wave: PickWave) -> Wave | None:
 @transaction.atomic
 def pick_wave_mark(*, wave: PickWave, status: str) -> PickWave:
     """Move a wave forward: open -> printed -> picked (never back)."""
-    order = [PickWaveStatus.OPEN, PickWaveStatus.PRINTED, PickWaveStatus.PICKED]
+    order: list[str] = [PickWaveStatus.OPEN, PickWaveStatus.PRINTED, PickWaveStatus.PICKED]
     locked = PickWave.objects.select_for_update().get(pk=wave.pk)
     if order.index(status) > order.index(locked.status):
         locked.status = status

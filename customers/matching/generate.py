@@ -358,7 +358,7 @@ class _Generator:
 
         form = rnd.random()
         parts: list[str] = []
-        if municipality:
+        if municipality and city is not None:  # municipality implies city; this tells mypy
             if form < 0.85:
                 parts.append(pick(city.code, city.name))
             if form < 0.97 or not parts:
@@ -690,4 +690,7 @@ def read_observations_csv(source: TextIO) -> Iterator[Observation | RowError]:
             except ValueError:
                 yield RowError(row_line, f"created_at {values[7]!r} is not ISO 8601")
                 continue
-        yield Observation(*values[:7], created_at=created_at)
+        record_id, channel, account_id, device_id, phone, name, address = values[:7]
+        yield Observation(
+            record_id, channel, account_id, device_id, phone, name, address, created_at
+        )

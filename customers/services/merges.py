@@ -19,7 +19,9 @@ def _live(customer: Customer) -> Customer:
     seen = set()
     while customer.merged_into_id and customer.pk not in seen:
         seen.add(customer.pk)
-        customer = customer.merged_into
+        survivor = customer.merged_into
+        assert survivor is not None  # merged_into_id is set
+        customer = survivor
     return customer
 
 

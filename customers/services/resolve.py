@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -98,7 +99,14 @@ def _current_rules(merchant: Merchant) -> MatchRules:
     return _parsed_rules(text)
 
 
-_CUSTOMER_COLUMNS = tuple(f.column for f in Customer._meta.concrete_fields)
+def column_of(field: Field) -> str:
+    """The column of a concrete field (Django calls a field concrete when it has a column)."""
+    assert field.column is not None
+    return field.column
+
+
+_CUSTOMER_COLUMNS = tuple(column_of(f) for f in Customer._meta.concrete_fields)
+_CUSTOMER_ATTNAMES = tuple(f.attname for f in Customer._meta.concrete_fields)
 
 
 @lru_cache(maxsize=8)
@@ -152,7 +160,7 @@ class DatabaseCandidates:
     def candidates(self, keys: Sequence[str]) -> Iterable[tuple[Fingerprint, str]]:
         if not keys:
             return []
-        params: list[object] = []
+        params: list[int | str] = []
         for key in keys:
             params += [self.merchant.pk, key, key_limit(key)]
         with connection.cursor() as cursor:
@@ -172,7 +180,7 @@ class DatabaseCandidates:
         values = list(self._customer_rows[customer_id])
         for index, converter, column in _customer_converters(connection.vendor):
             values[index] = converter(values[index], column, connection)
-        return Customer.from_db(connection.alias, None, values)
+        return Customer.from_db(connection.alias, _CUSTOMER_ATTNAMES, values)
 
 
 def _lock_ids(merchant: Merchant, keys: Sequence[str]) -> list[int]:
@@ -214,7 +222,7 @@ def _open(merchant: Merchant, record_id: str, keys: Sequence[str]) -> tuple[int 
     are held, so they include what the previous holder committed. SQLite serialises writers
     anyway and takes no locks here.
     """
-    params: list[object] = [merchant.pk, record_id, merchant.pk]
+    params: list[int | str | list[int]] = [merchant.pk, record_id, merchant.pk]
     if connection.vendor == "postgresql":
         params.append(_lock_ids(merchant, keys))
     with connection.cursor() as cursor:
@@ -230,11 +238,11 @@ def _insert_sql(model: type[Model], columns: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
     return (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {quote(model._meta.pk.column)}"
+        f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING {quote(column_of(model._meta.pk))}"
     )
 
 
-def _history_insert(model: type[Model], source: str) -> str:
+def _history_insert(model: type[Customer | Identity], source: str) -> str:
     """SQL copying a just-written row from ``source`` into simple-history as a creation ("+").
 
     The one parameter is ``history_date``; the user is empty, as in a save by a worker.
@@ -242,7 +250,7 @@ def _history_insert(model: type[Model], source: str) -> str:
     history = model.history.model
     quote = connection.ops.quote_name
     copied = [
-        f.column for f in history._meta.concrete_fields if not f.attname.startswith("history_")
+        column_of(f) for f in history._meta.concrete_fields if not f.attname.startswith("history_")
     ]
     own = ["history_date", "history_change_reason", "history_type", "history_user_id"]
     return (
@@ -253,14 +261,14 @@ def _history_insert(model: type[Model], source: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _history_sql(model: type[Model]) -> str:
+def _history_sql(model: type[Customer | Identity]) -> str:
     quote = connection.ops.quote_name
     return _history_insert(
-        model, f"{quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s"
+        model, f"{quote(model._meta.db_table)} WHERE {quote(column_of(model._meta.pk))} = %s"
     )
 
 
-def _prepared(instance: Model, now: datetime) -> list[object]:
+def _prepared(instance: Model, now: datetime) -> list[Any]:
     """The instance's column values (primary key apart) as a save would send them."""
     values = []
     for f in instance._meta.concrete_fields:
@@ -291,12 +299,12 @@ def _store_sql(with_customer: bool) -> str:
 
     parts = []
     identity_fields = columns(Identity)
-    identity_columns = ", ".join(quote(f.column) for f in identity_fields)
+    identity_columns = ", ".join(quote(column_of(f)) for f in identity_fields)
     if with_customer:
         customer_fields = columns(Customer)
         parts.append(
             f"new_customer AS (INSERT INTO {quote(Customer._meta.db_table)} "
-            f"({', '.join(quote(f.column) for f in customer_fields)}) "
+            f"({', '.join(quote(column_of(f)) for f in customer_fields)}) "
             f"VALUES ({', '.join(placeholder(f) for f in customer_fields)}) RETURNING *)"
         )
         parts.append(f"customer_history AS ({_history_insert(Customer, 'new_customer')})")
@@ -322,7 +330,14 @@ def _store_sql(with_customer: bool) -> str:
     return "WITH " + ", ".join(parts) + " SELECT id, customer_id FROM new_identity"
 
 
-def _insert(instance: Model, *, history: bool) -> Model:
+def _created_at_value(model: type[Model], now: datetime) -> Any:
+    """``now`` as the model's ``created_at`` column stores it."""
+    field = model._meta.get_field("created_at")
+    assert isinstance(field, Field)  # a column, not a relation
+    return field.get_db_prep_save(now, connection)
+
+
+def _insert(instance: Customer | Identity, *, history: bool) -> Model:
     """INSERT one row with its creation history, without the ORM's per-save machinery.
 
     ``Model.save`` builds and compiles an INSERT, sends signals, and simple-history then does
@@ -336,12 +351,12 @@ def _insert(instance: Model, *, history: bool) -> Model:
     now = timezone.now()
     values = _prepared(instance, now)
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(type(instance), tuple(f.column for f in fields)), values)
+        cursor.execute(_insert_sql(type(instance), tuple(column_of(f) for f in fields)), values)
         instance.pk = cursor.fetchone()[0]
         if history:
             cursor.execute(
                 _history_sql(type(instance)),
-                [meta.get_field("created_at").get_db_prep_save(now, connection), instance.pk],
+                [_created_at_value(type(instance), now), instance.pk],
             )
     instance._state.adding = False
     instance._state.db = connection.alias
@@ -370,7 +385,9 @@ def identity_of(
     """The (unsaved) identity row of a resolved sighting: what was seen, and why it went where."""
     return Identity(
         merchant=merchant,
-        customer_id=customer_id,
+        # None for a customer not inserted yet (``_store`` fills it in); Django allows an
+        # unsaved row without its foreign key, the stubs do not.
+        customer_id=customer_id,  # type: ignore[misc]
         record_id=record.record_id,
         channel=record.channel,
         account_key=record.account_key,
@@ -405,7 +422,7 @@ def _store(
     else:
         now = timezone.now()
         stamp = Identity._meta.get_field("created_at").get_db_prep_save(now, connection)
-        params: list[object] = []
+        params: list[Any] = []  # values the fields prepared for the database
         if new_customer:
             params += [*_prepared(customer, now), stamp]
         identity_values = _prepared(identity, now)

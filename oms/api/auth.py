@@ -1,10 +1,12 @@
 """API-key authentication: ``Authorization: Bearer <key>`` (or ``Token <key>``) per merchant."""
 
 from dataclasses import dataclass
+from typing import cast
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
 
 from oms.localcache import LocalCache
 from oms.models import ApiKey, Merchant
@@ -58,6 +60,11 @@ def _principal_of(key_hash: str) -> MerchantPrincipal | None:
     return (
         None if api_key is None else MerchantPrincipal(merchant=api_key.merchant, api_key=api_key)
     )
+
+
+def principal_of(request: Request) -> MerchantPrincipal:
+    """The caller of a merchant API view, which ``IsMerchant`` (the default permission) admitted."""
+    return cast(MerchantPrincipal, request.user)
 
 
 class IsMerchant(permissions.BasePermission):

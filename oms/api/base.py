@@ -1,32 +1,42 @@
 """What every merchant API view shares: the caller's merchant, size limits, idempotent POSTs."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from rest_framework import exceptions
 
 from oms import idempotency
-from oms.models import Merchant
+from oms.api.auth import principal_of
+from oms.models import IdempotencyRecord, Merchant
+
+if TYPE_CHECKING:
+    # The mixins are combined with DRF views; type them against the view they extend.
+    from rest_framework.views import APIView as _ViewBase
+else:
+    _ViewBase = object
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-class MerchantScopedMixin:
+class MerchantScopedMixin(_ViewBase):
     """Scope querysets to the caller's merchant so other tenants' ids answer 404."""
 
     @property
     def merchant(self) -> Merchant:
-        return self.request.user.merchant
+        return principal_of(self.request).merchant
 
     @property
     def actor(self) -> str:
         return str(self.request.user)
 
 
-class IdempotentPostMixin:
+class IdempotentPostMixin(_ViewBase):
     """``Idempotency-Key`` on POST: replay, 409 in flight, 422 reused (see ``oms.idempotency``)."""
 
     idempotency_header = "HTTP_IDEMPOTENCY_KEY"
+    _idempotency_record: IdempotencyRecord | None
 
     def initial(self, request, *args, **kwargs):
         self._idempotency_record = None
@@ -41,7 +51,7 @@ class IdempotentPostMixin:
         if len(key) > 255:
             raise exceptions.ValidationError({"Idempotency-Key": ["At most 255 characters."]})
         claimed = idempotency.begin(
-            merchant=request.user.merchant,
+            merchant=principal_of(request).merchant,
             key=key,
             request_fingerprint=idempotency.fingerprint(
                 method=request.method, path=request.path, body=request._request.body
@@ -61,8 +71,9 @@ class IdempotentPostMixin:
         try:
             return super().handle_exception(exc)
         except Exception:
-            if getattr(self, "_idempotency_record", None) is not None:
-                idempotency.abandon(record=self._idempotency_record)
+            record = getattr(self, "_idempotency_record", None)
+            if record is not None:
+                idempotency.abandon(record=record)
                 self._idempotency_record = None
             raise
 

@@ -2,16 +2,20 @@
 
 from collections import Counter
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from oms.api.auth import principal_of
 from oms.geo import region_for_province
 from oms.localcache import LocalCache
 from oms.models import (
     InventoryBatch,
+    Merchant,
     Order,
     OrderEvent,
     OrderLine,
@@ -21,11 +25,18 @@ from oms.models import (
     Warehouse,
 )
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
+
+class _MoneyOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    min_value: Decimal
 
 
-def _merchant(serializer: serializers.Serializer):
-    return serializer.context["request"].user.merchant
+MONEY: _MoneyOptions = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
+
+
+def _merchant(serializer: serializers.BaseSerializer[Any]) -> Merchant:
+    return principal_of(serializer.context["request"]).merchant
 
 
 # --- Orders ---------------------------------------------------------------------------------
@@ -154,16 +165,17 @@ def _resolve_lines(merchant, lines: list[dict]) -> list[dict]:
     products = {p.sku: p for p in Product.objects.filter(merchant=merchant, sku__in=skus)}
     repeated = {sku for sku, count in Counter(skus).items() if count > 1}
     seen: set[str] = set()
-    errors: dict[int, dict] = {}
+    # Keyed by the line's index as text, as it reads in the JSON response.
+    errors: dict[str, dict[str, list[str]]] = {}
     for index, line in enumerate(lines):
         sku = line["sku"]
         product = products.get(sku)
         if product is None:
-            errors[index] = {"sku": [_("Unknown SKU %(sku)r.") % {"sku": sku}]}
+            errors[str(index)] = {"sku": [_("Unknown SKU %(sku)r.") % {"sku": sku}]}
         elif not product.active:
-            errors[index] = {"sku": [_("SKU %(sku)r is not for sale.") % {"sku": sku}]}
+            errors[str(index)] = {"sku": [_("SKU %(sku)r is not for sale.") % {"sku": sku}]}
         elif sku in repeated and sku in seen:
-            errors[index] = {
+            errors[str(index)] = {
                 "sku": [
                     _(
                         "SKU %(sku)r appears on more than one line; "
@@ -344,13 +356,21 @@ class OrderEventSerializer(serializers.ModelSerializer):
 
 
 # --- Catalogue and warehouses -----------------------------------------------------------------
-class _UniquePerMerchantMixin:
+if TYPE_CHECKING:
+    # The mixin is combined with ModelSerializer; type it against what it extends.
+    _ModelSerializerBase = serializers.ModelSerializer[Model]
+else:
+    _ModelSerializerBase = object
+
+
+class _UniquePerMerchantMixin(_ModelSerializerBase):
     unique_field: str
 
     def validate(self, attrs: dict) -> dict:
         value = attrs.get(self.unique_field)
         if value is not None:
-            clash = self.Meta.model.objects.filter(
+            model: type[Model] = self.Meta.model
+            clash = model._default_manager.filter(
                 merchant=_merchant(self), **{self.unique_field: value}
             )
             if self.instance is not None:

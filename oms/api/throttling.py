@@ -27,12 +27,14 @@ class MerchantKeyThrottle(SimpleRateThrottle):
         rate = principal.merchant.api_throttle_rate or self.rate
         if not rate:
             return True
-        self.num_requests, self.duration = self.parse_rate(rate)
+        num_requests, duration = self.parse_rate(rate)
+        assert num_requests is not None and duration is not None  # parsed from a non-empty rate
+        self.num_requests, self.duration = num_requests, duration
         now = time.time()
-        window = int(now // self.duration)
-        self._window_ends = (window + 1) * self.duration
-        key = f"throttle:{self.scope}:{principal.api_key.pk}:{self.duration}:{window}"
-        return _count(key, ttl=self.duration + 1) <= self.num_requests
+        window = int(now // duration)
+        self._window_ends = (window + 1) * duration
+        key = f"throttle:{self.scope}:{principal.api_key.pk}:{duration}:{window}"
+        return _count(key, ttl=duration + 1) <= num_requests
 
     def wait(self) -> float:
         return max(self._window_ends - time.time(), 0.0)

@@ -3,7 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from oms.api import views
 
-router = DefaultRouter(trailing_slash="/?")
+router = DefaultRouter(trailing_slash=True)
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("products", views.ProductViewSet, basename="product")
 router.register("warehouses", views.WarehouseViewSet, basename="warehouse")

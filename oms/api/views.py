@@ -1,6 +1,6 @@
 """Merchant API views: parse, call a service or selector, serialize. Nothing else."""
 
-from django.db.models import Prefetch, ProtectedError
+from django.db.models import Model, Prefetch, ProtectedError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -111,10 +111,10 @@ class OrderViewSet(
 class _CatalogueViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.ModelViewSet):
     """CRUD scoped to the merchant; deleting a row still in use answers 409, not 500."""
 
-    model: type
+    model: type[Model]
 
     def get_queryset(self):
-        return self.model.objects.filter(merchant=self.merchant)
+        return self.model._default_manager.filter(merchant=self.merchant)
 
     def perform_create(self, serializer):
         serializer.save(merchant=self.merchant)
@@ -203,22 +203,25 @@ class InventoryViewSet(
                 merchant=self.merchant, sku__in={i["sku"] for i in items if "sku" in i}
             )
         }
-        errors: dict[int, dict] = {}
+        # Keyed by the item's index as text, as it reads in the JSON response.
+        errors: dict[str, dict[str, list[str]]] = {}
         changes: list[StockChange] = []
         for index, item in enumerate(items):
+            warehouse: Warehouse | None
+            product: Product | None
             if "batch" in item:
                 batch = batches[item["batch"]]
                 warehouse, product, number = batch.warehouse, batch.product, batch.batch_number
             else:
                 warehouse, product = warehouses.get(item["warehouse"]), products.get(item["sku"])
                 number = item["batch_number"]
-                problem = {}
-                if warehouse is None:
-                    problem["warehouse"] = [f"Unknown warehouse {item['warehouse']!r}."]
-                if product is None:
-                    problem["sku"] = [f"Unknown SKU {item['sku']!r}."]
-                if problem:
-                    errors[index] = problem
+                if warehouse is None or product is None:
+                    problem: dict[str, list[str]] = {}
+                    if warehouse is None:
+                        problem["warehouse"] = [f"Unknown warehouse {item['warehouse']!r}."]
+                    if product is None:
+                        problem["sku"] = [f"Unknown SKU {item['sku']!r}."]
+                    errors[str(index)] = problem
                     continue
             changes.append(
                 StockChange(

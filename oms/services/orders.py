@@ -9,7 +9,7 @@ shipping or delivering one moves the others that ship with it too, while cancell
 back only its own stock and leaves the shipment to the orders still in it.
 """
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -184,7 +184,9 @@ def order_create(
             .first()
         )
         if existing is None:
-            raise exists.__cause__ from None
+            cause = exists.__cause__
+            assert cause is not None  # raised from the IntegrityError of the insert
+            raise cause from None
         raise DuplicateOrder(
             f"Order {external_id!r} from channel {channel.code!r} exists already.",
             order_id=existing,
@@ -219,7 +221,7 @@ def _insert_in_one_statement(connection, order: Order, lines: list[OrderLine], e
             values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
         return columns, values
 
-    def insert(model, columns: list[str], rows: list[list], *, child: bool) -> str:
+    def insert(model, columns: list[str], rows: Sized, *, child: bool) -> str:
         marks = "(" + ("(SELECT id FROM o), " if child else "") + ", ".join(["%s"] * len(columns))
         head = f"INSERT INTO {quote(model._meta.db_table)} ("
         head += f"{quote('order_id')}, " if child else ""
@@ -262,7 +264,8 @@ def _prime_prefetch_cache(order: Order, *, lines: list[OrderLine]) -> None:
         queryset = getattr(order, name).all()
         queryset._result_cache, queryset._prefetch_done = list(rows), True
         cache[name] = queryset
-    order._prefetched_objects_cache = cache
+    # Django's private prefetch cache, which the stubs do not declare.
+    order._prefetched_objects_cache = cache  # type: ignore[attr-defined]
 
 
 def _lock(order: Order) -> Order:

@@ -7,6 +7,7 @@ eats into its downstream's budget, which is what the SLA root-cause report trace
 """
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -27,7 +28,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def template_problems(*, steps: list[tuple[str, str, str | None]]) -> list[str]:
+def template_problems(*, steps: Sequence[tuple[str, str, str | None]]) -> list[str]:
     """Every reason a template's steps do not form a runnable DAG.
 
     ``steps`` is ``(key, depends_on text, handler code or None for an unknown atom)``.
@@ -236,9 +237,8 @@ def deadlines_shift(*, step: ServiceStep, not_before: datetime) -> list[str]:
         if key == step.key:
             new_due = max(not_before, row.deadline or not_before)
         else:
-            base = max(
-                (steps[dep].deadline for dep in graph[key] if steps[dep].deadline), default=None
-            )
+            upstream_deadlines = [steps[dep].deadline for dep in graph[key]]
+            base = max((d for d in upstream_deadlines if d is not None), default=None)
             new_due = (
                 max(row.deadline, base + row.atom.sla) if base and row.deadline else row.deadline
             )

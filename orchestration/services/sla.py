@@ -94,8 +94,8 @@ def root_cause(*, step: ServiceStep, now: datetime) -> dict:
                 "key": steps[pk].key,
                 "atom": steps[pk].atom.code,
                 "status": steps[pk].status,
-                "deadline": steps[pk].deadline.isoformat() if steps[pk].deadline else None,
-                "finished_at": steps[pk].finished_at.isoformat() if steps[pk].finished_at else None,
+                "deadline": _iso(steps[pk].deadline),
+                "finished_at": _iso(steps[pk].finished_at),
                 "late_by_minutes": round((_late_by(steps[pk], now) or 0) / 60, 1),
                 "external_system": steps[pk].atom.external_system,
                 "attempts": steps[pk].attempts,
@@ -104,6 +104,10 @@ def root_cause(*, step: ServiceStep, now: datetime) -> dict:
             for pk in chain
         ],
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _recipients(merchant_id: int) -> list[str]:
@@ -125,6 +129,7 @@ def _recipients(merchant_id: int) -> list[str]:
 
 def sla_alert_create(*, step: ServiceStep, now: datetime) -> SlaAlert | None:
     """Record one step's breach (None if it is recorded already)."""
+    assert step.deadline is not None  # only a step with a deadline can be past it
     report = root_cause(step=step, now=now)
     events = list(
         step.order.events.filter(at__lte=now)

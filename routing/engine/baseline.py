@@ -12,7 +12,7 @@ static system keeps sending orders to a warehouse whose cold chain has failed.
 
 from __future__ import annotations
 
-from routing.engine.factors import haversine_km, merged_lines, usable_stock
+from routing.engine.factors import ModelLine, haversine_km, merged_lines, usable_stock
 from routing.engine.problem import (
     Node,
     NodeKind,
@@ -55,7 +55,7 @@ def route_baseline(
     chain = baseline_chain(order, ctx, honour_pause=honour_pause)
     units = sum(line.quantity for line in lines)
 
-    def available(node: Node, line) -> int:
+    def available(node: Node, line: ModelLine) -> int:
         if line.temperature.needs_cold_chain and not node.cold_chain:
             return 0
         return usable_stock(node, line.sku, line.temperature)[0]

@@ -28,6 +28,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pulp
 
@@ -568,7 +569,7 @@ def _solve_master(
     relax: bool,
     time_limit: float,
     gap: float,
-) -> tuple[float, dict, dict, dict]:
+) -> tuple[float, dict[Any, Any], dict[Any, Any], dict[int, int]]:
     """Solve the restricted master.
 
     Returns (objective, resource duals or chosen columns, convexity duals or MIP status,
@@ -628,7 +629,7 @@ def _build_pulp_master(
     lam: dict[tuple[int, int], pulp.LpVariable] = {}
     skip: dict[int, pulp.LpVariable] = {}
     objective_terms = []
-    rows: dict[Resource, list] = {r: [] for r in contested}
+    rows: dict[Resource, list[pulp.LpAffineExpression]] = {r: [] for r in contested}
     convexity = {}
     for o in master:
         skip[o] = pulp.LpVariable(f"u{o}", lowBound=0, upBound=1, cat=category)
@@ -654,12 +655,12 @@ def _build_pulp_master(
 
 def _pulp_master_duals(
     pulp_master: _PulpMaster, master: list[int], pools: list[list[_Column]]
-) -> tuple[dict, dict, dict]:
+) -> tuple[dict[Resource, float], dict[int, float], dict[int, int]]:
     """Resource duals, convexity duals and integrally assigned orders of the solved LP."""
     problem, lam, skip = pulp_master.problem, pulp_master.lam, pulp_master.skip
     duals = {key: problem.constraints[name].pi or 0.0 for key, name in pulp_master.names.items()}
     conv = {o: problem.constraints[f"conv{o}"].pi or 0.0 for o in master}
-    integral = {}
+    integral: dict[int, int] = {}
     for o in master:
         if (skip[o].value() or 0) > 1 - 1e-6:
             integral[o] = -1
@@ -693,7 +694,7 @@ def _solve_master_highspy(
     relax: bool,
     time_limit: float,
     gap: float,
-) -> tuple[float, dict, dict, dict]:
+) -> tuple[float, dict[Any, Any], dict[Any, Any], dict[int, int]]:
     import highspy
     import numpy as np
 
@@ -800,9 +801,9 @@ def solve_assignment(
         ]
         for j in range(jobs)
     ]
-    contested = {("units", f"a{i}") for i in range(agents)}
+    contested: set[Resource] = {("units", f"a{i}") for i in range(agents)}
     penalty = [1e6] * jobs
-    cap = {("units", f"a{i}"): float(capacities[i]) for i in range(agents)}
+    cap: dict[Resource, float] = {("units", f"a{i}"): float(capacities[i]) for i in range(agents)}
     value, chosen, info, _ = _solve_master(
         list(range(jobs)),
         pools,

@@ -74,7 +74,7 @@ def _comparison(winner: CandidateView, other: CandidateView) -> str:
         reasons.append(f"¥{money:.2f} cheaper than {other.label}")
     if not reasons:
         delta = {f: other.contributions[f] - winner.contributions[f] for f in winner.contributions}
-        factor = max(delta, key=delta.get)
+        factor = max(delta, key=delta.__getitem__)
         if delta[factor] > 0:
             reasons.append(f"better {factor.replace('_', ' ')} than {other.label}")
             if hours <= -1:

@@ -42,8 +42,10 @@ The factors (s = score, 0 best):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypedDict
 
 from routing.engine.problem import (
     FACTOR_NAMES,
@@ -55,6 +57,7 @@ from routing.engine.problem import (
     Rule,
     RuleCondition,
     RuleEffect,
+    StockBatch,
     Temperature,
     Weights,
 )
@@ -133,16 +136,16 @@ def usable_stock(node: Node, sku: str, temperature: Temperature) -> tuple[int, f
     return units, first_expiry
 
 
-_BATCH_CACHE: dict[int, tuple[tuple, dict]] = {}
+_BATCH_CACHE: dict[int, tuple[tuple[StockBatch, ...], dict[str, list[StockBatch]]]] = {}
 
 
-def _batches(node: Node) -> dict:
+def _batches(node: Node) -> dict[str, list[StockBatch]]:
     # Nodes are frozen, so the per-SKU index can be cached against the stock tuple's identity.
     key = id(node.stock)
     hit = _BATCH_CACHE.get(key)
     if hit is not None and hit[0] is node.stock:
         return hit[1]
-    index: dict[str, list] = {}
+    index: dict[str, list[StockBatch]] = {}
     for batch in node.stock:
         index.setdefault(batch.sku, []).append(batch)
     if len(_BATCH_CACHE) > 100_000:
@@ -248,7 +251,7 @@ def order_weights(order: Order, ctx: RoutingContext) -> Weights:
 
 
 def merged_lines(order: Order) -> list[ModelLine]:
-    by_sku: dict[str, list] = {}
+    by_sku: dict[str, list[Any]] = {}  # sku -> [units, temperature, value]
     for line in order.lines:
         entry = by_sku.setdefault(line.sku, [0, line.temperature, 0.0])
         entry[0] += line.quantity
@@ -282,10 +285,15 @@ class _NodeRoute:
     transit: float
 
 
-def _memo(ctx: RoutingContext) -> dict:
+class _EngineMemo(TypedDict):
+    routes: dict[tuple[str, float, bool, float | None, Weights], list[_NodeRoute | Rejection]]
+    stock: dict[tuple[str, str, Temperature], tuple[int, float | None]]
+
+
+def _memo(ctx: RoutingContext) -> _EngineMemo:
     # RoutingContext is frozen; its instance dict holds per-context memo tables (cached_property
     # style), so a context routes many orders with the node-level work done once.
-    memo = ctx.__dict__.get("_engine_memo")
+    memo: _EngineMemo | None = ctx.__dict__.get("_engine_memo")
     if memo is None:
         memo = {"routes": {}, "stock": {}}
         ctx.__dict__["_engine_memo"] = memo
@@ -545,7 +553,7 @@ def build_order_model(
 
 
 def factor_breakdown(
-    model: OrderModel, quantities: dict[tuple[int, int], float]
+    model: OrderModel, quantities: Mapping[tuple[int, int], float]
 ) -> dict[str, float]:
     """Weighted contribution of each factor to a plan's objective (sums to the objective).
 

@@ -25,7 +25,7 @@ import math
 try:
     import numpy as np
 except ImportError:  # pragma: no cover - numpy ships with highspy
-    np = None
+    np = None  # type: ignore[assignment]  # absent optional module; checked before use
 
 from routing.engine.factors import OrderModel
 from routing.engine.plan import Plan, single_node_objectives, single_node_plan

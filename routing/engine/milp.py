@@ -33,13 +33,13 @@ from routing.engine.plan import Plan, plan_objective, plan_violations
 try:  # HiGHS in-process is optional: CBC (bundled with PuLP) is the default fallback.
     import highspy
 except ImportError:  # pragma: no cover - exercised only where highspy is absent
-    highspy = None
+    highspy = None  # type: ignore[assignment]  # absent optional module; see highs_available()
 
 
 _local = threading.local()
 
 
-def _highs_instance():
+def _highs_instance() -> highspy.Highs:
     """One reusable Highs object per thread: creating one costs more than solving a small MILP."""
     h = getattr(_local, "highs", None)
     if h is None:
@@ -134,7 +134,7 @@ def build_pulp_problem(
     return problem, x, y
 
 
-def pulp_solver(backend: str, time_limit_seconds: float, gap: float | None = None):
+def pulp_solver(backend: str, time_limit_seconds: float, gap: float | None = None) -> pulp.LpSolver:
     """A PuLP solver object: CBC by default, HiGHS in-process via ``pulp.HiGHS``."""
     options = {"msg": False, "timeLimit": time_limit_seconds}
     if gap is not None:

@@ -24,6 +24,7 @@ import math
 import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from routing.engine.factors import haversine_km
 from routing.engine.problem import (
@@ -155,7 +156,7 @@ class Scenario:
     notes: tuple[str, ...] = field(default=())
 
 
-def _node_to_dict(node: Node) -> dict:
+def _node_to_dict(node: Node) -> dict[str, Any]:
     return {
         "code": node.code,
         "name": node.name,
@@ -178,7 +179,7 @@ def _node_to_dict(node: Node) -> dict:
     }
 
 
-def _node_from_dict(data: dict) -> Node:
+def _node_from_dict(data: dict[str, Any]) -> Node:
     return Node(
         code=data["code"],
         name=data.get("name", ""),
@@ -202,7 +203,7 @@ def _node_from_dict(data: dict) -> Node:
     )
 
 
-def scenario_to_dict(scenario: Scenario) -> dict:
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     """The JSON-ready form of ``scenario`` (see docs/scenarios.md)."""
     return {
         "format": FORMAT,
@@ -250,7 +251,7 @@ def scenario_to_dict(scenario: Scenario) -> dict:
     }
 
 
-def scenario_from_dict(data: dict) -> Scenario:
+def scenario_from_dict(data: dict[str, Any]) -> Scenario:
     """Parse the JSON form; raises ValueError on an unknown format or unknown SKU."""
     if data.get("format", FORMAT) != FORMAT:
         raise ValueError(f"unsupported scenario format {data.get('format')!r}")
@@ -438,7 +439,7 @@ def _generate_orders(
         cities = CITIES[region]
         city = rng.choices(cities, weights=[1.0 / (j + 1) for j in range(len(cities))])[0]
         n_lines = rng.choices([1, 2, 3, 4, 5], weights=[38, 30, 18, 9, 5])[0]
-        chosen = set()
+        chosen: set[int] = set()
         while len(chosen) < n_lines:
             chosen.add(rng.choices(range(skus), weights=popularity)[0])
         lines = []

@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from routing.engine.baseline import route_baseline
 from routing.engine.batch import BatchOptions, route_batch
@@ -85,7 +86,7 @@ class SimulationReport:
             return None
         return self.optimizer.cost_per_order / self.hindsight.cost_per_order - 1
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["cost_reduction_vs_baseline"] = self.cost_reduction_vs_baseline
         out["cost_above_hindsight"] = self.cost_above_hindsight
@@ -98,9 +99,10 @@ class _Network:
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
         self.temperature = {s.sku: s.temperature for s in scenario.skus}
-        self.stock: dict[str, dict[str, list[list]]] = {}
+        # node -> sku -> batches as [expires_in_days, units left], FEFO.
+        self.stock: dict[str, dict[str, list[list[Any]]]] = {}
         for node in scenario.nodes:
-            per_sku: dict[str, list[list]] = {}
+            per_sku: dict[str, list[list[Any]]] = {}
             for batch in node.stock:
                 per_sku.setdefault(batch.sku, []).append([batch.expires_in_days, batch.quantity])
             for batches in per_sku.values():

@@ -132,6 +132,7 @@ class Command(BaseCommand):
             )
             return
         consolidation = merged.consolidation
+        assert consolidation is not None  # filtered on consolidation__isnull=False
         shipments = consolidation.shipments.exclude(status=ShipmentStatus.CANCELLED)
         origins = " + ".join(s.warehouse.code for s in shipments.select_related("warehouse"))
         orders = " + ".join(

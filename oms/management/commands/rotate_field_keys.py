@@ -23,8 +23,8 @@ class Command(BaseCommand):
             if not fields:
                 continue
             with transaction.atomic():
-                rows = list(model.objects.select_for_update().only("pk", *fields))
-                model.objects.bulk_update(rows, fields, batch_size=500)
+                rows = list(model._default_manager.select_for_update().only("pk", *fields))
+                model._default_manager.bulk_update(rows, fields, batch_size=500)
             self.stdout.write(
                 f"{model._meta.label}: {len(rows)} row(s) re-encrypted ({', '.join(fields)})"
             )

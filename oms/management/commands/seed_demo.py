@@ -260,6 +260,8 @@ CUSTOMERS = [
 TOTAL_HISTORIC = 1000
 DEMO_PASSWORD = "oms-demo-2026"
 CARRIERS = ["Express A", "Economy B", "Regional C", "Freight D"]
+# Days a batch keeps, by the product's temperature class; ambient goods do not expire.
+SHELF_DAYS: dict[str, int] = {TemperatureClass.CHILLED: 21, TemperatureClass.FROZEN: 180}
 HANDLING = {  # per shipment, per unit (CNY)
     WarehouseKind.OWN_DC: (Decimal("3.00"), Decimal("0.40")),
     WarehouseKind.REGIONAL: (Decimal("3.50"), Decimal("0.50")),
@@ -398,9 +400,7 @@ class Command(BaseCommand):
             for warehouse in holders:
                 if product.needs_cold_chain and not warehouse.cold_chain:
                     continue
-                shelf_days = {TemperatureClass.CHILLED: 21, TemperatureClass.FROZEN: 180}.get(
-                    product.temperature_class
-                )
+                shelf_days = SHELF_DAYS.get(product.temperature_class)
                 for batch_index in range(rng.randint(1, 3)):
                     expiry = (
                         today + timedelta(days=rng.randint(3, shelf_days)) if shelf_days else None

@@ -8,7 +8,7 @@ subscribes the demo merchants' webhooks to a local sink; and prints status-page 
 """
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -102,11 +102,11 @@ class Command(BaseCommand):
             count += 1
         return count
 
-    def _backdate(self, order: Order, start, rng: random.Random) -> None:
+    def _backdate(self, order: Order, start: datetime, rng: random.Random) -> None:
         graph = step_graph(order.pk)
         steps = {s.key: s for s in ServiceStep.objects.filter(order=order).select_related("atom")}
-        finished: dict[str, object] = {}
-        due: dict[str, object] = {}
+        finished: dict[str, datetime] = {}
+        due: dict[str, datetime] = {}
         now = timezone.now()
         for key in topological_order(graph):
             step = steps[key]

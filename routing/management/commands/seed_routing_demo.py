@@ -107,6 +107,7 @@ class Command(BaseCommand):
         for warehouse in warehouses:
             for region in Region.values:
                 point = region_point(region)
+                assert point is not None  # every region has provincial capitals
                 km = haversine_km(float(warehouse.latitude), float(warehouse.longitude), *point)
                 same = region == warehouse.region
                 cost = 6 + 0.0045 * km + (4 if warehouse.cold_chain else 0)
@@ -156,8 +157,8 @@ class Command(BaseCommand):
                 actor="demo",
                 promised_at=timezone.now() + timedelta(hours=48),
             )
-            order = order_route(
-                order_id=order.pk
-            )  # already routed when Celery is eager; idempotent
-            if order.status == OrderStatus.ROUTED and number % 3 == 0:
-                order_release(order=order, actor="demo")
+            # Already routed when Celery is eager; idempotent.
+            routed = order_route(order_id=order.pk)
+            assert routed is not None  # created just above
+            if routed.status == OrderStatus.ROUTED and number % 3 == 0:
+                order_release(order=routed, actor="demo")
