@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from oms.models import Order
 from oms.services.orders import order_note
+from orchestration import registry
 from orchestration.exceptions import HandlerTemporaryFailure, StepNotCompletable
-from orchestration.handlers import HANDLERS
 from orchestration.models import (
     OPEN_STEP_STATUSES,
     ServiceStep,
@@ -153,12 +153,12 @@ def step_run(*, step_id: int, now: datetime | None = None) -> StepOutcome:
     if claimed is None:
         return StepOutcome("skipped")
     step = ServiceStep.objects.select_related("atom", "order").get(pk=claimed.pk)
-    handler = HANDLERS.get(step.atom.handler)
     error, external_system, result = "", "", None
     try:
-        if handler is None:
-            raise HandlerTemporaryFailure(f"unknown handler {step.atom.handler!r}")
+        handler = registry.lookup(step.atom.handler)
         result = handler.run(step=step, params=dict(step.parameters), now=now)
+    except registry.UnknownHandler as exc:  # the atom's handler is gone: retried, then failed
+        error = str(exc)
     except HandlerTemporaryFailure as exc:
         error, external_system = str(exc), exc.external_system
     except Exception as exc:  # a handler bug must not kill the worker; the step is retried
@@ -337,7 +337,7 @@ def steps_cancel(*, order: Order, actor: str, reason: str) -> int:
 
 def steps_complete_on_delivery(*, order: Order, actor: str) -> int:
     """The order was delivered: delivery steps in progress are done."""
-    codes = [code for code, h in HANDLERS.items() if h.completes_on_delivery]
+    codes = [h.code for h in registry.handlers() if h.completes_on_delivery]
     count = 0
     for step in ServiceStep.objects.filter(
         order=order, status=StepStatus.RUNNING, atom__handler__in=codes

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from orchestration.handlers import HANDLERS, Handler, HandlerResult
 from orchestration.models import ServiceAtom, ServiceStep, StepStatus
+from orchestration.registry import HANDLERS, Handler, HandlerResult
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
