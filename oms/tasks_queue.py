@@ -59,6 +59,9 @@ def enqueue(
 
 def _send(task: Task, args: tuple, countdown: float | None) -> None:
     try:
-        task.apply_async(args, countdown=countdown)
+        if countdown is None:
+            task.apply_async(args)
+        else:
+            task.apply_async(args, countdown=countdown)
     except Exception:  # the task's sweeper picks the work up again
         logger.exception("could not enqueue %s%r; its sweeper will retry", task.name, args)

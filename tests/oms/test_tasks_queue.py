@@ -56,6 +56,18 @@ def test_eager_mode_runs_the_task_in_process_at_once():
     assert RAN == [(3,)]
 
 
+def test_a_countdown_is_passed_on_to_the_broker(monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        task_named("tests.tasks_queue.record"),
+        "apply_async",
+        lambda args, **options: sent.append((args, options)),
+    )
+    enqueue("tests.tasks_queue.record", 4, countdown=30, on_commit=False)
+    enqueue("tests.tasks_queue.record", 5, on_commit=False)
+    assert sent == [((4,), {"countdown": 30}), ((5,), {})]
+
+
 def test_a_misspelt_task_name_fails_in_the_caller():
     with pytest.raises(UnknownTask, match=r"'orchestration\.no_such_task'"):
         enqueue("orchestration.no_such_task", 1)
