@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class ChannelsConfig(AppConfig):
     name = "channels"
     verbose_name = _("Sales channels")
+
+    def ready(self) -> None:
+        from channels import receivers
+        from customers.signals import customers_merged, customers_unmerged
+
+        customers_merged.connect(
+            receivers.move_gift_grants_on_merge, dispatch_uid="channels.gift_grants_merge"
+        )
+        customers_unmerged.connect(
+            receivers.restore_gift_grants_on_unmerge, dispatch_uid="channels.gift_grants_unmerge"
+        )

@@ -193,7 +193,8 @@ class CustomerMerge(models.Model):
     moved_identity_ids = models.JSONField(default=list)
     moved_order_ids = models.JSONField(default=list)
     # Gift ledger rows of the absorbed customer (channels.GiftGrant) now held by the survivor,
-    # and the grants dropped because both held one campaign (restored by an unmerge).
+    # and the grants dropped because both held one campaign (restored by an unmerge). Written
+    # by the channels app's receiver of ``customers_merged`` (``channels.gift_merges``).
     moved_gift_grant_ids = models.JSONField(default=list)
     dropped_gift_grants = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,4 @@
-"""The handlers service atoms run, in a registry that admin offers as choices.
+"""The handlers service atoms run; each registers itself in ``orchestration.registry``.
 
 A handler takes the step and its merged parameters and returns a ``HandlerResult``: a reference
 (waybill, booking, serial, warranty number), data for the step's ``result``, an ETA, and whether
@@ -9,84 +9,24 @@ A handler that cannot finish now raises ``HandlerTemporaryFailure``; the step is
 """
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from orchestration.exceptions import HandlerTemporaryFailure
+from orchestration.models import PickupPoint, ServiceStep
+from orchestration.registry import HandlerResult, register
 from orchestration.slots import available_slots, slot_settings
 
-if TYPE_CHECKING:
-    from orchestration.models import ServiceStep
 
-
-@dataclass(frozen=True)
-class HandlerResult:
-    reference: str
-    data: dict = field(default_factory=dict)
-    eta: datetime | None = None
-    waits_for_confirmation: bool = False
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class Handler:
-    code: str
-    label: str
-    run: Callable[..., HandlerResult]
-    interventions: frozenset[str] = frozenset()
-    completes_on_delivery: bool = False
-
-
-HANDLERS: dict[str, Handler] = {}
-
-
-def handler_choices() -> list[tuple[str, str]]:
-    return sorted(((code, h.label) for code, h in HANDLERS.items()), key=lambda c: c[0])
-
-
-def register(
-    code: str,
-    label: str,
-    *,
-    interventions: tuple[str, ...] = (),
-    completes_on_delivery: bool = False,
-):
-    """Add a handler to the registry; its stored result is reused for the same plan version."""
-
-    def decorate(fn: Callable[..., HandlerResult]) -> Callable[..., HandlerResult]:
-        def run(*, step: "ServiceStep", params: dict, now: datetime) -> HandlerResult:
-            stored = step.result or {}
-            if stored.get("plan_version") == step.plan_version and step.reference:
-                eta = parse_datetime(stored["eta"]) if stored.get("eta") else step.eta
-                return HandlerResult(
-                    reference=step.reference,
-                    data=stored.get("data", {}),
-                    eta=eta,
-                    waits_for_confirmation=bool(stored.get("waits_for_confirmation")),
-                    message=stored.get("message", ""),
-                )
-            return fn(step=step, params=params, now=now)
-
-        HANDLERS[code] = Handler(
-            code, label, run, frozenset(interventions), completes_on_delivery=completes_on_delivery
-        )
-        return fn
-
-    return decorate
-
-
-def _reference(prefix: str, step: "ServiceStep", *, length: int = 10) -> str:
+def _reference(prefix: str, step: ServiceStep, *, length: int = 10) -> str:
     seed = f"{step.order_id}:{step.key}:{step.pk}:{step.plan_version}"
     return f"{prefix}-{hashlib.sha256(seed.encode()).hexdigest()[:length].upper()}"
 
 
-def _simulated_outage(step: "ServiceStep", params: dict, system: str) -> None:
+def _simulated_outage(step: ServiceStep, params: dict, system: str) -> None:
     """Demo/test knob: ``outage_attempts: n`` makes the first n attempts fail as a real outage."""
     if step.attempts <= int(params.get("outage_attempts", 0)):
         raise HandlerTemporaryFailure(f"{system} did not answer", external_system=system)
@@ -99,11 +39,9 @@ def _chosen_slot(params: dict) -> datetime:
     return start
 
 
-def _sibling_eta(step: "ServiceStep", key: str) -> datetime | None:
+def _sibling_eta(step: ServiceStep, key: str) -> datetime | None:
     if not key:
         return None
-    from orchestration.models import ServiceStep
-
     row = ServiceStep.objects.filter(order_id=step.order_id, key=key).values("eta", "finished_at")
     first = row.first()
     return (first["finished_at"] or first["eta"]) if first else None
@@ -115,14 +53,13 @@ def _sibling_eta(step: "ServiceStep", key: str) -> datetime | None:
     interventions=("reschedule", "pickup"),
     completes_on_delivery=True,
 )
-def delivery_dispatch(*, step: "ServiceStep", params: dict, now: datetime) -> HandlerResult:
+def delivery_dispatch(*, step: ServiceStep, params: dict, now: datetime) -> HandlerResult:
     """Book the carrier for the order's shipment(s) and issue a waybill.
 
     The ETA is the chosen delivery slot, else now + ``transit_hours``; a pickup point replaces
     the home address. The step stays in progress until the order is delivered.
     """
     from oms.selectors import shipments_of
-    from orchestration.models import PickupPoint
 
     carrier = params.get("carrier") or (
         shipments_of(step.order).exclude(carrier="").values_list("carrier", flat=True).first()
@@ -153,7 +90,7 @@ def delivery_dispatch(*, step: "ServiceStep", params: dict, now: datetime) -> Ha
     "Appointment booking (installation, hand-over)",
     interventions=("reschedule",),
 )
-def appointment_booking(*, step: "ServiceStep", params: dict, now: datetime) -> HandlerResult:
+def appointment_booking(*, step: ServiceStep, params: dict, now: datetime) -> HandlerResult:
     """Book a technician or hand-over appointment in the chosen slot or the first free one.
 
     With ``not_before_step`` the slot starts after that step's ETA (install after delivery).
@@ -186,7 +123,7 @@ def appointment_booking(*, step: "ServiceStep", params: dict, now: datetime) -> 
 
 
 @register("serial_lock", "Battery / serial lock at the factory")
-def serial_lock(*, step: "ServiceStep", params: dict, now: datetime) -> HandlerResult:
+def serial_lock(*, step: ServiceStep, params: dict, now: datetime) -> HandlerResult:
     """Lock one serial number per unit ordered against the factory's allocation.
 
     Serials derive from the order line and unit, so asking twice locks the same units.
@@ -208,7 +145,7 @@ def serial_lock(*, step: "ServiceStep", params: dict, now: datetime) -> HandlerR
 
 
 @register("ewarranty", "E-warranty generation")
-def ewarranty(*, step: "ServiceStep", params: dict, now: datetime) -> HandlerResult:
+def ewarranty(*, step: ServiceStep, params: dict, now: datetime) -> HandlerResult:
     """Issue an electronic warranty valid ``months`` from today for every product ordered."""
     months = int(params.get("months", 24))
     valid_until = (timezone.localdate(now) + timedelta(days=round(months * 30.44))).isoformat()
@@ -226,7 +163,7 @@ CENT = Decimal("0.01")
 
 
 @register("tariff_estimate", "Cross-border tariff estimate")
-def tariff_estimate(*, step: "ServiceStep", params: dict, now: datetime) -> HandlerResult:
+def tariff_estimate(*, step: ServiceStep, params: dict, now: datetime) -> HandlerResult:
     """Estimate duty and import VAT under China's cross-border e-commerce rules.
 
     Within the per-order limit (``cbec_order_limit``, 5000 CNY) duty is 0 and VAT and
@@ -254,7 +191,7 @@ def tariff_estimate(*, step: "ServiceStep", params: dict, now: datetime) -> Hand
 
 
 @register("after_sales_visit", "After-sales visit", interventions=("reschedule",))
-def after_sales_visit(*, step: "ServiceStep", params: dict, now: datetime) -> HandlerResult:
+def after_sales_visit(*, step: ServiceStep, params: dict, now: datetime) -> HandlerResult:
     """Plan a follow-up visit ``after_days`` days from now, in the chosen slot if any."""
     if params.get("slot_start"):
         start = _chosen_slot(params)
@@ -271,7 +208,7 @@ def after_sales_visit(*, step: "ServiceStep", params: dict, now: datetime) -> Ha
 
 
 @register("inspection", "Pre-delivery inspection")
-def inspection(*, step: "ServiceStep", params: dict, now: datetime) -> HandlerResult:
+def inspection(*, step: ServiceStep, params: dict, now: datetime) -> HandlerResult:
     """Record the checklist of a pre-delivery inspection (items from ``checklist``)."""
     checklist = params.get("checklist") or ["exterior", "function", "documents"]
     return HandlerResult(

@@ -3,8 +3,8 @@ customer interventions and merchant webhooks.
 
 Configuration (atoms, templates and their steps, webhook subscriptions) is edited in admin and
 keeps a full history. A routed order gets one ``ServiceStep`` per template step; each step runs
-its atom's handler (``orchestration.handlers``) once its upstream steps are done. The order's
-status as customers see it is derived from these steps (``orchestration.selectors``).
+its atom's handler (looked up in ``orchestration.registry``) once its upstream steps are done.
+The order's status as customers see it is derived from these steps (``orchestration.selectors``).
 """
 
 import uuid
@@ -18,12 +18,11 @@ from simple_history.models import HistoricalRecords
 
 from oms.crypto import EncryptedCharField
 from oms.history import history_user
+from orchestration import registry
 
 
 def _handler_choices() -> list[tuple[str, str]]:
-    from orchestration.handlers import handler_choices
-
-    return handler_choices()
+    return registry.choices()
 
 
 class ServiceAtom(models.Model):
@@ -78,9 +77,7 @@ class ServiceAtom(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
-        from orchestration.handlers import HANDLERS
-
-        if self.handler and self.handler not in HANDLERS:
+        if self.handler and not registry.is_registered(self.handler):
             raise ValidationError({"handler": _("Unknown handler %(h)s.") % {"h": self.handler}})
         if not isinstance(self.parameters, dict):
             raise ValidationError({"parameters": _("Parameters must be a JSON object.")})

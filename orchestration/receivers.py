@@ -5,20 +5,14 @@ so a slow or failing plan never delays routing. If the broker is unreachable the
 (``orchestration.sweep_steps`` -> ``plans_sweep``) lays out the plans it missed.
 """
 
-import logging
-
 from oms.models import OrderStatus
+from oms.tasks_queue import enqueue
 
-logger = logging.getLogger(__name__)
 HANDLED = (OrderStatus.ROUTED, OrderStatus.DELIVERED, OrderStatus.CANCELLED)
 
 
 def on_order_status_changed(sender, order_id: int, from_status: str, to_status: str, **kwargs):
     if to_status not in HANDLED:
         return
-    from orchestration.tasks import order_status_changed
-
-    try:
-        order_status_changed.delay(order_id, str(to_status))
-    except Exception:
-        logger.exception("could not enqueue services of order %s (%s)", order_id, to_status)
+    # The signal is sent once the order's transaction committed: enqueue at once.
+    enqueue("orchestration.order_status_changed", order_id, str(to_status), on_commit=False)

@@ -15,7 +15,7 @@ from django.utils.html import format_html_join
 
 from oms import selectors as oms_selectors
 from oms.models import Order, ShipmentStatus
-from orchestration.handlers import HANDLERS
+from orchestration import registry
 from orchestration.models import (
     OPEN_STEP_STATUSES,
     OrderTracking,
@@ -245,5 +245,7 @@ def status_item_count(*, order: Order) -> int:
 
 
 def handler_label(code: str) -> str:
-    handler = HANDLERS.get(code)
-    return handler.label if handler else code
+    try:
+        return registry.lookup(code).label
+    except registry.UnknownHandler:
+        return code

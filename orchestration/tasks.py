@@ -1,17 +1,10 @@
-"""Celery tasks of order services: thin, ids in, safe to run twice."""
+"""Celery tasks of order services: thin, ids in, safe to run twice.
+
+Services enqueue these by name (``oms.tasks_queue.enqueue``) and each task imports its service
+in its body, so this module imports no service at load and services never import it.
+"""
 
 from celery import current_app, shared_task
-
-from oms.models import Order, OrderStatus
-from orchestration.services.plans import plan_instantiate, plans_sweep
-from orchestration.services.sla import sla_check
-from orchestration.services.steps import (
-    step_run,
-    steps_cancel,
-    steps_complete_on_delivery,
-    steps_due,
-)
-from orchestration.services.webhooks import webhook_deliver, webhooks_due
 
 ACTOR = "orchestration"
 
@@ -19,6 +12,10 @@ ACTOR = "orchestration"
 @shared_task(name="orchestration.order_status_changed")
 def order_status_changed(order_id: int, to_status: str) -> str:
     """Routed: lay out the plan. Delivered: confirm delivery steps. Cancelled: stop the rest."""
+    from oms.models import Order, OrderStatus
+    from orchestration.services.plans import plan_instantiate
+    from orchestration.services.steps import steps_cancel, steps_complete_on_delivery
+
     order = Order.objects.select_related("channel").filter(pk=order_id).first()
     if order is None:
         return "gone"
@@ -38,6 +35,8 @@ def run_step(step_id: int) -> str:
     The retry time is stored on the step too, so ``sweep_steps`` re-enqueues it if this
     scheduled message is lost (eager mode relies on the sweeper alone).
     """
+    from orchestration.services.steps import step_run
+
     outcome = step_run(step_id=step_id)
     if outcome.retry_in is not None and not current_app.conf.task_always_eager:
         run_step.apply_async((step_id,), countdown=outcome.retry_in)
@@ -47,6 +46,9 @@ def run_step(step_id: int) -> str:
 @shared_task(name="orchestration.sweep_steps")
 def sweep_steps() -> int:
     """Lay out missed plans; re-enqueue steps whose retry time came or whose worker died."""
+    from orchestration.services.plans import plans_sweep
+    from orchestration.services.steps import steps_due
+
     plans_sweep()
     ids = steps_due()
     for step_id in ids:
@@ -56,17 +58,23 @@ def sweep_steps() -> int:
 
 @shared_task(name="orchestration.check_slas")
 def check_slas() -> int:
+    from orchestration.services.sla import sla_check
+
     return sla_check()
 
 
 @shared_task(name="orchestration.deliver_webhook")
 def deliver_webhook(delivery_id: int) -> str:
+    from orchestration.services.webhooks import webhook_deliver
+
     return webhook_deliver(delivery_id=delivery_id)
 
 
 @shared_task(name="orchestration.dispatch_webhooks")
 def dispatch_webhooks() -> int:
     """Enqueue every delivery that is due (first try lost, or retry time reached)."""
+    from orchestration.services.webhooks import webhooks_due
+
     ids = webhooks_due()
     for delivery_id in ids:
         deliver_webhook.delay(delivery_id)

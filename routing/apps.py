@@ -9,5 +9,9 @@ class RoutingConfig(AppConfig):
     def ready(self) -> None:
         from oms.signals import order_created
         from routing import receivers
+        from routing.signals import before_route
 
         order_created.connect(receivers.enqueue_routing, dispatch_uid="routing.enqueue_routing")
+        before_route.connect(
+            receivers.link_customer_before_routing, dispatch_uid="routing.link_customer"
+        )

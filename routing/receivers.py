@@ -1,4 +1,4 @@
-"""Signal receivers: a created order is routed in the background.
+"""Signal receivers: a created order is routed in the background, linked to its customer first.
 
 In ``single`` routing mode (the default) each order is routed on its own right after it is
 committed. With a real broker the order rings its merchant's routing doorbell
@@ -15,6 +15,7 @@ import logging
 from celery import current_app
 from django.conf import settings
 
+from customers.services import order_customer_link
 from routing.tasks import route_order, routing_bell_ring
 
 logger = logging.getLogger(__name__)
@@ -32,3 +33,12 @@ def enqueue_routing(sender, order_id: int, merchant_id: int | None = None, **kwa
             routing_bell_ring(merchant_id=merchant_id)
     except Exception:
         logger.exception("could not enqueue routing for order %s; the sweeper will retry", order_id)
+
+
+def link_customer_before_routing(sender, order_id: int, **kwargs) -> None:
+    """The customer master completes every order before it is routed (VIP status counts).
+
+    Runs in the routing worker, inside no transaction of the caller: idempotent (an order keeps
+    the customer it has), so routing twice links once.
+    """
+    order_customer_link(order_id=order_id)

@@ -1,15 +1,10 @@
 """Customer master services: resolve a sighting to a golden customer, merge, unmerge, review.
 
 ``resolve``: sightings and orders to customers (blocking keys, the matching core, storage).
-``merges``: merging and unmerging customers with their orders and gift grants; review decisions.
+``merges``: merging and unmerging customers with their identities and orders; review decisions.
 """
 
-from customers.services.merges import (
-    GRANTED_TWICE,
-    customers_merge,
-    customers_unmerge,
-    review_decide,
-)
+from customers.services.merges import customers_merge, customers_unmerge, review_decide
 from customers.services.resolve import (
     STRONG_KEY_KINDS,
     STRONG_KEY_LIMIT,
@@ -26,7 +21,6 @@ from customers.services.resolve import (
 )
 
 __all__ = [
-    "GRANTED_TWICE",
     "STRONG_KEY_KINDS",
     "STRONG_KEY_LIMIT",
     "WEAK_KEY_LIMIT",

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from oms.geo import province_point
 from oms.services.orders import order_note
+from orchestration import registry
 from orchestration.exceptions import CodeRejected, InterventionNotAllowed, InvalidSlot
-from orchestration.handlers import HANDLERS
 from orchestration.models import (
     OPEN_STEP_STATUSES,
     InterventionKind,
@@ -44,8 +44,10 @@ def allowed_interventions(step: ServiceStep) -> list[str]:
     """What the customer may change on this step now (empty when nothing)."""
     if not step.atom.customer_may_intervene or step.status not in OPEN_STEP_STATUSES:
         return []
-    handler = HANDLERS.get(step.atom.handler)
-    return sorted(handler.interventions) if handler else []
+    try:
+        return sorted(registry.lookup(step.atom.handler).interventions)
+    except registry.UnknownHandler:
+        return []
 
 
 def pickup_points_near(*, order, limit: int = 5) -> list[tuple[PickupPoint, float | None]]:

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from oms.models import Order
 from oms.services.orders import order_note
+from orchestration import registry
 from orchestration.dag import DagError, dag_check, descendants, parse_keys, topological_order
 from orchestration.exceptions import TemplateInvalid
-from orchestration.handlers import HANDLERS
 from orchestration.models import OrderTracking, ServiceStep, ServiceTemplate, StepStatus
 
 ACTOR = "orchestration"
@@ -41,7 +41,7 @@ def template_problems(*, steps: Sequence[tuple[str, str, str | None]]) -> list[s
         graph[key] = parse_keys(depends_on)
         if handler is None:
             problems.append(f"step '{key}' has no atom")
-        elif handler not in HANDLERS:
+        elif not registry.is_registered(handler):
             problems.append(f"step '{key}' uses an atom with unknown handler '{handler}'")
     try:
         dag_check(graph)

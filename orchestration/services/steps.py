@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from oms.models import Order
 from oms.services.orders import order_note
+from oms.tasks_queue import enqueue
+from orchestration import registry
 from orchestration.exceptions import HandlerTemporaryFailure, StepNotCompletable
-from orchestration.handlers import HANDLERS
 from orchestration.models import (
     OPEN_STEP_STATUSES,
     ServiceStep,
@@ -29,7 +30,7 @@ from orchestration.models import (
     StepStatus,
     WebhookEventType,
 )
-from orchestration.services.webhooks import _enqueue, webhook_emit
+from orchestration.services.webhooks import webhook_emit
 
 logger = logging.getLogger(__name__)
 ACTOR = "orchestration"
@@ -54,12 +55,6 @@ def _step_data(step: ServiceStep) -> dict:
         "eta": step.eta.isoformat() if step.eta else None,
         "deadline": step.deadline.isoformat() if step.deadline else None,
     }
-
-
-def _enqueue_run(step_id: int) -> None:
-    from orchestration.tasks import run_step
-
-    _enqueue(run_step, step_id)
 
 
 def steps_advance(*, order_id: int, now: datetime | None = None) -> list[int]:
@@ -99,7 +94,7 @@ def steps_advance(*, order_id: int, now: datetime | None = None) -> list[int]:
             ):
                 to_run.append(step.pk)
         for step_id in to_run:
-            transaction.on_commit(partial(_enqueue_run, step_id))
+            enqueue("orchestration.run_step", step_id)
         if (
             all(s == StepStatus.DONE for s in status_by_id.values())
             and not steps[0].order.events.filter(kind="services_completed").exists()
@@ -153,12 +148,12 @@ def step_run(*, step_id: int, now: datetime | None = None) -> StepOutcome:
     if claimed is None:
         return StepOutcome("skipped")
     step = ServiceStep.objects.select_related("atom", "order").get(pk=claimed.pk)
-    handler = HANDLERS.get(step.atom.handler)
     error, external_system, result = "", "", None
     try:
-        if handler is None:
-            raise HandlerTemporaryFailure(f"unknown handler {step.atom.handler!r}")
+        handler = registry.lookup(step.atom.handler)
         result = handler.run(step=step, params=dict(step.parameters), now=now)
+    except registry.UnknownHandler as exc:  # the atom's handler is gone: retried, then failed
+        error = str(exc)
     except HandlerTemporaryFailure as exc:
         error, external_system = str(exc), exc.external_system
     except Exception as exc:  # a handler bug must not kill the worker; the step is retried
@@ -314,7 +309,7 @@ def step_replan(*, step: ServiceStep, changes: dict, actor: str, reason: str) ->
         locked.next_attempt_at = None
         locked.finished_at = None
         locked.reference = ""
-        transaction.on_commit(partial(_enqueue_run, locked.pk))
+        enqueue("orchestration.run_step", locked.pk)
     locked.save()
     return locked
 
@@ -337,7 +332,7 @@ def steps_cancel(*, order: Order, actor: str, reason: str) -> int:
 
 def steps_complete_on_delivery(*, order: Order, actor: str) -> int:
     """The order was delivered: delivery steps in progress are done."""
-    codes = [code for code, h in HANDLERS.items() if h.completes_on_delivery]
+    codes = [h.code for h in registry.handlers() if h.completes_on_delivery]
     count = 0
     for step in ServiceStep.objects.filter(
         order=order, status=StepStatus.RUNNING, atom__handler__in=codes

@@ -22,7 +22,6 @@ import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from oms.models import Merchant, Order
+from oms.tasks_queue import enqueue
 from orchestration.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -99,18 +99,9 @@ def webhook_emit(
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(event=event, subscription=s, next_attempt_at=now) for s in subscriptions
     )
-    from orchestration.tasks import deliver_webhook
-
     for delivery in deliveries:
-        transaction.on_commit(partial(_enqueue, deliver_webhook, delivery.pk))
+        enqueue("orchestration.deliver_webhook", delivery.pk)
     return event
-
-
-def _enqueue(task, *args) -> None:
-    try:
-        task.delay(*args)
-    except Exception:  # the beat job picks the row up again
-        logger.exception("could not enqueue %s%r; the dispatcher will retry", task.name, args)
 
 
 def sign(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -263,9 +254,7 @@ def webhook_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
     locked.state = WebhookDelivery.State.PENDING
     locked.next_attempt_at = timezone.now()
     locked.save(update_fields=["state", "next_attempt_at"])
-    from orchestration.tasks import deliver_webhook
-
-    transaction.on_commit(partial(_enqueue, deliver_webhook, locked.pk))
+    enqueue("orchestration.deliver_webhook", locked.pk)
     return locked
 
 

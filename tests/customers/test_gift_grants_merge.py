@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from channels.gift_merges import GRANTED_TWICE
 from channels.models import GiftGrant, GiftRefusal
-from customers.models import Customer
-from customers.services import GRANTED_TWICE, customers_merge, customers_unmerge
+from customers.models import Customer, CustomerMerge
+from customers.services import customers_merge, customers_unmerge
 from tests.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +104,34 @@ def test_customers_without_grants_merge_as_before(two_customers):
     customers_unmerge(merge=merge, actor="ops")
     absorbed.refresh_from_db()
     assert absorbed.merged_into is None
+
+
+def test_what_moved_is_stored_with_the_merge_so_a_later_unmerge_restores_it(two_customers):
+    channel, survivor, absorbed = two_customers
+    _grant(channel, survivor, "spring-gift", day=1)
+    moved = _grant(channel, absorbed, "summer-gift", day=2)
+    _grant(channel, absorbed, "spring-gift", day=5)
+    before = _ledger(channel.merchant)
+    merge = customers_merge(survivor=survivor, absorbed=absorbed, reason="same phone", actor="ops")
+
+    stored = CustomerMerge.objects.get(pk=merge.pk)
+    assert stored.moved_gift_grant_ids == [moved.pk] and len(stored.dropped_gift_grants) == 1
+    customers_unmerge(merge=stored, actor="ops")
+    assert _ledger(channel.merchant) == before
+
+
+def test_a_merge_that_fails_leaves_the_gift_ledger_as_it_was(two_customers, monkeypatch):
+    channel, survivor, absorbed = two_customers
+    _grant(channel, survivor, "spring-gift", day=1)
+    _grant(channel, absorbed, "spring-gift", day=5)
+    _grant(channel, absorbed, "summer-gift", day=2)
+    before = _ledger(channel.merchant)
+
+    def merge_row_not_written(*args, **kwargs):
+        raise RuntimeError("the merge row could not be written")
+
+    monkeypatch.setattr(CustomerMerge, "save", merge_row_not_written)
+    with pytest.raises(RuntimeError):
+        customers_merge(survivor=survivor, absorbed=absorbed, reason="same phone", actor="ops")
+
+    assert _ledger(channel.merchant) == before and not GiftRefusal.objects.exists()

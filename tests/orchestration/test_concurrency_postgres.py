@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from orchestration.handlers import HANDLERS, Handler, HandlerResult
 from orchestration.models import ServiceAtom, ServiceStep, StepStatus
+from orchestration.registry import HANDLERS, Handler, HandlerResult
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -94,12 +94,12 @@ def test_a_delivery_claimed_by_several_workers_is_sent_once(merchant):
         # Outside a transaction on-commit runs at once; keep the first attempt for the threads.
         from orchestration import tasks
 
-        original = tasks.deliver_webhook.delay
-        tasks.deliver_webhook.delay = lambda *a: None
+        original = tasks.deliver_webhook.apply_async
+        tasks.deliver_webhook.apply_async = lambda *a, **k: None
         try:
             webhook_emit(merchant_id=merchant.pk, event_type="service.step_done", data={})
         finally:
-            tasks.deliver_webhook.delay = original
+            tasks.deliver_webhook.apply_async = original
         delivery = WebhookDelivery.objects.get()
         states: list[str] = []
         _in_threads(lambda: states.append(webhook_deliver(delivery_id=delivery.pk)))
