@@ -7,15 +7,15 @@ from datetime import datetime
 
 from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels import selectors, services, signing
 from oms.api.base import MerchantScopedMixin
+from oms.api.params import iso_time_param
 
 
 class IngestResponseSerializer(serializers.Serializer):
@@ -142,13 +142,9 @@ class ChannelOrderIngestView(APIView):
 
 
 def _at(request) -> datetime:
-    raw = request.query_params.get("at")
-    if not raw:
-        return timezone.now()
-    moment = parse_datetime(raw)
-    if moment is None:
-        raise exceptions.ValidationError({"at": ["Expected an ISO 8601 time."]})
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    moment = iso_time_param(request.query_params.get("at"), name="at", default=timezone.now())
+    assert moment is not None  # the default is a time
+    return moment
 
 
 class PriceDifferencesView(MerchantScopedMixin, APIView):
@@ -172,12 +168,6 @@ class ChannelMetricsView(MerchantScopedMixin, APIView):
         responses={200: ChannelMetricsResponse},
     )
     def get(self, request):
-        since = None
-        if request.query_params.get("since"):
-            since = parse_datetime(request.query_params["since"])
-            if since is None:
-                raise exceptions.ValidationError({"since": ["Expected an ISO 8601 time."]})
-            if timezone.is_naive(since):
-                since = timezone.make_aware(since)
+        since = iso_time_param(request.query_params.get("since"), name="since")
         rows = selectors.ingest_metrics(merchant=self.merchant, since=since)
         return Response(ChannelMetricsResponse({"results": rows}).data)

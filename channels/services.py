@@ -169,13 +169,55 @@ def _decode(body: bytes) -> object:
         raise ValueError(f"{name} is not a number")
 
     try:
-        return json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=no_constants)
+        decoded = json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=no_constants)
     except UnicodeDecodeError:
         raise PayloadError({"payload": ["The body is not UTF-8."]}) from None
     except RecursionError:
         raise PayloadError({"payload": ["The JSON is nested too deeply."]}) from None
     except ValueError as exc:
         raise PayloadError({"payload": [f"Malformed JSON: {exc}"]}) from None
+    where = _unstorable_text_at(decoded)
+    if where is not None:
+        raise PayloadError(
+            {
+                "payload": [
+                    f"The text at {where} holds a NUL character or an unpaired surrogate "
+                    "(\\u0000, \\ud800-\\udfff), which no order field can store."
+                ]
+            }
+        )
+    return decoded
+
+
+def _unstorable_text(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escaped in the JSON
+        return True
+    return False
+
+
+def _unstorable_text_at(decoded: object) -> str | None:
+    """The JSON path of the first key or string the database cannot store, else None.
+
+    Iterative, so a payload nested as deep as the parser allows cannot exhaust the stack.
+    """
+    stack: list[tuple[str, object]] = [("$", decoded)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _unstorable_text(value):
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _unstorable_text(key):
+                    return path
+                stack.append((f"{path}.{key}", item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+    return None
 
 
 def _fail(message: ChannelInboxMessage, errors: dict[str, list[str]]) -> PayloadInvalid:

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,13 @@ class Region(models.TextChoices):
     NORTHEAST = "northeast", _("Northeast China")
 
 
+api_rate_validator = RegexValidator(
+    r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$",
+    _("Write the rate as requests/period, e.g. 600/min, 20/s, 10000/hour or 100000/day."),
+    code="invalid_rate",
+)
+
+
 class Merchant(models.Model):
     """A tenant: every product, warehouse, channel and order belongs to exactly one merchant."""
 
@@ -38,6 +46,7 @@ class Merchant(models.Model):
         max_length=20,
         blank=True,
         help_text=_("e.g. 600/min; empty uses the default rate of the deployment."),
+        validators=[api_rate_validator],
     )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -171,8 +171,12 @@ def order_customer_status(*, order: Order) -> CustomerStatus:
     return customer_status(steps)
 
 
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
 def tracking_by_token(token: str) -> OrderTracking | None:
-    if not token or len(token) > 64:
+    """The live tracking link of ``token``; None for anything that is not a URL-safe token."""
+    if not token or len(token) > 64 or not _TOKEN_CHARS.issuperset(token):
         return None
     return (
         OrderTracking.objects.select_related("order", "order__merchant", "order__channel")

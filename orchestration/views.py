@@ -11,6 +11,8 @@ forged cross-site post would have to know the 192-bit token in the URL (then the
 the link anyway), and nothing changes before the one-time code from the phone on record is typed.
 """
 
+import functools
+
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,19 +32,48 @@ from orchestration.services.interventions import (
     pickup_points_near,
 )
 
+# The public pages run no script and load nothing from elsewhere; their one stylesheet is inline.
+STATUS_PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
 
 def _private(response: HttpResponse) -> HttpResponse:
+    """Headers of every customer page, found or not: no referrer, no caching, no indexing."""
+    response["Content-Security-Policy"] = STATUS_PAGE_CSP
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
+class UnknownLink(Exception):
+    """The token names no live tracking link (mistyped, revoked, or not a token at all)."""
+
+
 def _tracking_or_404(token: str):
     tracking = tracking_by_token(token)
     if tracking is None:
-        raise Http404("Unknown link")
+        raise UnknownLink(token)
     return tracking
+
+
+def _unknown_link(request: HttpRequest) -> HttpResponse:
+    return _private(render(request, "orchestration/track_unknown.html", status=404))
+
+
+def _customer_page(view):
+    """An unknown token or step answers a 404 page with the same private headers as a known one."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except (UnknownLink, Http404):
+            return _unknown_link(request)
+
+    return wrapper
 
 
 def _render_page(request, tracking, *, error: str = "", status: int = 200, notice: str = ""):
@@ -56,12 +87,14 @@ def _render_page(request, tracking, *, error: str = "", status: int = 200, notic
     return _private(render(request, "orchestration/track.html", context, status=status))
 
 
+@_customer_page
 @require_http_methods(["GET", "HEAD"])
 def track(request: HttpRequest, token: str) -> HttpResponse:
     tracking = _tracking_or_404(token)
     return _render_page(request, tracking)
 
 
+@_customer_page
 @csrf_exempt
 @require_http_methods(["POST"])
 def track_change(request: HttpRequest, token: str, step_id: int) -> HttpResponse:
@@ -83,6 +116,7 @@ def track_change(request: HttpRequest, token: str, step_id: int) -> HttpResponse
     return _private(redirect(reverse("orchestration:track-confirm", args=[token, change.pk])))
 
 
+@_customer_page
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def track_confirm(request: HttpRequest, token: str, request_id: int) -> HttpResponse:

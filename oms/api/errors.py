@@ -7,7 +7,8 @@ DRF's field map (``{"field": ["message"]}``) for validation errors.
 import logging
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -38,3 +39,23 @@ def exception_handler(exc, context):
             {"code": "not_found", "detail": "Not found."}, status=status.HTTP_404_NOT_FOUND
         )
     return drf_exception_handler(exc, context)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """Root 404 handler: JSON under /api/ (an unknown route is an API error too), HTML elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """Root 500 handler: JSON under /api/, HTML elsewhere; the cause is in the server log."""
+    if _is_api(request):
+        return JsonResponse(
+            {"code": "server_error", "detail": "Internal error; it has been logged."}, status=500
+        )
+    return defaults.server_error(request)

@@ -2,14 +2,15 @@
 
 import django_filters
 
+from oms.api.params import UTCIsoDateTimeFilter
 from oms.models import InventoryBatch, Order, OrderStatus
 
 
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
     channel = django_filters.CharFilter(field_name="channel__code")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     sku = django_filters.CharFilter(method="filter_sku")
     warehouse = django_filters.CharFilter(method="filter_warehouse")
     external_id = django_filters.CharFilter()
