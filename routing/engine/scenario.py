@@ -438,7 +438,7 @@ def _generate_orders(
         cities = CITIES[region]
         city = rng.choices(cities, weights=[1.0 / (j + 1) for j in range(len(cities))])[0]
         n_lines = rng.choices([1, 2, 3, 4, 5], weights=[38, 30, 18, 9, 5])[0]
-        chosen = set()
+        chosen: set[int] = set()
         while len(chosen) < n_lines:
             chosen.add(rng.choices(range(skus), weights=popularity)[0])
         lines = []
