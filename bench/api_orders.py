@@ -760,7 +760,7 @@ TABLE_HEAD = (
 )
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=3.0)
@@ -795,8 +795,11 @@ def main() -> None:
     )
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "/tmp/spyenv/bin/py-spy")
     parser.add_argument("--inprocess-child", type=int, default=0, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def main() -> None:
+    args = parse_args()
     if args.inprocess_child:
         inprocess(args.inprocess_child)
         return
@@ -813,176 +816,213 @@ def main() -> None:
         if args.wait_quiet:
             wait_quiet(args.wait_quiet, args.quiet_below)
         if args.inprocess:
-            child = subprocess.run(
-                [PYTHON, __file__, "--inprocess-child", str(args.inprocess)],
-                cwd=ROOT,
-                env=bench_env(args),
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            report["inprocess"] = json.loads(child.stdout.strip().splitlines()[-1])
-            print(json.dumps(report["inprocess"], indent=1, ensure_ascii=False))
-            redis_cmd(args, "FLUSHDB")
-
-        plan: list[tuple[ServerConfig, str, dict[str, str]]] = [
-            (ServerConfig.parse(c), "", {}) for c in args.configs.split(",") if c
-        ]
-        if args.no_throttle_run:
-            plan.append((plan[0][0], "no throttle", {"BENCH_NO_THROTTLE": "1"}))
-        if args.with_worker:
-            plan.append((plan[0][0], "with celery worker", {}))
-        if args.profile:  # separate run, so py-spy does not perturb the headline figures
-            plan.append((plan[0][0], "py-spy attached", {}))
-        for index, (config, variant, extra_env) in enumerate(plan):
-            label = f"{config}" + (f" ({variant})" if variant else "")
-            env = bench_env(args, **extra_env)
-            worker = None
-            if variant == "with celery worker":
-                worker = subprocess.Popen(
-                    [
-                        CELERY,
-                        "-A",
-                        "oms",
-                        "worker",
-                        "-c",
-                        "1",
-                        "-Q",
-                        "oms",
-                        "--loglevel",
-                        "WARNING",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=(OUT / f"celery-{stamp}.log").open("w"),
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            idle_busy = background_busy()
-            server = Server(config, env, OUT / f"gunicorn-{stamp}-{index}.log")
-            try:
-                server.wait_ready()
-                tag = f"b{stamp}-{index}"
-
-                def worker_pids(worker=worker) -> list[int]:
-                    if worker is None:
-                        return []
-                    kids = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
-                    try:
-                        return [worker.pid, *map(int, kids.read_text().split())]
-                    except OSError:
-                        return [worker.pid]
-
-                watch = CpuWatch(args.db, server.pids, worker_pids)
-                run_phase(
-                    "warmup", server.port, "post", args.warmup, args.clients, 5000, f"{tag}-w"
-                )
-                run_phase("warmup", server.port, "get", args.warmup, args.clients, 5000, f"{tag}-w")
-                reset_throttle(args)
-                get = run_phase(
-                    "GET /api/channels/",
-                    server.port,
-                    "get",
-                    args.seconds,
-                    args.clients,
-                    args.max_requests,
-                    f"{tag}-g",
-                    watch,
-                )
-                reset_throttle(args)
-                queued_before = int(redis_cmd(args, "LLEN", "oms") or 0)
-                profilers = []
-                if variant == "py-spy attached":
-                    worker_pid = server.pids()[1]
-                    for idle in (True,):  # wall clock: DB waits count, idle pool threads do not
-                        out = OUT / f"pyspy-{stamp}-{'wall' if idle else 'cpu'}.txt"
-                        profilers.append(
-                            (out, profile_worker(args.py_spy, worker_pid, args.seconds, out, idle))
-                        )
-                    time.sleep(0.5)
-                post = run_phase(
-                    "POST /api/orders/",
-                    server.port,
-                    "post",
-                    args.seconds,
-                    args.clients,
-                    args.max_requests,
-                    f"{tag}-p",
-                    watch,
-                )
-                run: dict = {
-                    "config": label,
-                    "gunicorn_argv": " ".join(config.argv(server.port)[1:]),
-                    "background_busy_cores_before": idle_busy,
-                    "phases": [get.summary(), post.summary()],
-                }
-                created = int(
-                    psql(
-                        f"SELECT count(*) FROM oms_order WHERE external_id LIKE '{tag}-p-%'",
-                        args.db,
-                    )
-                )
-                run["orders_in_db"] = created
-                # Routing is requested through the merchant's doorbell: one route_ready message
-                # while the bell is set (no worker runs here, so it stays set), not one per order.
-                run["routing_tasks_queued"] = (
-                    int(redis_cmd(args, "LLEN", "oms") or 0) - queued_before
-                )
-                run["routing_tasks_waiting_total"] = int(redis_cmd(args, "LLEN", "oms") or 0)
-                run["routing_bell_set"] = bool(
-                    redis_cmd(args, "--scan", "--pattern", "*routing:bell:*")
-                )
-                if created != post.ok:
-                    raise SystemExit(f"{post.ok} orders answered 201 but {created} are stored")
-                run["ratio_post_vs_get"] = {
-                    "throughput": round(
-                        post.summary()["throughput_per_s"]
-                        / max(get.summary()["throughput_per_s"], 1e-9),
-                        3,
-                    ),
-                    "p50": round(post.summary()["p50_ms"] / get.summary()["p50_ms"], 2),
-                    "p99": round(post.summary()["p99_ms"] / get.summary()["p99_ms"], 2),
-                }
-                for out, proc in profilers:
-                    try:
-                        proc.wait(args.seconds + 30)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                    if out.exists():
-                        run.setdefault("py_spy", {})[out.name] = classify_stacks(out)
-                report["runs"].append(run)
-                print(f"\n== {label}: port {server.port}, background busy {idle_busy} cores")
-                print(TABLE_HEAD)
-                for phase in run["phases"]:
-                    print(fmt_row(label, phase))
-                print(
-                    "ratios POST/GET",
-                    run["ratio_post_vs_get"],
-                    "orders in db",
-                    created,
-                    "routing messages queued in phase / waiting in all",
-                    run["routing_tasks_queued"],
-                    run["routing_tasks_waiting_total"],
-                    "bell set",
-                    run["routing_bell_set"],
-                )
-                if "py_spy" in run:
-                    print(json.dumps(run["py_spy"], indent=1))
-            finally:
-                server.stop()
-                if worker is not None:
-                    os.killpg(worker.pid, signal.SIGTERM)
-                    try:
-                        worker.wait(20)
-                    except subprocess.TimeoutExpired:
-                        os.killpg(worker.pid, signal.SIGKILL)
-                redis_cmd(args, "FLUSHDB")
+            report["inprocess"] = inprocess_in_child(args)
+        for index, (config, variant, extra_env) in enumerate(run_plan(args)):
+            report["runs"].append(measure_config(args, stamp, index, config, variant, extra_env))
         report["machine"]["loadavg_after"] = os.getloadavg()
     finally:
         teardown(args)
         path = OUT / f"api_orders-{stamp}.json"
         path.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str))
         print(f"\nfull results: {path}")
+
+
+def inprocess_in_child(args: argparse.Namespace) -> dict:
+    """The sequential in-process creates (``--inprocess``), run in a child process."""
+    child = subprocess.run(
+        [PYTHON, __file__, "--inprocess-child", str(args.inprocess)],
+        cwd=ROOT,
+        env=bench_env(args),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    print(json.dumps(result, indent=1, ensure_ascii=False))
+    redis_cmd(args, "FLUSHDB")
+    return result
+
+
+def run_plan(args: argparse.Namespace) -> list[tuple[ServerConfig, str, dict[str, str]]]:
+    """(server config, variant, extra environment) of every run: the configs, then the extra
+    runs of the first config the flags ask for."""
+    plan: list[tuple[ServerConfig, str, dict[str, str]]] = [
+        (ServerConfig.parse(c), "", {}) for c in args.configs.split(",") if c
+    ]
+    if args.no_throttle_run:
+        plan.append((plan[0][0], "no throttle", {"BENCH_NO_THROTTLE": "1"}))
+    if args.with_worker:
+        plan.append((plan[0][0], "with celery worker", {}))
+    if args.profile:  # separate run, so py-spy does not perturb the headline figures
+        plan.append((plan[0][0], "py-spy attached", {}))
+    return plan
+
+
+def start_celery_worker(env: dict[str, str], stamp: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            CELERY,
+            "-A",
+            "oms",
+            "worker",
+            "-c",
+            "1",
+            "-Q",
+            "oms",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=(OUT / f"celery-{stamp}.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def measure_config(
+    args: argparse.Namespace,
+    stamp: str,
+    index: int,
+    config: ServerConfig,
+    variant: str,
+    extra_env: dict[str, str],
+) -> dict:
+    """Start the server (and the worker, for that variant), measure the GET and POST phases,
+    print the table rows and stop everything again."""
+    label = f"{config}" + (f" ({variant})" if variant else "")
+    env = bench_env(args, **extra_env)
+    worker = start_celery_worker(env, stamp) if variant == "with celery worker" else None
+    idle_busy = background_busy()
+    server = Server(config, env, OUT / f"gunicorn-{stamp}-{index}.log")
+    try:
+        server.wait_ready()
+        run = measure_phases(args, server, worker, f"b{stamp}-{index}", stamp, variant)
+        run = {
+            "config": label,
+            "gunicorn_argv": " ".join(config.argv(server.port)[1:]),
+            "background_busy_cores_before": idle_busy,
+            **run,
+        }
+        print_run(label, server.port, idle_busy, run)
+        return run
+    finally:
+        server.stop()
+        if worker is not None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+        redis_cmd(args, "FLUSHDB")
+
+
+def measure_phases(
+    args: argparse.Namespace,
+    server: Server,
+    worker: subprocess.Popen | None,
+    tag: str,
+    stamp: str,
+    variant: str,
+) -> dict:
+    """Warm up, then the GET and the POST phase; the orders stored and routing messages
+    queued are checked against the answers."""
+
+    def worker_pids(worker=worker) -> list[int]:
+        if worker is None:
+            return []
+        kids = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
+        try:
+            return [worker.pid, *map(int, kids.read_text().split())]
+        except OSError:
+            return [worker.pid]
+
+    watch = CpuWatch(args.db, server.pids, worker_pids)
+    run_phase("warmup", server.port, "post", args.warmup, args.clients, 5000, f"{tag}-w")
+    run_phase("warmup", server.port, "get", args.warmup, args.clients, 5000, f"{tag}-w")
+    reset_throttle(args)
+    get = run_phase(
+        "GET /api/channels/",
+        server.port,
+        "get",
+        args.seconds,
+        args.clients,
+        args.max_requests,
+        f"{tag}-g",
+        watch,
+    )
+    reset_throttle(args)
+    queued_before = int(redis_cmd(args, "LLEN", "oms") or 0)
+    profilers = []
+    if variant == "py-spy attached":
+        worker_pid = server.pids()[1]
+        for idle in (True,):  # wall clock: DB waits count, idle pool threads do not
+            out = OUT / f"pyspy-{stamp}-{'wall' if idle else 'cpu'}.txt"
+            profilers.append(
+                (out, profile_worker(args.py_spy, worker_pid, args.seconds, out, idle))
+            )
+        time.sleep(0.5)
+    post = run_phase(
+        "POST /api/orders/",
+        server.port,
+        "post",
+        args.seconds,
+        args.clients,
+        args.max_requests,
+        f"{tag}-p",
+        watch,
+    )
+    run: dict = {"phases": [get.summary(), post.summary()]}
+    created = int(
+        psql(
+            f"SELECT count(*) FROM oms_order WHERE external_id LIKE '{tag}-p-%'",
+            args.db,
+        )
+    )
+    run["orders_in_db"] = created
+    # Routing is requested through the merchant's doorbell: one route_ready message
+    # while the bell is set (no worker runs here, so it stays set), not one per order.
+    run["routing_tasks_queued"] = int(redis_cmd(args, "LLEN", "oms") or 0) - queued_before
+    run["routing_tasks_waiting_total"] = int(redis_cmd(args, "LLEN", "oms") or 0)
+    run["routing_bell_set"] = bool(redis_cmd(args, "--scan", "--pattern", "*routing:bell:*"))
+    if created != post.ok:
+        raise SystemExit(f"{post.ok} orders answered 201 but {created} are stored")
+    run["ratio_post_vs_get"] = {
+        "throughput": round(
+            post.summary()["throughput_per_s"] / max(get.summary()["throughput_per_s"], 1e-9),
+            3,
+        ),
+        "p50": round(post.summary()["p50_ms"] / get.summary()["p50_ms"], 2),
+        "p99": round(post.summary()["p99_ms"] / get.summary()["p99_ms"], 2),
+    }
+    for out, proc in profilers:
+        try:
+            proc.wait(args.seconds + 30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if out.exists():
+            run.setdefault("py_spy", {})[out.name] = classify_stacks(out)
+    return run
+
+
+def print_run(label: str, port: int, idle_busy: float, run: dict) -> None:
+    print(f"\n== {label}: port {port}, background busy {idle_busy} cores")
+    print(TABLE_HEAD)
+    for phase in run["phases"]:
+        print(fmt_row(label, phase))
+    print(
+        "ratios POST/GET",
+        run["ratio_post_vs_get"],
+        "orders in db",
+        run["orders_in_db"],
+        "routing messages queued in phase / waiting in all",
+        run["routing_tasks_queued"],
+        run["routing_tasks_waiting_total"],
+        "bell set",
+        run["routing_bell_set"],
+    )
+    if "py_spy" in run:
+        print(json.dumps(run["py_spy"], indent=1))
 
 
 if __name__ == "__main__":

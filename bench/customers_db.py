@@ -1133,7 +1133,7 @@ def summarize(probes: list[Probe], labels: list[str]) -> dict[str, Any]:
 # --- main ----------------------------------------------------------------------------------
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -1181,7 +1181,11 @@ def main() -> int:
         raise SystemExit(f"refusing to use database {args.db!r}")
     if args.reuse_db:
         args.keep_db = True
+    return args
 
+
+def main() -> int:
+    args = parse_args()
     began = time.perf_counter()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report: dict[str, Any] = {"args": vars(args), "machine_start": machine_note()}
@@ -1209,47 +1213,14 @@ def main() -> int:
         from django.core.management import call_command
         from django.db import connection
 
-        from oms.models import Merchant
-
         started = time.perf_counter()
         call_command("migrate", verbosity=0, interactive=False)
         print(f"migrated in {time.perf_counter() - started:.1f} s", flush=True)
-        if reused:
-            main_merchant = Merchant.objects.get(code=MAIN_CODE)
-            baseline_merchant, _new = Merchant.objects.get_or_create(
-                code=BASELINE_CODE, defaults={"name": "bench MDM baseline"}
-            )
-            rolled_back_leftovers(main_merchant, baseline_merchant)
-            if args.measure_import:
-                report["import_pg"] = scratch_import(csv_path, args)
-                if not args.no_sqlite:
-                    report["import_sqlite"] = sqlite_import(csv_path, args.import_rows)
-            if args.only_import:
-                print(
-                    json.dumps({k: report[k] for k in report if k.startswith("import")}, indent=1)
-                )
-                return 0
-            report["build"] = {"reused": args.db}
-        else:
-            main_merchant = Merchant.objects.create(code=MAIN_CODE, name="bench MDM 1M")
-            baseline_merchant = Merchant.objects.create(
-                code=BASELINE_CODE, name="bench MDM baseline"
-            )
-
-            # 1. import
-            env = dict(os.environ)
-            report["import_pg"] = import_run(csv_path, args.import_rows, env, "postgres")
-            if not args.no_sqlite:
-                report["import_sqlite"] = sqlite_import(csv_path, args.import_rows)
-
-            if args.only_import:
-                print(
-                    json.dumps({k: report[k] for k in report if k.startswith("import")}, indent=1)
-                )
-                return 0
-
-            # 2. 1M identities
-            report["build"] = build_identities(main_merchant, args.identities)
+        merchants = load_merchants(args, report, csv_path, reused=reused)
+        if merchants is None:  # --only-import
+            print(json.dumps({k: report[k] for k in report if k.startswith("import")}, indent=1))
+            return 0
+        main_merchant, baseline_merchant = merchants
 
         # 3. baseline merchant through the real importer (again if an earlier run stored it
         # with naive times, or not at all)
@@ -1257,28 +1228,8 @@ def main() -> int:
             report["baseline_import"] = baseline_import(baseline_merchant, stored[: args.baseline])
         report["tables"] = table_stats(main_merchant)
         report["tables_baseline"] = table_stats(baseline_merchant)
-
-        # 4. probes (variants of people stored in both merchants: the first --baseline rows)
         if args.probes:
-            probes = make_probes(stored[: args.baseline], args.probes, args.seed)
-            merchants = {"1M": main_merchant, "10k": baseline_merchant}
-            started = time.perf_counter()
-            report["machine_probes"] = machine_note()
-            report["select1_before"] = round_trips(500)
-            measure(probes, merchants, args.warmup)
-            report["probe_s"] = time.perf_counter() - started
-            report["select1_after"] = round_trips(500)
-            report["summary"] = summarize(probes, list(merchants))
-            report["breakdown"] = breakdown(probes, merchants)
-            hottest = max(probes, key=lambda p: p.results["1M"]["candidates"])
-            ordered = sorted(probes, key=lambda p: p.results["1M"]["read_s"])
-            median = ordered[len(ordered) // 2]
-            report["explain_hot"] = explain(hottest, main_merchant)
-            report["explain_median"] = explain(median, main_merchant)
-            report["slowest"] = [
-                {"kind": p.kind, **{k: v for k, v in p.results["1M"].items()}}
-                for p in sorted(probes, key=lambda p: -p.results["1M"]["full_s"])[:10]
-            ]
+            run_probes(args, report, stored, main_merchant, baseline_merchant)
         if args.committed:
             report["committed_1M"] = committed(main_merchant, args.committed, args.seed)
         if args.quality:
@@ -1288,15 +1239,7 @@ def main() -> int:
         connection.close()
     finally:
         if not args.keep_db:
-            try:
-                from django.db import connections
-
-                connections.close_all()
-            except Exception:  # Django may not be set up yet
-                pass
-            pg_admin(
-                f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)', host=args.host, port=args.port
-            )
+            drop_database(args)
     report["total_s"] = time.perf_counter() - began
 
     result_path = OUT / f"customers_db-{stamp}.json"
@@ -1304,6 +1247,83 @@ def main() -> int:
     print_report(report)
     print(f"\nwritten {result_path.relative_to(ROOT)}; total {report['total_s']:.0f} s")
     return 0
+
+
+def load_merchants(
+    args: argparse.Namespace, report: dict[str, Any], csv_path: Path, *, reused: bool
+) -> tuple[Any, Any] | None:
+    """The 1M and the baseline merchant: found again in a reused database (the import timed
+    in a scratch one with ``--import``), else created, the CSV imported (1.) and the 1M
+    identities built (2.). None when ``--only-import`` stops after the import."""
+    from oms.models import Merchant
+
+    if reused:
+        main_merchant = Merchant.objects.get(code=MAIN_CODE)
+        baseline_merchant, _new = Merchant.objects.get_or_create(
+            code=BASELINE_CODE, defaults={"name": "bench MDM baseline"}
+        )
+        rolled_back_leftovers(main_merchant, baseline_merchant)
+        if args.measure_import:
+            report["import_pg"] = scratch_import(csv_path, args)
+            if not args.no_sqlite:
+                report["import_sqlite"] = sqlite_import(csv_path, args.import_rows)
+        if args.only_import:
+            return None
+        report["build"] = {"reused": args.db}
+        return main_merchant, baseline_merchant
+    main_merchant = Merchant.objects.create(code=MAIN_CODE, name="bench MDM 1M")
+    baseline_merchant = Merchant.objects.create(code=BASELINE_CODE, name="bench MDM baseline")
+
+    # 1. import
+    env = dict(os.environ)
+    report["import_pg"] = import_run(csv_path, args.import_rows, env, "postgres")
+    if not args.no_sqlite:
+        report["import_sqlite"] = sqlite_import(csv_path, args.import_rows)
+    if args.only_import:
+        return None
+
+    # 2. 1M identities
+    report["build"] = build_identities(main_merchant, args.identities)
+    return main_merchant, baseline_merchant
+
+
+def run_probes(
+    args: argparse.Namespace,
+    report: dict[str, Any],
+    stored: list,
+    main_merchant: Any,
+    baseline_merchant: Any,
+) -> None:
+    """4. probes (variants of people stored in both merchants: the first --baseline rows)."""
+    probes = make_probes(stored[: args.baseline], args.probes, args.seed)
+    merchants = {"1M": main_merchant, "10k": baseline_merchant}
+    started = time.perf_counter()
+    report["machine_probes"] = machine_note()
+    report["select1_before"] = round_trips(500)
+    measure(probes, merchants, args.warmup)
+    report["probe_s"] = time.perf_counter() - started
+    report["select1_after"] = round_trips(500)
+    report["summary"] = summarize(probes, list(merchants))
+    report["breakdown"] = breakdown(probes, merchants)
+    hottest = max(probes, key=lambda p: p.results["1M"]["candidates"])
+    ordered = sorted(probes, key=lambda p: p.results["1M"]["read_s"])
+    median = ordered[len(ordered) // 2]
+    report["explain_hot"] = explain(hottest, main_merchant)
+    report["explain_median"] = explain(median, main_merchant)
+    report["slowest"] = [
+        {"kind": p.kind, **{k: v for k, v in p.results["1M"].items()}}
+        for p in sorted(probes, key=lambda p: -p.results["1M"]["full_s"])[:10]
+    ]
+
+
+def drop_database(args: argparse.Namespace) -> None:
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # Django may not be set up yet
+        pass
+    pg_admin(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)', host=args.host, port=args.port)
 
 
 def print_report(report: dict[str, Any]) -> None:
