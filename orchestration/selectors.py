@@ -15,7 +15,6 @@ from django.utils.html import format_html_join
 
 from oms import selectors as oms_selectors
 from oms.models import Order, ShipmentStatus
-from orchestration.handlers import HANDLERS
 from orchestration.models import (
     OPEN_STEP_STATUSES,
     OrderTracking,
@@ -241,8 +240,3 @@ def status_item_count(*, order: Order) -> int:
     steps = order.service_steps.count()
     shipments = _live_shipments(order).count()
     return steps + shipments + (1 if routing_explanation(order) else 0)
-
-
-def handler_label(code: str) -> str:
-    handler = HANDLERS.get(code)
-    return handler.label if handler else code
