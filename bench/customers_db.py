@@ -155,7 +155,7 @@ def observations_csv(rows: int, seed: int) -> Path:
 
 
 def read_csv(path: Path, limit: int | None = None) -> list:
-    from customers.matching.generate import RowError, read_observations_csv
+    from customers.importing_csv import RowError, read_observations_csv
 
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in read_observations_csv(handle) if not isinstance(row, RowError)]

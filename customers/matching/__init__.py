@@ -42,8 +42,8 @@ device id, phone, receiver name, address) in three steps, each a module:
 
 A wrong merge leaks one person's orders to another, so doubt ends in REVIEW (kept apart and
 flagged), never in LINK. :mod:`.generate` makes seeded test data with ground truth and the
-hard negatives real data has, and reads/writes the ``import_identities`` CSV
-(``read_observations_csv`` yields ``Observation`` or ``RowError(line_number, message)``).
+hard negatives real data has, and writes it as the ``import_identities`` CSV, whose reader is
+``customers.importing_csv.read_observations_csv``.
 """
 
 from customers.matching.blocking import (

@@ -19,33 +19,25 @@ negatives that make matching hard and labels them, so false merges can be counte
   device and account but the member's name and address (the order is the member's); the
   label covers leader-member pairs and pairs of members of one leader.
 
-The CSV has the columns of ``import_identities`` (:data:`CSV_COLUMNS`); the ground truth may
-be written as two extra columns that the reader ignores.
+:func:`write_observations_csv` writes them in the ``import_identities`` format
+(:mod:`customers.importing_csv`, which reads it back); the ground truth may be written as two
+extra columns that the reader ignores.
 """
 
 from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import combinations
 from typing import TextIO
 
+from customers.importing_csv import CSV_COLUMNS
 from customers.matching.divisions import COUNTY, load_admin_divisions
 from customers.matching.records import Observation
 
-CSV_COLUMNS = (
-    "record_id",
-    "channel",
-    "channel_account_id",
-    "device_id",
-    "phone",
-    "receiver_name",
-    "address",
-    "created_at",
-)
 TRUTH_COLUMNS = ("truth_person_id", "truth_kind")
 HARD_NEGATIVE_KINDS = (
     "family",
@@ -582,15 +574,7 @@ def _with_record_id(observation: Observation, record_id: str) -> Observation:
     )
 
 
-# -- CSV ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """A CSV row that could not be read: its 1-based line number and why."""
-
-    line_number: int
-    message: str
+# -- CSV (written in the customers.importing_csv format) ------------------------------------
 
 
 def write_observations_csv(
@@ -616,45 +600,3 @@ def write_observations_csv(
         writer.writerow(row)
         rows += 1
     return rows
-
-
-def read_observations_csv(source: TextIO) -> Iterator[Observation | RowError]:
-    """Read observations from CSV, yielding a :class:`RowError` for each bad row.
-
-    The header must name at least :data:`CSV_COLUMNS` (extra columns are ignored). A row
-    is bad when a column is missing, ``record_id`` is empty or ``created_at`` is not ISO
-    8601; the caller reports and skips it. Line numbers count the header as line 1 (a
-    quoted field spanning lines is reported at its first line).
-    """
-    reader = csv.reader(source)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    header = [column.strip().lstrip("\ufeff") for column in header]
-    missing = [column for column in CSV_COLUMNS if column not in header]
-    if missing:
-        yield RowError(1, f"header lacks columns: {', '.join(missing)}")
-        return
-    positions = [header.index(column) for column in CSV_COLUMNS]
-    line_number = reader.line_num
-    for row in reader:
-        row_line = line_number + 1
-        line_number = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < len(header):
-            yield RowError(row_line, f"expected {len(header)} columns, got {len(row)}")
-            continue
-        values = [row[position].strip() for position in positions]
-        if not values[0]:
-            yield RowError(row_line, "record_id is empty")
-            continue
-        created_at = None
-        if values[7]:
-            try:
-                created_at = datetime.fromisoformat(values[7])
-            except ValueError:
-                yield RowError(row_line, f"created_at {values[7]!r} is not ISO 8601")
-                continue
-        yield Observation(*values[:7], created_at=created_at)

@@ -1,0 +1,75 @@
+"""The CSV format of ``import_identities``: its columns and a reader that reports bad rows.
+
+One row is one :class:`~customers.matching.records.Observation`. The module imports no Django
+so the seeded generator (``customers.matching.generate``) and the benchmarks write and read
+the same format as production without loading settings.
+"""
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TextIO
+
+from customers.matching.records import Observation
+
+CSV_COLUMNS = (
+    "record_id",
+    "channel",
+    "channel_account_id",
+    "device_id",
+    "phone",
+    "receiver_name",
+    "address",
+    "created_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A CSV row that could not be read: its 1-based line number and why."""
+
+    line_number: int
+    message: str
+
+
+def read_observations_csv(source: TextIO) -> Iterator[Observation | RowError]:
+    """Read observations from CSV, yielding a :class:`RowError` for each bad row.
+
+    The header must name at least :data:`CSV_COLUMNS` (extra columns are ignored). A row
+    is bad when a column is missing, ``record_id`` is empty or ``created_at`` is not ISO
+    8601; the caller reports and skips it. Line numbers count the header as line 1 (a
+    quoted field spanning lines is reported at its first line).
+    """
+    reader = csv.reader(source)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    header = [column.strip().lstrip("\ufeff") for column in header]
+    missing = [column for column in CSV_COLUMNS if column not in header]
+    if missing:
+        yield RowError(1, f"header lacks columns: {', '.join(missing)}")
+        return
+    positions = [header.index(column) for column in CSV_COLUMNS]
+    line_number = reader.line_num
+    for row in reader:
+        row_line = line_number + 1
+        line_number = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            yield RowError(row_line, f"expected {len(header)} columns, got {len(row)}")
+            continue
+        values = [row[position].strip() for position in positions]
+        if not values[0]:
+            yield RowError(row_line, "record_id is empty")
+            continue
+        created_at = None
+        if values[7]:
+            try:
+                created_at = datetime.fromisoformat(values[7])
+            except ValueError:
+                yield RowError(row_line, f"created_at {values[7]!r} is not ISO 8601")
+                continue
+        yield Observation(*values[:7], created_at=created_at)
