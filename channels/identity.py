@@ -12,19 +12,18 @@ is the same customer. Swapping the resolver needs no change here: ``_mdm_resolve
 service up at call time.
 """
 
-import hashlib
-import hmac
 import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
 import phonenumbers
-from django.conf import settings
 from django.db import transaction
 
 from channels.models import ChannelBuyerKey
+from customers.matching.keyed import derive_key, hmac_sha256
 from customers.models import Customer
+from oms.crypto import pii_secret
 from oms.models import Merchant
 
 logger = logging.getLogger(__name__)
@@ -52,9 +51,8 @@ def mask_phone(e164: str) -> str:
 
 def buyer_digest(merchant: Merchant, kind: str, value: str) -> str:
     """Keyed HMAC of a normalised identifier: a plain hash of a phone is brute-forced in minutes."""
-    secret = (settings.OMS_PII_KEY or settings.SECRET_KEY).encode()
-    key = hmac.new(secret, f"channels-buyer:{merchant.code}".encode(), hashlib.sha256).digest()
-    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    key = derive_key(pii_secret().encode(), f"channels-buyer:{merchant.code}")
+    return hmac_sha256(key, f"{kind}:{value}".encode()).hex()
 
 
 def _mdm_resolver() -> Callable | None:

@@ -12,8 +12,6 @@ fields, and produce a canonical string whose keyed hash is an exact-match key.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from functools import lru_cache
 import phonenumbers
 
 from customers.matching.divisions import load_admin_divisions
+from customers.matching.keyed import keyed_hash
 
 DEFAULT_REGION = "CN"
 
@@ -29,16 +28,6 @@ DEFAULT_REGION = "CN"
 def fold_width(text: str) -> str:
     """NFKC-fold ``text`` (full-width -> half-width) and drop all whitespace."""
     return "".join(unicodedata.normalize("NFKC", text).split())
-
-
-def keyed_hash(value: str, key: bytes, *, purpose: str) -> str:
-    """HMAC-SHA256 of ``value`` under ``key``, hex, domain-separated by ``purpose``.
-
-    The purpose ("phone", "address") goes into the message so a phone digest can never
-    collide with an address digest computed under the same key.
-    """
-    message = f"{purpose}\x1f{value}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 # --- phone ---------------------------------------------------------------------------------

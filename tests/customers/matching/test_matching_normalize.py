@@ -4,7 +4,6 @@ import pytest
 
 from customers.matching.normalize import (
     chinese_numeral_value,
-    keyed_hash,
     mask_phone,
     normalize_address,
     normalize_name,
@@ -60,10 +59,6 @@ def test_phone_digest_depends_on_the_key():
     assert first == phone_digest("+8613812345678", b"key-one")
     assert first != phone_digest("+8613812345678", b"key-two")
     assert "13812345678" not in first and len(first) == 64
-
-
-def test_keyed_hash_separates_purposes():
-    assert keyed_hash("x", b"k", purpose="phone") != keyed_hash("x", b"k", purpose="address")
 
 
 def test_it_masks_the_middle_of_a_phone():
