@@ -14,7 +14,6 @@ rotation). Receivers recompute it with their secret, compare in constant time, a
 
 import json
 import logging
-import random
 import secrets
 import time
 import urllib.error
@@ -28,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from channels import signing
+from oms.backoff import backoff_seconds
 from oms.models import Merchant, Order
 from orchestration.models import (
     WebhookAttempt,
@@ -126,14 +126,6 @@ def event_body(event: WebhookEvent) -> bytes:
     return json.dumps(event.payload, sort_keys=True, separators=(",", ":")).encode()
 
 
-def backoff_delay(attempt: int) -> timedelta:
-    """Exponential backoff with jitter: base * 2^(attempt-1), capped, times a random 0.5..1."""
-    base = settings.OMS_WEBHOOK_BACKOFF_BASE_SECONDS
-    cap = settings.OMS_WEBHOOK_BACKOFF_MAX_SECONDS
-    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
-    return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))
-
-
 def _claim(delivery_id: int, *, now: datetime, force: bool) -> WebhookDelivery | None:
     """Take a due delivery for one attempt; a lease keeps other workers off while it runs."""
     with transaction.atomic():
@@ -209,7 +201,12 @@ def webhook_deliver(*, delivery_id: int, force: bool = False) -> str:
             delivery.delivered_at = timezone.now()
             delivery.next_attempt_at = None
         else:
-            next_at = timezone.now() + backoff_delay(delivery.attempts)
+            delay = backoff_seconds(
+                delivery.attempts,
+                base=settings.OMS_WEBHOOK_BACKOFF_BASE_SECONDS,
+                cap=settings.OMS_WEBHOOK_BACKOFF_MAX_SECONDS,
+            )
+            next_at = timezone.now() + timedelta(seconds=delay)
             if next_at > delivery.event.created_at + GIVE_UP_AFTER:
                 delivery.state = WebhookDelivery.State.GAVE_UP
                 delivery.next_attempt_at = None
