@@ -39,6 +39,7 @@ from channels.models import (
     new_signing_secret,
 )
 from channels.pricing import LineToPrice, PricingResult, price_order
+from customers.matching import mask_phone
 from oms.exceptions import DomainError, DuplicateOrder
 from oms.models import Order, Product
 from oms.services.orders import AddressInput, LineInput, order_create, order_note
@@ -391,7 +392,7 @@ def _create(
         channel=channel,
         inbox_message=message,
         customer=customer,
-        buyer_phone_masked=_masked(buyer.phone),
+        buyer_phone_masked=mask_phone(buyer.phone),
         buyer_device_id=buyer.device_id,
         buyer_account_id=buyer.account_id,
         reported_total=canonical.reported_total,
@@ -448,11 +449,6 @@ def _create(
         order_note(order=order, actor=actor, kind="promotion_unchecked", message=note)
     _mark(message, status=InboxStatus.PARSED, order_id=order.pk, external_id=order.external_id)
     return order, notes
-
-
-def _masked(phone: str) -> str:
-    e164 = identity.normalize_phone(phone)
-    return identity.mask_phone(e164) if e164 else ""
 
 
 def channel_order_ingest(

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from customers.matching import mask_phone
 from oms import selectors as oms_selectors
 from oms.models import Order, ShipmentStatus
 from orchestration.models import (
@@ -21,7 +22,7 @@ from orchestration.models import (
     ServiceStep,
     StepStatus,
 )
-from orchestration.privacy import mask_address, mask_phone
+from orchestration.privacy import mask_address
 from orchestration.slots import available_slots, slot_settings
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from customers.matching import mask_phone
 from customers.matching.keyed import hmac_sha256
 from oms.geo import province_point
 from oms.services.orders import order_note
@@ -30,7 +31,6 @@ from orchestration.models import (
     ServiceStep,
     WebhookEventType,
 )
-from orchestration.privacy import mask_phone
 from orchestration.senders import get_sender
 from orchestration.services.plans import deadlines_shift
 from orchestration.services.steps import step_replan

@@ -62,8 +62,16 @@ def test_phone_digest_depends_on_the_key():
 
 
 def test_it_masks_the_middle_of_a_phone():
-    assert mask_phone("+8613812345678") == "+86 138****5678"
-    assert normalize_phone("13812345678").masked == "+86 138****5678"
+    assert mask_phone("+8613812345678") == "138****5678"
+    assert mask_phone("+86 138-1234-5678") == "138****5678"
+    assert normalize_phone("13812345678").masked == "138****5678"
+    assert mask_phone("+1 650 253 0000") == "+1 650***0000"
+
+
+def test_what_is_not_a_valid_number_keeps_only_its_last_two_digits():
+    assert mask_phone("17012345678转1234") == "*************34"
+    assert mask_phone("138****8000") == "*****00"
+    assert mask_phone("") == ""
 
 
 def test_it_cleans_names_and_recognises_honorifics():
