@@ -80,13 +80,12 @@ def channel_secret_rotate(*, channel: SalesChannel, grace: timedelta = timedelta
 
 
 def _secrets_of(channel: SalesChannel) -> list[str]:
-    valid = [channel.signing_secret]
-    if channel.previous_signing_secret and (
-        channel.previous_secret_valid_until is None
-        or channel.previous_secret_valid_until > timezone.now()
-    ):
-        valid.append(channel.previous_signing_secret)
-    return valid
+    return signing.secrets_in_force(
+        current=channel.signing_secret,
+        previous=channel.previous_signing_secret,
+        previous_until=channel.previous_secret_valid_until,
+        now=timezone.now(),
+    )
 
 
 # --- Inbox ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import hmac
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from customers.matching.keyed import hmac_sha256
 
@@ -28,6 +29,17 @@ DEFAULT_TOLERANCE_SECONDS = 300
 def signature_hex(secret: str, timestamp: int | str, body: bytes) -> str:
     """Hex HMAC-SHA256 of ``f"{timestamp}."`` + ``body`` under ``secret``: what both schemes sign."""
     return hmac_sha256(secret.encode(), f"{timestamp}.".encode() + body).hex()
+
+
+def secrets_in_force(
+    *, current: str, previous: str, previous_until: datetime | None, now: datetime
+) -> list[str]:
+    """The secrets that sign and verify now: the current one, and during a rotation the
+    previous one until its overlap ends (``previous_until`` None: until it is cleared)."""
+    in_force = [current]
+    if previous and (previous_until is None or previous_until > now):
+        in_force.append(previous)
+    return in_force
 
 
 def _fresh(timestamp: int, now: float, tolerance_seconds: int) -> bool:

@@ -112,14 +112,12 @@ def _enqueue(task, *args) -> None:
 
 
 def _secrets_in_force(subscription: WebhookSubscription) -> list[str]:
-    """The current secret, and the previous one until its overlap ends (a rotation)."""
-    secrets_in_force = [subscription.secret]
-    if subscription.previous_secret and (
-        subscription.previous_secret_expires_at is None
-        or subscription.previous_secret_expires_at > timezone.now()
-    ):
-        secrets_in_force.append(subscription.previous_secret)
-    return secrets_in_force
+    return signing.secrets_in_force(
+        current=subscription.secret,
+        previous=subscription.previous_secret,
+        previous_until=subscription.previous_secret_expires_at,
+        now=timezone.now(),
+    )
 
 
 def event_body(event: WebhookEvent) -> bytes:
