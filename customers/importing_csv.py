@@ -61,15 +61,19 @@ def read_observations_csv(source: TextIO) -> Iterator[Observation | RowError]:
         if len(row) < len(header):
             yield RowError(row_line, f"expected {len(header)} columns, got {len(row)}")
             continue
-        values = [row[position].strip() for position in positions]
-        if not values[0]:
+        values = {
+            column: row[position].strip()
+            for column, position in zip(CSV_COLUMNS, positions, strict=True)
+        }
+        if not values["record_id"]:
             yield RowError(row_line, "record_id is empty")
             continue
+        created_text = values.pop("created_at")
         created_at = None
-        if values[7]:
+        if created_text:
             try:
-                created_at = datetime.fromisoformat(values[7])
+                created_at = datetime.fromisoformat(created_text)
             except ValueError:
-                yield RowError(row_line, f"created_at {values[7]!r} is not ISO 8601")
+                yield RowError(row_line, f"created_at {created_text!r} is not ISO 8601")
                 continue
-        yield Observation(*values[:7], created_at=created_at)
+        yield Observation(**values, created_at=created_at)
