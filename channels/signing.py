@@ -1,10 +1,10 @@
-"""HMAC signatures over ``"{timestamp}." + raw body``: channel deliveries in, merchant webhooks
-out. The one module that signs and verifies them. Pure: no Django import.
+"""Signatures over ``"{timestamp}." + raw body``: the one module that signs and verifies them.
 
-Binding the timestamp into the MAC (as Stripe signs webhooks) means a captured request cannot
-be replayed later with a fresh timestamp header; both directions refuse a timestamp more than
-300 seconds from the clock and compare signatures in constant time. The MAC is HMAC-SHA256
-from :mod:`customers.matching.keyed`. Two header schemes, both published:
+Channel deliveries coming in and merchant webhooks going out are signed alike. Pure: no
+Django import. Binding the timestamp into the MAC (as Stripe signs webhooks) means a captured
+request cannot be replayed later with a fresh timestamp header; both directions refuse a
+timestamp more than 300 seconds from the clock and compare signatures in constant time. The
+MAC is HMAC-SHA256 from :mod:`customers.matching.keyed`. Two header schemes, both published:
 
 - channel deliveries (inbound): ``X-Timestamp: <unix seconds>``, ``X-Signature: sha256=<hex>``
   (:func:`sign`, :func:`verify`);
@@ -27,15 +27,18 @@ DEFAULT_TOLERANCE_SECONDS = 300
 
 
 def signature_hex(secret: str, timestamp: int | str, body: bytes) -> str:
-    """Hex HMAC-SHA256 of ``f"{timestamp}."`` + ``body`` under ``secret``: what both schemes sign."""
+    """Hex HMAC-SHA256 of ``f"{timestamp}."`` + ``body`` under ``secret``: both schemes' MAC."""
     return hmac_sha256(secret.encode(), f"{timestamp}.".encode() + body).hex()
 
 
 def secrets_in_force(
     *, current: str, previous: str, previous_until: datetime | None, now: datetime
 ) -> list[str]:
-    """The secrets that sign and verify now: the current one, and during a rotation the
-    previous one until its overlap ends (``previous_until`` None: until it is cleared)."""
+    """The secrets that sign and verify now, current first.
+
+    During a rotation the previous secret stays in force until ``previous_until`` (None: until
+    it is cleared), so senders and receivers can switch at different moments.
+    """
     in_force = [current]
     if previous and (previous_until is None or previous_until > now):
         in_force.append(previous)

@@ -4,12 +4,15 @@ Everything is first folded with Unicode NFKC (full-width digits, letters and bra
 ASCII). Phones become E.164 via ``phonenumbers`` (default region CN, so "+86", "0086", "86..."
 and bare national numbers agree), are looked up by a keyed HMAC-SHA256 (a plain hash of an
 11-digit mobile number is reversed by enumerating ~10^10 candidates in minutes) and shown
-masked. ``normalize_phone`` and ``mask_phone`` are the project's only phone normaliser and
-masker: every app imports them from here (this module is Django-free, so the matching core
-can use them, and ``customers`` is below every app that shows a phone). Addresses lose their province/city/district prefix to an administrative code
+masked. Addresses lose their province/city/district prefix to an administrative code
 (:mod:`customers.matching.divisions`), get Chinese numerals before unit markers turned into
 digits, their building/unit/room forms ("5号楼", "5栋", "5幢", "5#", "5-2-301") parsed into
 fields, and produce a canonical string whose keyed hash is an exact-match key.
+
+``normalize_phone`` and ``mask_phone`` are the project's only phone normaliser and masker:
+channels and orchestration import them from here. They live in the matching core because it
+needs them and imports no Django (any ``oms`` module would load Django through the Celery app
+in ``oms/__init__.py``), and every app that handles a phone may import ``customers``.
 """
 
 from __future__ import annotations
