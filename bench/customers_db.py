@@ -136,7 +136,8 @@ def fmt_pct(stats: dict[str, float]) -> str:
 
 def observations_csv(rows: int, seed: int) -> Path:
     """The first ``rows`` generated observations as an import CSV (cached in bench/out)."""
-    from customers.matching.generate import generate_observations, write_observations_csv
+    from customers.importing_csv import write_observations_csv
+    from customers.matching.generate import generate_observations
 
     path = OUT / f"mdm-observations-s{seed}-{rows}.csv"
     if path.exists():

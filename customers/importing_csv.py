@@ -1,12 +1,12 @@
-"""The CSV format of ``import_identities``: its columns and a reader that reports bad rows.
+"""The CSV format of ``import_identities``: its columns, a reader that reports bad rows, a writer.
 
 One row is one :class:`~customers.matching.records.Observation`. The module imports no Django
-so the seeded generator (``customers.matching.generate``) and the benchmarks write and read
+so the benchmarks and tests write and read generated data (``customers.matching.generate``) in
 the same format as production without loading settings.
 """
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
@@ -77,3 +77,37 @@ def read_observations_csv(source: TextIO) -> Iterator[Observation | RowError]:
                 yield RowError(row_line, f"created_at {created_text!r} is not ISO 8601")
                 continue
         yield Observation(**values, created_at=created_at)
+
+
+def write_observations_csv(
+    out: TextIO,
+    observations: Iterable[Observation],
+    *,
+    extra_columns: Mapping[str, Mapping[str, str]] | None = None,
+) -> int:
+    """Write observations as UTF-8 CSV in this format; return the row count.
+
+    ``extra_columns`` (name -> value per record id, such as a generated dataset's ground truth)
+    follow :data:`CSV_COLUMNS`; the reader ignores them.
+    """
+    extra = extra_columns or {}
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS + tuple(extra))
+    rows = 0
+    for observation in observations:
+        created_at = observation.created_at
+        writer.writerow(
+            [
+                observation.record_id,
+                observation.channel,
+                observation.channel_account_id,
+                observation.device_id,
+                observation.phone,
+                observation.receiver_name,
+                observation.address,
+                created_at.isoformat(timespec="seconds") if created_at else "",
+                *(values[observation.record_id] for values in extra.values()),
+            ]
+        )
+        rows += 1
+    return rows

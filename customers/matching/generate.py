@@ -19,26 +19,20 @@ negatives that make matching hard and labels them, so false merges can be counte
   device and account but the member's name and address (the order is the member's); the
   label covers leader-member pairs and pairs of members of one leader.
 
-:func:`write_observations_csv` writes them in the ``import_identities`` format
-(:mod:`customers.importing_csv`, which reads it back); the ground truth may be written as two
-extra columns that the reader ignores.
+``customers.importing_csv.write_observations_csv`` writes them as the ``import_identities``
+CSV, with :meth:`GeneratedDataset.truth_columns` as extra columns that the reader ignores.
 """
 
 from __future__ import annotations
 
-import csv
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import combinations
-from typing import TextIO
 
-from customers.importing_csv import CSV_COLUMNS
 from customers.matching.divisions import COUNTY, load_admin_divisions
 from customers.matching.records import Observation
 
-TRUTH_COLUMNS = ("truth_person_id", "truth_kind")
 HARD_NEGATIVE_KINDS = (
     "family",
     "shared_device",
@@ -148,6 +142,10 @@ class GeneratedDataset:
     relations: dict[frozenset[str], str]
     person_names: dict[str, str]
     person_counties: dict[str, str]
+
+    def truth_columns(self) -> dict[str, dict[str, str]]:
+        """The ground truth as extra CSV columns, each a value per record id."""
+        return {"truth_person_id": self.person_of, "truth_kind": self.kind_of}
 
 
 class _Generator:
@@ -572,31 +570,3 @@ def _with_record_id(observation: Observation, record_id: str) -> Observation:
         address=observation.address,
         created_at=observation.created_at,
     )
-
-
-# -- CSV (written in the customers.importing_csv format) ------------------------------------
-
-
-def write_observations_csv(
-    out: TextIO, observations: Iterable[Observation], truth: GeneratedDataset | None = None
-) -> int:
-    """Write observations (and optionally the truth columns) as UTF-8 CSV; return the row count."""
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS + (TRUTH_COLUMNS if truth else ()))
-    rows = 0
-    for observation in observations:
-        row = [
-            observation.record_id,
-            observation.channel,
-            observation.channel_account_id,
-            observation.device_id,
-            observation.phone,
-            observation.receiver_name,
-            observation.address,
-            observation.created_at.isoformat(timespec="seconds") if observation.created_at else "",
-        ]
-        if truth:
-            row += [truth.person_of[observation.record_id], truth.kind_of[observation.record_id]]
-        writer.writerow(row)
-        rows += 1
-    return rows

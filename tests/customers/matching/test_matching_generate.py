@@ -3,12 +3,8 @@
 import io
 from collections import Counter
 
-from customers.importing_csv import CSV_COLUMNS, read_observations_csv
-from customers.matching.generate import (
-    HARD_NEGATIVE_KINDS,
-    generate_observations,
-    write_observations_csv,
-)
+from customers.importing_csv import CSV_COLUMNS, read_observations_csv, write_observations_csv
+from customers.matching.generate import HARD_NEGATIVE_KINDS, generate_observations
 
 
 def test_the_generator_is_seeded_and_plants_every_hard_negative_kind():
@@ -33,10 +29,10 @@ def test_generated_phones_are_noisy_but_valid():
 def test_csv_round_trip_keeps_every_observation():
     dataset = generate_observations(300, seed=1)
     buffer = io.StringIO()
-    write_observations_csv(buffer, dataset.observations, truth=dataset)
+    write_observations_csv(buffer, dataset.observations, extra_columns=dataset.truth_columns())
     buffer.seek(0)
     header = buffer.readline().strip().split(",")
-    assert header[: len(CSV_COLUMNS)] == list(CSV_COLUMNS)
+    assert header == [*CSV_COLUMNS, "truth_person_id", "truth_kind"]
     buffer.seek(0)
     read_back = list(read_observations_csv(buffer))
     assert read_back == list(dataset.observations)
