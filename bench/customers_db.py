@@ -136,7 +136,8 @@ def fmt_pct(stats: dict[str, float]) -> str:
 
 def observations_csv(rows: int, seed: int) -> Path:
     """The first ``rows`` generated observations as an import CSV (cached in bench/out)."""
-    from customers.matching.generate import generate_observations, write_observations_csv
+    from customers.importing_csv import write_observations_csv
+    from customers.matching.generate import generate_observations
 
     path = OUT / f"mdm-observations-s{seed}-{rows}.csv"
     if path.exists():
@@ -155,7 +156,7 @@ def observations_csv(rows: int, seed: int) -> Path:
 
 
 def read_csv(path: Path, limit: int | None = None) -> list:
-    from customers.matching.generate import RowError, read_observations_csv
+    from customers.importing_csv import RowError, read_observations_csv
 
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row for row in read_observations_csv(handle) if not isinstance(row, RowError)]

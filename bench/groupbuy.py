@@ -135,6 +135,7 @@ def _load(data: dict) -> dict:
     from django.utils import timezone
 
     from channels.models import ChannelOrder
+    from customers.matching import mask_phone
     from customers.models import Customer
     from oms.models import (
         ChannelKind,
@@ -282,7 +283,7 @@ def _load(data: dict) -> dict:
                     order=order,
                     channel=via,
                     customer=next(customer_iter),
-                    buyer_phone_masked=f"+86{spec['phone'][:3]}****{spec['phone'][-4:]}",
+                    buyer_phone_masked=mask_phone(spec["phone"]),
                     buyer_account_id=f"u_{spec['phone'][-6:]}",
                     group_order_type=spec["kind"],
                     group_leader_id=point[2],

@@ -12,49 +12,27 @@ is the same customer. Swapping the resolver needs no change here: ``_mdm_resolve
 service up at call time.
 """
 
-import hashlib
-import hmac
 import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
-import phonenumbers
-from django.conf import settings
 from django.db import transaction
 
 from channels.models import ChannelBuyerKey
+from customers.matching import normalize_phone
+from customers.matching.keyed import derive_key, hmac_sha256
 from customers.models import Customer
+from oms.crypto import pii_secret
 from oms.models import Merchant
 
 logger = logging.getLogger(__name__)
 
 
-def normalize_phone(raw: str, region: str = "CN") -> str | None:
-    """E.164 form of a phone number ("+86 138-0013-8000" -> "+8613800138000"), or None."""
-    if not raw:
-        return None
-    try:
-        number = phonenumbers.parse(raw.translate(_FULL_WIDTH_DIGITS), region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
-
-
-def mask_phone(e164: str) -> str:
-    return f"{e164[:-8]}****{e164[-4:]}" if len(e164) > 8 else "****"
-
-
 def buyer_digest(merchant: Merchant, kind: str, value: str) -> str:
     """Keyed HMAC of a normalised identifier: a plain hash of a phone is brute-forced in minutes."""
-    secret = (settings.OMS_PII_KEY or settings.SECRET_KEY).encode()
-    key = hmac.new(secret, f"channels-buyer:{merchant.code}".encode(), hashlib.sha256).digest()
-    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    key = derive_key(pii_secret().encode(), f"channels-buyer:{merchant.code}")
+    return hmac_sha256(key, f"{kind}:{value}".encode()).hex()
 
 
 def _mdm_resolver() -> Callable | None:
@@ -98,7 +76,8 @@ def customer_for(
     ``device_id`` is passed to the MDM only: the fallback never links on a device alone
     (a family tablet is shared by several people).
     """
-    e164 = normalize_phone(phone)
+    normalized = normalize_phone(phone)
+    e164 = normalized.e164 if normalized else None
     account = f"{channel_kind}:{account_id}" if account_id else ""
     keys = []
     if e164:
@@ -131,7 +110,7 @@ def customer_for(
             customer = Customer.objects.create(
                 merchant=merchant,
                 display_name=name[:120],
-                phone_masked=mask_phone(e164) if e164 else "",
+                phone_masked=normalized.masked if normalized else "",
             )
         for row in rows:
             if row.customer_id is None:

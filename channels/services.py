@@ -39,6 +39,7 @@ from channels.models import (
     OrderLinePricing,
 )
 from channels.pricing import LineToPrice, PricingResult, price_order
+from customers.matching import mask_phone
 from oms.exceptions import DomainError, DuplicateOrder
 from oms.models import Order, Product, SalesChannel, new_signing_secret
 from oms.services.orders import AddressInput, LineInput, order_create, order_note
@@ -90,13 +91,12 @@ def channel_price_list_set(*, channel: SalesChannel, price_list: ChannelPriceLis
 
 
 def _secrets_of(channel: SalesChannel) -> list[str]:
-    valid = [channel.signing_secret]
-    if channel.previous_signing_secret and (
-        channel.previous_secret_valid_until is None
-        or channel.previous_secret_valid_until > timezone.now()
-    ):
-        valid.append(channel.previous_signing_secret)
-    return valid
+    return signing.secrets_in_force(
+        current=channel.signing_secret,
+        previous=channel.previous_signing_secret,
+        previous_until=channel.previous_secret_valid_until,
+        now=timezone.now(),
+    )
 
 
 # --- Inbox ----------------------------------------------------------------------------------
@@ -447,7 +447,7 @@ def _create(
         channel=channel,
         inbox_message=message,
         customer=customer,
-        buyer_phone_masked=_masked(buyer.phone),
+        buyer_phone_masked=mask_phone(buyer.phone),
         buyer_device_id=buyer.device_id,
         buyer_account_id=buyer.account_id,
         reported_total=canonical.reported_total,
@@ -505,11 +505,6 @@ def _create(
         order_note(order=order, actor=actor, kind="promotion_unchecked", message=note)
     _mark(message, status=InboxStatus.PARSED, order_id=order.pk, external_id=order.external_id)
     return order, notes
-
-
-def _masked(phone: str) -> str:
-    e164 = identity.normalize_phone(phone)
-    return identity.mask_phone(e164) if e164 else ""
 
 
 def channel_order_ingest(

@@ -41,8 +41,13 @@ def _fernet(keys: tuple[str, ...], fallback_secret: str) -> MultiFernet:
         ) from exc
 
 
+def pii_secret() -> str:
+    """The deployment secret personal data is keyed with: ``OMS_PII_KEY``, else the secret key."""
+    return settings.OMS_PII_KEY or settings.SECRET_KEY
+
+
 def fernet() -> MultiFernet:
-    return _fernet(tuple(settings.OMS_FIELD_KEYS), settings.OMS_PII_KEY or settings.SECRET_KEY)
+    return _fernet(tuple(settings.OMS_FIELD_KEYS), pii_secret())
 
 
 def encrypt(value: str) -> str:

@@ -24,7 +24,3 @@ HOLDS_STOCK = frozenset({S.ROUTED, S.RELEASED})
 
 def can_transition(from_status: str, to_status: str) -> bool:
     return to_status in TRANSITIONS.get(from_status, frozenset())
-
-
-def allowed_next(from_status: str) -> list[str]:
-    return sorted(TRANSITIONS.get(from_status, frozenset()))

@@ -1,24 +1,15 @@
 """Masking of personal data shown on public pages and sent to merchants.
 
 No raw phone number leaves the system: payloads pass through ``scrub`` and pages show
-``mask_phone``/``mask_address`` only.
+``customers.matching.mask_phone`` (the project's one phone mask) and ``mask_address`` only.
 """
 
 import re
 from typing import Any
 
+from customers.matching import mask_phone
+
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-
-
-def mask_phone(phone: str) -> str:
-    """``13800138000`` -> ``138****8000``; anything shorter keeps only its last two digits."""
-    digits = re.sub(r"\D", "", phone or "")
-    if len(digits) >= 11:
-        digits = digits[-11:]
-        return f"{digits[:3]}****{digits[-4:]}"
-    if not digits:
-        return ""
-    return "*" * max(len(digits) - 2, 0) + digits[-2:]
 
 
 def mask_address(*, province: str, city: str, district: str, address_line: str) -> str:
@@ -31,7 +22,7 @@ def mask_address(*, province: str, city: str, district: str, address_line: str) 
 def scrub(value: Any) -> Any:
     """Mask every mainland mobile number anywhere in a JSON-like value."""
     if isinstance(value, str):
-        return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", value)
+        return _MOBILE.sub(lambda match: mask_phone(match.group(0)), value)
     if isinstance(value, dict):
         return {k: scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -13,16 +13,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from customers.matching import mask_phone
 from oms import selectors as oms_selectors
 from oms.models import Order, ShipmentStatus
-from orchestration import registry
 from orchestration.models import (
     OPEN_STEP_STATUSES,
     OrderTracking,
     ServiceStep,
     StepStatus,
 )
-from orchestration.privacy import mask_address, mask_phone
+from orchestration.privacy import mask_address
 from orchestration.slots import available_slots, slot_settings
 
 
@@ -246,10 +246,3 @@ def status_item_count(*, order: Order) -> int:
     steps = order.service_steps.count()
     shipments = _live_shipments(order).count()
     return steps + shipments + (1 if routing_explanation(order) else 0)
-
-
-def handler_label(code: str) -> str:
-    try:
-        return registry.lookup(code).label
-    except registry.UnknownHandler:
-        return code

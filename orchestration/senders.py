@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from orchestration.privacy import mask_phone
+from customers.matching import mask_phone
 
 logger = logging.getLogger(__name__)
 

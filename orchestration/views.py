@@ -155,7 +155,7 @@ def _slot_words(value: str | None) -> str:
 
 
 def status_page_phone(tracking) -> str:
-    from orchestration.privacy import mask_phone
+    from customers.matching import mask_phone
 
     return mask_phone(tracking.order.receiver_phone)
 

@@ -280,10 +280,6 @@ class Reader:
         return datetime.combine(day, time(23, 59, 59) if end_of_day else time(0), tzinfo=CHINA)
 
 
-def fen_to_yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(CENT)
-
-
 # Limits of the canonical order (the columns it lands in); checked for every adapter's output.
 _LIMITS = {
     "external_id": 64,

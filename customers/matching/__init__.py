@@ -6,12 +6,12 @@ device id, phone, receiver name, address) in three steps, each a module:
 1. Normalise (:mod:`.normalize`, :mod:`.divisions`, :mod:`.records`).
    ``fingerprint(observation, key=...) -> Fingerprint`` turns an :class:`Observation` (one
    CSV row or one order) into what is stored and compared: an HMAC-SHA256 digest of the E.164
-   phone under the merchant's secret ``key`` and a masked phone ("+86 138****5678"), the
+   phone under the merchant's secret ``key`` and a masked phone ("138****5678"), the
    cleaned name, the address parsed into administrative code (from a bundled table generated
    from JioNLP's location dictionary), street, number, community, building, unit, floor and
    room, and a keyed digest of its canonical form. Building blocks:
    ``normalize_phone(raw) -> NormalizedPhone | None``, ``phone_digest(e164, key)``,
-   ``mask_phone(e164)``, ``normalize_name(raw) -> NormalizedName | None``,
+   ``mask_phone(raw)``, ``normalize_name(raw) -> NormalizedName | None``,
    ``normalize_address(raw) -> NormalizedAddress``, ``address_digest(address, key)``,
    ``numerals_to_digits(text)``, ``load_admin_divisions().resolve(text) -> AdminMatch``.
    ``fingerprint_to_dict`` / ``fingerprint_from_dict`` store a fingerprint as JSON.
@@ -35,15 +35,15 @@ device id, phone, receiver name, address) in three steps, each a module:
    -> Iterable[(Fingerprint, customer_id)]``): the in-memory :class:`BlockingIndex` or a
    database table of (key, identity). :class:`Decision` carries ``outcome`` (:class:`Outcome`
    LINK / REVIEW / NEW), ``customer_id``, ``score``, ``reasons`` ("exact key phone + name",
-   "same phone +86 138****5678", "address same building, same room"), ``matched_record_id``,
+   "same phone 138****5678", "address same building, same room"), ``matched_record_id``,
    ``merge_customer_ids`` (customers this observation proves to be one person) and
    ``comparisons``. :class:`IncrementalResolver` runs a stream: ``add(fingerprint) ->
    Decision``, ``assignments() -> {record_id: customer_id}``, ``reviews``.
 
 A wrong merge leaks one person's orders to another, so doubt ends in REVIEW (kept apart and
 flagged), never in LINK. :mod:`.generate` makes seeded test data with ground truth and the
-hard negatives real data has, and reads/writes the ``import_identities`` CSV
-(``read_observations_csv`` yields ``Observation`` or ``RowError(line_number, message)``).
+hard negatives real data has, and writes it as the ``import_identities`` CSV, whose reader is
+``customers.importing_csv.read_observations_csv``.
 """
 
 from customers.matching.blocking import (

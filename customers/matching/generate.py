@@ -19,34 +19,20 @@ negatives that make matching hard and labels them, so false merges can be counte
   device and account but the member's name and address (the order is the member's); the
   label covers leader-member pairs and pairs of members of one leader.
 
-The CSV has the columns of ``import_identities`` (:data:`CSV_COLUMNS`); the ground truth may
-be written as two extra columns that the reader ignores.
+``customers.importing_csv.write_observations_csv`` writes them as the ``import_identities``
+CSV, with :meth:`GeneratedDataset.truth_columns` as extra columns that the reader ignores.
 """
 
 from __future__ import annotations
 
-import csv
 import random
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import combinations
-from typing import TextIO
 
 from customers.matching.divisions import COUNTY, load_admin_divisions
 from customers.matching.records import Observation
 
-CSV_COLUMNS = (
-    "record_id",
-    "channel",
-    "channel_account_id",
-    "device_id",
-    "phone",
-    "receiver_name",
-    "address",
-    "created_at",
-)
-TRUTH_COLUMNS = ("truth_person_id", "truth_kind")
 HARD_NEGATIVE_KINDS = (
     "family",
     "shared_device",
@@ -156,6 +142,10 @@ class GeneratedDataset:
     relations: dict[frozenset[str], str]
     person_names: dict[str, str]
     person_counties: dict[str, str]
+
+    def truth_columns(self) -> dict[str, dict[str, str]]:
+        """The ground truth as extra CSV columns, each a value per record id."""
+        return {"truth_person_id": self.person_of, "truth_kind": self.kind_of}
 
 
 class _Generator:
@@ -613,84 +603,3 @@ def _with_record_id(observation: Observation, record_id: str) -> Observation:
         address=observation.address,
         created_at=observation.created_at,
     )
-
-
-# -- CSV ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """A CSV row that could not be read: its 1-based line number and why."""
-
-    line_number: int
-    message: str
-
-
-def write_observations_csv(
-    out: TextIO, observations: Iterable[Observation], truth: GeneratedDataset | None = None
-) -> int:
-    """Write observations (and optionally the truth columns) as UTF-8 CSV; return the row count."""
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS + (TRUTH_COLUMNS if truth else ()))
-    rows = 0
-    for observation in observations:
-        row = [
-            observation.record_id,
-            observation.channel,
-            observation.channel_account_id,
-            observation.device_id,
-            observation.phone,
-            observation.receiver_name,
-            observation.address,
-            observation.created_at.isoformat(timespec="seconds") if observation.created_at else "",
-        ]
-        if truth:
-            row += [truth.person_of[observation.record_id], truth.kind_of[observation.record_id]]
-        writer.writerow(row)
-        rows += 1
-    return rows
-
-
-def read_observations_csv(source: TextIO) -> Iterator[Observation | RowError]:
-    """Read observations from CSV, yielding a :class:`RowError` for each bad row.
-
-    The header must name at least :data:`CSV_COLUMNS` (extra columns are ignored). A row
-    is bad when a column is missing, ``record_id`` is empty or ``created_at`` is not ISO
-    8601; the caller reports and skips it. Line numbers count the header as line 1 (a
-    quoted field spanning lines is reported at its first line).
-    """
-    reader = csv.reader(source)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    header = [column.strip().lstrip("\ufeff") for column in header]
-    missing = [column for column in CSV_COLUMNS if column not in header]
-    if missing:
-        yield RowError(1, f"header lacks columns: {', '.join(missing)}")
-        return
-    positions = [header.index(column) for column in CSV_COLUMNS]
-    line_number = reader.line_num
-    for row in reader:
-        row_line = line_number + 1
-        line_number = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < len(header):
-            yield RowError(row_line, f"expected {len(header)} columns, got {len(row)}")
-            continue
-        values = [row[position].strip() for position in positions]
-        if not values[0]:
-            yield RowError(row_line, "record_id is empty")
-            continue
-        created_at = None
-        if values[7]:
-            try:
-                created_at = datetime.fromisoformat(values[7])
-            except ValueError:
-                yield RowError(row_line, f"created_at {values[7]!r} is not ISO 8601")
-                continue
-        record_id, channel, account_id, device_id, phone, name, address = values[:7]
-        yield Observation(
-            record_id, channel, account_id, device_id, phone, name, address, created_at
-        )

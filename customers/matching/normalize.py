@@ -8,12 +8,15 @@ masked. Addresses lose their province/city/district prefix to an administrative 
 (:mod:`customers.matching.divisions`), get Chinese numerals before unit markers turned into
 digits, their building/unit/room forms ("5号楼", "5栋", "5幢", "5#", "5-2-301") parsed into
 fields, and produce a canonical string whose keyed hash is an exact-match key.
+
+``normalize_phone`` and ``mask_phone`` are the project's only phone normaliser and masker:
+channels and orchestration import them from here. They live in the matching core because it
+needs them and imports no Django (any ``oms`` module would load Django through the Celery app
+in ``oms/__init__.py``), and every app that handles a phone may import ``customers``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from functools import lru_cache
 import phonenumbers
 
 from customers.matching.divisions import load_admin_divisions
+from customers.matching.keyed import keyed_hash
 
 DEFAULT_REGION = "CN"
 
@@ -29,16 +33,6 @@ DEFAULT_REGION = "CN"
 def fold_width(text: str) -> str:
     """NFKC-fold ``text`` (full-width -> half-width) and drop all whitespace."""
     return "".join(unicodedata.normalize("NFKC", text).split())
-
-
-def keyed_hash(value: str, key: bytes, *, purpose: str) -> str:
-    """HMAC-SHA256 of ``value`` under ``key``, hex, domain-separated by ``purpose``.
-
-    The purpose ("phone", "address") goes into the message so a phone digest can never
-    collide with an address digest computed under the same key.
-    """
-    message = f"{purpose}\x1f{value}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 # --- phone ---------------------------------------------------------------------------------
@@ -50,7 +44,7 @@ _CN_MOBILE = re.compile(r"^(?:\+86|0086|86)?(1\d{10})$")
 
 @dataclass(frozen=True, slots=True)
 class NormalizedPhone:
-    """A phone number in E.164 form with its display mask ("+86 138****5678")."""
+    """A phone number in E.164 form with its display mask ("138****5678", see ``mask_phone``)."""
 
     e164: str
     masked: str
@@ -85,21 +79,34 @@ def normalize_phone(raw: str, default_region: str = DEFAULT_REGION) -> Normalize
     if not phonenumbers.is_valid_number(number):
         return None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return NormalizedPhone(e164=e164, masked=_mask(number))
+    return NormalizedPhone(e164=e164, masked=_mask(number, default_region))
 
 
-def mask_phone(e164: str) -> str:
-    """Mask the middle of a number for display: "+8613812345678" -> "+86 138****5678"."""
-    return _mask(phonenumbers.parse(e164))
+def mask_phone(raw: str, default_region: str = DEFAULT_REGION) -> str:
+    """The one display form of a phone number, for pages, messages, payloads, logs and admin.
+
+    A valid number shows its national number with the middle hidden, as Chinese shops and
+    couriers print it ("+86 138-1234-5678" -> "138****5678"); a number of another country
+    keeps its country code ("+1 650 253 0000" -> "+1 650***0000"). Anything that is not a
+    valid number (a relay number with an extension, a number masked already, noise) keeps only
+    its last two digits, so no raw number is ever shown.
+    """
+    phone = normalize_phone(raw or "", default_region)
+    if phone is not None:
+        return phone.masked
+    digits = "".join(char for char in fold_width(raw or "") if char.isdigit())
+    return "*" * max(len(digits) - 2, 0) + digits[-2:]
 
 
-def _mask(number: phonenumbers.PhoneNumber) -> str:
+def _mask(number: phonenumbers.PhoneNumber, default_region: str) -> str:
     national = str(number.national_number)
     if len(national) <= 4:
         hidden = "*" * len(national)
     else:
         keep_head = 3 if len(national) >= 10 else 2
         hidden = national[:keep_head] + "*" * (len(national) - keep_head - 4) + national[-4:]
+    if number.country_code == phonenumbers.country_code_for_region(default_region):
+        return hidden
     return f"+{number.country_code} {hidden}"
 
 

@@ -8,14 +8,12 @@ new customer, REVIEW also opens a ``ReviewItem``: when unsure, keep apart and as
 """
 
 import hashlib
-import hmac
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
@@ -33,6 +31,7 @@ from customers.matching import (
     fingerprint_to_dict,
     resolve,
 )
+from customers.matching.keyed import derive_key
 from customers.models import (
     Customer,
     Identity,
@@ -41,6 +40,7 @@ from customers.models import (
     ReviewItem,
 )
 from customers.services.merges import _live, customers_merge
+from oms.crypto import pii_secret
 from oms.models import Merchant, Order
 
 # Newest identities read per blocking key. A strong key (phone digest, device, channel account)
@@ -61,8 +61,7 @@ def key_limit(key: str) -> int:
 
 def matching_key(merchant: Merchant) -> bytes:
     """The merchant's secret for phone and address digests (derived from the deployment key)."""
-    secret = (settings.OMS_PII_KEY or settings.SECRET_KEY).encode()
-    return hmac.new(secret, f"customer-matching:{merchant.code}".encode(), hashlib.sha256).digest()
+    return derive_key(pii_secret().encode(), f"customer-matching:{merchant.code}")
 
 
 def rules_for(merchant: Merchant) -> tuple[MatchRules, MatchRuleSet | None]:

@@ -7,7 +7,6 @@ salted HMAC of the code is stored; it expires after ``OMS_OTP_TTL_SECONDS`` and 
 the deadlines downstream of it, is written to the order's timeline and queues a merchant webhook.
 """
 
-import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
@@ -17,6 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from customers.matching import mask_phone
+from customers.matching.keyed import hmac_sha256
 from oms.geo import province_point
 from oms.services.orders import order_note
 from orchestration import registry
@@ -30,7 +31,6 @@ from orchestration.models import (
     ServiceStep,
     WebhookEventType,
 )
-from orchestration.privacy import mask_phone
 from orchestration.senders import get_sender
 from orchestration.services.plans import deadlines_shift
 from orchestration.services.steps import step_replan
@@ -73,8 +73,8 @@ def pickup_points_near(*, order, limit: int = 5) -> list[tuple[PickupPoint, floa
 
 
 def _hash(code: str, salt: str) -> str:
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"{salt}:{code}".encode(), hashlib.sha256)
-    return f"{salt}${digest.hexdigest()}"
+    digest = hmac_sha256(settings.SECRET_KEY.encode(), f"{salt}:{code}".encode())
+    return f"{salt}${digest.hex()}"
 
 
 def _matches(code: str, stored: str) -> bool:

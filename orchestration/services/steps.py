@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from oms.backoff import backoff_seconds
 from oms.models import Order
 from oms.services.orders import order_note
 from oms.tasks_queue import enqueue
@@ -135,12 +136,6 @@ def _claim(step_id: int, now: datetime) -> ServiceStep | None:
         return step
 
 
-def retry_delay(step: ServiceStep) -> float:
-    """The atom's backoff: ``backoff_seconds`` doubled per attempt, capped."""
-    atom = step.atom
-    return float(min(atom.backoff_max_seconds, atom.backoff_seconds * 2 ** (step.attempts - 1)))
-
-
 def step_run(*, step_id: int, now: datetime | None = None) -> StepOutcome:
     """Run one ready step's handler once; idempotent (a step not ready or not due is skipped)."""
     now = now or timezone.now()
@@ -209,7 +204,9 @@ def _finish(*, step_id, plan_version, result, error, external_system) -> StepOut
     step.last_error = error[:300]
     step.result = {**step.result, "last_external_system": external_system}
     if step.attempts < step.max_attempts:
-        delay = retry_delay(step)
+        delay = backoff_seconds(
+            step.attempts, base=step.atom.backoff_seconds, cap=step.atom.backoff_max_seconds
+        )
         step.status = StepStatus.READY
         step.next_attempt_at = now + timedelta(seconds=delay)
         step.save()

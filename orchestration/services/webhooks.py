@@ -8,15 +8,12 @@ deliveries, so a lost task or a broker outage delays a webhook but never drops i
 Signature (documented for merchants): ``OMS-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>]``
 where each ``v1`` is HMAC-SHA256 over ``f"{t}.{raw body}"`` with one active secret (two during a
 rotation). Receivers recompute it with their secret, compare in constant time, and refuse a
-``t`` more than 300 seconds from their clock (``verify_signature``). ``OMS-Event-Id`` is the
-same on every attempt, so receivers deduplicate on it.
+``t`` more than 300 seconds from their clock (``channels.signing.verify_webhook_signature``).
+``OMS-Event-Id`` is the same on every attempt, so receivers deduplicate on it.
 """
 
-import hashlib
-import hmac
 import json
 import logging
-import random
 import secrets
 import time
 import urllib.error
@@ -28,6 +25,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from channels import signing
+from oms.backoff import backoff_seconds
 from oms.models import Merchant, Order
 from oms.tasks_queue import enqueue
 from orchestration.models import (
@@ -41,7 +40,6 @@ from orchestration.privacy import scrub
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_TOLERANCE_SECONDS = 300
 GIVE_UP_AFTER = timedelta(days=3)
 LEASE = timedelta(seconds=120)
 
@@ -104,54 +102,17 @@ def webhook_emit(
     return event
 
 
-def sign(*, secret: str, timestamp: int, body: bytes) -> str:
-    message = f"{timestamp}.".encode() + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def signature_header(*, subscription: WebhookSubscription, timestamp: int, body: bytes) -> str:
-    """``t=...,v1=...`` with one ``v1`` per secret in force (two during a rotation)."""
-    secrets_in_force = [subscription.secret]
-    if subscription.previous_secret and (
-        subscription.previous_secret_expires_at is None
-        or subscription.previous_secret_expires_at > timezone.now()
-    ):
-        secrets_in_force.append(subscription.previous_secret)
-    parts = [f"t={timestamp}"]
-    parts += [f"v1={sign(secret=s, timestamp=timestamp, body=body)}" for s in secrets_in_force]
-    return ",".join(parts)
-
-
-def verify_signature(
-    *,
-    header: str,
-    body: bytes,
-    secret: str,
-    now: float | None = None,
-    tolerance: int = SIGNATURE_TOLERANCE_SECONDS,
-) -> bool:
-    """What a merchant's receiver does: any ``v1`` matches and ``t`` is within the tolerance."""
-    fields = [part.split("=", 1) for part in header.split(",") if "=" in part]
-    timestamps = [value for name, value in fields if name == "t"]
-    if len(timestamps) != 1 or not timestamps[0].isdigit():
-        return False
-    timestamp = int(timestamps[0])
-    if abs((now if now is not None else time.time()) - timestamp) > tolerance:
-        return False
-    expected = sign(secret=secret, timestamp=timestamp, body=body)
-    return any(hmac.compare_digest(expected, value) for name, value in fields if name == "v1")
+def _secrets_in_force(subscription: WebhookSubscription) -> list[str]:
+    return signing.secrets_in_force(
+        current=subscription.secret,
+        previous=subscription.previous_secret,
+        previous_until=subscription.previous_secret_expires_at,
+        now=timezone.now(),
+    )
 
 
 def event_body(event: WebhookEvent) -> bytes:
     return json.dumps(event.payload, sort_keys=True, separators=(",", ":")).encode()
-
-
-def backoff_delay(attempt: int) -> timedelta:
-    """Exponential backoff with jitter: base * 2^(attempt-1), capped, times a random 0.5..1."""
-    base = settings.OMS_WEBHOOK_BACKOFF_BASE_SECONDS
-    cap = settings.OMS_WEBHOOK_BACKOFF_MAX_SECONDS
-    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
-    return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))
 
 
 def _claim(delivery_id: int, *, now: datetime, force: bool) -> WebhookDelivery | None:
@@ -193,8 +154,8 @@ def webhook_deliver(*, delivery_id: int, force: bool = False) -> str:
             "OMS-Event-Id": str(delivery.event.event_id),
             "OMS-Event-Type": delivery.event.event_type,
             "OMS-Timestamp": str(timestamp),
-            "OMS-Signature": signature_header(
-                subscription=delivery.subscription, timestamp=timestamp, body=body
+            "OMS-Signature": signing.webhook_signature_header(
+                secrets=_secrets_in_force(delivery.subscription), timestamp=timestamp, body=body
             ),
         },
     )
@@ -229,7 +190,12 @@ def webhook_deliver(*, delivery_id: int, force: bool = False) -> str:
             delivery.delivered_at = timezone.now()
             delivery.next_attempt_at = None
         else:
-            next_at = timezone.now() + backoff_delay(delivery.attempts)
+            delay = backoff_seconds(
+                delivery.attempts,
+                base=settings.OMS_WEBHOOK_BACKOFF_BASE_SECONDS,
+                cap=settings.OMS_WEBHOOK_BACKOFF_MAX_SECONDS,
+            )
+            next_at = timezone.now() + timedelta(seconds=delay)
             if next_at > delivery.event.created_at + GIVE_UP_AFTER:
                 delivery.state = WebhookDelivery.State.GAVE_UP
                 delivery.next_attempt_at = None

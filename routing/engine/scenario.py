@@ -306,16 +306,6 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
     )
 
 
-def _region_centroids() -> dict[str, tuple[float, float]]:
-    return {
-        region: (
-            sum(c[1] for c in cities) / len(cities),
-            sum(c[2] for c in cities) / len(cities),
-        )
-        for region, cities in CITIES.items()
-    }
-
-
 def _mean_distance_to_region(lat: float, lon: float, region: str) -> float:
     cities = CITIES[region]
     weights = [1.0 / (i + 1) for i in range(len(cities))]  # bigger cities first, more demand

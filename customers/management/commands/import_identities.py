@@ -8,7 +8,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from customers.importing import identities_import
-from customers.matching.generate import RowError, read_observations_csv
+from customers.importing_csv import RowError, read_observations_csv
 from oms.models import Merchant
 
 

@@ -4,7 +4,6 @@ import pytest
 
 from customers.matching.normalize import (
     chinese_numeral_value,
-    keyed_hash,
     mask_phone,
     normalize_address,
     normalize_name,
@@ -62,13 +61,17 @@ def test_phone_digest_depends_on_the_key():
     assert "13812345678" not in first and len(first) == 64
 
 
-def test_keyed_hash_separates_purposes():
-    assert keyed_hash("x", b"k", purpose="phone") != keyed_hash("x", b"k", purpose="address")
-
-
 def test_it_masks_the_middle_of_a_phone():
-    assert mask_phone("+8613812345678") == "+86 138****5678"
-    assert normalize_phone("13812345678").masked == "+86 138****5678"
+    assert mask_phone("+8613812345678") == "138****5678"
+    assert mask_phone("+86 138-1234-5678") == "138****5678"
+    assert normalize_phone("13812345678").masked == "138****5678"
+    assert mask_phone("+1 650 253 0000") == "+1 650***0000"
+
+
+def test_what_is_not_a_valid_number_keeps_only_its_last_two_digits():
+    assert mask_phone("17012345678转1234") == "*************34"
+    assert mask_phone("138****8000") == "*****00"
+    assert mask_phone("") == ""
 
 
 def test_it_cleans_names_and_recognises_honorifics():
