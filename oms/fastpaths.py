@@ -15,21 +15,26 @@ the fast one only while ``OMS_API_FAST_PATHS`` is on (the default):
 
 ``tests/oms/api/test_fast_paths.py`` runs the order API both ways and holds the answers equal,
 so a framework upgrade that breaks a shortcut shows there; ``OMS_API_FAST_PATHS=0`` is the way
-out until it is fixed. The figures in the docstrings are in-process CPU per order create on
-PostgreSQL from ``bench/RESULTS-api.md`` (when each was introduced) and from the on/off
-comparison ``bench/api_orders.py --fast-paths-off-run`` makes.
+out until it is fixed. The figures in the docstrings are CPU on PostgreSQL + Redis: per order
+create when each was introduced (``bench/RESULTS-api.md``), and per call with the setting on
+and off (2026-12-04, shared 2-core machine at load 6-9, medians). All together, in-process:
+6.1-7.2 vs 13.2-14.0 ms CPU and 4 vs 8 SQL statements per order create; through gunicorn
+(``bench/api_orders.py --configs sync:4,sync:4:plain``): 7.7-8.3 vs 16.6-18.0 ms of
+gunicorn CPU per order.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model
 from rest_framework import serializers
 from rest_framework.fields import empty
+
+from oms.models import Order, OrderEvent, OrderLine
 
 
 def enabled() -> bool:
@@ -54,7 +59,8 @@ def validated_without_serializer_tree(
     the caller runs the full serializer, which answers with the field messages. Nested classes
     with validation of their own are never taken apart (always ``None``).
 
-    Bought: in-process CPU per create 8.4 -> 5.8 ms (2026-11-30).
+    Bought: in-process CPU per create 8.4 -> 5.8 ms (2026-11-30). On vs off (2026-12-04):
+    1.2-1.4 vs 2.1 ms CPU per valid body, the SKU query included.
     """
     try:
         attrs = _run_declared_fields(serializer_class, data)
@@ -63,9 +69,7 @@ def validated_without_serializer_tree(
         return None
 
 
-def _run_declared_fields(
-    serializer_class: type[serializers.Serializer], data: object
-) -> dict | None:
+def _run_declared_fields(serializer_class: type[Any], data: object) -> dict | None:
     if not isinstance(data, dict):
         return None
     attrs = {}
@@ -81,7 +85,7 @@ def _run_declared_fields(
 _DECLINE = object()
 
 
-def _run_field(field: serializers.Field, value: object) -> object:
+def _run_field(field: Any, value: object) -> object:
     """The field's validated value, ``empty`` to leave it out, or ``_DECLINE``."""
     if value is empty:
         if field.required:
@@ -91,6 +95,7 @@ def _run_field(field: serializers.Field, value: object) -> object:
         return field.default() if callable(field.default) else field.default
     if value is None:
         return None if field.allow_null else _DECLINE
+    nested: dict | list[dict] | None
     if isinstance(field, serializers.ListSerializer):
         nested = _run_list(field, value)
     elif isinstance(field, serializers.BaseSerializer):
@@ -101,7 +106,7 @@ def _run_field(field: serializers.Field, value: object) -> object:
     return _DECLINE if nested is None else nested
 
 
-def _run_list(field: serializers.ListSerializer, value: object) -> list[dict] | None:
+def _run_list(field: Any, value: object) -> list[dict] | None:
     child = type(field.child)
     if not isinstance(value, list) or not _validates_by_fields_only(child):
         return None
@@ -120,21 +125,26 @@ def _run_list(field: serializers.ListSerializer, value: object) -> list[dict] | 
     return items
 
 
-@cache
-def _validates_by_fields_only(serializer_class: type[serializers.Serializer]) -> bool:
+def _validates_by_fields_only(serializer_class: type[Any]) -> bool:
     """No ``validate``, ``validate_<field>``, validators or renamed/read-only fields."""
-    base = serializers.Serializer
-    return (
-        serializer_class.validate is base.validate
-        and not any(
-            name.startswith("validate_") for name in set(dir(serializer_class)) - set(dir(base))
+    known = _FIELDS_ONLY.get(serializer_class)
+    if known is None:
+        base = serializers.Serializer
+        known = _FIELDS_ONLY[serializer_class] = (
+            serializer_class.validate is base.validate
+            and not any(
+                name.startswith("validate_") for name in set(dir(serializer_class)) - set(dir(base))
+            )
+            and not getattr(getattr(serializer_class, "Meta", None), "validators", None)
+            and all(
+                field.source in (None, name) and not field.read_only
+                for name, field in serializer_class._declared_fields.items()
+            )
         )
-        and not getattr(getattr(serializer_class, "Meta", None), "validators", None)
-        and all(
-            field.source in (None, name) and not field.read_only
-            for name, field in serializer_class._declared_fields.items()
-        )
-    )
+    return known
+
+
+_FIELDS_ONLY: dict[type, bool] = {}
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -146,7 +156,7 @@ def _moment(value):
     return None if value is None else _DATETIME.to_representation(value)
 
 
-def order_representation(order, *, receiver: dict) -> dict:
+def order_representation(order: Order, *, receiver: dict) -> dict:
     """``OrderSerializer``'s output for ``order``, its declared fields written out by hand.
 
     Skips: ``ModelSerializer`` building (model introspection, deep copies) its fields and its
@@ -154,8 +164,8 @@ def order_representation(order, *, receiver: dict) -> dict:
     own ``get_receiver(order)``. Reads ``order.lines`` and ``order.fulfilment_shipments`` with
     their products and warehouses, as the generic rendering does.
 
-    Bought: the 2026-11-25 profile put the rendering at 3.0 ms of an order create; this leaves
-    well under a tenth of that.
+    Bought: the first profile (2026-11-25) put the generic rendering at 3.0 ms of an order
+    create. On vs off (2026-12-04): 0.11 vs 2.2 ms CPU per order rendered.
     """
     money, moment = _MONEY.to_representation, _moment
     return {
@@ -205,7 +215,7 @@ def order_representation(order, *, receiver: dict) -> dict:
 
 # --- the order insert -------------------------------------------------------------------------
 def insert_order_in_one_statement(
-    connection: BaseDatabaseWrapper, order: Model, lines: list[Model], event: Model
+    connection: BaseDatabaseWrapper, order: Order, lines: list[OrderLine], event: OrderEvent
 ) -> None:
     """PostgreSQL: insert the order, its lines and its first event in one round trip.
 
@@ -218,7 +228,8 @@ def insert_order_in_one_statement(
     would; ``violated_constraint`` names the constraint.
 
     Bought: in-process CPU per create 5.2 -> 4.5 ms and two PostgreSQL round trips fewer
-    (2026-11-30).
+    (2026-11-30). On vs off (2026-12-04), with ``attach_new_order_rows``: ``order_create``
+    1.9 vs 5.2-5.9 ms CPU, 1 statement vs 5.
     """
     quote = connection.ops.quote_name
 
@@ -231,7 +242,7 @@ def insert_order_in_one_statement(
             values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
         return columns, values
 
-    def insert(model, columns: list[str], rows: list[list], *, child: bool) -> str:
+    def insert(model, columns: list[str], rows: Sized, *, child: bool) -> str:
         marks = "(" + ("(SELECT id FROM o), " if child else "") + ", ".join(["%s"] * len(columns))
         head = f"INSERT INTO {quote(model._meta.db_table)} ("
         head += f"{quote('order_id')}, " if child else ""
@@ -266,7 +277,7 @@ def violated_constraint(exc: Exception) -> str | None:
     return getattr(diag, "constraint_name", None)
 
 
-def attach_new_order_rows(order: Model, *, lines: list[Model]) -> None:
+def attach_new_order_rows(order: Order, *, lines: list[OrderLine]) -> None:
     """Give the caller the new order's lines (and no shipments yet) without another query.
 
     Skips: the two queries ``prefetch_related_objects`` would make to read back the lines (with
@@ -274,15 +285,17 @@ def attach_new_order_rows(order: Model, *, lines: list[Model]) -> None:
     (``_prefetched_objects_cache``, ``_result_cache``, ``_prefetch_done``, private) with the
     same shape ``prefetch_related`` leaves: querysets whose result cache is filled.
 
-    Bought: two SELECTs per create; with the re-read of the new order it replaced (three
-    SELECTs, 2026-11-25), the largest step of the first profile.
+    Bought: two SELECTs per create (the re-read of the new order it replaced took three and
+    was the largest step of the first profile, 2026-11-25); its CPU is in the figure of
+    ``insert_order_in_one_statement``.
     """
     prefetched = {}
     for name, rows in (("lines", lines), ("shipments", [])):
         queryset = getattr(order, name).all()
         queryset._result_cache, queryset._prefetch_done = list(rows), True
         prefetched[name] = queryset
-    order._prefetched_objects_cache = prefetched
+    # Django's private prefetch cache, which the stubs do not declare.
+    order._prefetched_objects_cache = prefetched  # type: ignore[attr-defined]
 
 
 # --- the throttle -----------------------------------------------------------------------------
@@ -296,6 +309,7 @@ def count_in_window(key: str, *, ttl: int) -> int | None:
     counter.
 
     Bought: in-process CPU per create 5.8 -> 5.2 ms and one Redis round trip (2026-11-30).
+    On vs off (2026-12-04): 0.2 vs 0.35-0.4 ms CPU per request.
     """
     client = _redis_client()
     if client is None:
