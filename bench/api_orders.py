@@ -17,6 +17,9 @@ request and their share); ``--profile`` attaches py-spy (from ``--py-spy``, a se
 one gunicorn worker during the order phase and splits the samples by step.
 
     .venv/bin/python bench/api_orders.py --seconds 20 --clients 32
+
+A config with ``:plain`` (``--configs sync:4,sync:4:plain``) serves with ``OMS_API_FAST_PATHS=0``,
+so one run compares the order API with and without its fast paths (``oms/fastpaths.py``).
 """
 
 from __future__ import annotations
@@ -427,14 +430,19 @@ class ServerConfig:
     workers: int
     threads: int = 1
     connections: int = 0  # gunicorn --worker-connections (0: its default, 1000)
+    fast_paths: bool = True  # OMS_API_FAST_PATHS of the server (oms/fastpaths.py)
 
     @classmethod
     def parse(cls, text: str) -> ServerConfig:
-        """``gthread:2x8`` (2 workers x 8 threads), ``gthread:2x4:c16`` or ``sync:4``."""
-        kind, _, rest = text.partition(":")
+        """``gthread:2x8`` (2 workers x 8 threads), ``gthread:2x4:c16`` or ``sync:4``.
+
+        A ``:plain`` suffix (``sync:4:plain``) runs the server with the fast paths off.
+        """
+        plain = text.endswith(":plain")
+        kind, _, rest = text.removesuffix(":plain").partition(":")
         shape, _, connections = rest.partition(":c")
         workers, _, threads = shape.partition("x")
-        return cls(kind, int(workers), int(threads or 1), int(connections or 0))
+        return cls(kind, int(workers), int(threads or 1), int(connections or 0), not plain)
 
     def argv(self, port: int) -> list[str]:
         argv = [
@@ -463,6 +471,7 @@ class ServerConfig:
 
     def __str__(self) -> str:
         limit = f", {self.connections} conn/worker" if self.connections else ""
+        limit += "" if self.fast_paths else ", fast paths off"
         if self.worker_class == "gthread":
             return f"gthread {self.workers}w x {self.threads}t{limit}"
         return f"{self.worker_class} {self.workers}w{limit}"
@@ -475,7 +484,7 @@ class Server:
         self.proc = subprocess.Popen(
             config.argv(self.port),
             cwd=ROOT,
-            env=env,
+            env={**env, "OMS_API_FAST_PATHS": "1" if config.fast_paths else "0"},
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -146,6 +146,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OMS_MAX_REQUEST_BYTES", 1_048_576)
 # API keys and sales channels are cached per process this long (oms/localcache.py); 0: off.
 OMS_API_LOCAL_CACHE_SECONDS = env_int("OMS_API_LOCAL_CACHE_SECONDS", 30)
+# The order API's shortcuts through framework internals (oms/fastpaths.py); off: public API only,
+# same answers, slower (a way out if a framework upgrade breaks one).
+OMS_API_FAST_PATHS = env_bool("OMS_API_FAST_PATHS", True)
 OMS_MAX_ORDER_LINES = env_int("OMS_MAX_ORDER_LINES", 200)
 OMS_MAX_BULK_STOCK_ITEMS = env_int("OMS_MAX_BULK_STOCK_ITEMS", 1000)
 

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from rest_framework.fields import empty
 
+from oms import fastpaths
 from oms.api.auth import principal_of
 from oms.geo import region_for_province
 from oms.localcache import LocalCache
@@ -86,57 +86,18 @@ class OrderCreateSerializer(serializers.Serializer):
 
     @classmethod
     def validated_fast(cls, data: object, *, merchant) -> dict | None:
-        """``validated_data`` of a well-formed request, or ``None`` when anything is off.
-
-        Runs the very field objects declared above and the same checks, without building a
-        serializer tree per request (DRF deep-copies every declared field for each instance,
-        nested ones included). It never says why: on ``None`` the caller runs the full
-        serializer, which answers with the field messages. A test holds the two equal.
-        """
-        try:
-            attrs = _fields_fast(_ORDER_FIELDS, data)
-            if attrs is None:
-                return None
-            receiver = _fields_fast(_RECEIVER_FIELDS, attrs["receiver"])
-            lines = attrs["lines"]
-            if receiver is None or not isinstance(lines, list) or not lines:
-                return None
-            attrs["receiver"] = receiver
-            attrs["lines"] = parsed = []
-            for line in lines:
-                fields = _fields_fast(_LINE_FIELDS, line)
-                if fields is None:
-                    return None
-                parsed.append(fields)
-            attrs["channel"] = _channel_of(merchant, attrs["channel"])
-            attrs["lines"] = _resolve_lines(merchant, parsed)
-            return _check_order(merchant, attrs)
-        except serializers.ValidationError:
-            return None
+        """``validated_data`` of a well-formed request without a serializer per request, or
+        ``None``: then the full serializer says what is off (``oms.fastpaths``)."""
+        return fastpaths.validated_without_serializer_tree(
+            cls, data, finish=lambda attrs: _finish_order(merchant, attrs)
+        )
 
 
-def _fields_fast(fields: dict[str, serializers.Field], data: object) -> dict | None:
-    """Validate a JSON object against declared (unbound) fields; ``None`` on any problem."""
-    if not isinstance(data, dict):
-        return None
-    attrs = {}
-    for name, field in fields.items():
-        value = data.get(name, empty)
-        if value is empty:
-            if field.required:
-                return None
-            if field.default is empty:
-                continue
-            attrs[name] = field.default() if callable(field.default) else field.default
-        elif value is None:
-            if not field.allow_null:
-                return None
-            attrs[name] = None
-        elif isinstance(field, serializers.BaseSerializer):
-            attrs[name] = value  # nested: the caller validates it against its own fields
-        else:
-            attrs[name] = field.run_validation(value)
-    return attrs
+def _finish_order(merchant, attrs: dict) -> dict:
+    """What ``validate_channel``, ``validate_lines`` and ``validate`` do, for the fast path."""
+    attrs["channel"] = _channel_of(merchant, attrs["channel"])
+    attrs["lines"] = _resolve_lines(merchant, attrs["lines"])
+    return _check_order(merchant, attrs)
 
 
 _CHANNELS: LocalCache[SalesChannel | None] = LocalCache("sales channels")
@@ -212,19 +173,6 @@ def _check_order(merchant, attrs: dict) -> dict:
     return attrs
 
 
-_ORDER_FIELDS = OrderCreateSerializer._declared_fields
-_RECEIVER_FIELDS = ReceiverSerializer._declared_fields
-_LINE_FIELDS = OrderLineInputSerializer._declared_fields
-
-
-_MONEY = serializers.DecimalField(max_digits=14, decimal_places=2)
-_DATETIME = serializers.DateTimeField()
-
-
-def _moment(value):
-    return None if value is None else _DATETIME.to_representation(value)
-
-
 class OrderLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku")
     name = serializers.CharField(source="product.name")
@@ -282,56 +230,9 @@ class OrderSerializer(serializers.ModelSerializer):
         ]
 
     def to_representation(self, order: Order) -> dict:
-        """The declared fields above, written out by hand.
-
-        ModelSerializer rebuilds (deep-copies) its fields for every instance, about a quarter of
-        the CPU of an order create; this is the same output without that. A test compares it
-        with the generic rendering field by field.
-        """
-        money, moment = _MONEY.to_representation, _moment
-        return {
-            "id": order.pk,
-            "external_id": order.external_id,
-            "channel": order.channel.code,
-            "status": order.status,
-            "status_reason": order.status_reason,
-            "customer": order.customer_id,
-            "consolidation": order.consolidation_id,
-            "receiver": self.get_receiver(order),
-            "region": order.region,
-            "currency": order.currency,
-            "subtotal": money(order.subtotal),
-            "shipping_fee": money(order.shipping_fee),
-            "discount_total": money(order.discount_total),
-            "total": money(order.total),
-            "placed_at": moment(order.placed_at),
-            "promised_at": moment(order.promised_at),
-            "created_at": moment(order.created_at),
-            "updated_at": moment(order.updated_at),
-            "lines": [
-                {
-                    "id": line.pk,
-                    "sku": line.product.sku,
-                    "name": line.product.name,
-                    "quantity": line.quantity,
-                    "unit_price": money(line.unit_price),
-                    "line_total": money(line.line_total),
-                }
-                for line in order.lines.all()
-            ],
-            "shipments": [
-                {
-                    "id": shipment.pk,
-                    "warehouse": shipment.warehouse.code,
-                    "carrier": shipment.carrier,
-                    "tracking_number": shipment.tracking_number,
-                    "status": shipment.status,
-                    "shipped_at": moment(shipment.shipped_at),
-                    "delivered_at": moment(shipment.delivered_at),
-                }
-                for shipment in order.fulfilment_shipments
-            ],
-        }
+        if fastpaths.enabled():
+            return fastpaths.order_representation(order, receiver=self.get_receiver(order))
+        return super().to_representation(order)
 
     def get_receiver(self, order: Order) -> dict:
         return {

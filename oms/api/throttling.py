@@ -2,18 +2,17 @@
 
 A fixed-window counter: one atomic increment in the shared cache per request, so concurrent
 workers count every request (DRF's default keeps a list of timestamps that is read, trimmed
-and rewritten on every call, costlier and lossy under concurrency). On Redis the counter is
-created with its expiry and incremented in one pipelined round trip (Django's ``cache.incr``
-would ask ``EXISTS`` first); other cache backends use ``add`` + ``incr``.
+and rewritten on every call, costlier and lossy under concurrency), with the cache's ``incr``
+and ``add``. With ``OMS_API_FAST_PATHS`` on and Redis as the cache, the counter is created with
+its expiry and incremented in one pipelined round trip instead (``oms.fastpaths``).
 """
 
 import time
-from functools import cache as once
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
+from oms import fastpaths
 from oms.api.auth import MerchantPrincipal
 
 
@@ -42,21 +41,11 @@ class MerchantKeyThrottle(SimpleRateThrottle):
 
 def _count(key: str, *, ttl: int) -> int:
     """Add one to the window's counter and return it."""
-    client = _redis_client()
-    if client is not None:
-        pipe = client.pipeline(transaction=False)
-        full_key = cache.make_and_validate_key(key)
-        pipe.set(full_key, 0, ex=ttl, nx=True)
-        pipe.incr(full_key)
-        return pipe.execute()[1]
+    if fastpaths.enabled():
+        count = fastpaths.count_in_window(key, ttl=ttl)
+        if count is not None:
+            return count
     try:
         return cache.incr(key)
     except ValueError:  # first request of the window
         return 1 if cache.add(key, 1, timeout=ttl) else cache.incr(key)
-
-
-@once
-def _redis_client():
-    """The default cache's own pooled (thread-safe) Redis client, or ``None`` on other backends."""
-    backend = caches["default"]
-    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None

@@ -9,17 +9,17 @@ shipping or delivering one moves the others that ship with it too, while cancell
 back only its own stock and leaves the shipment to the orders still in it.
 """
 
-from collections.abc import Sequence, Sized
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
-from oms import signals
+from oms import fastpaths, signals
 from oms.exceptions import DuplicateOrder, IllegalTransition
 from oms.geo import region_for_province
 from oms.models import (
@@ -147,17 +147,20 @@ def order_create(
         data={},
     )
     connection = transaction.get_connection()
+    fast = fastpaths.enabled()
     # Inside a caller's transaction a savepoint keeps it usable after a duplicate; on its own a
     # duplicate just rolls this transaction back, so the savepoint's two round trips are saved.
     nested = connection.in_atomic_block
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql" and order_lines:
+            if fast and connection.vendor == "postgresql" and order_lines:
                 try:
                     with transaction.atomic(savepoint=nested):
-                        _insert_in_one_statement(connection, order, order_lines, event)
+                        fastpaths.insert_order_in_one_statement(
+                            connection, order, order_lines, event
+                        )
                 except IntegrityError as exc:
-                    if _violated_constraint(exc) == ORDER_UNIQUE:
+                    if fastpaths.violated_constraint(exc) == ORDER_UNIQUE:
                         raise _OrderExists from exc
                     raise
             else:
@@ -168,7 +171,16 @@ def order_create(
                     raise _OrderExists from exc
                 order_lines = OrderLine.objects.bulk_create(order_lines)
                 event.save(force_insert=True)
-            _prime_prefetch_cache(order, lines=order_lines)
+            # The caller gets the lines (and no shipments yet) as written, before routing
+            # starts on commit.
+            if fast:
+                fastpaths.attach_new_order_rows(order, lines=order_lines)
+            else:
+                prefetch_related_objects(
+                    [order],
+                    Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
+                    "shipments",
+                )
             transaction.on_commit(
                 partial(
                     signals.order_created.send,
@@ -199,73 +211,6 @@ class _OrderExists(Exception):
 
 
 ORDER_UNIQUE = "order_external_id_unique_per_channel"
-
-
-def _insert_in_one_statement(connection, order: Order, lines: list[OrderLine], event) -> None:
-    """PostgreSQL: insert the order, its lines and its first event in one round trip.
-
-    Three chained ``INSERT``s in one statement (the lines and the event take the order's new id
-    from the first). Columns and values come from the models exactly as ``save`` would produce
-    them (``pre_save`` fills ``auto_now`` fields, ``get_db_prep_save`` adapts types), so the
-    statement follows the models; none of the three has save signals or history. Saves two
-    round trips and most of the ORM's per-row work against ``save`` + ``bulk_create`` + ``save``.
-    """
-    quote = connection.ops.quote_name
-
-    def columns_and_values(obj) -> tuple[list[str], list]:
-        columns, values = [], []
-        for field in obj._meta.concrete_fields:
-            if field.primary_key or field.name == "order":
-                continue
-            columns.append(quote(field.column))
-            values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-        return columns, values
-
-    def insert(model, columns: list[str], rows: Sized, *, child: bool) -> str:
-        marks = "(" + ("(SELECT id FROM o), " if child else "") + ", ".join(["%s"] * len(columns))
-        head = f"INSERT INTO {quote(model._meta.db_table)} ("
-        head += f"{quote('order_id')}, " if child else ""
-        return f"{head}{', '.join(columns)}) VALUES {', '.join([marks + ')'] * len(rows))}"
-
-    order_columns, order_values = columns_and_values(order)
-    line_rows = [columns_and_values(line) for line in lines]
-    line_columns = line_rows[0][0]
-    event_columns, event_values = columns_and_values(event)
-    statement = (
-        f"WITH o AS ({insert(Order, order_columns, [order_values], child=False)} RETURNING id), "
-        f"l AS ({insert(OrderLine, line_columns, line_rows, child=True)} RETURNING id), "
-        f"e AS ({insert(OrderEvent, event_columns, [event_values], child=True)} RETURNING id) "
-        "SELECT (SELECT id FROM o), ARRAY(SELECT id FROM l ORDER BY id), (SELECT id FROM e)"
-    )
-    params = order_values + [v for _columns, values in line_rows for v in values] + event_values
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        order.pk, line_ids, event.pk = cursor.fetchone()
-    # Ids come from one sequence in insertion order, as Django's own bulk insert relies on.
-    for line, line_id in zip(lines, line_ids, strict=True):
-        line.pk, line.order_id = line_id, order.pk
-        line._state.adding = False
-    order._state.adding = event._state.adding = False
-    event.order_id = order.pk
-
-
-def _violated_constraint(exc: IntegrityError) -> str | None:
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)
-
-
-def _prime_prefetch_cache(order: Order, *, lines: list[OrderLine]) -> None:
-    """Give the caller the new order's lines (and no shipments yet) without another query.
-
-    The same shape Django's ``prefetch_related`` leaves: querysets whose result cache is filled.
-    """
-    cache = {}
-    for name, rows in (("lines", lines), ("shipments", [])):
-        queryset = getattr(order, name).all()
-        queryset._result_cache, queryset._prefetch_done = list(rows), True
-        cache[name] = queryset
-    # Django's private prefetch cache, which the stubs do not declare.
-    order._prefetched_objects_cache = cache  # type: ignore[attr-defined]
 
 
 def _lock(order: Order) -> Order:

@@ -150,3 +150,13 @@ def test_the_status_page_of_every_merged_order_shows_the_shipment_and_the_reason
         assert page["shipments"] == [shipment]  # the parcels re-planned by the merge are not shown
         assert page["explanation"].startswith(f"Merged with order #{sofa.pk}")
         assert status_item_count(order=order) == page["status_items"]
+
+
+def test_merged_orders_read_the_same_with_the_api_fast_paths_off(api, merged, settings):
+    sofa, cushion, _consolidation = merged
+    paths = [f"/api/orders/{sofa.pk}/", f"/api/orders/{cushion.pk}/", "/api/orders/"]
+    settings.OMS_API_FAST_PATHS = True
+    fast = [api.get(path).json() for path in paths]
+    assert len(fast[0]["shipments"]) > 1  # its own (cancelled by the merge) and the merged one
+    settings.OMS_API_FAST_PATHS = False
+    assert [api.get(path).json() for path in paths] == fast

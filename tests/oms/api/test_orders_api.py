@@ -245,35 +245,3 @@ def test_order_create_stays_within_its_query_budget(
     statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) <= 6, statements
     assert not any(sql.startswith("SELECT") and 'FROM "oms_order"' in sql for sql in statements)
-
-
-def test_the_hand_written_order_rendering_equals_the_generic_one(
-    api, channel, stocked, merchant, django_capture_on_commit_callbacks
-):
-    from rest_framework import serializers as drf
-
-    from oms.api.serializers import OrderSerializer
-    from oms.services.orders import order_release, order_ship
-
-    with django_capture_on_commit_callbacks(execute=True):
-        order_id = api.post("/api/orders/", _body(channel, stocked[1]), format="json").json()["id"]
-    order = Order.objects.get(pk=order_id)
-    order_release(order=order, actor="t")
-    order_ship(order=order, actor="t", tracking_numbers={stocked[0].pk: "T1"})
-    unrouted = api.post(
-        "/api/orders/",
-        _body(
-            channel,
-            stocked[1],
-            external_id="U",
-            promised_at=None,
-            lines=[{"sku": stocked[1].sku, "quantity": 999}],
-        ),
-        format="json",
-    )
-    for order in Order.objects.filter(merchant=merchant):
-        serializer = OrderSerializer(order)
-        assert serializer.to_representation(order) == drf.ModelSerializer.to_representation(
-            serializer, order
-        )
-    assert unrouted.status_code == 201
