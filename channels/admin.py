@@ -28,6 +28,7 @@ from channels.models import (
     Promotion,
 )
 from channels.services import channel_secret_rotate, inbox_replay
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from oms.models import ChannelKind, Merchant, SalesChannel
 
 
@@ -39,7 +40,8 @@ class ChannelPricingInline(admin.StackedInline):
 
 
 @admin.register(SalesChannel)
-class SalesChannelAdmin(admin.ModelAdmin):
+class SalesChannelAdmin(TenantLockedMixin, NeverDeletedMixin, admin.ModelAdmin):
+    locked_on_change = ("merchant", "code")
     list_display = ["code", "name", "merchant", "kind", "price_list", "active"]
     list_select_related = ["merchant", "pricing__price_list"]
     inlines = [ChannelPricingInline]
@@ -78,7 +80,8 @@ class ChannelPriceInline(admin.TabularInline):
 
 
 @admin.register(ChannelPriceList)
-class ChannelPriceListAdmin(SimpleHistoryAdmin):
+class ChannelPriceListAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+    locked_on_change = ("merchant",)
     list_display = ["name", "merchant", "currency"]
     list_filter = ["merchant"]
     inlines = [ChannelPriceInline]
@@ -93,7 +96,8 @@ class ChannelPriceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(SimpleHistoryAdmin):
+class PromotionAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+    locked_on_change = ("merchant", "campaign_code")
     list_display = [
         "campaign_code",
         "name",
@@ -110,7 +114,7 @@ class PromotionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ChannelInboxMessage)
-class ChannelInboxMessageAdmin(admin.ModelAdmin):
+class ChannelInboxMessageAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "channel_code",
@@ -173,7 +177,7 @@ class ChannelInboxMessageAdmin(admin.ModelAdmin):
                 )
 
 
-class _ReadOnly(admin.ModelAdmin):
+class _ReadOnly(NeverDeletedMixin, admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 

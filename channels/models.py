@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from oms.history import history_user
 from oms.models import SalesChannel
+from oms.tenancy import same_merchant
 
 
 class ChannelPriceList(models.Model):
@@ -66,6 +67,10 @@ class ChannelPricing(models.Model):
     def __str__(self) -> str:
         return f"{self.channel} -> {self.price_list}"
 
+    def clean(self) -> None:
+        if self.channel_id and self.price_list_id:
+            same_merchant(self.channel.merchant_id, price_list=self.price_list)
+
 
 class ChannelPrice(models.Model):
     """The price of one SKU on a price list, valid in ``[valid_from, valid_to)``.
@@ -101,6 +106,10 @@ class ChannelPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.sku} {self.price} ({self.price_list})"
+
+    def clean(self) -> None:
+        if self.price_list_id and self.product_id:
+            same_merchant(self.price_list.merchant_id, product=self.product)
 
 
 class PromotionKind(models.TextChoices):
@@ -194,6 +203,13 @@ class Promotion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_code}: {self.name}"
+
+    def clean(self) -> None:
+        same_merchant(
+            self.merchant_id,
+            channel=self.channel if self.channel_id else None,
+            gift_product=self.gift_product if self.gift_product_id else None,
+        )
 
 
 class InboxStatus(models.TextChoices):

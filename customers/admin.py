@@ -7,6 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from customers.models import Customer, CustomerMerge, Identity, MatchRuleSet, ReviewItem
 from customers.services import customers_unmerge, review_decide
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 
 
 class IdentityInline(admin.TabularInline):
@@ -31,7 +32,8 @@ class IdentityInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
+    locked_on_change = ("merchant",)
     list_display = [
         "id",
         "display_name",
@@ -48,7 +50,7 @@ class CustomerAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Identity)
-class IdentityAdmin(SimpleHistoryAdmin):
+class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin):
     list_display = [
         "record_id",
         "customer",
@@ -113,7 +115,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerMerge)
-class CustomerMergeAdmin(admin.ModelAdmin):
+class CustomerMergeAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = ["absorbed", "survivor", "reason", "actor", "created_at", "undone_at"]
     list_filter = ["merchant"]
     readonly_fields = [

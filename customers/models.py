@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from oms.history import history_user
+from oms.tenancy import same_merchant
 
 
 class Customer(models.Model):
@@ -38,6 +39,11 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or f"customer #{self.pk}"
+
+    def clean(self) -> None:
+        same_merchant(
+            self.merchant_id, merged_into=self.merged_into if self.merged_into_id else None
+        )
 
 
 class Identity(models.Model):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from oms import localcache
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from oms.exceptions import DomainError
 from oms.models import (
     ApiKey,
@@ -53,14 +54,19 @@ class ApiKeyInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(SimpleHistoryAdmin):
+class MerchantAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
+    locked_on_change = ("code",)
     list_display = ["code", "name", "currency", "active", "created_at"]
     search_fields = ["code", "name"]
     list_filter = ["active", "currency"]
     inlines = [ApiKeyInline]
     actions = ["issue_api_key"]
 
-    @admin.action(description=_("Issue a new API key (shown once)"))
+    def has_issue_api_key_permission(self, request) -> bool:
+        """Minting a live key is adding an API key: operations staff may not."""
+        return request.user.has_perm("oms.add_apikey")
+
+    @admin.action(description=_("Issue a new API key (shown once)"), permissions=["issue_api_key"])
     def issue_api_key(self, request, queryset):
         for merchant in queryset:
             _key, raw = ApiKey.generate(
@@ -75,7 +81,8 @@ class MerchantAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+    locked_on_change = ("merchant", "sku")
     list_display = [
         "sku",
         "name",
@@ -100,7 +107,8 @@ class BatchInline(admin.TabularInline):
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(SimpleHistoryAdmin):
+class WarehouseAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+    locked_on_change = ("merchant", "code")
     list_display = [
         "code",
         "name",
@@ -158,7 +166,8 @@ class ReservationInline(admin.TabularInline):
 
 
 @admin.register(InventoryBatch)
-class InventoryBatchAdmin(admin.ModelAdmin):
+class InventoryBatchAdmin(TenantLockedMixin, admin.ModelAdmin):
+    locked_on_change = ("warehouse", "product")
     list_display = [
         "product",
         "warehouse",
@@ -245,7 +254,7 @@ def _run(modeladmin, request, queryset, service, done: "str | StrPromise") -> No
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "external_id",
@@ -268,7 +277,11 @@ class OrderAdmin(admin.ModelAdmin):
         "external_id",
         "status",
         "status_reason",
+        "placed_at",
+        "currency",
         "subtotal",
+        "shipping_fee",
+        "discount_total",
         "total",
         "created_at",
         "updated_at",
@@ -318,7 +331,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = ["order", "at", "kind", "actor", "from_status", "to_status", "message"]
     list_filter = ["kind", "to_status"]
     search_fields = ["order__external_id", "actor", "message"]
@@ -353,7 +366,7 @@ class LineReservationInline(ReservationInline):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(admin.ModelAdmin):
+class OrderLineAdmin(NeverDeletedMixin, admin.ModelAdmin):
     """An order line with the batches its stock is held on (FEFO picks, reservation states)."""
 
     list_display = ["order", "product", "quantity", "unit_price", "line_total"]
@@ -371,7 +384,7 @@ class OrderLineAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = ["line", "batch", "quantity", "status", "created_at", "closed_at"]
     list_filter = ["status", "batch__warehouse__merchant", "batch__warehouse"]
     search_fields = ["line__order__external_id", "batch__product__sku", "batch__batch_number"]
@@ -386,7 +399,7 @@ class ReservationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "order",
@@ -456,7 +469,7 @@ class ConsolidatedShipmentInline(admin.TabularInline):
 
 
 @admin.register(Consolidation)
-class ConsolidationAdmin(admin.ModelAdmin):
+class ConsolidationAdmin(NeverDeletedMixin, admin.ModelAdmin):
     """Merged fulfilments: which orders ship together and why. Read-only: routing writes them."""
 
     list_display = ["id", "merchant", "customer", "orders", "reason", "created_at"]
@@ -507,7 +520,8 @@ class ConsolidationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(TenantLockedMixin, NeverDeletedMixin, admin.ModelAdmin):
+    locked_on_change = ("merchant",)
     list_display = ["merchant", "name", "prefix", "created_at", "revoked_at"]
     list_filter = ["merchant"]
     search_fields = ["name", "prefix"]

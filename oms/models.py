@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from oms.crypto import EncryptedCharField
 from oms.history import history_user
+from oms.tenancy import same_merchant
 
 
 class Region(models.TextChoices):
@@ -298,6 +299,10 @@ class InventoryBatch(models.Model):
     def __str__(self) -> str:
         return f"{self.product.sku} @ {self.warehouse.code} #{self.batch_number}"
 
+    def clean(self) -> None:
+        if self.warehouse_id and self.product_id:
+            same_merchant(self.warehouse.merchant_id, product=self.product)
+
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
@@ -408,6 +413,13 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.external_id}"
+
+    def clean(self) -> None:
+        same_merchant(
+            self.merchant_id,
+            customer=self.customer if self.customer_id else None,
+            channel=self.channel if self.channel_id else None,
+        )
 
     @property
     def fulfilment_shipments(self) -> list["Shipment"]:

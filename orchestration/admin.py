@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from orchestration.models import (
     InterventionRequest,
     OrderTracking,
@@ -30,7 +31,7 @@ from orchestration.models import (
 )
 from orchestration.services.plans import template_problems, tracking_revoke
 from orchestration.services.steps import step_complete, step_replan
-from orchestration.services.webhooks import webhook_replay, webhook_secret_rotate
+from orchestration.services.webhooks import new_secret, webhook_replay, webhook_secret_rotate
 
 
 def _local(iso: str) -> str:
@@ -111,7 +112,7 @@ class ServiceTemplateAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ServiceStep)
-class ServiceStepAdmin(admin.ModelAdmin):
+class ServiceStepAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = [
         "order",
         "key",
@@ -154,7 +155,7 @@ class ServiceStepAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderTracking)
-class OrderTrackingAdmin(admin.ModelAdmin):
+class OrderTrackingAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = ["order", "template", "created_at", "revoked_at", "status_page"]
     raw_id_fields = ["order"]
     readonly_fields = ["order", "token", "template", "created_at", "revoked_at", "status_page"]
@@ -183,7 +184,7 @@ class OrderTrackingAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaAlert)
-class SlaAlertAdmin(admin.ModelAdmin):
+class SlaAlertAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = ["detected_at", "order", "atom", "cause_kind", "cause_label", "resolved_at"]
     list_filter = ["cause_kind", "atom", "resolved_at"]
     search_fields = ["order__external_id", "summary"]
@@ -241,7 +242,7 @@ class PickupPointAdmin(admin.ModelAdmin):
 
 
 @admin.register(InterventionRequest)
-class InterventionRequestAdmin(admin.ModelAdmin):
+class InterventionRequestAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = ["created_at", "step", "kind", "state", "attempts", "confirmed_at"]
     list_filter = ["kind", "state"]
     exclude = ["code_hash"]
@@ -262,18 +263,48 @@ class InterventionRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(SimpleHistoryAdmin):
+class WebhookSubscriptionAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+    locked_on_change = ("merchant",)
     list_display = ["merchant", "event_type", "url", "active", "previous_secret_expires_at"]
     list_filter = ["event_type", "active", "merchant"]
-    exclude = ["previous_secret"]
-    readonly_fields = ["previous_secret_expires_at"]
+    # Secrets are never rendered: the page shows a hint, a new secret is shown once (on add and
+    # by the rotate action), and only the merchant's own API returns it otherwise.
+    exclude = ["secret", "previous_secret"]
+    readonly_fields = ["secret_hint", "previous_secret_expires_at"]
     actions = ["rotate_secret"]
 
-    @admin.action(description=_("Rotate the signing secret (old one valid 24 h)"))
+    @admin.display(description=_("signing secret"))
+    def secret_hint(self, subscription: WebhookSubscription) -> str:
+        return f"{subscription.secret[:10]}…" if subscription.secret else "-"
+
+    def save_model(self, request, obj, form, change):
+        adding = obj.pk is None
+        if adding:
+            obj.secret = new_secret()
+        super().save_model(request, obj, form, change)
+        if adding:
+            self._show_once(request, obj)
+
+    def _show_once(self, request, subscription: WebhookSubscription) -> None:
+        self.message_user(
+            request,
+            _(
+                "Signing secret of %(s)s: %(k)s — give it to the merchant now; it is not shown again."
+            )
+            % {"s": subscription, "k": subscription.secret},
+            messages.WARNING,
+        )
+
+    def has_rotate_secret_permission(self, request) -> bool:
+        return request.user.has_perm("orchestration.change_webhooksubscription")
+
+    @admin.action(
+        description=_("Rotate the signing secret (old one valid 24 h)"),
+        permissions=["rotate_secret"],
+    )
     def rotate_secret(self, request, queryset):
         for subscription in queryset.order_by("pk"):
-            webhook_secret_rotate(subscription=subscription)
-        self.message_user(request, _("New secrets issued."), messages.SUCCESS)
+            self._show_once(request, webhook_secret_rotate(subscription=subscription))
 
 
 class WebhookAttemptInline(admin.TabularInline):
@@ -287,7 +318,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "event_type",

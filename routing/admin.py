@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from oms.adminkit import NeverDeletedMixin
 from routing.engine.problem import FACTOR_NAMES
 from routing.models import (
     FACTOR_LABELS,
@@ -222,7 +223,7 @@ class CourierLoadAdmin(SignalAdmin):
 
 
 @admin.register(RoutingDecision)
-class RoutingDecisionAdmin(admin.ModelAdmin):
+class RoutingDecisionAdmin(NeverDeletedMixin, admin.ModelAdmin):
     list_display = [
         "order",
         "created_at",

@@ -1,0 +1,350 @@
+"""Admin as operations staff and as a superuser, against a written permission matrix (#11).
+
+Each row: which of view / add / change / delete a user has on a model's admin, and which
+actions the admin offers them. The matrix is the policy; a change to an admin or a permission
+grant that moves any cell fails here until the matrix is changed on purpose. Around it: secrets
+are never rendered, foreign keys never cross merchants, tenant fields and money are read-only,
+records are never hard-deleted, and staff logins are throttled.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from customers.models import Customer
+from oms.models import ApiKey
+from oms.permissions import OPERATIONS_GROUP
+from orchestration.models import WebhookSubscription
+from orchestration.services.webhooks import new_secret
+from tests.factories import ChannelFactory, MerchantFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+# model: {user: (permissions among v/a/c/d, actions offered besides delete_selected)}
+MATRIX = {
+    "auth.group": {"ops": ("", ()), "superuser": ("vacd", ())},
+    "auth.user": {"ops": ("", ()), "superuser": ("vacd", ())},
+    "axes.accessattempt": {
+        "ops": ("", ("cleanup_expired_attempts",)),
+        "superuser": ("vcd", ("cleanup_expired_attempts",)),
+    },
+    "axes.accessfailurelog": {"ops": ("", ()), "superuser": ("vcd", ())},
+    "axes.accesslog": {"ops": ("", ()), "superuser": ("vcd", ())},
+    "channels.channelinboxmessage": {"ops": ("vc", ("replay",)), "superuser": ("vc", ("replay",))},
+    "channels.channelorder": {"ops": ("v", ()), "superuser": ("v", ())},
+    "channels.channelprice": {"ops": ("vacd", ()), "superuser": ("vacd", ())},
+    "channels.channelpricelist": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "channels.giftgrant": {"ops": ("v", ()), "superuser": ("v", ())},
+    "channels.giftrefusal": {"ops": ("v", ()), "superuser": ("v", ())},
+    "channels.orderlinepricing": {"ops": ("v", ()), "superuser": ("v", ())},
+    "channels.pickwave": {
+        "ops": ("vc", ("mark_picked", "mark_printed")),
+        "superuser": ("vcd", ("mark_picked", "mark_printed")),
+    },
+    "channels.promotion": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "customers.customer": {"ops": ("vc", ()), "superuser": ("vac", ())},
+    "customers.customermerge": {"ops": ("vc", ("unmerge",)), "superuser": ("vac", ("unmerge",))},
+    "customers.identity": {"ops": ("v", ()), "superuser": ("vac", ())},
+    "customers.matchruleset": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "customers.reviewitem": {
+        "ops": ("vc", ("keep_apart", "merge")),
+        "superuser": ("vacd", ("keep_apart", "merge")),
+    },
+    "oms.apikey": {"ops": ("", ("revoke",)), "superuser": ("vc", ("revoke",))},
+    "oms.consolidation": {"ops": ("v", ()), "superuser": ("v", ())},
+    "oms.idempotencyrecord": {"ops": ("", ()), "superuser": ("vacd", ())},
+    "oms.inventorybatch": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "oms.merchant": {"ops": ("v", ()), "superuser": ("vac", ("issue_api_key",))},
+    "oms.order": {
+        "ops": ("vc", ("cancel", "deliver", "release", "ship")),
+        "superuser": ("vc", ("cancel", "deliver", "release", "ship")),
+    },
+    "oms.orderevent": {"ops": ("v", ()), "superuser": ("v", ())},
+    "oms.orderline": {"ops": ("v", ()), "superuser": ("vc", ())},
+    "oms.product": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "oms.reservation": {"ops": ("v", ()), "superuser": ("vc", ())},
+    "oms.saleschannel": {
+        "ops": ("vc", ("rotate_secret",)),
+        "superuser": ("vac", ("rotate_secret",)),
+    },
+    "oms.shipment": {"ops": ("vc", ()), "superuser": ("vc", ())},
+    "oms.warehouse": {
+        "ops": ("vac", ("pause", "resume")),
+        "superuser": ("vacd", ("pause", "resume")),
+    },
+    "orchestration.interventionrequest": {"ops": ("v", ()), "superuser": ("vc", ())},
+    "orchestration.ordertracking": {
+        "ops": ("vc", ("reissue", "revoke")),
+        "superuser": ("vac", ("reissue", "revoke")),
+    },
+    "orchestration.pickuppoint": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "orchestration.serviceatom": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "orchestration.servicestep": {
+        "ops": ("vc", ("complete_steps", "retry_steps")),
+        "superuser": ("vc", ("complete_steps", "retry_steps")),
+    },
+    "orchestration.servicetemplate": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "orchestration.slaalert": {"ops": ("vc", ()), "superuser": ("vc", ())},
+    "orchestration.webhookdelivery": {"ops": ("vc", ("replay",)), "superuser": ("vc", ("replay",))},
+    "orchestration.webhooksubscription": {
+        "ops": ("v", ()),
+        "superuser": ("vacd", ("rotate_secret",)),
+    },
+    "routing.carriercapacity": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "routing.courierload": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "routing.lane": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "routing.routingdecision": {"ops": ("v", ()), "superuser": ("v", ())},
+    "routing.routingprofile": {
+        "ops": ("vac", ("revert_last_change", "simulate")),
+        "superuser": ("vacd", ("revert_last_change", "simulate")),
+    },
+    "routing.routingrule": {"ops": ("vacd", ()), "superuser": ("vacd", ())},
+    "routing.weatheralert": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+}
+
+
+@pytest.fixture
+def ops():
+    user = get_user_model().objects.create_user("ops-matrix", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name=OPERATIONS_GROUP))
+    return user
+
+
+@pytest.fixture
+def superuser():
+    return get_user_model().objects.create_superuser("su-matrix", "su@example.com", "x")
+
+
+def _request(user):
+    request = RequestFactory().get("/admin/")
+    request.user = get_user_model().objects.get(pk=user.pk)  # no cached permissions
+    return request
+
+
+def _cell(model_admin, request) -> tuple[str, tuple[str, ...]]:
+    checks = (
+        ("v", model_admin.has_view_permission),
+        ("a", model_admin.has_add_permission),
+        ("c", model_admin.has_change_permission),
+        ("d", model_admin.has_delete_permission),
+    )
+    perms = "".join(letter for letter, check in checks if check(request))
+    actions = tuple(sorted(a for a in model_admin.get_actions(request) if a != "delete_selected"))
+    return perms, actions
+
+
+def test_every_admin_model_is_in_the_written_matrix():
+    registered = {model._meta.label_lower for model in admin.site._registry}
+    assert registered == set(MATRIX)
+
+
+def test_every_admin_model_and_action_as_ops_and_as_superuser(ops, superuser):
+    actual = {}
+    for model, model_admin in admin.site._registry.items():
+        actual[model._meta.label_lower] = {
+            "ops": _cell(model_admin, _request(ops)),
+            "superuser": _cell(model_admin, _request(superuser)),
+        }
+    differences = {
+        label: (MATRIX.get(label), actual[label])
+        for label in actual
+        if MATRIX.get(label) != actual[label]
+    }
+    assert differences == {}
+
+
+@pytest.mark.parametrize("who", ["ops", "superuser"])
+def test_every_changelist_answers_as_the_matrix_says(request, who):
+    user = request.getfixturevalue(who)
+    client = Client()
+    client.force_login(user)
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        status = client.get(url).status_code
+        expected = 200 if "v" in MATRIX[label][who][0] else 403
+        assert status == expected, (label, who, status)
+
+
+def test_ops_cannot_mint_an_api_key(ops):
+    merchant = MerchantFactory()
+    client = Client()
+    client.force_login(ops)
+    response = client.post(
+        reverse("admin:oms_merchant_changelist"),
+        {"action": "issue_api_key", "_selected_action": [merchant.pk]},
+    )
+    assert response.status_code in (200, 302)
+    assert not ApiKey.objects.filter(merchant=merchant).exists()
+
+
+def test_secrets_are_never_rendered(superuser):
+    channel = ChannelFactory()
+    subscription = WebhookSubscription.objects.create(
+        merchant=channel.merchant,
+        event_type="service.step_done",
+        url="https://hooks.example.com/oms",
+        secret=new_secret(),
+    )
+    client = Client()
+    client.force_login(superuser)
+    for url in (
+        reverse("admin:oms_saleschannel_change", args=[channel.pk]),
+        reverse("admin:orchestration_webhooksubscription_change", args=[subscription.pk]),
+        reverse("admin:orchestration_webhooksubscription_changelist"),
+        reverse("admin:oms_saleschannel_changelist"),
+    ):
+        html = client.get(url).content.decode()
+        assert channel.signing_secret not in html and subscription.secret not in html, url
+        assert 'name="secret"' not in html and 'name="signing_secret"' not in html
+
+
+def test_a_new_subscription_shows_its_secret_once(superuser):
+    merchant = MerchantFactory()
+    client = Client()
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:orchestration_webhooksubscription_add"),
+        {
+            "merchant": merchant.pk,
+            "event_type": "service.step_done",
+            "url": "https://h.example.com/x",
+            "active": "on",
+        },
+        follow=True,
+    )
+    subscription = WebhookSubscription.objects.get(merchant=merchant)
+    assert subscription.secret.startswith("whsec_")
+    assert subscription.secret in response.content.decode()  # the one time it is shown
+
+
+def test_a_channel_and_its_orders_cannot_move_to_another_merchant(superuser):
+    channel = ChannelFactory()
+    other = MerchantFactory()
+    client = Client()
+    client.force_login(superuser)
+    client.post(
+        reverse("admin:oms_saleschannel_change", args=[channel.pk]),
+        {
+            "merchant": other.pk,
+            "code": "renamed",
+            "name": "x",
+            "kind": "douyin",
+            "active": "on",
+            "pricing-TOTAL_FORMS": "0",
+            "pricing-INITIAL_FORMS": "0",
+        },
+    )
+    channel.refresh_from_db()
+    assert channel.merchant_id != other.pk and channel.code != "renamed"
+
+
+def _order(merchant, channel):
+    from oms.services.orders import AddressInput, LineInput, order_create
+
+    product = ProductFactory(merchant=merchant)
+    return order_create(
+        merchant=merchant,
+        channel=channel,
+        external_id="ADM-1",
+        lines=[LineInput(product, 1, product.unit_value)],
+        address=AddressInput(
+            receiver_name="Li",
+            receiver_phone="13800138000",
+            province="浙江",
+            city="杭州",
+            district="西湖区",
+            address_line="文三路90号",
+        ),
+        actor="test",
+    )
+
+
+def _order_form(order, **changes):
+    data = {
+        "receiver_name": order.receiver_name,
+        "receiver_phone": order.receiver_phone,
+        "province": order.province,
+        "city": order.city,
+        "district": order.district,
+        "address_line": order.address_line,
+        "postal_code": order.postal_code,
+        "customer": order.customer_id or "",
+        "shipping_fee": "-50.00",
+        "discount_total": "-10.00",
+        "currency": "USD",
+    }
+    for prefix in ("lines", "shipments", "events"):
+        data[f"{prefix}-TOTAL_FORMS"] = "0"
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+    data.update(changes)
+    return data
+
+
+def test_an_order_cannot_take_another_merchants_customer_or_new_money(ops):
+    channel = ChannelFactory()
+    order = _order(channel.merchant, channel)
+    stranger = Customer.objects.create(merchant=MerchantFactory(), display_name="stranger")
+    before = (order.shipping_fee, order.discount_total, order.currency, order.total)
+    client = Client()
+    client.force_login(ops)
+
+    page = client.post(
+        reverse("admin:oms_order_change", args=[order.pk]),
+        _order_form(order, customer=stranger.pk),
+    )
+
+    assert page.status_code == 200 and "This belongs to another merchant." in page.content.decode()
+    order.refresh_from_db()
+    assert order.customer_id is None
+    assert (order.shipping_fee, order.discount_total, order.currency, order.total) == before
+    assert order.total >= Decimal(0)
+
+
+def test_money_fields_of_an_order_are_read_only(ops):
+    channel = ChannelFactory()
+    order = _order(channel.merchant, channel)
+    before = (order.shipping_fee, order.discount_total, order.currency, order.total)
+    client = Client()
+    client.force_login(ops)
+    response = client.post(reverse("admin:oms_order_change", args=[order.pk]), _order_form(order))
+    errors = response.context and (
+        response.context["adminform"].form.errors,
+        [fs.formset.errors for fs in response.context["inline_admin_formsets"]]
+        + [fs.formset.non_form_errors() for fs in response.context["inline_admin_formsets"]],
+    )
+    assert response.status_code == 302, errors  # saved: what could change did, money did not
+    order.refresh_from_db()
+    assert (order.shipping_fee, order.discount_total, order.currency, order.total) == before
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "oms_order",
+        "routing_routingdecision",
+        "orchestration_slaalert",
+        "oms_merchant",
+        "channels_channelinboxmessage",
+    ],
+)
+def test_records_are_never_hard_deleted_even_by_a_superuser(superuser, name):
+    client = Client()
+    client.force_login(superuser)
+    response = client.get(reverse(f"admin:{name}_delete", args=[1]))
+    assert response.status_code in (403, 302)  # 302: no such row, back to the list
+
+
+def test_staff_login_is_throttled(superuser, settings):
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    url = reverse("admin:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": superuser.username, "password": "wrong"})
+    right = client.post(url, {"username": superuser.username, "password": "x"})
+    assert right.status_code == 429  # locked out, the right password included
+    assert "_auth_user_id" not in client.session
