@@ -13,6 +13,8 @@
 from collections.abc import Sequence
 from typing import Any
 
+from django.http import HttpRequest
+
 
 class NeverDeletedMixin:
     """No delete permission for anyone, so neither the delete action nor the page exists."""
@@ -26,7 +28,7 @@ class TenantLockedMixin:
 
     locked_on_change: Sequence[str] = ("merchant",)
 
-    def get_readonly_fields(self, request: Any, obj: Any = None) -> Sequence[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
         if obj is not None:
             fields += [name for name in self.locked_on_change if name not in fields]
