@@ -10,9 +10,18 @@ from django.db import migrations, models
 
 
 def drop_stale_content_type(apps, schema_editor):
+    """Drop an unused ``channels.saleschannel`` twin (no grant, no admin history)."""
     ContentType = apps.get_model("contenttypes", "ContentType")
-    if ContentType.objects.filter(app_label="oms", model="saleschannel").exists():
-        ContentType.objects.filter(app_label="channels", model="saleschannel").delete()
+    Permission = apps.get_model("auth", "Permission")
+    LogEntry = apps.get_model("admin", "LogEntry")
+    if not ContentType.objects.filter(app_label="oms", model="saleschannel").exists():
+        return
+    for stale in ContentType.objects.filter(app_label="channels", model="saleschannel"):
+        held = Permission.objects.filter(content_type=stale).filter(
+            models.Q(group__isnull=False) | models.Q(user__isnull=False)
+        )
+        if not held.exists() and not LogEntry.objects.filter(content_type=stale).exists():
+            stale.delete()
 
 
 def _fk(**kwargs):
@@ -24,6 +33,8 @@ class Migration(migrations.Migration):
         ("channels", "0010_channel_pricing"),
         ("oms", "0006_saleschannel_moved_from_channels"),
         ("contenttypes", "0002_remove_content_type_name"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("admin", "0003_logentry_add_action_flag_choices"),
     ]
 
     operations = [

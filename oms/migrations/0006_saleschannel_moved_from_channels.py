@@ -12,18 +12,41 @@ import oms.crypto
 import oms.models
 
 
-def content_type_to_oms(apps, schema_editor):
+def _in_use(apps, content_type) -> bool:
+    """Whether staff permissions or admin history point at this content type."""
+    Permission = apps.get_model("auth", "Permission")
+    LogEntry = apps.get_model("admin", "LogEntry")
+    held = Permission.objects.filter(content_type=content_type).filter(
+        models.Q(group__isnull=False) | models.Q(user__isnull=False)
+    )
+    return held.exists() or LogEntry.objects.filter(content_type=content_type).exists()
+
+
+def _move_content_type(apps, *, source: str, target: str) -> None:
+    """Rename ``source.saleschannel`` to ``target.saleschannel``, keeping its id and rows.
+
+    A ``target`` twin that permission bookkeeping created on the way (unused: no grant, no
+    admin history) gives way to the original; a used twin is left alone.
+    """
     ContentType = apps.get_model("contenttypes", "ContentType")
-    if ContentType.objects.filter(app_label="oms", model="saleschannel").exists():
+    original = ContentType.objects.filter(app_label=source, model="saleschannel").first()
+    if original is None:
         return
-    ContentType.objects.filter(app_label="channels", model="saleschannel").update(app_label="oms")
+    twin = ContentType.objects.filter(app_label=target, model="saleschannel").first()
+    if twin is not None:
+        if _in_use(apps, twin):
+            return
+        twin.delete()
+    original.app_label = target
+    original.save(update_fields=["app_label"])
+
+
+def content_type_to_oms(apps, schema_editor):
+    _move_content_type(apps, source="channels", target="oms")
 
 
 def content_type_to_channels(apps, schema_editor):
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    if ContentType.objects.filter(app_label="channels", model="saleschannel").exists():
-        return
-    ContentType.objects.filter(app_label="oms", model="saleschannel").update(app_label="channels")
+    _move_content_type(apps, source="oms", target="channels")
 
 
 class Migration(migrations.Migration):
@@ -31,6 +54,8 @@ class Migration(migrations.Migration):
         ("oms", "0005_consolidation_permissions"),
         ("channels", "0010_channel_pricing"),
         ("contenttypes", "0002_remove_content_type_name"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("admin", "0003_logentry_add_action_flag_choices"),
     ]
 
     operations = [

@@ -75,3 +75,38 @@ def test_a_customer_reschedules_the_delivery_and_sees_the_timeline_change(
     delivery.refresh_from_db()
     assert delivery.eta == chosen.end and delivery.eta != before
     assert order.events.filter(kind="customer_intervention").exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"), [("en", "This order link is not valid"), ("zh-hans", "此订单链接无效")]
+)
+def test_an_unknown_link_is_a_styled_page_in_the_customers_language(
+    live_server, browser, language, heading, tmp_path
+):
+    """Under the page's Content-Security-Policy the inline stylesheet still applies."""
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768},
+        locale=language,
+        extra_http_headers={"Accept-Language": language},
+    )
+    page = context.new_page()
+    blocked: list[str] = []
+    page.on(
+        "console", lambda msg: blocked.append(msg.text) if "Content Security" in msg.text else None
+    )
+
+    response = page.goto(f"{live_server.url}/track/no-such-token/")
+
+    assert response is not None and response.status == 404
+    assert page.locator("h1").inner_text() == heading
+    card = page.locator("section.card")
+    assert card.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"
+    assert card.evaluate("e => getComputedStyle(e).borderRadius") == "10px"
+    assert blocked == []
+    if language == "zh-hans":
+        assert "link" not in page.locator("main").inner_text().lower()  # no English left
+    page.screenshot(path=str(tmp_path / f"unknown-link-{language}.png"), full_page=True)
+    shot_dir = os.environ.get("OMS_SCREENSHOT_DIR")
+    if shot_dir:
+        page.screenshot(path=os.path.join(shot_dir, f"unknown-link-{language}.png"))
+    context.close()

@@ -113,6 +113,9 @@ def _seed_old_schema(apps) -> dict:
         starts_at=now,
         ends_at=datetime(2026, 12, 31, tzinfo=UTC),
     )
+    # Migrating a test database back can leave an "oms.saleschannel" content type made by
+    # permission bookkeeping on the way; a database of 4267676 never had one.
+    ContentType.objects.filter(app_label="oms", model="saleschannel").delete()
     # A test database may have been flushed by an earlier test: grant as 4267676's
     # migrations did, on whatever content type and permissions the old state has.
     channel_type, _ = ContentType.objects.get_or_create(app_label="channels", model="saleschannel")
@@ -156,6 +159,14 @@ def test_a_database_of_4267676_migrates_forward_with_no_row_lost(back_to_latest)
     old_apps = _migrate(_at_4267676())
     seeded = _seed_old_schema(old_apps)
     before = _row_counts()
+    # The one row a migration removes on purpose: operations staff no longer edit webhook
+    # subscriptions (orchestration 0004).
+    revoked = (
+        old_apps.get_model("auth", "Group")
+        .permissions.through.objects.filter(permission__codename="change_webhooksubscription")
+        .count()
+    )
+    before["auth_group_permissions"] -= revoked
 
     _migrate(latest)
     after = _row_counts()
