@@ -61,6 +61,12 @@ class IdempotentPostMixin(_ViewBase):
             raise _ReplayResponse(claimed)
         self._idempotency_record = claimed
 
+    @property
+    def claimed_idempotency_key(self) -> str:
+        """The request's ``Idempotency-Key`` when this request holds its claim, else ``""``."""
+        record = getattr(self, "_idempotency_record", None)
+        return record.key if record is not None else ""
+
     def handle_exception(self, exc):
         if isinstance(exc, _ReplayResponse):
             response = HttpResponse(

@@ -11,10 +11,16 @@ from oms import fastpaths, selectors
 from oms.api import serializers as s
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from oms.api.filters import InventoryFilter, OrderFilter
-from oms.exceptions import InUse
+from oms.exceptions import DuplicateOrder, InUse
 from oms.models import InventoryBatch, Order, OrderLine, Product, SalesChannel, Shipment, Warehouse
 from oms.services.inventory import StockChange, stock_bulk_update
-from oms.services.orders import AddressInput, LineInput, order_cancel, order_create
+from oms.services.orders import (
+    AddressInput,
+    LineInput,
+    order_cancel,
+    order_create,
+    order_created_under_key,
+)
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -62,7 +68,27 @@ class OrderViewSet(
             data.is_valid(raise_exception=True)
             v = data.validated_data
         receiver = v["receiver"]
-        order = order_create(
+        key = self.claimed_idempotency_key
+        try:
+            order = self._create(v, receiver, key)
+        except DuplicateOrder as duplicate:
+            # A retry of a request that created the order and then died before its response
+            # was stored: answer as the original did, with the order (as it is now).
+            order_id = duplicate.details["order_id"]
+            if (
+                key
+                and isinstance(order_id, int)
+                and order_created_under_key(order_id=order_id, idempotency_key=key)
+            ):
+                order = self.get_queryset().get(pk=order_id)
+                return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+            raise
+        # Serialized as created: routing runs after the commit (in a worker, or right away when
+        # Celery is eager), so the next GET shows its outcome.
+        return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    def _create(self, v: dict, receiver: dict, key: str) -> Order:
+        return order_create(
             merchant=self.merchant,
             channel=v["channel"],
             external_id=v["external_id"],
@@ -85,10 +111,8 @@ class OrderViewSet(
             shipping_fee=v["shipping_fee"],
             discount_total=v["discount_total"],
             currency=v.get("currency"),
+            idempotency_key=key,
         )
-        # Serialized as created: routing runs after the commit (in a worker, or right away when
-        # Celery is eager), so the next GET shows its outcome.
-        return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.CancelSerializer,

@@ -100,12 +100,16 @@ def order_create(
     shipping_fee: Decimal = Decimal("0"),
     discount_total: Decimal = Decimal("0"),
     currency: str | None = None,
+    idempotency_key: str = "",
 ) -> Order:
     """Create an order with its lines and the first timeline entry; routing starts after commit.
 
     A second order with the same merchant, channel and external id raises ``DuplicateOrder``
     carrying the existing order's id, including when two requests race (the unique constraint
-    decides, inside a savepoint so the caller's transaction stays usable).
+    decides, inside a savepoint so the caller's transaction stays usable). The request's
+    ``Idempotency-Key``, if any, is written on the first timeline entry in the same statement,
+    so a retry after a crash can tell its own order from someone else's duplicate
+    (``order_created_under_key``).
     """
     subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
     order = Order(
@@ -144,7 +148,7 @@ def order_create(
         actor=actor,
         to_status=OrderStatus.CREATED,
         message=f"Order received from {channel.name}."[:500],
-        data={},
+        data={"idempotency_key": idempotency_key} if idempotency_key else {},
     )
     connection = transaction.get_connection()
     fast = fastpaths.enabled()
@@ -204,6 +208,13 @@ def order_create(
             order_id=existing,
         ) from None
     return order
+
+
+def order_created_under_key(*, order_id: int, idempotency_key: str) -> bool:
+    """Whether the order was created by a request carrying ``idempotency_key``."""
+    return OrderEvent.objects.filter(
+        order_id=order_id, kind="created", data__idempotency_key=idempotency_key
+    ).exists()
 
 
 class _OrderExists(Exception):

@@ -172,3 +172,62 @@ def test_domain_conflicts_are_replayed_too(api, channel, product):
     )
     assert first.status_code == second.status_code == 409
     assert second["Idempotent-Replayed"] == "true"
+
+
+def _crash_before_the_response_was_stored(key: str) -> None:
+    """What a worker killed after the order committed leaves behind: the claim, in flight,
+    with no stored response (its lock expires as a dead worker's does)."""
+    IdempotencyRecord.objects.filter(key=key).update(
+        state=IdempotencyRecord.State.IN_FLIGHT,
+        response_status=None,
+        response_body=None,
+        response_content_type="",
+        locked_until=timezone.now() - timedelta(seconds=1),
+    )
+
+
+def test_a_retry_after_a_crash_past_the_order_replays_the_original_201(api, channel, product):
+    first = api.post(
+        "/api/orders/", _order(channel, product), format="json", HTTP_IDEMPOTENCY_KEY="k-crash"
+    )
+    assert first.status_code == 201
+    _crash_before_the_response_was_stored("k-crash")
+
+    retry = api.post(
+        "/api/orders/", _order(channel, product), format="json", HTTP_IDEMPOTENCY_KEY="k-crash"
+    )
+
+    assert retry.status_code == 201, retry.json()
+    assert retry.json()["id"] == first.json()["id"] and Order.objects.count() == 1
+    assert retry.json()["external_id"] == first.json()["external_id"]
+    again = api.post(
+        "/api/orders/", _order(channel, product), format="json", HTTP_IDEMPOTENCY_KEY="k-crash"
+    )
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+
+
+def test_a_retry_after_a_crash_before_the_order_creates_it(api, channel, product, merchant):
+    IdempotencyRecord.objects.create(
+        merchant=merchant,
+        key="k-early",
+        fingerprint=_fingerprint(channel, product),
+        locked_until=timezone.now() - timedelta(seconds=1),
+    )
+    retry = api.post(
+        "/api/orders/", _order(channel, product), format="json", HTTP_IDEMPOTENCY_KEY="k-early"
+    )
+    assert retry.status_code == 201 and Order.objects.count() == 1
+
+
+def test_the_same_order_under_another_key_is_still_a_duplicate(api, channel, product):
+    first = api.post(
+        "/api/orders/", _order(channel, product), format="json", HTTP_IDEMPOTENCY_KEY="k-one"
+    )
+    other = api.post(
+        "/api/orders/", _order(channel, product), format="json", HTTP_IDEMPOTENCY_KEY="k-two"
+    )
+    without = api.post("/api/orders/", _order(channel, product), format="json")
+    assert first.status_code == 201
+    assert other.status_code == 409 and other.json()["code"] == "duplicate_order"
+    assert without.status_code == 409 and without.json()["code"] == "duplicate_order"
