@@ -230,6 +230,10 @@ if OMS_ROUTING_MODE not in ("single", "batch"):
     raise ImproperlyConfigured("OMS_ROUTING_MODE must be 'single' or 'batch'")
 # The routing doorbell's key lives this long when its task is lost (routing/tasks.py).
 OMS_ROUTING_BELL_SECONDS = env_int("OMS_ROUTING_BELL_SECONDS", 60)
+# How long a routing task holds an order (routing one takes milliseconds): a task killed
+# mid-routing leaves its claim behind for this long at most.
+OMS_ROUTING_CLAIM_SECONDS = env_int("OMS_ROUTING_CLAIM_SECONDS", 30)
+OMS_ROUTING_SWEEP_AFTER_SECONDS = env_int("OMS_ROUTING_SWEEP_AFTER_SECONDS", 60)
 OMS_ROUTING_BATCH_SECONDS = env_int("OMS_ROUTING_BATCH_SECONDS", 30)
 OMS_ROUTING_BATCH_LIMIT = env_int("OMS_ROUTING_BATCH_LIMIT", 2000)
 OMS_SIGNAL_PROVIDERS = env_list(
@@ -241,7 +245,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.route_pending",
         "schedule": float(OMS_ROUTING_BATCH_SECONDS),
     },
-    "sweep-unrouted-orders": {"task": "routing.sweep_unrouted", "schedule": 60.0},
+    # Every 30 s, orders waiting over OMS_ROUTING_SWEEP_AFTER_SECONDS: a killed worker's order
+    # is routed within sweep-after + 30 s (+ its claim, OMS_ROUTING_CLAIM_SECONDS, if shorter).
+    "sweep-unrouted-orders": {"task": "routing.sweep_unrouted", "schedule": 30.0},
     "purge-idempotency-records": {"task": "oms.purge_idempotency_records", "schedule": 3600.0},
     "orchestration-check-slas": {"task": "orchestration.check_slas", "schedule": 60.0},
     "orchestration-sweep-steps": {"task": "orchestration.sweep_steps", "schedule": 60.0},

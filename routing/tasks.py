@@ -60,7 +60,7 @@ def route_ready(merchant_id: int, limit: int = 200) -> int:
     routed = 0
     for order_id in ids:
         claim = f"routing:claim:{order_id}"
-        if not cache.add(claim, 1, timeout=settings.CELERY_TASK_TIME_LIMIT):
+        if not cache.add(claim, 1, timeout=settings.OMS_ROUTING_CLAIM_SECONDS):
             continue
         try:
             order = order_route(order_id=order_id)
@@ -104,8 +104,14 @@ def route_pending() -> int:
 
 
 @shared_task(name="routing.sweep_unrouted")
-def sweep_unrouted(older_than_seconds: int = 120, limit: int = 500) -> int:
-    """Re-enqueue orders still ``created`` after a while (worker died, broker was down)."""
+def sweep_unrouted(older_than_seconds: int | None = None, limit: int = 500) -> int:
+    """Re-enqueue orders still ``created`` after a while (worker died, broker was down).
+
+    ``route_order`` takes no claim, so an order whose routing task was killed (its claim may
+    still live) is routed by the next sweep after ``OMS_ROUTING_SWEEP_AFTER_SECONDS``.
+    """
+    if older_than_seconds is None:
+        older_than_seconds = settings.OMS_ROUTING_SWEEP_AFTER_SECONDS
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     ids = list(
         Order.objects.filter(status=OrderStatus.CREATED, created_at__lt=cutoff)

@@ -272,3 +272,31 @@ def test_in_single_mode_the_batch_job_leaves_orders_to_their_own_routing(merchan
     assert route_pending() == 0
     waiting.refresh_from_db()
     assert waiting.status == OrderStatus.CREATED  # for the doorbell's task or the sweeper
+
+
+def test_an_order_whose_routing_task_was_killed_is_routed_by_the_next_sweep(merchant, settings):
+    """A killed task leaves its claim: the doorbell's next task skips the order, the sweeper
+    (every 30 s, for orders older than OMS_ROUTING_SWEEP_AFTER_SECONDS) routes it anyway."""
+    from django.core.cache import cache
+
+    from oms.models import Order
+    from routing.tasks import route_ready, sweep_unrouted
+
+    settings.OMS_ROUTING_MODE = "batch"  # nothing routes it on commit in this test
+    warehouse = WarehouseFactory(merchant=merchant)
+    product = ProductFactory(merchant=merchant)
+    BatchFactory(warehouse=warehouse, product=product, on_hand=10)
+    order = make_order(merchant=merchant, lines=[(product, 1)])
+    claim = f"routing:claim:{order.pk}"
+    cache.add(claim, 1, timeout=settings.OMS_ROUTING_CLAIM_SECONDS)  # the killed task's claim
+
+    assert route_ready(merchant.pk) == 0  # the claim holds: skipped
+    assert sweep_unrouted() == 0  # younger than a minute
+    Order.objects.filter(pk=order.pk).update(
+        created_at=timezone.now() - timedelta(seconds=settings.OMS_ROUTING_SWEEP_AFTER_SECONDS + 1)
+    )
+    assert sweep_unrouted() == 1  # route_order takes no claim
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ROUTED
+    assert settings.CELERY_BEAT_SCHEDULE["sweep-unrouted-orders"]["schedule"] <= 30
+    assert settings.OMS_ROUTING_SWEEP_AFTER_SECONDS + 30 <= 120  # routed within 2 minutes
