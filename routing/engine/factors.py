@@ -52,6 +52,7 @@ count as twice as dear.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -552,7 +553,7 @@ def build_order_model(
 
 
 def factor_breakdown(
-    model: OrderModel, quantities: dict[tuple[int, int], float]
+    model: OrderModel, quantities: Mapping[tuple[int, int], float]
 ) -> dict[str, float]:
     """Each factor's part of a plan's objective (they sum to the objective).
 

@@ -90,18 +90,18 @@ def _min_cost_flow(
                 break
         if dist[sink] == math.inf:
             return math.inf
-        push, node = need, sink
-        while node != source:
-            a, i = back[node]
-            push = min(push, graph[a][i][1])
-            node = a
+        path: list[tuple[int, int]] = []
         node = sink
         while node != source:
-            a, i = back[node]
+            step = back[node]
+            assert step is not None
+            path.append(step)
+            node = step[0]
+        push = min(need, *(graph[a][i][1] for a, i in path))
+        for a, i in path:
             graph[a][i][1] -= push
             b, _, _, rev = graph[a][i]
             graph[b][rev][1] += push
-            node = a
         need -= push
         total += push * dist[sink]
     return total
@@ -141,12 +141,10 @@ def cheapest_plan(order: Order, nodes: tuple[Node, ...]) -> Cheapest | None:
         if any(sum(row) < q for row, q in zip(bounds, quantities, strict=True)):
             return
         unit_costs = [candidates[k][1].handling_cost_per_unit for k in chosen]
-        caps = [
-            math.inf
-            if candidates[k][1].remaining_capacity_units is None
-            else candidates[k][1].remaining_capacity_units
-            for k in chosen
-        ]
+        caps: list[float] = []
+        for k in chosen:
+            units_left = candidates[k][1].remaining_capacity_units
+            caps.append(math.inf if units_left is None else float(units_left))
         cost = parcels + _min_cost_flow(quantities, bounds, unit_costs, caps)
         if cost < best[0] - 1e-9:
             best[0], best[1] = cost, tuple(candidates[k][1].code for k in chosen)
