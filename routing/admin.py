@@ -312,7 +312,7 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
             "", "<p>{}</p>", ((line,) for line in decision.explanation.splitlines())
         )
 
-    @admin.display(description=_("per-factor contributions (winner vs runners-up)"))
+    @admin.display(description=_("per-factor contributions in CNY (winner vs runners-up)"))
     def contributions(self, decision: RoutingDecision):
         candidates = ([decision.winner] if decision.winner else []) + list(decision.runners_up)
         if not candidates:
@@ -327,14 +327,14 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
                     format_html_join(
                         "",
                         "<td>{}</td>",
-                        ((f"{c['contributions'].get(name, 0):.4f}",) for c in candidates),
+                        ((f"{c['contributions'].get(name, 0):.2f}",) for c in candidates),
                     ),
                 )
                 for name in FACTOR_NAMES
             ),
         )
         totals = format_html_join(
-            "", "<td><b>{}</b></td>", ((f"{c['objective']:.4f}",) for c in candidates)
+            "", "<td><b>{}</b></td>", ((f"{c['objective']:.2f}",) for c in candidates)
         )
         return format_html(
             "<table><tr><th>factor</th>{}</tr>{}<tr><td><b>objective</b></td>{}</tr></table>",
