@@ -109,12 +109,14 @@ def main() -> None:
     print(
         f"{'world':<22} {'drawn':>5} {'equal':>5} {'splits':>6} {'unroutable':>10} {'seconds':>8}"
     )
-    drawn = equal = 0
+    drawn = equal = splits = unroutable = 0
     for path in paths:
         started = time.perf_counter()
         report = check_world(path, args.orders_per_world, args.seed)
         drawn += report["drawn"]
         equal += report["equal"]
+        splits += report["splits"]
+        unroutable += report["unroutable"]
         print(
             f"{report['world']:<22} {report['drawn']:>5} {report['equal']:>5} "
             f"{report['splits']:>6} {report['unroutable']:>10} "
@@ -123,7 +125,10 @@ def main() -> None:
         )
         for line in report["mismatches"]:
             print(f"  mismatch {line}")
-    print(f"total: {equal} of {drawn} equal to the fen ({drawn - equal} mismatches)")
+    print(
+        f"total: {equal} of {drawn} equal to the fen ({drawn - equal} mismatches); "
+        f"{drawn - unroutable} routable ({splits} need a split), {unroutable} with no plan"
+    )
 
 
 if __name__ == "__main__":
