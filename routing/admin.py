@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from oms.adminkit import NeverDeletedMixin
-from routing.engine.problem import FACTOR_NAMES
+from routing.engine.problem import FACTOR_NAMES, PRICED_FACTORS
 from routing.models import (
     FACTOR_LABELS,
     CarrierCapacity,
@@ -70,7 +70,7 @@ class RoutingProfileAdmin(SimpleHistoryAdmin):
     list_filter = ["enabled", "is_default", "merchant"]
     search_fields = ["name", "description"]
     inlines = [RoutingRuleInline]
-    readonly_fields = ["recent_changes"]
+    readonly_fields = ["weights_in_cny", "recent_changes"]
     actions = ["simulate", "revert_last_change"]
     fieldsets = [
         (
@@ -86,7 +86,32 @@ class RoutingProfileAdmin(SimpleHistoryAdmin):
                 ),
             },
         ),
-        (_("Weights (%, must add up to 100)"), {"fields": list(FACTOR_NAMES)}),
+        (
+            _("Weights (%, must add up to 100)"),
+            {
+                "fields": list(FACTOR_NAMES),
+                "description": _(
+                    "Shipping and handling are both money: their weights add up to the money "
+                    "weight, and one CNY of either counts the same. Every other weight scales "
+                    "that factor's price below against money."
+                ),
+            },
+        ),
+        (
+            _("Prices in CNY at the default weights"),
+            {
+                "fields": [f"price_{name}" for name in PRICED_FACTORS],
+                "description": _(
+                    "What one unit of each factor costs the merchant when the weights are the "
+                    "default ones (money 40 %, lateness 22 %, certainty 10 %, splits 6 %, ...). "
+                    "A factor at twice its default weight, or money at half, doubles its price."
+                ),
+            },
+        ),
+        (
+            _("What the weights mean in CNY"),
+            {"fields": ["weights_in_cny", "measured_trade_off", "measured_at"]},
+        ),
         (
             _("High-value orders: lowest cost subject to delivery certainty"),
             {
@@ -105,6 +130,14 @@ class RoutingProfileAdmin(SimpleHistoryAdmin):
     def weights_summary(self, profile: RoutingProfile) -> str:
         top = sorted(profile.weights_percent().items(), key=lambda kv: -kv[1])[:3]
         return ", ".join(f"{FACTOR_LABELS[name]} {value}%" for name, value in top)
+
+    @admin.display(description=_("trade-off"))
+    def weights_in_cny(self, profile: RoutingProfile):
+        if profile.pk is None:
+            return _("Save the profile to see its prices in CNY.")
+        return format_html_join(
+            "", "<p>{}</p>", ((line,) for line in profile.trade_off_sentences())
+        )
 
     @admin.display(description=_("recent changes"))
     def recent_changes(self, profile: RoutingProfile):
@@ -279,7 +312,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, admin.ModelAdmin):
             "", "<p>{}</p>", ((line,) for line in decision.explanation.splitlines())
         )
 
-    @admin.display(description=_("per-factor contributions (winner vs runners-up)"))
+    @admin.display(description=_("per-factor contributions in CNY (winner vs runners-up)"))
     def contributions(self, decision: RoutingDecision):
         candidates = ([decision.winner] if decision.winner else []) + list(decision.runners_up)
         if not candidates:
@@ -294,14 +327,14 @@ class RoutingDecisionAdmin(NeverDeletedMixin, admin.ModelAdmin):
                     format_html_join(
                         "",
                         "<td>{}</td>",
-                        ((f"{c['contributions'].get(name, 0):.4f}",) for c in candidates),
+                        ((f"{c['contributions'].get(name, 0):.2f}",) for c in candidates),
                     ),
                 )
                 for name in FACTOR_NAMES
             ),
         )
         totals = format_html_join(
-            "", "<td><b>{}</b></td>", ((f"{c['objective']:.4f}",) for c in candidates)
+            "", "<td><b>{}</b></td>", ((f"{c['objective']:.2f}",) for c in candidates)
         )
         return format_html(
             "<table><tr><th>factor</th>{}</tr>{}<tr><td><b>objective</b></td>{}</tr></table>",

@@ -99,7 +99,8 @@ def engine_profile(profile: RoutingProfile | None) -> p.Profile:
         )
     return p.Profile(
         name=profile.name,
-        weights=p.Weights(**{k: float(v) for k, v in profile.weights_percent().items()}),
+        weights=profile.engine_weights(),
+        prices=profile.engine_prices(),
         rules=rules,
         high_value=high_value,
     )

@@ -1,13 +1,17 @@
 """Routing configuration, live signals and decisions.
 
 Operations staff steer routing here without a deploy: ``RoutingProfile`` holds factor weights
-(percentages that sum to 100), an active time window and the high-value policy; ``RoutingRule``
+(percentages that sum to 100), the CNY price of each non-money factor at the default weights
+(the weights scale them; the page shows what they come to), an active time window and the
+high-value policy; ``RoutingRule``
 rows are rules written without code. Both keep a full history (django-simple-history), so every
 change is audited, shown as a diff and can be reverted. ``Lane`` rows are the carrier price and
 transit time from a warehouse to a region. Signals (weather, carrier saturation, courier load)
 carry their source, time and expiry. ``RoutingDecision`` stores every decision with its
 explanation.
 """
+
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -19,7 +23,16 @@ from simple_history.models import HistoricalRecords
 
 from oms.history import history_user
 from oms.models import Region
-from routing.engine.problem import FACTOR_NAMES, RuleCondition, RuleEffect
+from routing.engine.problem import (
+    DEFAULT_PRICES,
+    FACTOR_NAMES,
+    PRICED_FACTORS,
+    Prices,
+    RuleCondition,
+    RuleEffect,
+    Weights,
+    prices_in_cny,
+)
 
 FACTOR_LABELS = {
     "stock": _("stock level and freshness (FEFO)"),
@@ -50,6 +63,44 @@ DEFAULT_WEIGHTS = {
     "certainty": 10,
 }
 assert set(DEFAULT_WEIGHTS) == set(FACTOR_NAMES) and sum(DEFAULT_WEIGHTS.values()) == 100
+# What one unit of each non-money factor is, as a price field's label says it.
+PRICE_LABELS = {
+    "stock": _("an order taking the last, freshest units of its SKUs (¥)"),
+    "status": _("a parcel from a degraded warehouse (¥)"),
+    "capacity": _("a unit from a warehouse with its day's capacity used up (¥)"),
+    "carrier_saturation": _("a parcel when the origin's carriers are fully saturated (¥)"),
+    "weather": _("a parcel under a red weather alert on the route (¥)"),
+    "courier_load": _("a parcel when the warehouse's couriers are fully loaded (¥)"),
+    "lateness": _("an hour past the promise, per parcel (¥)"),
+    "splits": _("a split: each parcel beyond the first (¥)"),
+    "distance": _("1,000 km, per parcel (¥)"),
+    "certainty": _("a point (1 %) of delivery certainty, per parcel (¥)"),
+}
+# The same, as a sentence with this profile's price in CNY of shipping and handling.
+PRICE_SENTENCES = {
+    "lateness": _("An hour late costs ¥%(v)s."),
+    "certainty": _("A point of delivery certainty is worth ¥%(v)s."),
+    "splits": _("A split costs ¥%(v)s."),
+    "status": _("A parcel from a degraded warehouse costs ¥%(v)s."),
+    "capacity": _("A unit from a warehouse at full capacity costs ¥%(v)s."),
+    "carrier_saturation": _("A parcel when carriers are fully saturated costs ¥%(v)s."),
+    "weather": _("A parcel under a red weather alert costs ¥%(v)s."),
+    "courier_load": _("A parcel when couriers are fully loaded costs ¥%(v)s."),
+    "stock": _("Taking the last, freshest units of an order's SKUs costs ¥%(v)s."),
+    "distance": _("1,000 km cost ¥%(v)s."),
+}
+assert set(PRICE_LABELS) == set(PRICE_SENTENCES) == set(PRICED_FACTORS)
+
+
+def _price_field(name: str) -> models.DecimalField:
+    return models.DecimalField(
+        PRICE_LABELS[name],
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal(str(getattr(DEFAULT_PRICES, name))),
+        validators=[MinValueValidator(0)],
+        help_text=_("CNY at the default weights; this profile's weights scale it."),
+    )
 
 
 def _weight_field(name: str) -> models.PositiveSmallIntegerField:
@@ -97,6 +148,26 @@ class RoutingProfile(models.Model):
     splits = _weight_field("splits")
     distance = _weight_field("distance")
     certainty = _weight_field("certainty")
+    price_lateness = _price_field("lateness")
+    price_certainty = _price_field("certainty")
+    price_splits = _price_field("splits")
+    price_stock = _price_field("stock")
+    price_status = _price_field("status")
+    price_capacity = _price_field("capacity")
+    price_carrier_saturation = _price_field("carrier_saturation")
+    price_weather = _price_field("weather")
+    price_courier_load = _price_field("courier_load")
+    price_distance = _price_field("distance")
+    measured_trade_off = models.CharField(
+        _("measured trade-off"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "What a simulation measured against the nearest-warehouse rule, e.g. "
+            "'cost +0.40 CNY an order, on time +6 points, last 200 orders'."
+        ),
+    )
+    measured_at = models.DateTimeField(_("measured at"), null=True, blank=True)
     high_value_enabled = models.BooleanField(
         _("dual objective for high-value orders"), default=True
     )
@@ -136,6 +207,37 @@ class RoutingProfile(models.Model):
 
     def weights_percent(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in FACTOR_NAMES}
+
+    def engine_weights(self) -> Weights:
+        return Weights(**{k: float(v) for k, v in self.weights_percent().items()})
+
+    def engine_prices(self) -> Prices:
+        return Prices(**{name: float(getattr(self, f"price_{name}")) for name in PRICED_FACTORS})
+
+    def prices_in_cny(self) -> dict[str, float] | None:
+        """What each factor costs with this profile's weights, in CNY of shipping and handling.
+
+        None when money has no weight (the objective then ignores cost). See
+        ``routing.engine.problem.factor_prices`` for the mapping.
+        """
+        if sum(self.weights_percent().values()) <= 0:
+            return None
+        return prices_in_cny(self.engine_weights().normalised(), self.engine_prices())
+
+    def trade_off_sentences(self) -> list[str]:
+        """The weights in CNY, one sentence per factor with a price, largest effect first."""
+        prices = self.prices_in_cny()
+        if prices is None:
+            return [str(_("Money has no weight: plans ignore cost and follow the other factors."))]
+        money = self.shipping_cost + self.handling_cost
+        head = _("Money (shipping + handling, %(w)d %%): one CNY counts as one CNY.") % {"w": money}
+        order = ["lateness", "certainty", "splits"]
+        rest = [f for f in PRICED_FACTORS if f not in order]
+        return [str(head)] + [
+            str(PRICE_SENTENCES[f] % {"v": f"{prices[f]:.2f}"})
+            for f in order + rest
+            if prices[f] > 0
+        ]
 
     def clean(self) -> None:
         total = sum(self.weights_percent().values())

@@ -7,8 +7,9 @@ Inputs (``problem``, all frozen dataclasses)
     ``Order`` (lines: ``OrderLine`` with ``Temperature``), ``Node`` (stock as ``StockBatch`` with
     expiry, costs and transit per region, capacity, ``NodeStatus``, cold chain, on-time rate),
     ``Signals`` (carrier saturation, ``WeatherLevel``, courier load), ``Profile`` (``Weights``
-    for the 12 factors in ``FACTOR_NAMES``, ``Rule`` s, a ``HighValuePolicy``), all bundled in
-    a ``RoutingContext``; ``SolverOptions`` / ``BatchOptions`` choose solver and time limits.
+    for the 12 factors in ``FACTOR_NAMES``, ``Prices`` in CNY for the non-money ones - the
+    objective is money plus each factor at its price, ``factor_prices`` - ``Rule`` s, a
+    ``HighValuePolicy``), all bundled in a ``RoutingContext``; ``SolverOptions`` / ``BatchOptions`` choose solver and time limits.
 
 Single order
     ``route_order(order, ctx, options=None) -> Decision`` with ``.result`` (a
@@ -45,6 +46,7 @@ from routing.engine.problem import (
     NodeStatus,
     Order,
     OrderLine,
+    Prices,
     Profile,
     Rejection,
     RoutingContext,
@@ -61,6 +63,7 @@ from routing.engine.problem import (
     Temperature,
     WeatherLevel,
     Weights,
+    factor_prices,
 )
 from routing.engine.router import Decision, route_order
 from routing.engine.scenario import (
@@ -87,6 +90,7 @@ __all__ = [
     "Order",
     "OrderLine",
     "PolicyMetrics",
+    "Prices",
     "Profile",
     "Rejection",
     "RoutingContext",
@@ -106,6 +110,7 @@ __all__ = [
     "WeatherLevel",
     "Weights",
     "explain",
+    "factor_prices",
     "generate",
     "route_baseline",
     "route_batch",

@@ -18,8 +18,12 @@ Dantzig-Wolfe decomposition per order (column generation):
    gap reported is proven, not estimated.
 4. The master is solved as a MIP over the generated columns (CBC or HiGHS via PuLP).
 
-The unrouted penalty of an order is ``2 + value / 100 + (2 if VIP)``: when stock runs out, the
-orders that lose it are those where it is worth least.
+The unrouted penalty of an order is in the objective's unit (CNY at the default money weight,
+see ``problem.factor_prices``): ``UNROUTED_BASE + value / 10`` plus ``UNROUTED_VIP`` for VIP
+customers. An order left unrouted is a sale at risk and a manual recovery, so the base is far
+above what any plan costs: the batch never leaves an order behind to save shipping, and when
+stock runs out the orders that lose it are those where it is worth least. Orders that no plan
+can serve pay their penalty on both sides of the bound, so the reported gap leaves them out.
 """
 
 from __future__ import annotations
@@ -96,8 +100,12 @@ def _usage(model: OrderModel, quantities: dict[tuple[int, int], int]) -> dict[Re
     return usage
 
 
+UNROUTED_BASE = 1000.0
+UNROUTED_VIP = 500.0
+
+
 def unrouted_penalty(order: Order) -> float:
-    return 2.0 + order.value / 100.0 + (2.0 if order.vip else 0.0)
+    return UNROUTED_BASE + order.value / 10.0 + (UNROUTED_VIP if order.vip else 0.0)
 
 
 def _capacity_lookup(ctx: RoutingContext, models: list[OrderModel]) -> Callable[[Resource], float]:
@@ -215,7 +223,10 @@ def route_batch(
 
     results, objective = _batch_results(orders, ctx, context_for, state)
     lower_bound = state.lower_bound
-    gap = 0.0 if objective <= 0 else max(0.0, (objective - lower_bound) / objective)
+    # Orders no plan can serve add their penalty to both sides; the gap is over the rest.
+    unservable = sum(p for p, b in zip(penalty, best_objective, strict=True) if b == math.inf)
+    routable = objective - unservable
+    gap = 0.0 if routable <= 0 else max(0.0, (objective - lower_bound) / routable)
     return BatchResult(
         results=results,
         objective=objective,

@@ -1,10 +1,12 @@
 """Explanations: per-factor contributions, rejected candidates and plain sentences.
 
-The winner's contributions are the weighted factor scores of the chosen plan (they add up to
-its objective, before DOWN_WEIGHT rule adjustments). Runners-up are the best other nodes that
-could have shipped the whole order alone, scored the same way. Sentences compare the winner
-with the best runner-up on what a person checks first - hours, money, certainty - and list
-excluded nodes with the reason and, for paused nodes, since when.
+The winner's contributions are each factor's part of the chosen plan's objective - money, and
+every other factor at the profile's price (they add up to its objective, before DOWN_WEIGHT rule
+adjustments). Runners-up are the best other nodes that could have shipped the whole order alone,
+scored the same way. Sentences compare the winner with the best runner-up on what a person
+checks first - hours, money - and, when the winner is dearer, say in CNY what the profile's
+prices put on the other side; they list excluded nodes with the reason and, for paused nodes,
+since when.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from routing.engine.factors import OrderModel, factor_breakdown
 from routing.engine.plan import Plan, single_node_objectives
-from routing.engine.problem import Rejection, RoutingContext
+from routing.engine.problem import MONEY_FACTORS, Rejection, RoutingContext
 
 RUNNERS_UP = 3
 
@@ -64,7 +66,19 @@ def _view(
     )
 
 
-def _comparison(winner: CandidateView, other: CandidateView) -> str:
+def _worth(winner: CandidateView, other: CandidateView, money: float) -> list[tuple[str, float]]:
+    """Non-money factors on which the winner beats ``other``, in CNY (largest first)."""
+    if money <= 0:
+        return []
+    deltas = [
+        (factor, (other.contributions[factor] - winner.contributions[factor]) / money)
+        for factor in winner.contributions
+        if factor not in MONEY_FACTORS
+    ]
+    return sorted(((f, d) for f, d in deltas if d >= 0.005), key=lambda fd: -fd[1])
+
+
+def _comparison(winner: CandidateView, other: CandidateView, money_weight: float) -> str:
     reasons = []
     hours = other.transit_hours - winner.transit_hours
     money = other.cost - winner.cost
@@ -72,15 +86,15 @@ def _comparison(winner: CandidateView, other: CandidateView) -> str:
         reasons.append(f"{hours:.0f} h faster than {other.label}")
     if money >= 0.05:
         reasons.append(f"¥{money:.2f} cheaper than {other.label}")
-    if not reasons:
-        delta = {f: other.contributions[f] - winner.contributions[f] for f in winner.contributions}
-        factor = max(delta, key=delta.__getitem__)
-        if delta[factor] > 0:
-            reasons.append(f"better {factor.replace('_', ' ')} than {other.label}")
-            if hours <= -1:
-                reasons.append(f"{-hours:.0f} h slower")
-            if money <= -0.05:
-                reasons.append(f"¥{-money:.2f} dearer")
+    worth = _worth(winner, other, money_weight)
+    if money <= -0.05 and worth:
+        gains = ", ".join(f"{f.replace('_', ' ')} ¥{d:.2f}" for f, d in worth[:2])
+        reasons.append(f"¥{-money:.2f} dearer, outweighed at the profile's prices by {gains}")
+    if not reasons and worth:
+        factor, cny = worth[0]
+        reasons.append(f"better {factor.replace('_', ' ')} than {other.label} (¥{cny:.2f})")
+        if hours <= -1:
+            reasons.append(f"{-hours:.0f} h slower")
     return "; ".join(reasons) if reasons else f"scores best, just ahead of {other.label}"
 
 
@@ -106,7 +120,7 @@ def explain(model: OrderModel, plan: Plan | None, ctx: RoutingContext) -> Explan
         else:
             head = f"Split into {len(used)} shipments ({winner.label})"
         if runners:
-            sentences.append(f"{head}: {_comparison(winner, runners[0])}.")
+            sentences.append(f"{head}: {_comparison(winner, runners[0], model.prices['money'])}.")
         elif len(used) > 1:
             sentences.append(f"{head}: no single node can ship every line.")
         else:

@@ -1,42 +1,52 @@
-"""Factor scores and the linear cost model of one order.
+"""Factor scores and the linear cost model of one order, in CNY.
 
-Every factor is a *badness* in [0, 1] (0 = best) so that a weighted sum with weights summing to
-1 is itself in [0, 1] for a single-shipment plan. Factors come in three shapes, which is what
-lets the solver see them as a plain linear objective:
+The objective is money plus every other factor at a price (``problem.factor_prices``): one CNY
+of shipping or handling - per parcel or per unit - has one coefficient, and each other factor
+is counted in its own unit (an hour late, a point of certainty, a split, ...) times the price
+the profile states for it. Factors come in three shapes, which is what lets the solver see them
+as a plain linear objective:
 
-* per node and order, weighted by the share of the order's value the node ships
-  (``status``, ``capacity``, ``carrier_saturation``, ``weather``, ``courier_load``,
-  ``lateness``, ``certainty``);
-* per line and node, also value-weighted (``stock``, the per-unit part of ``handling_cost``);
-* per shipment, paid once per node used (``shipping_cost``, ``distance``, ``splits``, the
-  per-parcel part of ``handling_cost``).
+* per shipment, paid once per node used: the parcel price and handling per parcel (money), and
+  ``lateness``, ``certainty``, ``status``, ``carrier_saturation``, ``weather``,
+  ``courier_load``, ``distance`` and ``splits``; an order is late when any of its parcels is,
+  so each parcel carries its own risk;
+* per unit and node: handling per unit (money) and ``capacity``;
+* per line and node, weighted by the share of the order's value the line is: ``stock``.
 
-So a plan x (units of line l from node k) with y_k = 1 for nodes used scores
-``sum_lk unit_cost[l][k] * x[l][k] + sum_k fixed_cost[k] * y[k] + offset``.
+So a plan x (units of line l from node k) with y_k = 1 for nodes used costs
+``sum_lk unit_cost[l][k] * x[l][k] + sum_k fixed_cost[k] * y[k] + offset`` with the offset
+``-price[splits]`` (the first shipment is no split).
 
-The factors (s = score, 0 best):
+Units (the score each price multiplies):
 
-- ``stock``: 0.5 * scarcity + 0.5 * freshness. Scarcity is the share of the node's usable units
-  of the SKU this line would take (taking the last units is worse). Freshness implements FEFO
-  across the network: a node whose first usable batch expires soon scores *better*, so old stock
-  leaves first; batches with less than the minimum shelf life for the temperature class are not
-  usable at all. SKUs without expiry score 0.5 on freshness.
-- ``status``: 0 active, 0.5 degraded (paused nodes are excluded, not scored).
-- ``capacity``: (share of the node's daily unit capacity already used) squared: convex, so the
-  last units of a busy node are kept for the orders only it can serve.
+- ``lateness``: expected hours past the promise. The expected transit is the planned one plus
+  1 / 4 / 8 h under a yellow / orange / red alert on the route; real transit times spread
+  around it, modelled as an exponential delay with a mean of a quarter of the transit (at
+  least 1 h), so a node that keeps the promise with a thin margin still expects some lateness:
+  ``spread * exp(-slack / spread)`` for slack >= 0, ``-slack + spread`` past the promise.
+- ``certainty``: points (1 %) of delivery certainty lost, 100 * (1 - certainty), with
+  certainty = on_time_rate * (1 - risk / 2) * (1 - weather / 10) *
+  (1 - max(0, carrier_saturation - 0.8)), where risk = 1 - slack / margin, clipped, slack =
+  promise - expected transit and margin = max(4 h, promise / 4): the node's track record,
+  derated by the live risks on this route and by a thin margin on the promise.
+- ``splits``: shipments beyond the first.
+- ``status``: 1 for a degraded node (paused nodes are excluded, not priced).
 - ``carrier_saturation``: saturation of carriers picking up in the node's region (0..1).
 - ``weather``: worst alert on the route (origin or destination region) / 4.
 - ``courier_load``: share of the node's courier slots used today.
-- ``shipping_cost``: parcel price node -> destination region / the dearest price in the network.
-- ``handling_cost``: handling of the shipment / the dearest handling for the order's units.
-- ``lateness``: 1 - slack / margin, clipped, where slack = promise - expected transit (planned
-  transit plus 1 / 4 / 8 h under a yellow / orange / red alert on the route) and margin =
-  max(4 h, promise / 4): zero when the node has a comfortable margin, 1 when it cannot make it.
-- ``splits``: (shipments - 1) / max(1, lines - 1); 1 means one parcel per line.
-- ``distance``: km node -> destination (equirectangular) / 3,500 km, clipped.
-- ``certainty``: (1 - certainty) / 0.2, clipped (80 % or less scores 1), certainty = on_time_rate * (1 - lateness / 2) *
-  (1 - weather / 10) * (1 - max(0, carrier_saturation - 0.8)): the node's track record, derated
-  by the live risks on this route.
+- ``capacity``: (share of the node's daily unit capacity already used) squared, per unit:
+  convex, so the last units of a busy node are kept for the orders only it can serve.
+- ``stock``: 0.5 * scarcity + 0.5 * freshness per line, weighted by the line's share of the
+  order's value. Scarcity is the share of the node's usable units of the SKU this line would
+  take (taking the last units is worse). Freshness implements FEFO across the network: a node
+  whose first usable batch expires soon scores *better*, so old stock leaves first; batches
+  with less than the minimum shelf life for the temperature class are not usable at all. SKUs
+  without expiry score 0.5 on freshness.
+- ``distance``: thousands of km node -> destination (equirectangular).
+
+DOWN_WEIGHT rules keep (1 - amount) of a matching candidate's desirability: its coefficients
+(money and the rest, but not the split price) are divided by (1 - amount), so "-50 %" makes it
+count as twice as dear.
 """
 
 from __future__ import annotations
@@ -60,18 +70,18 @@ from routing.engine.problem import (
     StockBatch,
     Temperature,
     Weights,
+    factor_prices,
 )
 
-PAIR_FACTORS = (
+# Factors priced once per shipment from a node's scores (distance and splits are added per order).
+ROUTE_FACTORS = (
     "status",
-    "capacity",
     "carrier_saturation",
     "weather",
     "courier_load",
     "lateness",
     "certainty",
 )
-SHIPMENT_FACTORS = ("shipping_cost", "distance", "splits")
 
 MIN_SHELF_LIFE_DAYS = {
     Temperature.AMBIENT: 30.0,
@@ -83,10 +93,12 @@ FRESHNESS_HORIZON_DAYS = {
     Temperature.CHILLED: 10.0,
     Temperature.FROZEN: 180.0,
 }
-DISTANCE_SCALE_KM = 3500.0
-# Certainty is scored against an 80 % floor: a 95 % node is 0.25, a 99.5 % node 0.025. Scoring
-# 1 - certainty directly would make the gap between a 96 % and a 99.5 % node almost invisible.
-CERTAINTY_FLOOR_GAP = 0.2
+# Real transit times spread around the planned one: an exponential delay whose mean is this
+# share of the transit (a 24 h lane: 6 h), at least MIN_TRANSIT_SPREAD_HOURS.
+TRANSIT_SPREAD = 0.25
+MIN_TRANSIT_SPREAD_HOURS = 1.0
+# Down-weighting by 100 % makes a candidate a last resort (1,000 times as dear), not excluded.
+MIN_KEEP = 1e-3
 # Expected extra hours on a route under a weather alert (none, blue, yellow, orange, red).
 WEATHER_DELAY_HOURS = (0.0, 0.0, 1.0, 4.0, 8.0)
 
@@ -104,9 +116,18 @@ def _clip(value: float) -> float:
 
 
 def lateness_risk(transit_hours: float, promised_hours: float) -> float:
-    """Lateness factor: 0 with a comfortable margin, 1 when the promise cannot be met."""
+    """Risk of missing the promise: 0 with a comfortable margin, 1 when it cannot be met."""
     margin = max(4.0, promised_hours / 4)
     return _clip(1 - (promised_hours - transit_hours) / margin)
+
+
+def expected_hours_late(expected_transit_hours: float, promised_hours: float) -> float:
+    """Expected hours past the promise, transit spread exponentially around the expectation."""
+    spread = max(MIN_TRANSIT_SPREAD_HOURS, expected_transit_hours * TRANSIT_SPREAD)
+    slack = promised_hours - expected_transit_hours
+    if slack <= 0:
+        return spread - slack
+    return spread * math.exp(-slack / spread)
 
 
 def delivery_certainty(
@@ -181,8 +202,10 @@ class OrderModel:
     """The linear form of one order over its candidate nodes (rows: lines, columns: nodes).
 
     ``upper[l][k]`` is the most units of line l node k may ship (0: not allowed - no stock, no
-    cold chain); ``capacity_units[k]`` bounds the units node k ships in total. ``pair_scores[k]``
-    and ``line_stock_scores[l][k]`` keep the raw factor scores for the explanation.
+    cold chain); ``capacity_units[k]`` bounds the units node k ships in total. ``prices`` are
+    the objective's coefficients per unit of each factor (``factor_prices``, "money" included);
+    ``pair_scores[k]`` and ``line_stock_scores[l][k]`` keep the factor units for the
+    explanation.
     """
 
     order: Order
@@ -194,9 +217,9 @@ class OrderModel:
     capacity_units: list[float]
     offset: float
     weights: Weights
+    prices: dict[str, float]
     pair_scores: list[dict[str, float]]
     line_stock_scores: list[list[float]]
-    handling_scale: float
     certainty: list[float]
     transit_hours: list[float]
     rejections: list[Rejection]
@@ -236,9 +259,12 @@ def _rule_matches(rule: Rule, order: Order, node: Node | None, ctx: RoutingConte
 
 
 def order_weights(order: Order, ctx: RoutingContext) -> Weights:
-    """The profile's weights after SCALE_WEIGHT rules for this order, normalised."""
+    """The profile's weights after SCALE_WEIGHT rules for this order.
+
+    Not normalised again: doubling a factor's weight doubles its price and leaves the money
+    coefficient, the other prices and the unrouted penalty where they are.
+    """
     weights = ctx.weights
-    scaled = False
     for rule in ctx.profile.rules:
         if (
             rule.effect is RuleEffect.SCALE_WEIGHT
@@ -246,8 +272,7 @@ def order_weights(order: Order, ctx: RoutingContext) -> Weights:
             and _rule_matches(rule, order, None, ctx)
         ):
             weights = weights.scaled(rule.factor, rule.amount)
-            scaled = True
-    return weights.normalised() if scaled else weights
+    return weights
 
 
 def merged_lines(order: Order) -> list[ModelLine]:
@@ -274,13 +299,13 @@ def merged_lines(order: Order) -> list[ModelLine]:
 
 @dataclass(frozen=True)
 class _NodeRoute:
-    """Order-independent part of a node's scores for one (region, promise, cold, weights) key."""
+    """Order-independent part of a node's coefficients for one (region, promise, cold, weights)."""
 
     node: Node
     scores: dict[str, float]
-    pair_value: float
-    shipping_part: float
-    keep: float  # product of (1 - amount) of matching DOWN_WEIGHT rules
+    fixed: float  # per shipment: money (parcel + handling) and the ROUTE_FACTORS at their prices
+    per_unit: float  # money (handling per unit) and capacity
+    scale: float  # 1 / kept desirability of matching DOWN_WEIGHT rules (1: none)
     certainty: float
     transit: float
 
@@ -311,9 +336,9 @@ def _node_routes(
     cached = table.get(key)
     if cached is not None:
         return cached
-    w = weights.as_dict()
+    price = factor_prices(weights, ctx.profile.prices)
+    money = price["money"]
     signals = ctx.signals
-    scales = ctx.scales
     region = order.region
     rules = [r for r in ctx.profile.rules if r.effect is not RuleEffect.SCALE_WEIGHT]
     out: list[_NodeRoute | Rejection] = []
@@ -344,8 +369,9 @@ def _node_routes(
         transit = node.transit_hours_by_region[region]
         weather_level = max(signals.weather.get(node.region, 0), signals.weather.get(region, 0))
         saturation = _clip(signals.carrier_saturation.get(node.region, 0.0))
-        late = lateness_risk(transit + WEATHER_DELAY_HOURS[weather_level], order.promised_hours)
-        certainty = delivery_certainty(node.on_time_rate, late, weather_level, saturation)
+        expected = transit + WEATHER_DELAY_HOURS[weather_level]
+        risk = lateness_risk(expected, order.promised_hours)
+        certainty = delivery_certainty(node.on_time_rate, risk, weather_level, saturation)
         if min_certainty is not None and certainty < min_certainty:
             out.append(
                 Rejection(
@@ -356,7 +382,7 @@ def _node_routes(
             )
             continue
         scores = {
-            "status": 0.5 if node.status is NodeStatus.DEGRADED else 0.0,
+            "status": 1.0 if node.status is NodeStatus.DEGRADED else 0.0,
             "capacity": (
                 _clip(1 - node.remaining_capacity_units / node.daily_capacity_units) ** 2
                 if node.daily_capacity_units and node.remaining_capacity_units is not None
@@ -365,9 +391,8 @@ def _node_routes(
             "carrier_saturation": saturation,
             "weather": weather_level / 4,
             "courier_load": _clip(signals.courier_load.get(node.code, 0.0)),
-            "lateness": late,
-            "certainty": _clip((1 - certainty) / CERTAINTY_FLOOR_GAP),
-            "shipping_cost": _clip(node.shipping_cost_by_region[region] / scales.shipping_cost),
+            "lateness": expected_hours_late(expected, order.promised_hours),
+            "certainty": 100.0 * (1.0 - certainty),
         }
         keep = 1.0
         for rule in rules:
@@ -377,9 +402,12 @@ def _node_routes(
             _NodeRoute(
                 node=node,
                 scores=scores,
-                pair_value=sum(w[f] * scores[f] for f in PAIR_FACTORS),
-                shipping_part=w["shipping_cost"] * scores["shipping_cost"],
-                keep=keep,
+                fixed=money
+                * (node.shipping_cost_by_region[region] + node.handling_cost_per_shipment)
+                + sum(price[f] * scores[f] for f in ROUTE_FACTORS),
+                per_unit=money * node.handling_cost_per_unit
+                + price["capacity"] * scores["capacity"],
+                scale=1.0 / max(keep, MIN_KEEP),
                 certainty=certainty,
                 transit=transit,
             )
@@ -414,28 +442,23 @@ def build_order_model(
     min_certainty: float | None = None,
     money_objective: bool = False,
 ) -> OrderModel:
-    """Score every node for ``order`` and return the order's linear model.
+    """Price every node for ``order`` and return the order's linear model (CNY).
 
     Hard exclusions (paused, region not served, no capacity left, EXCLUDE rules, certainty below
     ``min_certainty``) become rejections; per-line exclusions (no cold chain, no usable stock)
     become zero upper bounds, and a node with no line left is rejected with the reason. With
-    ``money_objective`` the coefficients are money (CNY) plus a 1e-3 tie-break on the weighted
-    score, which is how the high-value dual objective is solved lexicographically. Node-level
-    scores depend only on (region, promise, cold chain, weights), so they are computed once per
-    context and reused for every order that shares them.
+    ``money_objective`` the coefficients are money (CNY) plus a 1e-3 tie-break on the priced
+    objective, which is how the high-value dual objective is solved lexicographically.
+    Node-level coefficients depend only on (region, promise, cold chain, weights), so they are
+    computed once per context and reused for every order that shares them.
     """
     weights = order_weights(order, ctx)
-    w = weights.as_dict()
-    w_stock = w["stock"]
-    w_handling = w["handling_cost"]
-    w_distance = w["distance"]
+    price = factor_prices(weights, ctx.profile.prices)
+    p_stock = price["stock"]
+    p_distance = price["distance"] / 1000.0
+    p_split = price["splits"]
     lines = merged_lines(order)
-    order_units = sum(line.quantity for line in lines)
-    handling_scale = ctx.scales.handling_cost(order_units)
-    split_part = w["splits"] / max(1, len(lines) - 1)
-    pair_weight_total = sum(w[f] for f in PAIR_FACTORS)
-    fixed_weight_total = w["shipping_cost"] + w_distance + w["splits"] + w_handling
-    value_per_unit = [line.value_share / line.quantity for line in lines]
+    stock_per_unit = [p_stock * line.value_share / line.quantity for line in lines]
     region = order.region
 
     nodes: list[Node] = []
@@ -482,41 +505,25 @@ def build_order_model(
                 )
             continue
 
-        distance = _clip(
-            fast_distance_km(node.latitude, node.longitude, order.latitude, order.longitude)
-            / DISTANCE_SCALE_KM
-        )
-        pair_value = route.pair_value
-        fixed = (
-            route.shipping_part
-            + w_distance * distance
-            + split_part
-            + w_handling * node.handling_cost_per_shipment / handling_scale
-        )
-        if route.keep != 1.0:
-            # Keep only ``keep`` of the candidate's desirability on both cost parts.
-            pair_value = pair_weight_total - route.keep * (pair_weight_total - pair_value)
-            fixed = fixed_weight_total - route.keep * (fixed_weight_total - fixed)
-        handling_unit = w_handling * node.handling_cost_per_unit / handling_scale
+        km = fast_distance_km(node.latitude, node.longitude, order.latitude, order.longitude)
+        fixed = route.fixed + p_distance * km
+        column = [
+            route.per_unit + sp * st for sp, st in zip(stock_per_unit, stock_col, strict=True)
+        ]
+        if route.scale != 1.0:
+            fixed *= route.scale
+            column = [c * route.scale for c in column]
+        fixed += p_split
         if money_objective:
-            column = [
-                node.handling_cost_per_unit
-                + 1e-3 * ((pair_value + w_stock * st) * vpu + handling_unit)
-                for st, vpu in zip(stock_col, value_per_unit, strict=True)
-            ]
+            column = [node.handling_cost_per_unit + 1e-3 * c for c in column]
             fixed = (
                 node.shipping_cost_by_region[region]
                 + node.handling_cost_per_shipment
                 + 1e-3 * fixed
             )
-        else:
-            column = [
-                (pair_value + w_stock * st) * vpu + handling_unit
-                for st, vpu in zip(stock_col, value_per_unit, strict=True)
-            ]
 
         scores = dict(route.scores)
-        scores["distance"] = distance
+        scores["distance"] = km / 1000.0
         nodes.append(node)
         columns.append(column)
         column_upper.append(upper_col)
@@ -540,11 +547,11 @@ def build_order_model(
         fixed_cost=fixed_cost,
         upper=[[col[li] for col in column_upper] for li in range(n_lines)],
         capacity_units=capacity_units,
-        offset=0.0 if money_objective else -split_part,
+        offset=-(1e-3 if money_objective else 1.0) * p_split,
         weights=weights,
+        prices=price,
         pair_scores=pair_scores,
         line_stock_scores=[[col[li] for col in column_stock] for li in range(n_lines)],
-        handling_scale=handling_scale,
         certainty=certainty_list,
         transit_hours=transit_list,
         rejections=rejections,
@@ -555,12 +562,16 @@ def build_order_model(
 def factor_breakdown(
     model: OrderModel, quantities: Mapping[tuple[int, int], float]
 ) -> dict[str, float]:
-    """Weighted contribution of each factor to a plan's objective (sums to the objective).
+    """Each factor's part of a plan's objective (they sum to the objective).
 
-    ``quantities`` maps (line index, node index) to units. Used by the explanation; the solver
-    only ever sees the aggregated coefficients.
+    ``quantities`` maps (line index, node index) to units. Parts are in objective units: money
+    times the money coefficient, every other factor's units times its price. Used by the
+    explanation; the solver only ever sees the aggregated coefficients. DOWN_WEIGHT rules and
+    the high-value money objective are not reflected here.
     """
-    w = model.weights.as_dict()
+    price = model.prices
+    money = price["money"]
+    region = model.order.region
     out = dict.fromkeys(FACTOR_NAMES, 0.0)
     used = sorted({k for (_, k), q in quantities.items() if q > 0})
     for (li, k), qty in quantities.items():
@@ -568,18 +579,14 @@ def factor_breakdown(
             continue
         line = model.lines[li]
         share = line.value_share * qty / line.quantity
-        for factor in PAIR_FACTORS:
-            out[factor] += w[factor] * model.pair_scores[k][factor] * share
-        out["stock"] += w["stock"] * model.line_stock_scores[li][k] * share
-        out["handling_cost"] += (
-            w["handling_cost"] * model.nodes[k].handling_cost_per_unit * qty / model.handling_scale
-        )
+        out["stock"] += price["stock"] * model.line_stock_scores[li][k] * share
+        out["capacity"] += price["capacity"] * model.pair_scores[k]["capacity"] * qty
+        out["handling_cost"] += money * model.nodes[k].handling_cost_per_unit * qty
     for k in used:
-        scores = model.pair_scores[k]
-        out["shipping_cost"] += w["shipping_cost"] * scores["shipping_cost"]
-        out["distance"] += w["distance"] * scores["distance"]
-        out["handling_cost"] += (
-            w["handling_cost"] * model.nodes[k].handling_cost_per_shipment / model.handling_scale
-        )
-    out["splits"] = w["splits"] * max(0, len(used) - 1) / max(1, len(model.lines) - 1)
+        node, scores = model.nodes[k], model.pair_scores[k]
+        for factor in (*ROUTE_FACTORS, "distance"):
+            out[factor] += price[factor] * scores[factor]
+        out["shipping_cost"] += money * node.shipping_cost_by_region[region]
+        out["handling_cost"] += money * node.handling_cost_per_shipment
+    out["splits"] = price["splits"] * max(0, len(used) - 1)
     return out

@@ -82,13 +82,52 @@ def prune_for_split(model: OrderModel, upper_bound: float) -> list[int]:
 
 
 def _bound_over(model: OrderModel, nodes: list[int], count: int) -> float:
-    """``V_K`` plus the ``count`` smallest fixed costs, both taken over ``nodes`` only."""
+    """``V_K`` plus the least fixed costs of ``count`` or more nodes of ``nodes`` that together
+    hold every line (``cover_fixed_cost``), both taken over ``nodes`` only."""
     total = model.offset
     for li, line in enumerate(model.lines):
         row, upper = model.unit_cost[li], model.upper[li]
         total += line.quantity * min((row[k] for k in nodes if upper[k] > 0), default=math.inf)
-    fixed = sorted(model.fixed_cost[k] for k in nodes)
-    return total + sum(fixed[:count]) if len(fixed) >= count else math.inf
+    return total + cover_fixed_cost(model, nodes, count)
+
+
+MAX_COVER_LINES = 12
+
+
+def cover_fixed_cost(model: OrderModel, nodes: list[int], count: int) -> float:
+    """Least sum of fixed costs over sets of ``count`` or more nodes that hold every line.
+
+    A plan with ``count`` or more shipments pays the fixed cost of each node it uses, and its
+    nodes between them hold every line, so this bounds its fixed part from below; it is much
+    tighter than the ``count`` smallest fixed costs when the cheap nodes hold few lines (risk
+    prices are per parcel, so a far node's fixed cost is high). Dynamic programme over (nodes
+    used, capped at ``count``; lines held as a bit mask); for each mask only the ``count``
+    cheapest nodes can matter. Past ``MAX_COVER_LINES`` lines it falls back to the ``count``
+    smallest fixed costs.
+    """
+    fixed = model.fixed_cost
+    n_lines = len(model.lines)
+    if n_lines > MAX_COVER_LINES:
+        costs = sorted(fixed[k] for k in nodes)
+        return sum(costs[:count]) if len(costs) >= count else math.inf
+    by_mask: dict[int, list[float]] = {}
+    for k in nodes:
+        mask = 0
+        for li in range(n_lines):
+            if model.upper[li][k] > 0:
+                mask |= 1 << li
+        by_mask.setdefault(mask, []).append(fixed[k])
+    full = (1 << n_lines) - 1
+    best: dict[tuple[int, int], float] = {(0, 0): 0.0}
+    for mask, costs in by_mask.items():
+        for cost in sorted(costs)[:count]:
+            step = dict(best)
+            for (used, held), value in best.items():
+                key = (min(used + 1, count), held | mask)
+                if value + cost < step.get(key, math.inf):
+                    step[key] = value + cost
+            best = step
+    return best.get((count, full), math.inf)
 
 
 def best_pair_plan(model: OrderModel, nodes: list[int]) -> Plan | None:
@@ -166,12 +205,14 @@ def split_fast_path(model: OrderModel, incumbent: Plan | None, nodes: list[int])
     """Prove the best plan with at most two shipments optimal without a solver, if possible.
 
     ``nodes`` are the nodes left by ``prune_for_split`` for the incumbent's objective. Claim:
-    if no node there is capacity-bound and ``min(incumbent, best pair) <= V_K + F1 + F2 + F3``
-    (taken over ``nodes``), that minimum is optimal. Proof: a plan with one node is no better
+    if no node there is capacity-bound and ``min(incumbent, best pair) <= V_K + C3`` (taken
+    over ``nodes``; ``C3`` the least fixed costs of three or more of them that hold every
+    line, ``cover_fixed_cost``), that minimum is optimal. Proof: a plan with one node is no better
     than the incumbent's single-node optimum (or there is none); a plan with exactly two nodes
     that beats the incumbent uses two pruned-in nodes, and ``best_pair_plan`` finds the best of
     those exactly; a plan with three or more nodes that beats the incumbent uses only
-    pruned-in nodes and pays at least ``V_K`` for its units and three fixed costs.
+    pruned-in nodes that hold every line between them, and pays at least ``V_K`` for its
+    units and ``C3`` for its shipments.
     """
     units = sum(line.quantity for line in model.lines)
     if any(model.capacity_units[k] < units for k in nodes):
@@ -195,8 +236,8 @@ def plan_with_bound(model: OrderModel) -> tuple[Plan | None, float]:
     Used to price columns in batch mode, where thousands of orders are re-solved per round: the
     bound keeps the batch's Lagrangian bound valid even when the plan is not proved optimal.
     Single-node plans are enumerated exactly; two-node plans exactly when no pruned-in node is
-    capacity-bound (``best_pair_plan``), otherwise bounded by ``V_K + F1 + F2``; plans with three
-    or more nodes by ``V_K + F1 + F2 + F3``.
+    capacity-bound (``best_pair_plan``), otherwise bounded by ``V_K + C2``; plans with three or
+    more nodes by ``V_K + C3`` (``Cn``: ``cover_fixed_cost``).
     """
     singles = single_node_objectives(model)
     best: Plan | None = None

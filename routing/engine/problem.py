@@ -182,7 +182,12 @@ FACTOR_NAMES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Weights:
-    """Weight per factor; ``normalised()`` scales them to sum to 1 (what the solver uses)."""
+    """Weight per factor, as the profile's percentages; ``normalised()`` scales them to sum to 1.
+
+    ``shipping_cost`` and ``handling_cost`` are both money: their weights add up to the money
+    weight and one CNY of either counts the same. Every other weight scales that factor's price
+    (``Prices``); see ``factor_prices`` for the one mapping from weights to CNY.
+    """
 
     stock: float = 0.04
     status: float = 0.03
@@ -208,6 +213,84 @@ class Weights:
 
     def scaled(self, factor: str, multiplier: float) -> Weights:
         return replace(self, **{factor: getattr(self, factor) * multiplier})
+
+    @property
+    def money(self) -> float:
+        return self.shipping_cost + self.handling_cost
+
+
+MONEY_FACTORS: tuple[str, ...] = ("shipping_cost", "handling_cost")
+PRICED_FACTORS: tuple[str, ...] = tuple(f for f in FACTOR_NAMES if f not in MONEY_FACTORS)
+
+
+@dataclass(frozen=True)
+class Prices:
+    """What one unit of each non-money factor costs, in CNY, at the default weights.
+
+    Units (what "one" is): ``lateness`` an expected hour past the promise, per shipment; ``certainty`` a
+    point (1 %) of delivery certainty lost, per shipment; ``splits`` a shipment beyond the first;
+    ``status`` a shipment from a degraded warehouse; ``carrier_saturation``, ``weather`` (a red
+    alert) and ``courier_load`` a shipment at the top of their 0..1 scale; ``capacity`` a unit
+    from a warehouse whose day's capacity is used up (the score is the used share squared);
+    ``stock`` an order taking the last usable units of its SKUs from its freshest batches;
+    ``distance`` 1,000 km per shipment.
+
+    The defaults are what such things plausibly cost a merchant, not fitted to any data set: a
+    late order costs about ¥15 (platform compensation of a few CNY up to 30 % of the item price,
+    a customer-service contact, some lost repeat business), so a point of certainty is ¥0.15 and
+    an hour past the promise ¥0.50 on top; a second parcel of the same order costs ¥1.50 beyond
+    its own shipping and handling (a second hand-over and more "where is the rest" contacts).
+    The rest are small tie-breakers that keep a busy or degraded warehouse for the orders that
+    need it.
+    """
+
+    stock: float = 1.0
+    status: float = 3.0
+    capacity: float = 0.3
+    carrier_saturation: float = 0.5
+    weather: float = 2.0
+    courier_load: float = 0.5
+    lateness: float = 0.5
+    splits: float = 1.5
+    distance: float = 0.3
+    certainty: float = 0.15
+
+    def as_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+DEFAULT_WEIGHTS = Weights()
+DEFAULT_PRICES = Prices()
+
+
+def factor_prices(weights: Weights, prices: Prices = DEFAULT_PRICES) -> dict[str, float]:
+    """The objective's coefficient per unit of each factor: one trade-off for a set of weights.
+
+    The money weight sets the coefficient of one CNY of shipping and handling (1 at the default
+    money weight of 40 %); every other factor's weight scales its price the same way, relative
+    to its default weight. So ``price[f] = prices.f * weight[f] / default_weight[f]`` and
+    ``price["money"] = money_weight / default_money_weight``; the objective is
+    ``price["money"] * CNY + sum_f price[f] * units of f``. At the default weights it is money
+    plus the stated prices; with all weight on money it is money alone (times 2.5). What the
+    weights mean in CNY is ``price[f] / price["money"]`` (``prices_in_cny``). Weights are taken
+    as given (normalised ones for a profile), so a rule that doubles a factor's weight doubles
+    its price and leaves the others alone.
+    """
+    w = weights.as_dict()
+    default = DEFAULT_WEIGHTS.as_dict()
+    out = {"money": weights.money / DEFAULT_WEIGHTS.money}
+    for name, price in prices.as_dict().items():
+        out[name] = price * w[name] / default[name]
+    return out
+
+
+def prices_in_cny(weights: Weights, prices: Prices = DEFAULT_PRICES) -> dict[str, float] | None:
+    """Each factor's price in CNY of shipping and handling (None when money has no weight)."""
+    coefficients = factor_prices(weights, prices)
+    money = coefficients.pop("money")
+    if money <= 0:
+        return None
+    return {name: value / money for name, value in coefficients.items()}
 
 
 class RuleCondition(StrEnum):
@@ -266,10 +349,11 @@ class HighValuePolicy:
 
 @dataclass(frozen=True)
 class Profile:
-    """How to route: factor weights, rules and the high-value policy."""
+    """How to route: factor weights, their prices in CNY, rules and the high-value policy."""
 
     name: str = "default"
     weights: Weights = field(default_factory=Weights)
+    prices: Prices = field(default_factory=Prices)
     rules: tuple[Rule, ...] = ()
     high_value: HighValuePolicy | None = None
 
@@ -300,38 +384,6 @@ class RoutingContext:
     @cached_property
     def weights(self) -> Weights:
         return self.profile.weights.normalised()
-
-    @cached_property
-    def scales(self) -> Scales:
-        return Scales.for_nodes(self.nodes)
-
-
-@dataclass(frozen=True)
-class Scales:
-    """Reference magnitudes that turn money and km into [0, 1] scores.
-
-    Taken from the node set (not the order) so scores are comparable across the orders of a
-    batch: the dearest parcel any node charges to any region, the dearest handling per shipment
-    and per unit, and a country-scale distance.
-    """
-
-    shipping_cost: float
-    handling_per_shipment: float
-    handling_per_unit: float
-    distance_km: float = 3500.0
-
-    @staticmethod
-    def for_nodes(nodes: tuple[Node, ...]) -> Scales:
-        shipping = max((c for n in nodes for c in n.shipping_cost_by_region.values()), default=1)
-        return Scales(
-            shipping_cost=max(shipping, 1e-9),
-            handling_per_shipment=max((n.handling_cost_per_shipment for n in nodes), default=0),
-            handling_per_unit=max((n.handling_cost_per_unit for n in nodes), default=0),
-        )
-
-    def handling_cost(self, units: int) -> float:
-        """The dearest handling a shipment of ``units`` items can cost: its score scale."""
-        return max(self.handling_per_shipment + self.handling_per_unit * units, 1e-9)
 
 
 @dataclass(frozen=True)
@@ -374,8 +426,8 @@ class RoutingResult:
 
     ``method`` says how it was found: "fast_path" (proved optimal without a solver),
     "milp:highs", "milp:cbc", "greedy" (time limit / solver failure fallback), "batch:...",
-    "baseline". ``objective`` is the weighted normalised score that was minimised; ``cost`` is
-    money (shipping + handling).
+    "baseline". ``objective`` is what was minimised: money and the other factors at the
+    profile's prices (see ``factor_prices``); ``cost`` is money (shipping + handling, CNY).
     """
 
     order_id: str

@@ -2,9 +2,10 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from oms.models import TemperatureClass
+from routing.engine.problem import FACTOR_NAMES
 from routing.models import CourierLoad, RoutingDecision, RoutingProfile, WeatherAlert
 from routing.providers import SimulatedFeed, poll_providers
 from tests.factories import (
@@ -172,3 +173,33 @@ def test_simulation_action_compares_a_draft_with_the_profile_in_force(admin_clie
         and "static baseline" in page
     )
     assert RoutingDecision.objects.count() == 1  # the what-if wrote nothing
+
+
+def test_profile_page_says_what_the_weights_mean_in_cny(admin_client):
+    profile = RoutingProfile.objects.get(is_default=True)
+    url = reverse("admin:routing_routingprofile_change", args=[profile.pk])
+    page = admin_client.get(url).content.decode()
+    assert "An hour late costs ¥0.50." in page
+    assert "A point of delivery certainty is worth ¥0.15." in page
+    assert "A split costs ¥1.50." in page
+    chinese = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    translation.activate("en")  # the request left Chinese active in this thread
+    assert "迟到一小时的代价为 ¥0.50。" in chinese
+
+
+def test_a_timeliness_profile_puts_a_higher_price_on_an_hour_late():
+    weights = dict.fromkeys(FACTOR_NAMES, 0) | {
+        "lateness": 75,
+        "shipping_cost": 8,
+        "handling_cost": 5,
+        "certainty": 6,
+        "splits": 3,
+        "stock": 1,
+        "capacity": 2,
+    }
+    promotion = RoutingProfile(name="timeliness 75", **weights)
+    prices = promotion.prices_in_cny()
+    # Lateness at 75 % instead of 22 %, money at 13 % instead of 40 %: 3.41 x 3.08 the price.
+    assert prices["lateness"] == pytest.approx(0.5 * (75 / 22) / (13 / 40))
+    with translation.override("en"):
+        assert "An hour late costs ¥5.24." in promotion.trade_off_sentences()

@@ -52,3 +52,12 @@ def test_rejections_carry_reasons_for_paused_cold_chain_and_stock() -> None:
     assert reasons == {"HZ": "paused", "NB": "no cold chain", "EMPTY": "out of stock"}
     assert decision.result.status.value == "unroutable"  # nobody has bread
     assert "bread" in decision.result.reason
+
+
+def test_a_dearer_winner_is_explained_by_what_the_prices_put_against_it() -> None:
+    slow = make_node("SLOW", name="Suzhou RC", stock={"tea": 5}, shipping=6.0, transit=30.0)
+    fast = make_node("FAST", name="Shanghai DC", stock={"tea": 5}, shipping=7.0, transit=12.0)
+    decision = route_order(make_order(("tea", 1), promised_hours=36), RoutingContext((slow, fast)))
+    sentence = decision.explanation.sentences[0]
+    assert sentence.startswith("Shanghai DC chosen: 18 h faster than Suzhou RC; ¥1.00 dearer")
+    assert "outweighed at the profile's prices by certainty ¥" in sentence
