@@ -272,6 +272,12 @@ OMS_PICKUP_RADIUS_KM = env_int("OMS_PICKUP_RADIUS_KM", 50)
 OMS_WEBHOOK_TIMEOUT_SECONDS = env_int("OMS_WEBHOOK_TIMEOUT_SECONDS", 10)
 OMS_WEBHOOK_BACKOFF_BASE_SECONDS = env_int("OMS_WEBHOOK_BACKOFF_BASE_SECONDS", 30)
 OMS_WEBHOOK_BACKOFF_MAX_SECONDS = env_int("OMS_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600)
+# Loopback addresses webhooks may be sent to anyway (oms/outbound.py): a local receiver in
+# development, the demo and the tests. Public addresses need no entry; private, link-local and
+# reserved ones are always refused. Production settings default to none.
+OMS_OUTBOUND_ALLOW_ADDRESSES = env_list(
+    "OMS_OUTBOUND_ALLOW_ADDRESSES", ["127.0.0.1", "::1"] if OMS_DEMO_DATA else []
+)
 
 LOGGING = {
     "version": 1,
