@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -215,7 +216,7 @@ def inbox_receive(
 
 def inbox_refuse_oversized(
     *, code: str, headers: dict[str, str], excerpt: bytes, size: int
-) -> None:
+) -> NoReturn:
     """Record a delivery larger than the limit by its first bytes and size; raise 413.
 
     The body is not read past the excerpt, so it is neither verified nor hashed: no signature
