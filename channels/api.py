@@ -3,19 +3,28 @@
 Thin: read the raw body and headers, call one service or selector, serialize.
 """
 
+import hashlib
+import logging
+import time
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from channels import selectors, services, signing
+from oms.api import throttling
 from oms.api.base import MerchantScopedMixin
 from oms.api.params import iso_time_param
+
+logger = logging.getLogger(__name__)
 
 
 class IngestResponseSerializer(serializers.Serializer):
@@ -74,6 +83,50 @@ class ChannelMetricsResponse(serializers.Serializer):
     results = ChannelMetricsSerializer(many=True)
 
 
+class ChannelSenderThrottle(SimpleRateThrottle):
+    """Deliveries per channel code and client address (``OMS_CHANNEL_INGEST_RATE``), a 429.
+
+    The same fixed-window counter in the shared cache as the merchant API's throttle. If the
+    cache is down, deliveries are let through (and the failure logged): a channel's orders
+    matter more than the limit. The address is the peer's unless ``NUM_PROXIES`` says how many
+    proxies in front may be trusted to write ``X-Forwarded-For``.
+    """
+
+    scope = "channel_ingest"
+
+    def get_rate(self) -> str | None:
+        return settings.OMS_CHANNEL_INGEST_RATE or None
+
+    def allow_request(self, request, view) -> bool:
+        if not self.rate:
+            return True
+        num_requests, duration = self.parse_rate(self.rate)
+        assert num_requests is not None and duration is not None  # parsed from a non-empty rate
+        address = (
+            self.get_ident(request)
+            if api_settings.NUM_PROXIES is not None
+            else request.META.get("REMOTE_ADDR", "")
+        )
+        sender = f"{view.kwargs.get('code', '')}|{address}"
+        digest = hashlib.blake2b(sender.encode(errors="replace"), digest_size=16).hexdigest()
+        now = time.time()
+        window = int(now // duration)
+        self._window_ends = (window + 1) * duration
+        try:
+            count = throttling._count(
+                f"throttle:{self.scope}:{digest}:{duration}:{window}", ttl=duration + 1
+            )
+        except Exception:
+            logger.warning(
+                "channel ingest throttle skipped: the cache is unavailable", exc_info=True
+            )
+            return True
+        return count <= num_requests
+
+    def wait(self) -> float:
+        return max(self._window_ends - time.time(), 0.0)
+
+
 def _ingest_body(result: services.IngestResult) -> dict:
     order = result.order
     return {
@@ -92,7 +145,7 @@ class ChannelOrderIngestView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes = [ChannelSenderThrottle]
     parser_classes: list = []  # the raw body is what is signed and stored
 
     @extend_schema(
@@ -123,17 +176,17 @@ class ChannelOrderIngestView(APIView):
         ],
     )
     def post(self, request, code: str):
+        headers = {name: value for name, value in request.headers.items()}
         try:
             body = request.body
         except RequestDataTooBig:
-            return Response(
-                {
-                    "code": "payload_too_large",
-                    "detail": "The request body is larger than this API accepts.",
-                },
-                status=status.HTTP_400_BAD_REQUEST,
+            # Counted by its first bytes and declared size (a 413); the rest is never read.
+            services.inbox_refuse_oversized(
+                code=code,
+                headers=headers,
+                excerpt=request.read(services.INBOX_EXCERPT_BYTES),
+                size=int(request.META.get("CONTENT_LENGTH") or 0),
             )
-        headers = {name: value for name, value in request.headers.items()}
         result = services.channel_order_ingest(code=code, body=body, headers=headers)
         return Response(
             _ingest_body(result),

@@ -13,6 +13,11 @@ class SignatureRejected(DomainError):
     http_status = 401
 
 
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    http_status = 413
+
+
 class PayloadInvalid(DomainError):
     """The payload cannot become an order; ``details["errors"]`` maps field paths to messages."""
 

@@ -221,10 +221,13 @@ class InboxStatus(models.TextChoices):
 
 
 class ChannelInboxMessage(models.Model):
-    """One delivery to the ingest endpoint, stored raw before anything else happens.
+    """One delivery to the ingest endpoint, stored raw before it is parsed.
 
-    Rejected deliveries (bad signature) keep ``signature_valid`` false and are never replayed;
-    ``channel`` stays empty when the code named several channels and none verified.
+    A delivery whose signature verified is kept whole (``signature_valid``). A rejected one (bad
+    signature, or larger than the limit) keeps only evidence: the first bytes of the body
+    (``body_truncated`` when there was more), its size and SHA-256. Rejected rows are never
+    replayed, and are purged after ``OMS_INBOX_REJECTED_KEEP_DAYS``. ``channel`` stays empty
+    when the code named several channels and none verified.
     """
 
     merchant = models.ForeignKey(
@@ -237,6 +240,9 @@ class ChannelInboxMessage(models.Model):
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     body = models.BinaryField(_("raw body"))
+    body_size = models.PositiveIntegerField(_("bytes received"), default=0)
+    body_sha256 = models.CharField(_("SHA-256 of the body"), max_length=64, blank=True)
+    body_truncated = models.BooleanField(_("body kept in part"), default=False)
     signature_valid = models.BooleanField(_("signature valid"), default=False)
     status = models.CharField(
         _("status"), max_length=10, choices=InboxStatus.choices, default=InboxStatus.RECEIVED

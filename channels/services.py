@@ -1,19 +1,22 @@
 """Channel ingestion: store the raw delivery, verify it, adapt, price, claim gifts, create the order.
 
-``inbox_receive`` commits the raw body first (its own transaction), so nothing a channel sent
-is ever lost; ``inbox_verify`` finds the channel whose secret signed it; ``inbox_process`` (the
+``inbox_receive`` finds the channel whose secret signed the delivery (``inbox_verify``) and
+commits the raw body before anything parses it, so nothing a channel sent is ever lost; an
+unsigned or oversized delivery keeps only its first bytes, size and hash; ``inbox_process`` (the
 API and the admin "replay" action both call it) adapts the payload, prices it, claims
 once-per-customer campaigns in the gift ledger and creates the order through
 ``oms.services.orders.order_create``, all in one transaction. A redelivery of an order that
 exists answers with that order and marks the message ``duplicate``.
 """
 
+import hashlib
 import json
 import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,6 +29,7 @@ from channels.exceptions import (
     IngestDeferred,
     NotReplayable,
     PayloadInvalid,
+    PayloadTooLarge,
     SignatureRejected,
 )
 from channels.models import (
@@ -56,6 +60,7 @@ KEPT_HEADERS = (
     "X-Merchant",
 )
 MAX_CANDIDATES = 20  # channels sharing one code tried without an X-Merchant header
+INBOX_EXCERPT_BYTES = 2048  # what a rejected delivery keeps of its body
 
 
 def _tolerance() -> int:
@@ -100,37 +105,24 @@ def _secrets_of(channel: SalesChannel) -> list[str]:
 
 
 # --- Inbox ----------------------------------------------------------------------------------
-@transaction.atomic
-def inbox_receive(
-    *, code: str, body: bytes, headers: dict[str, str], merchant_code: str = ""
-) -> tuple[ChannelInboxMessage, list[SalesChannel]]:
-    """Store a delivery as received, before anything is checked; committed on return.
+def inbox_candidates(*, code: str, merchant_code: str = "") -> list[SalesChannel]:
+    """The active channels a delivery's code (and ``X-Merchant``) may name.
 
-    Returns the message and the active channels the code (and ``X-Merchant``) may name;
-    unknown codes raise ``ChannelNotFound`` and are not stored (nobody to replay them for).
+    Unknown codes raise ``ChannelNotFound`` and nothing is stored (nobody to replay them for).
     """
     candidates = SalesChannel.objects.filter(code=code, active=True).select_related("merchant")
     if merchant_code:
         candidates = candidates.filter(merchant__code=merchant_code)
-    candidates = list(candidates.order_by("pk")[: MAX_CANDIDATES + 1])
-    if not candidates:
+    found = list(candidates.order_by("pk")[: MAX_CANDIDATES + 1])
+    if not found:
         raise ChannelNotFound("Not found.")
-    only = candidates[0] if len(candidates) == 1 else None
-    message = ChannelInboxMessage.objects.create(
-        merchant=only.merchant if only else None,
-        channel=only,
-        channel_code=code[:40],
-        headers={k: v[:300] for k, v in headers.items() if k in KEPT_HEADERS},
-        body=body,
-    )
-    return message, candidates
+    return found
 
 
 def inbox_verify(
-    *, message: ChannelInboxMessage, candidates: list[SalesChannel], signature: str, timestamp: str
-) -> SalesChannel:
-    """Find the candidate whose secret signed the body; else mark the message rejected (401)."""
-    body = bytes(message.body)
+    *, candidates: list[SalesChannel], signature: str, timestamp: str, body: bytes
+) -> signing.Verdict | SalesChannel:
+    """The candidate whose secret signed ``body``, else the verdict that says why none did."""
     verdict = signing.Verdict(False, "Too many channels share this code: send X-Merchant.")
     if len(candidates) <= MAX_CANDIDATES:
         for channel in candidates:
@@ -143,17 +135,124 @@ def inbox_verify(
                 tolerance_seconds=_tolerance(),
             )
             if verdict.ok:
-                message.channel, message.merchant_id = channel, channel.merchant_id
-                message.signature_valid = True
-                message.save(update_fields=["channel", "merchant", "signature_valid"])
                 return channel
             if not verdict.reason.startswith("Signature"):
                 break  # header problems are the same for every candidate
-    message.status = InboxStatus.REJECTED
-    message.error = {"signature": [verdict.reason]}
-    message.processed_at = timezone.now()
-    message.save(update_fields=["status", "error", "processed_at"])
-    raise SignatureRejected(verdict.reason, inbox_id=message.pk)
+    return verdict
+
+
+def _evidence(
+    *,
+    code: str,
+    candidates: list[SalesChannel],
+    headers: dict[str, str],
+    excerpt: bytes,
+    size: int,
+    sha256: str,
+    error: dict,
+) -> ChannelInboxMessage:
+    """Record a rejected delivery by its first bytes, size and hash: never the whole body."""
+    only = candidates[0] if len(candidates) == 1 else None
+    kept = excerpt[:INBOX_EXCERPT_BYTES]
+    return ChannelInboxMessage.objects.create(
+        merchant=only.merchant if only else None,
+        channel=only,
+        channel_code=code[:40],
+        headers=_kept_headers(headers),
+        body=kept,
+        body_size=size,
+        body_sha256=sha256,
+        body_truncated=len(kept) < size,
+        status=InboxStatus.REJECTED,
+        error=error,
+        processed_at=timezone.now(),
+    )
+
+
+def _kept_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v[:300] for k, v in headers.items() if k in KEPT_HEADERS}
+
+
+def inbox_receive(
+    *, code: str, body: bytes, headers: dict[str, str], merchant_code: str = ""
+) -> tuple[ChannelInboxMessage, SalesChannel]:
+    """Verify a delivery and store it, before anything is parsed; committed on return.
+
+    A delivery a candidate channel signed is stored whole, so nothing a channel sent is ever
+    lost. Any other is stored as evidence only (the first ``INBOX_EXCERPT_BYTES``, size and
+    SHA-256), so that an unsigned sender cannot fill the database, and ``SignatureRejected``
+    (401) is raised after its row is committed.
+    """
+    candidates = inbox_candidates(code=code, merchant_code=merchant_code)
+    signed_by = inbox_verify(
+        candidates=candidates,
+        signature=headers.get(signing.SIGNATURE_HEADER, ""),
+        timestamp=headers.get(signing.TIMESTAMP_HEADER, ""),
+        body=body,
+    )
+    if isinstance(signed_by, signing.Verdict):
+        message = _evidence(
+            code=code,
+            candidates=candidates,
+            headers=headers,
+            excerpt=body,
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+            error={"signature": [signed_by.reason]},
+        )
+        raise SignatureRejected(signed_by.reason, inbox_id=message.pk)
+    message = ChannelInboxMessage.objects.create(
+        merchant=signed_by.merchant,
+        channel=signed_by,
+        channel_code=code[:40],
+        headers=_kept_headers(headers),
+        body=body,
+        body_size=len(body),
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        signature_valid=True,
+    )
+    return message, signed_by
+
+
+def inbox_refuse_oversized(
+    *, code: str, headers: dict[str, str], excerpt: bytes, size: int
+) -> NoReturn:
+    """Record a delivery larger than the limit by its first bytes and size; raise 413.
+
+    The body is not read past the excerpt, so it is neither verified nor hashed: no signature
+    makes an oversized delivery acceptable.
+    """
+    candidates = inbox_candidates(code=code, merchant_code=headers.get("X-Merchant", "")[:40])
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    reason = f"The body ({size} bytes) is larger than the {limit} bytes this endpoint accepts."
+    message = _evidence(
+        code=code,
+        candidates=candidates,
+        headers=headers,
+        excerpt=excerpt,
+        size=size,
+        sha256="",
+        error={"payload": [reason]},
+    )
+    raise PayloadTooLarge(reason, inbox_id=message.pk)
+
+
+def inbox_purge_rejected(*, older_than: timedelta, batch: int = 5000) -> int:
+    """Delete rejected deliveries (unsigned or oversized) received before ``older_than`` ago.
+
+    Deletes in batches of primary keys so that no statement holds a long lock. Signed
+    deliveries are never purged here. Returns how many rows went.
+    """
+    cutoff = timezone.now() - older_than
+    rejected = ChannelInboxMessage.objects.filter(
+        signature_valid=False, status=InboxStatus.REJECTED, received_at__lt=cutoff
+    )
+    deleted = 0
+    while True:
+        ids = list(rejected.order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += ChannelInboxMessage.objects.filter(pk__in=ids).delete()[0]
 
 
 @dataclass(frozen=True)
@@ -511,14 +610,8 @@ def channel_order_ingest(
     *, code: str, body: bytes, headers: dict[str, str], actor: str | None = None
 ) -> IngestResult:
     """The whole ingest of one delivery: store, verify, process (the API view calls only this)."""
-    message, candidates = inbox_receive(
+    message, channel = inbox_receive(
         code=code, body=body, headers=headers, merchant_code=headers.get("X-Merchant", "")[:40]
-    )
-    channel = inbox_verify(
-        message=message,
-        candidates=candidates,
-        signature=headers.get(signing.SIGNATURE_HEADER, ""),
-        timestamp=headers.get(signing.TIMESTAMP_HEADER, ""),
     )
     try:
         return inbox_process(message=message, actor=actor or f"channel:{channel.code}")

@@ -1,6 +1,9 @@
 """Celery tasks of sales channels: thin, ids in, safe to run twice."""
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 
 from channels.groupbuy.services import groupbuy_wave_build
 from oms.models import ChannelKind, Merchant, SalesChannel, Warehouse
@@ -28,3 +31,11 @@ def build_pick_waves(merchant_id: int | None = None, warehouse_id: int | None = 
         result = groupbuy_wave_build(merchant=merchant, warehouse=warehouse, actor="task")
         built += [f"#{wave.pk}: {wave.order_count} orders" for wave in result.waves]
     return "; ".join(built) or "nothing waiting"
+
+
+@shared_task(name="channels.purge_rejected_inbox")
+def purge_rejected_inbox() -> int:
+    """Delete rejected deliveries older than ``OMS_INBOX_REJECTED_KEEP_DAYS`` (hourly)."""
+    from channels.services import inbox_purge_rejected
+
+    return inbox_purge_rejected(older_than=timedelta(days=settings.OMS_INBOX_REJECTED_KEEP_DAYS))

@@ -166,6 +166,11 @@ OMS_API_LOCAL_CACHE_SECONDS = env_int("OMS_API_LOCAL_CACHE_SECONDS", 30)
 # same answers, slower (a way out if a framework upgrade breaks one).
 OMS_API_FAST_PATHS = env_bool("OMS_API_FAST_PATHS", True)
 OMS_MAX_ORDER_LINES = env_int("OMS_MAX_ORDER_LINES", 200)
+# Deliveries to a channel's ingest URL per channel code and client address (a 429 beyond);
+# empty: no limit. Rejected deliveries (unsigned, oversized) keep only their first 2 KB, size and
+# hash, and are purged after this many days (channels.purge_rejected_inbox, hourly).
+OMS_CHANNEL_INGEST_RATE = env_str("OMS_CHANNEL_INGEST_RATE", "6000/min")
+OMS_INBOX_REJECTED_KEEP_DAYS = env_int("OMS_INBOX_REJECTED_KEEP_DAYS", 7)
 OMS_MAX_BULK_STOCK_ITEMS = env_int("OMS_MAX_BULK_STOCK_ITEMS", 1000)
 
 # --- REST API -------------------------------------------------------------------------------
@@ -249,6 +254,7 @@ CELERY_BEAT_SCHEDULE = {
     # is routed within sweep-after + 30 s (+ its claim, OMS_ROUTING_CLAIM_SECONDS, if shorter).
     "sweep-unrouted-orders": {"task": "routing.sweep_unrouted", "schedule": 30.0},
     "purge-idempotency-records": {"task": "oms.purge_idempotency_records", "schedule": 3600.0},
+    "purge-rejected-inbox": {"task": "channels.purge_rejected_inbox", "schedule": 3600.0},
     "orchestration-check-slas": {"task": "orchestration.check_slas", "schedule": 60.0},
     "orchestration-sweep-steps": {"task": "orchestration.sweep_steps", "schedule": 60.0},
     "orchestration-dispatch-webhooks": {
@@ -278,6 +284,12 @@ OMS_PICKUP_RADIUS_KM = env_int("OMS_PICKUP_RADIUS_KM", 50)
 OMS_WEBHOOK_TIMEOUT_SECONDS = env_int("OMS_WEBHOOK_TIMEOUT_SECONDS", 10)
 OMS_WEBHOOK_BACKOFF_BASE_SECONDS = env_int("OMS_WEBHOOK_BACKOFF_BASE_SECONDS", 30)
 OMS_WEBHOOK_BACKOFF_MAX_SECONDS = env_int("OMS_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600)
+# Loopback addresses webhooks may be sent to anyway (oms/outbound.py): a local receiver in
+# development, the demo and the tests. Public addresses need no entry; private, link-local and
+# reserved ones are always refused. Production settings default to none.
+OMS_OUTBOUND_ALLOW_ADDRESSES = env_list(
+    "OMS_OUTBOUND_ALLOW_ADDRESSES", ["127.0.0.1", "::1"] if OMS_DEMO_DATA else []
+)
 
 LOGGING = {
     "version": 1,

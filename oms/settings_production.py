@@ -5,11 +5,13 @@ Use with ``DJANGO_SETTINGS_MODULE=oms.settings_production``; a secret key must b
 
 from django.core.exceptions import ImproperlyConfigured
 
-from oms.env import env_bool, env_int, env_str
+from oms.env import env_bool, env_int, env_list, env_str
 from oms.settings import *  # noqa: F403
 
 DEBUG = False
 OMS_DEMO_DATA = False  # no known password or fixed API key, whatever the environment says
+# Webhooks reach public addresses only, unless the deployment lists a loopback receiver.
+OMS_OUTBOUND_ALLOW_ADDRESSES = env_list("OMS_OUTBOUND_ALLOW_ADDRESSES", [])
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to at least 50 random characters")

@@ -3,11 +3,13 @@
 Querysets are scoped to the caller's merchant, so another merchant's ids answer 404.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
+from oms.outbound import validate_outbound_url
 from orchestration.models import (
     OrderTracking,
     ServiceStep,
@@ -30,8 +32,10 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "active", "created_at", "previous_secret_expires_at"]
 
     def validate_url(self, value: str) -> str:
-        if not value.lower().startswith(("https://", "http://")):
-            raise serializers.ValidationError("Use an http(s) URL.")
+        try:
+            validate_outbound_url(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
         return value
 
 

@@ -10,6 +10,7 @@ The order's status as customers see it is derived from these steps (``orchestrat
 import uuid
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import translation
@@ -18,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from oms.crypto import EncryptedCharField
 from oms.history import history_user
+from oms.outbound import validate_outbound_url
 from orchestration import registry
 
 
@@ -75,8 +77,6 @@ class ServiceAtom(models.Model):
         return self.label_en
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.handler and not registry.is_registered(self.handler):
             raise ValidationError({"handler": _("Unknown handler %(h)s.") % {"h": self.handler}})
         if not isinstance(self.parameters, dict):
@@ -383,6 +383,14 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant} {self.event_type} -> {self.url}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.url:
+            try:
+                validate_outbound_url(self.url)
+            except ValidationError as exc:
+                raise ValidationError({"url": exc.messages}) from None
 
 
 class WebhookEvent(models.Model):

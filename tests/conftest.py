@@ -81,3 +81,62 @@ def _fast_password_hashing(request):
         request.getfixturevalue("settings").PASSWORD_HASHERS = [
             "django.contrib.auth.hashers.MD5PasswordHasher"
         ]
+
+
+@pytest.fixture
+def fake_dns(monkeypatch):
+    """Host names resolve to the addresses the test puts in the returned dict, nothing else.
+
+    Address literals resolve as usual (no lookup leaves the machine for them); any other name
+    is "not found", so no test depends on, or sends traffic to, a real host.
+    """
+    import ipaddress
+    import socket
+
+    table: dict[str, list[str]] = {}
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in table:
+            try:
+                ipaddress.ip_address(name)
+            except ValueError:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+            return real_getaddrinfo(host, port, family, type, proto, flags)
+        answers = []
+        for address in table[name]:
+            if ":" in address:
+                answer = (
+                    socket.AF_INET6,
+                    socket.SOCK_STREAM,
+                    6,
+                    "",
+                    (address, int(port or 0), 0, 0),
+                )
+            else:
+                answer = (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 0)))
+            if family in (0, socket.AF_UNSPEC, answer[0]):
+                answers.append(answer)
+        return answers
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return table
+
+
+@pytest.fixture
+def no_connections(monkeypatch):
+    """Fails the test on a connection to anything but loopback; lists the attempts made."""
+    import socket
+
+    real_connect = socket.socket.connect
+    attempts: list = []
+
+    def connect(sock, address):
+        attempts.append(address)
+        if address[0] not in ("127.0.0.1", "::1"):
+            pytest.fail(f"a connection to {address} was attempted")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempts

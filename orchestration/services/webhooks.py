@@ -16,8 +16,6 @@ import json
 import logging
 import secrets
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,6 +26,7 @@ from django.utils import timezone
 from channels import signing
 from oms.backoff import backoff_seconds
 from oms.models import Merchant, Order
+from oms.outbound import OutboundFailed, outbound_post
 from oms.tasks_queue import enqueue
 from orchestration.models import (
     WebhookAttempt,
@@ -135,8 +134,9 @@ def _claim(delivery_id: int, *, now: datetime, force: bool) -> WebhookDelivery |
 def webhook_deliver(*, delivery_id: int, force: bool = False) -> str:
     """Make one HTTP attempt for a due delivery and record it; returns the delivery's state.
 
-    2xx is delivered. Anything else (status, timeout, refused) schedules the next attempt with
-    backoff, until three days after the event, when the delivery gives up (replay in admin).
+    2xx is delivered. Anything else (status, redirect, timeout, refused address) schedules the
+    next attempt with backoff, until three days after the event, when the delivery gives up
+    (replay in admin). The URL is checked again before each attempt (``oms.outbound``).
     """
     now = timezone.now()
     delivery = _claim(delivery_id, now=now, force=force)
@@ -144,34 +144,35 @@ def webhook_deliver(*, delivery_id: int, force: bool = False) -> str:
         return "skipped"
     body = event_body(delivery.event)
     timestamp = int(time.time())
-    request = urllib.request.Request(
-        delivery.subscription.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "OMS-Webhooks/1",
-            "OMS-Event-Id": str(delivery.event.event_id),
-            "OMS-Event-Type": delivery.event.event_type,
-            "OMS-Timestamp": str(timestamp),
-            "OMS-Signature": signing.webhook_signature_header(
-                secrets=_secrets_in_force(delivery.subscription), timestamp=timestamp, body=body
-            ),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "OMS-Webhooks/1",
+        "OMS-Event-Id": str(delivery.event.event_id),
+        "OMS-Event-Type": delivery.event.event_type,
+        "OMS-Timestamp": str(timestamp),
+        "OMS-Signature": signing.webhook_signature_header(
+            secrets=_secrets_in_force(delivery.subscription), timestamp=timestamp, body=body
+        ),
+    }
+    # The merchant reads ``error`` in the delivery log: only plain reasons go there (refused,
+    # host not found, connection failed, timed out, HTTP <status>), never a socket error.
     status_code, error, excerpt = None, "", ""
     started = time.perf_counter()
     try:
-        with urllib.request.urlopen(
-            request, timeout=settings.OMS_WEBHOOK_TIMEOUT_SECONDS
-        ) as response:
-            status_code = response.status
-            excerpt = response.read(300).decode(errors="replace")
-    except urllib.error.HTTPError as exc:
-        status_code, error = exc.code, f"HTTP {exc.code}"
-        excerpt = exc.read(300).decode(errors="replace") if exc.fp else ""
-    except Exception as exc:  # timeouts, refused connections, DNS: all retried
-        error = f"{type(exc).__name__}: {exc}"[:300]
+        response = outbound_post(
+            delivery.subscription.url,
+            body=body,
+            headers=headers,
+            timeout=settings.OMS_WEBHOOK_TIMEOUT_SECONDS,
+        )
+    except OutboundFailed as exc:
+        error = exc.reason
+    else:
+        status_code, excerpt = response.status_code, response.excerpt
+        if 300 <= status_code < 400:
+            error = f"HTTP {status_code}: redirects are not followed"
+        elif not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
     duration_ms = (time.perf_counter() - started) * 1000
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)

@@ -194,13 +194,13 @@ def test_wrong_field_types_name_their_fields(merchant, catalogue, post_signed):
     assert set(response.json()["errors"]) == {"goods.0.goods_num", "address.telNumber"}
 
 
-def test_oversized_body_is_400(merchant, catalogue, post_signed, settings):
+def test_oversized_body_is_413(merchant, catalogue, post_signed, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     channel = channel_of(merchant, ChannelKind.WECHAT_MINI)
 
     response = post_signed(channel, b'{"x": "' + b"a" * 5000 + b'"}')
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
 
 

@@ -204,7 +204,8 @@ def test_secrets_are_never_rendered(superuser):
         assert 'name="secret"' not in html and 'name="signing_secret"' not in html
 
 
-def test_a_new_subscription_shows_its_secret_once(superuser):
+def test_a_new_subscription_shows_its_secret_once(superuser, fake_dns):
+    fake_dns["h.example.com"] = ["93.184.215.14"]
     merchant = MerchantFactory()
     client = Client()
     client.force_login(superuser)

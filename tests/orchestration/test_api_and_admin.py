@@ -19,7 +19,8 @@ def _other_api():
     return client
 
 
-def test_a_merchant_subscribes_and_sees_the_secret_once(api):
+def test_a_merchant_subscribes_and_sees_the_secret_once(api, fake_dns):
+    fake_dns["merchant.example"] = ["93.184.215.14"]
     response = api.post(
         "/api/webhooks/",
         {"event_type": "service.step_done", "url": "https://merchant.example/hooks"},
