@@ -74,8 +74,8 @@ def _needs_by_sku(order: Order) -> dict[str, _SkuNeed]:
 
 def _coverage(order: Order, result: RoutingResult) -> list[Violation]:
     ordered: dict[str, int] = {}
-    for line in order.lines:
-        ordered[line.sku] = ordered.get(line.sku, 0) + line.quantity
+    for ordered_line in order.lines:
+        ordered[ordered_line.sku] = ordered.get(ordered_line.sku, 0) + ordered_line.quantity
     shipped: dict[str, int] = {}
     out = []
     for shipment in result.shipments:
@@ -137,23 +137,26 @@ def _shipment_rules(order: Order, result: RoutingResult, nodes: dict[str, Node])
     return out
 
 
-def _stock(demand: dict[tuple[str, str], dict[float, int]], nodes: dict[str, Node]):
+def _stock(
+    demand: dict[tuple[str, str], dict[float, int]], nodes: dict[str, Node]
+) -> list[Violation]:
     """Serve each (node, SKU)'s demand by shelf-life class, strictest first (see module doc)."""
     out = []
     for (code, sku), by_days in sorted(demand.items()):
         node = nodes.get(code)
         if node is None:
             continue
-        left = [[batch.expires_in_days, batch.quantity] for batch in node.stock if batch.sku == sku]
+        batches = [batch for batch in node.stock if batch.sku == sku]
+        left = [batch.quantity for batch in batches]
         for days in sorted(by_days, reverse=True):
             need = by_days[days]
-            for batch in left:
+            for i, batch in enumerate(batches):
                 if need == 0:
                     break
-                if batch[0] is not None and batch[0] < days:
+                if batch.expires_in_days is not None and batch.expires_in_days < days:
                     continue
-                take = min(need, batch[1])
-                batch[1] -= take
+                take = min(need, left[i])
+                left[i] -= take
                 need -= take
             if need > 0:
                 out.append(
