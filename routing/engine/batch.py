@@ -18,6 +18,11 @@ Dantzig-Wolfe decomposition per order (column generation):
    gap reported is proven, not estimated.
 4. The master is solved as a MIP over the generated columns (CBC or HiGHS via PuLP).
 
+Invariant: the chosen plans fit the shared stock (per shelf-life class, so per batch), unit and
+parcel capacity together, checked on every resource before the results are returned. Step 1
+uses ``router.plan_for_policy``, so the high-value policy, rules and signals apply exactly as in
+``route_order``.
+
 The unrouted penalty of an order is ``2 + value / 100 + (2 if VIP)``: when stock runs out, the
 orders that lose it are those where it is worth least.
 """
