@@ -49,10 +49,9 @@ from routing import context
 from routing.engine import problem as p
 from routing.engine.batch import BatchOptions, route_batch
 from routing.engine.explain import explain
-from routing.engine.factors import build_order_model
 from routing.engine.plan import Plan
-from routing.engine.problem import RoutingResult
-from routing.engine.router import Decision, route_order
+from routing.engine.problem import RoutingResult, SolverOptions
+from routing.engine.router import Decision, plan_for_policy, route_order
 from routing.models import Lane, RoutingDecision, RoutingProfile
 from routing.signals import before_route
 
@@ -451,7 +450,9 @@ def orders_route_batch(
     by_id = {str(order.pk): (order, eo) for order, eo in zip(orders, engine_orders, strict=True)}
     for result in batch.results:
         order, engine_order = by_id[result.order_id]
-        model = build_order_model(engine_order, ctx)
+        # The model the batch solved this order on (the high-value one for high-value orders),
+        # so the explanation speaks as route_order's would.
+        model = plan_for_policy(engine_order, ctx, SolverOptions()).model
         plan = _plan_of(model, result)
         decision = Decision(result, explain(model, plan, ctx))
         applied, settled = _apply(

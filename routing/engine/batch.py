@@ -18,6 +18,12 @@ Dantzig-Wolfe decomposition per order (column generation):
    gap reported is proven, not estimated.
 4. The master is solved as a MIP over the generated columns (CBC or HiGHS via PuLP).
 
+Invariant: the chosen plans fit the shared stock (per shelf-life class, so per batch), unit and
+parcel capacity together, checked on every resource before the results are returned. Step 1
+uses ``router.plan_for_policy``, so the high-value policy, rules and signals apply exactly as in
+``route_order``.
+
+
 The unrouted penalty of an order is in the objective's unit (CNY at the default money weight,
 see ``problem.factor_prices``): ``UNROUTED_BASE + value / 10`` plus ``UNROUTED_VIP`` for VIP
 customers. An order left unrouted is a sale at risk and a manual recovery, so the base is far
@@ -36,7 +42,7 @@ from typing import Any
 
 import pulp
 
-from routing.engine.factors import OrderModel, build_order_model, usable_stock
+from routing.engine.factors import MIN_SHELF_LIFE_DAYS, ModelLine, OrderModel, usable_stock
 from routing.engine.fastpath import plan_with_bound
 from routing.engine.milp import pulp_solver, resolve_solver
 from routing.engine.plan import Plan, plan_objective, single_node_objectives, single_node_plan
@@ -45,8 +51,16 @@ from routing.engine.problem import (
     RoutingContext,
     RoutingResult,
     SolverOptions,
+    Temperature,
+    factor_prices,
 )
-from routing.engine.router import plan_to_result, solve_order_model, unroutable_result
+from routing.engine.router import (
+    PolicyPlan,
+    plan_for_policy,
+    plan_to_result,
+    solve_order_model,
+    unroutable_result,
+)
 
 Resource = tuple[str, ...]
 SMALL_MASTER_COLUMNS = 3000
@@ -84,22 +98,6 @@ class _Column:
     usage: dict[Resource, float]
 
 
-def _usage(model: OrderModel, quantities: dict[tuple[int, int], int]) -> dict[Resource, float]:
-    usage: dict[Resource, float] = {}
-    used = set()
-    for (li, k), q in quantities.items():
-        if q <= 0:
-            continue
-        code = model.nodes[k].code
-        key = ("stock", code, model.lines[li].sku)
-        usage[key] = usage.get(key, 0) + q
-        usage[("units", code)] = usage.get(("units", code), 0) + q
-        used.add(code)
-    for code in used:
-        usage[("orders", code)] = 1
-    return usage
-
-
 UNROUTED_BASE = 1000.0
 UNROUTED_VIP = 500.0
 
@@ -108,50 +106,122 @@ def unrouted_penalty(order: Order) -> float:
     return UNROUTED_BASE + order.value / 10.0 + (UNROUTED_VIP if order.vip else 0.0)
 
 
-def _capacity_lookup(ctx: RoutingContext, models: list[OrderModel]) -> Callable[[Resource], float]:
-    temperature_of = {line.sku: line.temperature for m in models for line in m.lines}
-    cache: dict[Resource, float] = {}
+class _Resources:
+    """The shared resources of a batch and what each has left in ``ctx``.
 
-    def capacity(resource: Resource) -> float:
-        if resource in cache:
-            return cache[resource]
-        node = ctx.node_by_code[resource[1]]
+    ``("units", node)`` and ``("orders", node)`` are the node's remaining units and parcels
+    today. Stock is kept per batch through shelf life: ``("stock", node, sku, temperature)``
+    holds the units of the SKU whose batches have at least that temperature class's minimum
+    shelf life left. Those sets are nested (a batch fresh enough for the strictest class serves
+    every class), so a line of class T counts against every row whose minimum is at most T's,
+    and the rows hold exactly when some assignment of units to batches exists. A SKU ordered in
+    one temperature class only - the usual case - has a single row per node.
+    """
+
+    def __init__(self, ctx: RoutingContext, models: list[OrderModel]):
+        classes: dict[str, set[Temperature]] = {}
+        for model in models:
+            for line in model.lines:
+                classes.setdefault(line.sku, set()).add(line.temperature)
+        self.classes = {sku: tuple(found) for sku, found in classes.items()}
+        self.node_by_code = ctx.node_by_code
+        self.cache: dict[Resource, float] = {}
+        self.counted: dict[tuple[str, Temperature], tuple[str, ...]] = {}
+
+    def counts_against(self, line: ModelLine) -> tuple[str, ...]:
+        """The temperature classes whose stock rows a unit of ``line`` counts against."""
+        key = (line.sku, line.temperature)
+        found = self.counted.get(key)
+        if found is None:
+            days = MIN_SHELF_LIFE_DAYS[line.temperature]
+            found = tuple(
+                t.value
+                for t in self.classes.get(line.sku, (line.temperature,))
+                if MIN_SHELF_LIFE_DAYS[t] <= days
+            )
+            self.counted[key] = found
+        return found
+
+    def stock_keys(self, code: str, line: ModelLine) -> list[Resource]:
+        """The stock rows one unit of ``line`` shipped from node ``code`` counts against."""
+        return [("stock", code, line.sku, t) for t in self.counts_against(line)]
+
+    def usage(
+        self, model: OrderModel, quantities: dict[tuple[int, int], int]
+    ) -> dict[Resource, float]:
+        usage: dict[Resource, float] = {}
+        used = set()
+        for (li, k), q in quantities.items():
+            if q <= 0:
+                continue
+            code = model.nodes[k].code
+            for key in self.stock_keys(code, model.lines[li]):
+                usage[key] = usage.get(key, 0) + q
+            usage[("units", code)] = usage.get(("units", code), 0) + q
+            used.add(code)
+        for code in used:
+            usage[("orders", code)] = 1
+        return usage
+
+    def capacity(self, resource: Resource) -> float:
+        value = self.cache.get(resource)
+        if value is not None:
+            return value
+        node = self.node_by_code[resource[1]]
         if resource[0] == "stock":
-            value = float(usable_stock(node, resource[2], temperature_of[resource[2]])[0])
+            value = float(usable_stock(node, resource[2], Temperature(resource[3]))[0])
         elif resource[0] == "units":
-            value = (
-                math.inf
-                if node.remaining_capacity_units is None
-                else float(node.remaining_capacity_units)
-            )
+            cap = node.remaining_capacity_units
+            value = math.inf if cap is None else float(cap)
         else:
-            value = (
-                math.inf
-                if node.remaining_capacity_orders is None
-                else float(node.remaining_capacity_orders)
-            )
-        cache[resource] = value
+            cap = node.remaining_capacity_orders
+            value = math.inf if cap is None else float(cap)
+        self.cache[resource] = value
         return value
 
-    return capacity
 
-
-def _priced_model(model: OrderModel, prices: dict[Resource, float]) -> OrderModel:
+def _priced_model(
+    model: OrderModel, prices: dict[Resource, float], resources: _Resources
+) -> OrderModel:
     """``model`` with resource prices (duals, <= 0) folded into its coefficients."""
-    unit_cost = [
-        [
-            c
-            - prices.get(("stock", model.nodes[k].code, line.sku), 0.0)
-            - prices.get(("units", model.nodes[k].code), 0.0)
-            for k, c in enumerate(row)
-        ]
-        for line, row in zip(model.lines, model.unit_cost, strict=True)
-    ]
+    unit_cost = []
+    for line, row in zip(model.lines, model.unit_cost, strict=True):
+        classes, sku = resources.counts_against(line), line.sku
+        unit_cost.append(
+            [
+                c
+                - sum(prices.get(("stock", node.code, sku, t), 0.0) for t in classes)
+                - prices.get(("units", node.code), 0.0)
+                for c, node in zip(row, model.nodes, strict=True)
+            ]
+        )
     fixed = [
         f - prices.get(("orders", n.code), 0.0)
         for f, n in zip(model.fixed_cost, model.nodes, strict=True)
     ]
     return replace(model, unit_cost=unit_cost, fixed_cost=fixed)
+
+
+def _scaled_model(model: OrderModel, scale: float) -> OrderModel:
+    """``model`` with every coefficient times ``scale`` (> 0): the same plans, the same order."""
+    return replace(
+        model,
+        unit_cost=[[c * scale for c in row] for row in model.unit_cost],
+        fixed_cost=[f * scale for f in model.fixed_cost],
+        offset=model.offset * scale,
+    )
+
+
+def objective_per_cny(ctx: RoutingContext) -> float:
+    """What one CNY weighs on the weighted objective: the profile's money coefficient.
+
+    High-value orders are solved on money (CNY); in a batch their columns are scaled by this so
+    that all orders meet in one master, as if the order had all its weight on money. It follows
+    the money scale of the weighted objective (``problem.factor_prices``); a profile with no
+    weight on money counts a CNY as one.
+    """
+    money = factor_prices(ctx.weights, ctx.profile.prices)["money"]
+    return money if money > 0 else 1.0
 
 
 @dataclass
@@ -160,21 +230,29 @@ class _BatchState:
 
     ``pools[o]`` are the columns (candidate plans) of order o, its own best plan first;
     ``choice[o]`` indexes the chosen column (-1: unrouted). ``lower_bound`` only rises.
+    ``scale[o]`` turns order o's own objective into the master's (1 unless high-value);
+    ``notes[o]`` are what the policy says about its plan.
     """
 
     models: list[OrderModel]
     pools: list[list[_Column]]
     best_objective: list[float]
     penalty: list[float]
-    capacity: Callable[[Resource], float]
+    resources: _Resources
     choice: list[int]
     lower_bound: float
     started: float
     backend: str
     order_options: SolverOptions
+    scale: list[float]
+    notes: list[tuple[str, ...]]
     iterations: int = 0
     master_count: int = 0
     contested: set[Resource] = field(default_factory=set)
+
+    @property
+    def capacity(self) -> Callable[[Resource], float]:
+        return self.resources.capacity
 
 
 def route_batch(
@@ -187,9 +265,12 @@ def route_batch(
 ) -> BatchResult:
     """Route ``orders`` jointly; ``ctx`` holds the shared stock and capacity.
 
-    ``context_for`` may give an order its own signals and statuses (the hindsight optimum uses
-    it: each order sees the network as it was when the order arrived); shared resources always
-    come from ``ctx``.
+    Each order is first solved exactly as ``route_order`` would (``plan_for_policy``: the
+    high-value policy, rules and signals), so an order nobody competes with gets the same plan
+    in a batch as alone. ``context_for`` may give an order its own signals and statuses (the
+    hindsight optimum uses it: each order sees the network as it was when the order arrived);
+    shared resources always come from ``ctx``. Every returned plan fits them together with all
+    the others (see ``_settle_overloads``).
     """
     options = options or BatchOptions()
     order_options = order_options or SolverOptions(
@@ -197,29 +278,37 @@ def route_batch(
     )
     started = time.perf_counter()
     backend = resolve_solver(options.solver)
-    models = [build_order_model(o, context_for(o) if context_for else ctx) for o in orders]
-    capacity = _capacity_lookup(ctx, models)
-    pools, best_objective = _own_best_columns(models, order_options)
+    own = [
+        plan_for_policy(o, context_for(o) if context_for else ctx, order_options) for o in orders
+    ]
+    scale = [objective_per_cny(ctx) if solved.money_objective else 1.0 for solved in own]
+    models = [
+        _scaled_model(solved.model, s) if s != 1.0 else solved.model
+        for solved, s in zip(own, scale, strict=True)
+    ]
+    resources = _Resources(ctx, models)
+    pools, best_objective = _own_best_columns(own, models, scale, resources)
     penalty = [unrouted_penalty(o) for o in orders]
     state = _BatchState(
         models=models,
         pools=pools,
         best_objective=best_objective,
         penalty=penalty,
-        capacity=capacity,
+        resources=resources,
         choice=[0 if pool else -1 for pool in pools],
         lower_bound=sum(min(b, p) for b, p in zip(best_objective, penalty, strict=True)),
         started=started,
         backend=backend,
         order_options=order_options,
+        scale=scale,
+        notes=[solved.notes for solved in own],
     )
-    overloaded = {
-        r for r, amount in _load(pools, state.choice).items() if amount > capacity(r) + 1e-9
-    }
+    overloaded = _overloaded(state)
     if overloaded:
         _add_single_node_columns(state, overloaded, options.initial_single_node_columns)
         integral = _generate_columns(state, options)
         _choose_master_columns(state, integral, options)
+        _settle_overloads(state)
 
     results, objective = _batch_results(orders, ctx, context_for, state)
     lower_bound = state.lower_bound
@@ -242,30 +331,46 @@ def route_batch(
 
 
 def _own_best_columns(
-    models: list[OrderModel], order_options: SolverOptions
+    own: list[PolicyPlan],
+    models: list[OrderModel],
+    scale: list[float],
+    resources: _Resources,
 ) -> tuple[list[list[_Column]], list[float]]:
-    """Step 1: each order solved alone; its best plan is its first column (none if unroutable)."""
+    """Step 1: each order's plan alone is its first column (none if unroutable)."""
     pools: list[list[_Column]] = []
     best_objective: list[float] = []
-    for model in models:
-        plan, _ = solve_order_model(model, order_options)
+    for solved, model, s in zip(own, models, scale, strict=True):
+        plan = solved.plan
         if plan is None:
             pools.append([])
             best_objective.append(math.inf)
             continue
-        pools.append([_Column(plan.quantities, plan.objective, _usage(model, plan.quantities))])
-        best_objective.append(plan.objective)
+        objective = plan.objective * s
+        pools.append([_Column(plan.quantities, objective, resources.usage(model, plan.quantities))])
+        best_objective.append(objective)
     return pools, best_objective
 
 
-def _load(pools: list[list[_Column]], choice: list[int]) -> dict[Resource, float]:
-    """Total use of every resource when each order takes its chosen column."""
+def _load(
+    pools: list[list[_Column]], choice: list[int], skip: set[int] | None = None
+) -> dict[Resource, float]:
+    """Total use of every resource when each order (but those in ``skip``) takes its chosen
+    column."""
     total: dict[Resource, float] = {}
-    for pool, index in zip(pools, choice, strict=True):
-        if index >= 0:
+    for o, (pool, index) in enumerate(zip(pools, choice, strict=True)):
+        if index >= 0 and not (skip and o in skip):
             for key, amount in pool[index].usage.items():
                 total[key] = total.get(key, 0) + amount
     return total
+
+
+def _overloaded(state: _BatchState) -> set[Resource]:
+    """Resources the current choice uses beyond what they have."""
+    return {
+        r
+        for r, amount in _load(state.pools, state.choice).items()
+        if amount > state.capacity(r) + 1e-9
+    }
 
 
 def _add_single_node_columns(state: _BatchState, overloaded: set[Resource], count: int) -> None:
@@ -278,7 +383,8 @@ def _add_single_node_columns(state: _BatchState, overloaded: set[Resource], coun
         for objective, k in single_node_objectives(model)[:count]:
             plan = single_node_plan(model, k, objective, "batch")
             if plan.quantities != pools[o][0].quantities:
-                pools[o].append(_Column(plan.quantities, objective, _usage(model, plan.quantities)))
+                usage = state.resources.usage(model, plan.quantities)
+                pools[o].append(_Column(plan.quantities, objective, usage))
 
 
 def _generate_columns(state: _BatchState, options: BatchOptions) -> dict[int, int]:
@@ -323,6 +429,7 @@ def _pricing_round(
     Returns the Lagrangian lower bound at these prices and how many columns were added.
     """
     pools, penalty, best_objective = state.pools, state.penalty, state.best_objective
+    resources = state.resources
     bound = sum(prices[r] * state.capacity(r) for r in state.contested)
     added = 0
     for o, model in enumerate(state.models):
@@ -330,16 +437,16 @@ def _pricing_round(
             bound += min(best_objective[o], penalty[o])
             continue
         touches = any(
-            prices.get(("stock", n.code, line.sku), 0)
-            or prices.get(("units", n.code), 0)
+            prices.get(("units", n.code), 0)
             or prices.get(("orders", n.code), 0)
+            or any(prices.get(key, 0) for key in resources.stock_keys(n.code, line))
             for n in model.nodes
             for line in model.lines
         )
         if not touches:
             bound += min(best_objective[o], penalty[o])
             continue
-        plan, plan_bound = plan_with_bound(_priced_model(model, prices))
+        plan, plan_bound = plan_with_bound(_priced_model(model, prices, resources))
         bound += min(plan_bound, penalty[o])
         if plan is None:
             continue
@@ -347,9 +454,8 @@ def _pricing_round(
             c.quantities for c in pools[o]
         ):
             true_objective = plan_objective(model, plan.quantities)
-            pools[o].append(
-                _Column(plan.quantities, true_objective, _usage(model, plan.quantities))
-            )
+            usage = resources.usage(model, plan.quantities)
+            pools[o].append(_Column(plan.quantities, true_objective, usage))
             added += 1
     return bound, added
 
@@ -360,26 +466,21 @@ def _choose_master_columns(
     """Step 4: pick one column per master order into ``state.choice``.
 
     LP-and-fix: orders the last master LP already assigned integrally keep that column; only
-    the fractional ones (at most one per binding resource row) go to the MIP, over the
-    capacity the fixed ones leave. Always feasible: "unrouted" is a column too.
+    the fractional ones (at most one per binding resource row) go to the MIP, over what the
+    others leave. Always feasible: "unrouted" is a column too.
     """
     # Columns added by the last pricing round may contest new resources: recompute.
     state.contested, master = _contested(state.pools, state.capacity)
     state.master_count = len(master)
     integral = {o: j for o, j in integral.items() if o in set(master)}
-    fixed_load: dict[Resource, float] = {}
     for o, j in integral.items():
         state.choice[o] = j
-        if j >= 0:
-            for key, amount in state.pools[o][j].usage.items():
-                if key in state.contested:
-                    fixed_load[key] = fixed_load.get(key, 0) + amount
     fractional = [o for o in master if o not in integral]
     if sum(len(state.pools[o]) for o in master) <= SMALL_MASTER_COLUMNS:
         # Small enough to solve the whole master as a MIP: no fixing needed.
-        fractional, fixed_load = list(master), {}
+        fractional = list(master)
     if fractional:
-        repaired = _solve_fractional(state, fractional, fixed_load, options)
+        repaired = _solve_fractional(state, fractional, options)
         for o in fractional:
             state.choice[o] = repaired[o]
     if len(fractional) < len(master):
@@ -391,32 +492,42 @@ def _assignment_value(state: _BatchState, assignment: dict[int, int]) -> float:
     return sum(penalty[o] if j < 0 else pools[o][j].objective for o, j in assignment.items())
 
 
+def _rows_at_risk(
+    state: _BatchState, orders: list[int], others: dict[Resource, float]
+) -> set[Resource]:
+    """Resources that some choice of columns of ``orders`` could overload on top of
+    ``others`` (the load of every other order): the only rows a master over them needs."""
+    potential: dict[Resource, float] = {}
+    for o in orders:
+        peak: dict[Resource, float] = {}
+        for column in state.pools[o]:
+            for key, amount in column.usage.items():
+                if amount > peak.get(key, 0):
+                    peak[key] = amount
+        for key, amount in peak.items():
+            potential[key] = potential.get(key, 0) + amount
+    return {
+        r for r, amount in potential.items() if amount + others.get(r, 0) > state.capacity(r) + 1e-9
+    }
+
+
 def _solve_fractional(
-    state: _BatchState,
-    fractional: list[int],
-    fixed_load: dict[Resource, float],
-    options: BatchOptions,
+    state: _BatchState, fractional: list[int], options: BatchOptions
 ) -> dict[int, int]:
-    """Columns for the ``fractional`` orders: the master MIP over them if there is time for
-    it and it beats the greedy repair, otherwise the greedy repair."""
-    repaired = _greedy_repair(
-        fractional,
-        state.pools,
-        state.contested,
-        state.capacity,
-        fixed_load,
-        state.penalty,
-        state.models,
-        state.order_options,
-    )
+    """Columns for the ``fractional`` orders, every other order keeping its choice: the master
+    MIP over them if there is time for it and it beats the greedy repair, otherwise the greedy
+    repair. The MIP gets a row for every resource its columns could overload - including those
+    of columns the repair has just added - so both answers fit."""
+    others = _load(state.pools, state.choice, skip=set(fractional))
+    repaired = _greedy_repair(state, fractional, others)
     remaining = options.time_limit_seconds - (time.perf_counter() - state.started)
     if remaining > 1.0:
         value, chosen, info, _ = _solve_master(
             fractional,
             state.pools,
-            state.contested,
+            _rows_at_risk(state, fractional, others),
             state.capacity,
-            fixed_load,
+            others,
             state.penalty,
             state.backend,
             relax=False,
@@ -434,19 +545,32 @@ def _whole_master_safeguard(state: _BatchState, master: list[int]) -> None:
     strand the rest: a greedy pass over the whole master (re-solving orders against what is
     left), kept if it is better."""
     current = {o: state.choice[o] for o in master}
-    alternative = _greedy_repair(
-        master,
-        state.pools,
-        state.contested,
-        state.capacity,
-        {},
-        state.penalty,
-        state.models,
-        state.order_options,
-    )
+    others = _load(state.pools, state.choice, skip=set(master))
+    alternative = _greedy_repair(state, master, others)
     if _assignment_value(state, alternative) < _assignment_value(state, current) - 1e-9:
         for o, j in alternative.items():
             state.choice[o] = j
+
+
+def _settle_overloads(state: _BatchState) -> None:
+    """The batch's invariant, checked on every resource: no chosen plans together use more
+    stock (per shelf-life class), units or parcels than a node has.
+
+    The phases above keep it by construction. Should a resource still be overloaded, the orders
+    using it are assigned again by the greedy repair against what all the others leave, which
+    keeps every resource within bounds (it may leave an order unrouted, never oversell).
+    """
+    overloaded = _overloaded(state)
+    if not overloaded:
+        return
+    users = [
+        o
+        for o, (pool, j) in enumerate(zip(state.pools, state.choice, strict=True))
+        if j >= 0 and any(r in overloaded for r in pool[j].usage)
+    ]
+    others = _load(state.pools, state.choice, skip=set(users))
+    for o, j in _greedy_repair(state, users, others).items():
+        state.choice[o] = j
 
 
 def _batch_results(
@@ -456,7 +580,8 @@ def _batch_results(
     state: _BatchState,
 ) -> tuple[tuple[RoutingResult, ...], float]:
     """Each order's result from its chosen column, and the batch objective (penalties
-    included)."""
+    included). A result's own objective is on its order's scale, as ``route_order`` reports
+    it."""
     results = []
     objective = 0.0
     label = f"batch:{state.backend}"
@@ -474,8 +599,8 @@ def _batch_results(
             continue
         column = pool[state.choice[o]]
         objective += column.objective
-        plan = Plan(column.quantities, column.objective, label, optimal=True)
-        results.append(plan_to_result(model, plan))
+        plan = Plan(column.quantities, column.objective / state.scale[o], label, optimal=True)
+        results.append(plan_to_result(model, plan, notes=state.notes[o]))
     return tuple(results), objective
 
 
@@ -504,27 +629,30 @@ def _contested(
 
 
 def _greedy_repair(
-    orders: list[int],
-    pools: list[list[_Column]],
-    contested: set[Resource],
-    capacity: Callable[[Resource], float],
-    fixed_load: dict[Resource, float],
-    penalty: list[float],
-    models: list[OrderModel],
-    order_options: SolverOptions,
+    state: _BatchState, orders: list[int], others: dict[Resource, float]
 ) -> dict[int, int]:
     """Assign ``orders`` one at a time, largest regret first, to their cheapest column that
-    still fits the contested resources. An order none of whose columns fits is re-solved
-    against what is left (stock and capacity bounds tightened), which adds a column - the
-    online, one-by-one answer; unrouted only if nothing is left for it. Always feasible."""
-    left = {r: capacity(r) - fixed_load.get(r, 0) for r in contested}
+    still fits, ``others`` being the load of every order not in ``orders``. An order none of
+    whose columns fits is re-solved against what is left (stock, unit and parcel bounds
+    tightened), which adds a column - the online, one-by-one answer; unrouted only if nothing
+    is left for it.
+
+    Always feasible: what is left is tracked on every resource a column touches, not only on
+    the contested ones, because a re-solved plan may reach stock or a node no earlier column
+    used (and that the other orders' plans may already have taken).
+    """
+    pools, penalty, capacity = state.pools, state.penalty, state.capacity
+    used: dict[Resource, float] = dict(others)
+
+    def left(resource: Resource) -> float:
+        return capacity(resource) - used.get(resource, 0)
 
     def regret(o: int) -> float:
         costs = sorted(c.objective for c in pools[o])
         return (costs[1] if len(costs) > 1 else penalty[o]) - costs[0] if costs else 0.0
 
     def fits(usage: dict[Resource, float]) -> bool:
-        return all(left[r] >= amount - 1e-9 for r, amount in usage.items() if r in left)
+        return all(left(r) >= amount - 1e-9 for r, amount in usage.items())
 
     out: dict[int, int] = {}
     for o in sorted(orders, key=regret, reverse=True):
@@ -535,36 +663,35 @@ def _greedy_repair(
             None,
         )
         if chosen is None:
-            model = _restricted_model(models[o], left)
-            plan, _ = solve_order_model(model, order_options)
+            model = _restricted_model(state.models[o], left, state.resources)
+            plan, _ = solve_order_model(model, state.order_options)
             if plan is not None and plan.objective < penalty[o]:
-                pools[o].append(
-                    _Column(plan.quantities, plan.objective, _usage(model, plan.quantities))
-                )
+                usage = state.resources.usage(model, plan.quantities)
+                pools[o].append(_Column(plan.quantities, plan.objective, usage))
                 chosen = len(pools[o]) - 1
         if chosen is not None:
             for r, amount in pools[o][chosen].usage.items():
-                if r in left:
-                    left[r] -= amount
+                used[r] = used.get(r, 0) + amount
             out[o] = chosen
     return out
 
 
-def _restricted_model(model: OrderModel, left: dict[Resource, float]) -> OrderModel:
+def _restricted_model(
+    model: OrderModel, left: Callable[[Resource], float], resources: _Resources
+) -> OrderModel:
     """``model`` with stock, unit and parcel bounds cut to what is ``left`` of them."""
     upper = [list(row) for row in model.upper]
     capacity_units = list(model.capacity_units)
     for k, node in enumerate(model.nodes):
-        if left.get(("orders", node.code), 1) < 1:
+        if left(("orders", node.code)) < 1 - 1e-9:
             for row in upper:
                 row[k] = 0
-        units_left = left.get(("units", node.code))
-        if units_left is not None:
-            capacity_units[k] = min(capacity_units[k], max(0.0, units_left))
+        capacity_units[k] = min(capacity_units[k], max(0.0, left(("units", node.code))))
         for li, line in enumerate(model.lines):
-            stock_left = left.get(("stock", node.code, line.sku))
-            if stock_left is not None:
-                upper[li][k] = int(min(upper[li][k], max(0.0, stock_left)))
+            if upper[li][k] <= 0:
+                continue
+            for key in resources.stock_keys(node.code, line):
+                upper[li][k] = int(min(upper[li][k], max(0.0, left(key) + 1e-9)))
     return replace(model, upper=upper, capacity_units=capacity_units)
 
 

@@ -154,13 +154,24 @@ def unroutable_result(model: OrderModel, ctx: RoutingContext, method: str) -> Ro
     )
 
 
-def route_order(
-    order: Order, ctx: RoutingContext, options: SolverOptions | None = None
-) -> Decision:
-    """Route one order online and explain the decision."""
-    options = options or SolverOptions()
-    notes: tuple[str, ...] = ()
+@dataclass(frozen=True)
+class PolicyPlan:
+    """What the profile's policy makes of one order: the model solved, its best plan (None:
+    unroutable), notes for the result, and whether the objective is money (high-value)."""
+
+    model: OrderModel
+    plan: Plan | None
+    notes: tuple[str, ...]
+    money_objective: bool
+
+
+def plan_for_policy(order: Order, ctx: RoutingContext, options: SolverOptions) -> PolicyPlan:
+    """Solve ``order`` the way the profile says: high-value orders lexicographically (see the
+    module docstring), every other order on the weighted objective. Rules and signals enter
+    through ``build_order_model``. Single and batch routing both start here, so an order
+    nobody competes with gets the same plan either way."""
     policy = ctx.profile.high_value
+    notes: tuple[str, ...] = ()
     if policy is not None and policy.applies_to(order):
         model = build_order_model(
             order, ctx, min_certainty=policy.min_certainty, money_objective=True
@@ -168,15 +179,24 @@ def route_order(
         plan, _ = solve_order_model(model, options)
         if plan is not None:
             note = f"high-value: lowest cost with delivery certainty >= {policy.min_certainty:.0%}"
-            result = plan_to_result(model, plan, notes=(note,))
-            return Decision(result, explain(model, plan, ctx))
+            return PolicyPlan(model, plan, (note,), money_objective=True)
         notes = (
             f"high-value: no plan reaches delivery certainty {policy.min_certainty:.0%}; "
             "weighted objective used",
         )
     model = build_order_model(order, ctx)
     plan, _ = solve_order_model(model, options)
+    return PolicyPlan(model, plan, notes, money_objective=False)
+
+
+def route_order(
+    order: Order, ctx: RoutingContext, options: SolverOptions | None = None
+) -> Decision:
+    """Route one order online and explain the decision."""
+    options = options or SolverOptions()
+    solved = plan_for_policy(order, ctx, options)
+    model, plan = solved.model, solved.plan
     if plan is None:
         result = unroutable_result(model, ctx, method=resolve_solver(options.solver))
         return Decision(result, explain(model, None, ctx))
-    return Decision(plan_to_result(model, plan, notes=notes), explain(model, plan, ctx))
+    return Decision(plan_to_result(model, plan, notes=solved.notes), explain(model, plan, ctx))

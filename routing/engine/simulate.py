@@ -94,7 +94,12 @@ class SimulationReport:
 
 
 class _Network:
-    """Mutable replay state: stock per node and SKU (FEFO batches) and capacity used."""
+    """Mutable replay state: stock per node and SKU (FEFO batches) and capacity used.
+
+    A scenario node's capacities are the day's: ``daily_capacity_units`` and, as
+    ``remaining_capacity_orders``, its parcels per day. Every window sees what is left of both
+    after the shipments dispatched so far, so a cap binds over the whole day, not per window.
+    """
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
@@ -110,6 +115,7 @@ class _Network:
             self.stock[node.code] = per_sku
         self.units_used = {node.code: 0 for node in scenario.nodes}
         self.orders_sent = {node.code: 0 for node in scenario.nodes}
+        self.daily_orders = {node.code: node.remaining_capacity_orders for node in scenario.nodes}
         self._tuples = {node.code: node.stock for node in scenario.nodes}
         self._dirty: set[str] = set()
 
@@ -128,11 +134,15 @@ class _Network:
                 if node.daily_capacity_units is None
                 else node.daily_capacity_units - self.units_used[node.code]
             )
+            daily_orders = self.daily_orders[node.code]
             nodes.append(
                 replace(
                     _with_status(node, self.scenario, hour),
                     stock=self._tuples[node.code],
                     remaining_capacity_units=remaining,
+                    remaining_capacity_orders=None
+                    if daily_orders is None
+                    else daily_orders - self.orders_sent[node.code],
                 )
             )
         self._dirty.clear()

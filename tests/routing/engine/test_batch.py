@@ -113,3 +113,19 @@ def test_assignment_solver_finds_the_small_gap_optimum() -> None:
     # Agent 1 has room for one job: job 0 (cost 2), leaving jobs 1 and 2 to agent 0 (1 + 3).
     assert outcome.optimal and outcome.objective == pytest.approx(6)
     assert outcome.assignment == (1, 0, 0)
+
+
+def test_an_order_re_solved_in_the_repair_cannot_take_stock_another_plan_holds() -> None:
+    # Found by the property test on the old repair, which bounded a re-solved order only by
+    # the resources already marked contested: with three one-unit nodes, the three-unit order
+    # was re-solved onto the node the one-unit order kept, and N2 shipped a unit it did not have.
+    nodes = tuple(make_node(f"N{k}", stock={"S0": 1}, shipping=3.0, transit=4.0) for k in range(3))
+    orders = [make_order(("S0", 1), order_id="o0"), make_order(("S0", 3), order_id="o1")]
+    ctx = RoutingContext(nodes=nodes)
+    batch = route_batch(orders, ctx, BatchOptions(initial_single_node_columns=0, max_iterations=1))
+    shipped: dict[str, int] = {}
+    for result in batch.results:
+        for shipment in result.shipments:
+            shipped[shipment.node_code] = shipped.get(shipment.node_code, 0) + shipment.units
+    assert all(units <= 1 for units in shipped.values()), shipped
+    assert any(r.routed for r in batch.results)
