@@ -16,7 +16,7 @@ from oms import fastpaths
 from oms.api import throttling
 from oms.celery import app as celery_app
 from oms.models import Order, OrderStatus
-from routing.tasks import sweep_unrouted
+from routing.tasks import route_ready, sweep_unrouted
 from tests.factories import BatchFactory, ProductFactory, WarehouseFactory
 from tests.tcp_proxy import TcpProxy
 
@@ -100,3 +100,20 @@ def test_orders_are_accepted_while_redis_is_out_and_routed_when_it_is_back(
     throttling._cache_skipped_until = 0.0
     assert api.get("/api/orders/").status_code == 200
     assert throttling._cache_skipped_until == 0.0
+
+
+def test_a_publish_to_a_hung_broker_gives_up_within_its_timeouts(settings):
+    """Were the cache up and the broker hung, the doorbell's publish would still end."""
+    celery_app.conf.task_always_eager = False  # put back by the autouse _celery_eager
+    url = urlsplit(settings.CELERY_BROKER_URL)
+    with TcpProxy(url.hostname or "127.0.0.1", url.port or 6379) as proxy:
+        proxy.hang()
+        broker = url._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+        with celery_app.connection_for_write(broker) as connection:
+            started = time.perf_counter()
+            with pytest.raises(Exception):  # noqa: B017 (kombu's or redis-py's, by version)
+                route_ready.apply_async((0,), connection=connection)
+            elapsed = time.perf_counter() - started
+    # Two attempts (one retry), each bounded by the broker's connect and read timeouts.
+    bound = 2 * (settings.REDIS_CONNECT_TIMEOUT + settings.CELERY_BROKER_SOCKET_TIMEOUT) + 1
+    assert elapsed < bound, elapsed
