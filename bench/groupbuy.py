@@ -254,12 +254,15 @@ def _load(data: dict) -> dict:
     )
     customer_iter = iter(customers)
     lines, shipments, channel_orders = [], [], []
+    names = {sku: name for sku, name, _category in data["skus"]}
     for order, (owner, via, status, spec, group) in zip(orders, specs, strict=True):
         for sku, quantity in spec["lines"]:
             lines.append(
                 OrderLine(
                     order=order,
                     product_id=products[owner.pk][sku],
+                    sku=sku,
+                    name=names[sku],
                     quantity=quantity,
                     unit_price=Decimal("9.90"),
                     line_total=Decimal("9.90") * quantity,

@@ -200,7 +200,7 @@ class InventoryBatchAdmin(TenantLockedMixin, admin.ModelAdmin):
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
-    fields = readonly_fields = ("product", "quantity", "unit_price", "line_total")
+    fields = readonly_fields = ("sku", "name", "quantity", "unit_price", "line_total")
     can_delete = False
     show_change_link = True
 
@@ -369,11 +369,11 @@ class LineReservationInline(ReservationInline):
 class OrderLineAdmin(NeverDeletedMixin, admin.ModelAdmin):
     """An order line with the batches its stock is held on (FEFO picks, reservation states)."""
 
-    list_display = ["order", "product", "quantity", "unit_price", "line_total"]
+    list_display = ["order", "sku", "name", "quantity", "unit_price", "line_total"]
     list_filter = ["order__merchant", "order__status"]
-    search_fields = ["order__external_id", "product__sku", "=order__id"]
-    list_select_related = ["order", "product"]
-    readonly_fields = ["order", "product", "quantity", "unit_price", "line_total"]
+    search_fields = ["order__external_id", "sku", "product__sku", "=order__id"]
+    list_select_related = ["order"]
+    readonly_fields = ["order", "sku", "name", "product", "quantity", "unit_price", "line_total"]
     inlines = [LineReservationInline]
 
     def has_add_permission(self, request) -> bool:

@@ -161,8 +161,8 @@ def order_representation(order: Order, *, receiver: dict) -> dict:
 
     Skips: ``ModelSerializer`` building (model introspection, deep copies) its fields and its
     nested serializers' fields for every instance it renders. ``receiver`` is the serializer's
-    own ``get_receiver(order)``. Reads ``order.lines`` and ``order.fulfilment_shipments`` with
-    their products and warehouses, as the generic rendering does.
+    own ``get_receiver(order)``. Reads ``order.lines`` (their SKU and name as ordered) and
+    ``order.fulfilment_shipments`` with their warehouses, as the generic rendering does.
 
     Bought: the first profile (2026-11-25) put the generic rendering at 3.0 ms of an order
     create. On vs off (2026-12-04): 0.11 vs 2.2 ms CPU per order rendered.
@@ -190,8 +190,8 @@ def order_representation(order: Order, *, receiver: dict) -> dict:
         "lines": [
             {
                 "id": line.pk,
-                "sku": line.product.sku,
-                "name": line.product.name,
+                "sku": line.sku,
+                "name": line.name,
                 "quantity": line.quantity,
                 "unit_price": money(line.unit_price),
                 "line_total": money(line.line_total),

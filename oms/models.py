@@ -435,8 +435,17 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
+    """One product on an order, with its SKU, name and unit price as they were when ordered.
+
+    The order history reads ``sku``, ``name`` and ``unit_price`` from the line, never from the
+    product, so renaming a product or its SKU later leaves past orders as they were placed.
+    ``product`` still says which stock the line takes.
+    """
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    sku = models.CharField(_("SKU as ordered"), max_length=64)
+    name = models.CharField(_("name as ordered"), max_length=200)
     quantity = models.PositiveIntegerField(_("quantity"))
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     line_total = models.DecimalField(_("line total"), max_digits=14, decimal_places=2)
@@ -448,10 +457,12 @@ class OrderLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_gt_0"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_gte_0"),
+            # A path that forgot to copy the product's SKU fails here, not in the history.
+            models.CheckConstraint(condition=~Q(sku=""), name="order_line_sku_as_ordered"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} x {self.product.sku}"
+        return f"{self.quantity} x {self.sku}"
 
 
 class ReservationStatus(models.TextChoices):

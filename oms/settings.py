@@ -14,7 +14,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from oms.env import env_bool, env_int, env_list, env_str, env_times
+from oms.env import env_bool, env_float, env_int, env_list, env_str, env_times
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -100,6 +100,12 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    # An unreachable server fails the connect in this many seconds (the API answers 503), not
+    # after the operating system's TCP timeout of minutes. (A SQLite URL has no server.)
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "DB_CONNECT_TIMEOUT", 5
+        )
 else:
     DATABASES = {
         "default": {
@@ -117,12 +123,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttling, idempotency in-flight markers) ----------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# A down or hung Redis holds a request up at most this long per call (seconds); then the caller
+# goes on without it: the throttle lets the request through, the routing doorbell leaves the
+# order to the sweeper. Redis answers in well under a millisecond when it is well.
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.25)
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.25)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "oms"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
         }
     }
 else:
@@ -227,7 +242,22 @@ if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
         "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT"
     )
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# A publish to a down or hung broker fails within about two connect or read timeouts (one
+# retry) instead of the defaults' wait without end; the sweepers send the work again. The read
+# timeout is longer than the cache's: workers run their own commands (acks, restores) on it.
+CELERY_BROKER_SOCKET_TIMEOUT = env_float("CELERY_BROKER_SOCKET_TIMEOUT", 2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 CELERY_TASK_DEFAULT_QUEUE = "oms"
 CELERY_TIMEZONE = "UTC"
 OMS_ROUTING_MODE = env_str("OMS_ROUTING_MODE", "single")  # or "batch"

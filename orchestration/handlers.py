@@ -132,7 +132,7 @@ def serial_lock(*, step: ServiceStep, params: dict, now: datetime) -> HandlerRes
     _simulated_outage(step, params, system)
     prefix = params.get("serial_prefix", "SN")
     serials = []
-    for line in step.order.lines.select_related("product").order_by("pk"):
+    for line in step.order.lines.order_by("pk"):
         for unit in range(line.quantity):
             seed = f"{line.pk}:{unit}".encode()
             serials.append(f"{prefix}{hashlib.sha256(seed).hexdigest()[:12].upper()}")
@@ -149,7 +149,7 @@ def ewarranty(*, step: ServiceStep, params: dict, now: datetime) -> HandlerResul
     """Issue an electronic warranty valid ``months`` from today for every product ordered."""
     months = int(params.get("months", 24))
     valid_until = (timezone.localdate(now) + timedelta(days=round(months * 30.44))).isoformat()
-    products = list(step.order.lines.values_list("product__sku", flat=True))
+    products = list(step.order.lines.values_list("sku", flat=True))
     reference = _reference("EW", step)
     return HandlerResult(
         reference,

@@ -31,19 +31,24 @@ def _fresh_local_caches(request):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip tests marked ``postgres`` when the suite runs on SQLite."""
+    """Skip tests marked ``postgres`` on SQLite, and those marked ``redis`` without Redis."""
     try:
         from django.conf import settings
 
         engine = settings.DATABASES["default"]["ENGINE"]
+        redis_url = settings.REDIS_URL
     except Exception:
         return
-    if engine.endswith("postgresql"):
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    skips = {
+        "postgres": None
+        if engine.endswith("postgresql")
+        else pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"),
+        "redis": None if redis_url else pytest.mark.skip(reason="needs Redis (set REDIS_URL)"),
+    }
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        for marker, skip in skips.items():
+            if skip is not None and marker in item.keywords:
+                item.add_marker(skip)
 
 
 @pytest.fixture

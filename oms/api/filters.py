@@ -1,6 +1,7 @@
 """Filters of the list endpoints (django-filter)."""
 
 import django_filters
+from django.db.models import Q
 
 from oms.api.params import UTCIsoDateTimeFilter
 from oms.models import InventoryBatch, Order, OrderStatus
@@ -20,7 +21,8 @@ class OrderFilter(django_filters.FilterSet):
         fields = ["status", "channel", "external_id", "region"]
 
     def filter_sku(self, queryset, name, value):
-        return queryset.filter(lines__product__sku=value).distinct()
+        # The SKU as ordered or the product's SKU now: both find an order after a rename.
+        return queryset.filter(Q(lines__sku=value) | Q(lines__product__sku=value)).distinct()
 
     def filter_warehouse(self, queryset, name, value):
         return queryset.filter(shipments__warehouse__code=value).distinct()

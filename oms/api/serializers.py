@@ -174,8 +174,7 @@ def _check_order(merchant, attrs: dict) -> dict:
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
-    sku = serializers.CharField(source="product.sku")
-    name = serializers.CharField(source="product.name")
+    """A line as ordered: its own SKU, name and price, whatever the product is called now."""
 
     class Meta:
         model = OrderLine

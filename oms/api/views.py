@@ -12,7 +12,7 @@ from oms.api import serializers as s
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from oms.api.filters import InventoryFilter, OrderFilter
 from oms.exceptions import DuplicateOrder, InUse
-from oms.models import InventoryBatch, Order, OrderLine, Product, SalesChannel, Shipment, Warehouse
+from oms.models import InventoryBatch, Order, Product, SalesChannel, Shipment, Warehouse
 from oms.services.inventory import StockChange, stock_bulk_update
 from oms.services.orders import (
     AddressInput,
@@ -47,7 +47,7 @@ class OrderViewSet(
 
     def get_queryset(self):
         return selectors.orders_of(self.merchant).prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
+            "lines",
             Prefetch("shipments", queryset=Shipment.objects.select_related("warehouse")),
             Prefetch(
                 "consolidation__shipments", queryset=Shipment.objects.select_related("warehouse")

@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from oms import fastpaths, signals
@@ -136,6 +136,8 @@ def order_create(
         OrderLine(
             order=order,
             product=line.product,
+            sku=line.product.sku,
+            name=line.product.name,
             quantity=line.quantity,
             unit_price=line.unit_price,
             line_total=line.unit_price * line.quantity,
@@ -180,11 +182,7 @@ def order_create(
             if fast:
                 fastpaths.attach_new_order_rows(order, lines=order_lines)
             else:
-                prefetch_related_objects(
-                    [order],
-                    Prefetch("lines", queryset=OrderLine.objects.select_related("product")),
-                    "shipments",
-                )
+                prefetch_related_objects([order], "lines", "shipments")
             transaction.on_commit(
                 partial(
                     signals.order_created.send,

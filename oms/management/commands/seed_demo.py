@@ -477,6 +477,8 @@ class Command(BaseCommand):
                 OrderLine(
                     order=order,
                     product=p,
+                    sku=p.sku,
+                    name=p.name,
                     quantity=q,
                     unit_price=p.unit_value,
                     line_total=p.unit_value * q,
