@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast worker beat bench lint fmt migrate demo clean messages lock
+.PHONY: run test test-fast worker webhook-worker beat bench lint fmt migrate demo clean messages lock
 
 # Dependencies are declared once, in pyproject.toml; the lock files pin every package, transitive
 # ones included, to an exact version and its hashes. The venv installs only from the lock.
@@ -48,7 +48,12 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 worker: $(STAMP)
-	$(VENV)/bin/celery -A oms worker -B --loglevel=INFO
+	$(VENV)/bin/celery -A oms worker -B -Q oms --loglevel=INFO
+
+# Webhook deliveries have a queue and a worker of their own: a hanging merchant endpoint holds
+# up only other deliveries, never routing or service steps.
+webhook-worker: $(STAMP)
+	$(VENV)/bin/celery -A oms worker -Q webhooks --concurrency 4 --hostname webhooks@%h --loglevel=INFO
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py

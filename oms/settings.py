@@ -259,6 +259,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.1,
 }
 CELERY_TASK_DEFAULT_QUEUE = "oms"
+# Webhook deliveries wait on merchants' servers (up to OMS_WEBHOOK_TIMEOUT_SECONDS each): they
+# run on a queue of their own, served by their own worker (`make webhook-worker`), so a slow or
+# hanging receiver never holds up routing or service steps.
+CELERY_TASK_ROUTES = {
+    "orchestration.deliver_webhook": {"queue": "webhooks"},
+    "orchestration.dispatch_webhooks": {"queue": "webhooks"},
+}
 CELERY_TIMEZONE = "UTC"
 OMS_ROUTING_MODE = env_str("OMS_ROUTING_MODE", "single")  # or "batch"
 if OMS_ROUTING_MODE not in ("single", "batch"):

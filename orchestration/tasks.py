@@ -35,9 +35,12 @@ def run_step(step_id: int) -> str:
     The retry time is stored on the step too, so ``sweep_steps`` re-enqueues it if this
     scheduled message is lost (eager mode relies on the sweeper alone).
     """
+    from oms.db import retry_on_conflict
     from orchestration.services.steps import step_run
 
-    outcome = step_run(step_id=step_id)
+    # Steps finishing at once lock their downstream steps; PostgreSQL may pick one to abort
+    # as a deadlock. The whole step transaction runs again (it is idempotent).
+    outcome = retry_on_conflict(lambda: step_run(step_id=step_id))
     if outcome.retry_in is not None and not current_app.conf.task_always_eager:
         run_step.apply_async((step_id,), countdown=outcome.retry_in)
     return outcome.state
