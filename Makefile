@@ -42,7 +42,7 @@ run: demo
 	@echo "  API docs:   http://$(HOST):$(PORT)/api/docs/   demo API key: oms_demo_homeliving_key"
 	@echo "  Staff:      http://$(HOST):$(PORT)/ops/dashboard/  and  /ops/sla/   (status-page links printed above)"
 	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver --insecure $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest
