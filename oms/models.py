@@ -86,7 +86,9 @@ class SalesChannel(models.Model):
     without copying a row).
     """
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="channels")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="channels", verbose_name=_("merchant")
+    )
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=20, choices=ChannelKind.choices)
@@ -98,9 +100,13 @@ class SalesChannel(models.Model):
     signing_secret = EncryptedCharField(
         _("signing secret"), max_length=128, default=new_signing_secret, editable=False
     )
-    previous_signing_secret = EncryptedCharField(max_length=128, blank=True, editable=False)
-    previous_secret_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    previous_signing_secret = EncryptedCharField(
+        _("previous signing secret"), max_length=128, blank=True, editable=False
+    )
+    previous_secret_valid_until = models.DateTimeField(
+        _("previous secret valid until"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         db_table = "channels_saleschannel"

@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
-    "axes",
+    "oms.axes_app.StaffLoginsConfig",  # django-axes, named for staff
     "oms",
     "channels",
     "customers",

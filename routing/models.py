@@ -120,6 +120,7 @@ class RoutingProfile(models.Model):
     merchant = models.ForeignKey(
         "oms.Merchant",
         on_delete=models.CASCADE,
+        verbose_name=_("merchant"),
         null=True,
         blank=True,
         related_name="routing_profiles",
@@ -369,6 +370,7 @@ class Signal(models.Model):
     merchant = models.ForeignKey(
         "oms.Merchant",
         on_delete=models.CASCADE,
+        verbose_name=_("merchant"),
         null=True,
         blank=True,
         related_name="+",
