@@ -11,10 +11,12 @@ How each tier reads here:
 1. **Whole order.** Warehouses sorted by distance to the destination; the first that can ship
    every line in full (usable stock, cold chain) with units and a parcel left gets it.
 2. **Fewest-shipments split, lines whole.** Each warehouse covers the set of lines it can ship in
-   full. The smallest number m of warehouses whose covers include every line is found by exact
-   set-cover search; the covers of that size are tried in increasing total distance (sum of the
-   warehouses' distances; ties by the sorted codes), and within a set each line goes to the
-   nearest member that holds it and still has room. The first set that fits wins.
+   full (with room for it). The smallest number m of warehouses whose covers include every
+   line is found by exact set-cover search; the covers of that size are tried in increasing
+   total distance (sum of the warehouses' distances; ties by the sorted codes), and within a
+   set each line goes to the nearest member that holds it and still has room. The first set
+   that fits wins. To bound the search only the three nearest warehouses with the same cover
+   are kept (a farther twin only matters when capacity makes the nearer ones fail).
 3. **Units nearest-first.** Line by line, units are taken from the nearest warehouse that holds
    any, then the next nearest, until the line is filled; capacity is counted as it goes. If a
    line still lacks units the order is unroutable.
@@ -204,8 +206,8 @@ def route_nearest(
                 order_id=order.order_id,
                 status=RoutingStatus.UNROUTABLE,
                 method=method,
-                reason=f"no warehouse with capacity left holds {shortfall} of the "
-                f"{short_line.quantity} units of {short_line.sku}",
+                reason=f"{shortfall} of the {short_line.quantity} units of {short_line.sku} "
+                "are in no warehouse with capacity left",
             )
     shipments = tuple(
         Shipment(

@@ -234,7 +234,6 @@ def solve_day(
     status_text, objective, bound = "empty", 0.0, 0.0
     if n_cols:
         highs = _highs_model(model, highspy, np)
-        highs.setOptionValue("output_flag", False)
         highs.setOptionValue("time_limit", float(options.time_limit_seconds))
         highs.setOptionValue("mip_rel_gap", float(options.gap))
         highs.setOptionValue("threads", int(options.threads))
@@ -340,6 +339,7 @@ def _highs_model(model: _Builder, highspy, np):
         for integer in model.integer
     ]
     highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)  # before passModel, or it prints its banner
     highs.passModel(lp)
     return highs
 
