@@ -19,7 +19,7 @@ Each policy's plans are written as a plans file and scored by bench/score_plans.
 no code with the engine: the "violations" column is its audit (stock per batch, lines, cold
 chain, region, unit and parcel caps), and the table's figures are the scorer's, checked against
 the replay's own. Cost per order and on-time count every order of the day: an unroutable order
-costs the dearest single parcel that could carry it and is not on time; the routed count is
+costs a parcel per SKU by the dearest route and is not on time; the routed count is
 shown. Nothing here is tuned to the files; point ``--worlds`` at any directory of the same
 format.
 """
@@ -285,7 +285,7 @@ def main() -> None:
         f"commit {commit}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; total {time.perf_counter() - started:.0f} s.",
         "",
         "Online replay in 5-minute windows. cost/order and on-time count every order of the day "
-        "(an unroutable order costs the dearest single parcel that could carry it and is late); "
+        "(an unroutable order costs a parcel per SKU by the dearest route and is late); "
         "cost/routed and on-time routed are over routed orders only. Figures are the "
         "independent scorer's (bench/score_plans.py) over each policy's plans file; "
         'violations are its audit. "default is" / "all-money is": where that optimizer '

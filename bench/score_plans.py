@@ -6,8 +6,8 @@ Reads the scenario (docs/scenarios.md) and the plans that ``manage.py simulate -
 (one JSON object per order, same document) with nothing but ``json``, ``zlib`` and arithmetic,
 and recomputes what the simulator reports: money cost (parcel price + handling per shipment +
 handling per unit), cost per routed order and per order of the day (an unroutable order counts
-the dearest single parcel that could carry it: the highest price + handling over the warehouses
-that ship to its region), splits, unroutable orders, orders sent to a warehouse while it was
+a parcel per SKU by the dearest route: per SKU, the highest price + handling over the
+warehouses that ship to its region, summed), splits, unroutable orders, orders sent to a warehouse while it was
 paused, and on-time (planned transit + the documented delays within the promise, and the
 CRC32 draw under the warehouse's on-time rate).
 
@@ -54,21 +54,27 @@ def _shipment_cost(warehouse: dict, region: str, units: int) -> float:
 
 
 def _unrouted_cost(warehouses: list[dict], order: dict) -> float:
-    units = sum(line["quantity"] for line in order["lines"])
+    units: dict[str, int] = {}
+    for line in order["lines"]:
+        units[line["sku"]] = units.get(line["sku"], 0) + line["quantity"]
     region = order["region"]
     serving = [
         w
         for w in warehouses
         if region in w["shipping_cost_by_region"] and region in w["transit_hours_by_region"]
     ]
-    if serving:
-        return max(_shipment_cost(w, region, units) for w in serving)
-    return max(
-        max(w["shipping_cost_by_region"].values(), default=0.0)
-        + w.get("handling_cost_per_shipment", 0)
-        + w.get("handling_cost_per_unit", 0) * units
-        for w in warehouses
-    )
+    total = 0.0
+    for quantity in units.values():
+        if serving:
+            total += max(_shipment_cost(w, region, quantity) for w in serving)
+        else:
+            total += max(
+                max(w["shipping_cost_by_region"].values(), default=0.0)
+                + w.get("handling_cost_per_shipment", 0)
+                + w.get("handling_cost_per_unit", 0) * quantity
+                for w in warehouses
+            )
+    return total
 
 
 def _delay(scenario: dict, warehouse: dict, order: dict, hour: float) -> tuple[float, bool]:

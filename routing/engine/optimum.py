@@ -21,10 +21,18 @@ Assignment formulation (per order o, merged line l, candidate warehouse k):
 * candidates: k ships to the order's region, is not paused at the hour the order is routed
   (the end of its replay window), and for each line has cold chain when the SKU needs it.
 
+An order of one line of one unit needs no ``x``: its parcel column ``y[o,k]`` is the unit
+(cost: parcel plus one unit of handling), which drops a column and a linking row per candidate.
+
 Objective: ``sum (shipping + per-shipment handling) * y + per-unit handling * x +
-UNROUTED_PENALTY * u``. The penalty (1,000 CNY, more than any plan of one order costs) makes
-routing as many orders as possible come first, as a user would insist. Orders with a line no
-candidate holds at all are unroutable before the solve and stay out of the model.
+penalty[o] * u``. The replay passes as penalty what an unroutable order counts for in every
+policy's score (a parcel per SKU by the dearest route, ``simulate.unrouted_cost``), so the
+optimum minimises exactly the figure the policies are compared on, cost over all orders; no
+plan with at most one parcel per SKU costs more than that, so an order is left unrouted only
+when stock or capacity runs out (or a split into more parcels than SKUs would be dearer). Without penalties given, an order costs
+``UNROUTED_PENALTY`` (1,000 CNY, more than any plan of one order), which routes as many orders
+as possible first. Orders with a line no candidate holds at all are unroutable before the solve
+and stay out of the model.
 
 Only ``y`` and ``u`` are integer. With them fixed the rest is a network flow (source ->
 warehouse [unit cap] -> warehouse x SKU [stock] -> order line [demand]) with integral capacities,
@@ -66,18 +74,16 @@ class OptimumOptions:
 class DayOptimum:
     """The plans, their money cost, and the proof: HiGHS's dual bound and the gap.
 
-    ``objective`` and ``lower_bound`` are the solver's, penalties for orders left unrouted
-    inside the model included. ``cost`` is the money of the routed orders and ``cost_bound`` =
-    ``lower_bound`` minus those penalties: no plan that routes as many orders costs less.
-    ``gap`` = (cost - cost_bound) / cost, the same absolute gap as the solver's but measured
-    against money only (so it is never smaller than the solver's own relative gap).
+    ``objective`` and ``lower_bound`` are the solver's: money of the routed orders plus the
+    penalties of the orders it left unrouted (orders unroutable before the solve are not in
+    either). ``gap`` = (objective - lower_bound) / objective, proven. ``cost`` is the money of
+    the routed orders alone.
     """
 
     results: tuple[RoutingResult, ...]
     cost: float
     objective: float
     lower_bound: float
-    cost_bound: float
     gap: float
     status: str
     seconds: float
@@ -136,6 +142,7 @@ def solve_day(
     hour_of: Mapping[str, float],
     disruptions: tuple = (),
     temperature: Mapping[str, Temperature] | None = None,
+    penalty: Mapping[str, float] | None = None,
     options: OptimumOptions | None = None,
 ) -> DayOptimum:
     """Solve the whole-day money MILP (see the module docstring)."""
@@ -180,29 +187,36 @@ def solve_day(
             per_line.append(holders)
         if o in unroutable:
             continue
-        u = model.column(UNROUTED_PENALTY, 1.0, integer=True)
+        u = model.column(
+            UNROUTED_PENALTY if penalty is None else penalty[order.order_id], 1.0, integer=True
+        )
         y_of: dict[int, int] = {}
         line_cols = []
+        # One line of one unit: the parcel column is the unit column (x = y), no linking row.
+        single_unit = len(lines) == 1 and lines[0].quantity == 1
         for line, holders in zip(lines, per_line, strict=True):
             demand = model.row(line.quantity, line.quantity)
             model.put(demand, u, float(line.quantity))
             xs = []
             for k in holders:
                 node = nodes[k]
-                if k not in y_of:
-                    y_of[k] = model.column(
-                        node.shipping_cost_by_region[order.region]
-                        + node.handling_cost_per_shipment,
-                        1.0,
-                        integer=True,
+                fixed = node.shipping_cost_by_region[order.region] + node.handling_cost_per_shipment
+                if single_unit:
+                    x = y_of[k] = model.column(
+                        fixed + node.handling_cost_per_unit, 1.0, integer=True
                     )
-                    y_by_node.setdefault(k, []).append(y_of[k])
-                bound = min(line.quantity, stock[node.code][line.sku])
-                x = model.column(node.handling_cost_per_unit, float(bound), integer=False)
-                model.put(demand, x, 1.0)
-                link = model.row(-math.inf, 0.0)
-                model.put(link, x, 1.0)
-                model.put(link, y_of[k], -float(bound))
+                    y_by_node.setdefault(k, []).append(x)
+                    model.put(demand, x, 1.0)
+                else:
+                    if k not in y_of:
+                        y_of[k] = model.column(fixed, 1.0, integer=True)
+                        y_by_node.setdefault(k, []).append(y_of[k])
+                    bound = min(line.quantity, stock[node.code][line.sku])
+                    x = model.column(node.handling_cost_per_unit, float(bound), integer=False)
+                    model.put(demand, x, 1.0)
+                    link = model.row(-math.inf, 0.0)
+                    model.put(link, x, 1.0)
+                    model.put(link, y_of[k], -float(bound))
                 x_by_stock.setdefault((k, line.sku), []).append(x)
                 x_by_node.setdefault(k, []).append(x)
                 xs.append((k, x))
@@ -234,6 +248,10 @@ def solve_day(
     status_text, objective, bound = "empty", 0.0, 0.0
     if n_cols:
         highs = _highs_model(model, highspy, np)
+        start = highspy.HighsSolution()
+        start.col_value = _greedy_start(model, nodes, stock, order_cols, n_cols)
+        start.value_valid = True
+        highs.setSolution(start)
         highs.setOptionValue("time_limit", float(options.time_limit_seconds))
         highs.setOptionValue("mip_rel_gap", float(options.gap))
         highs.setOptionValue("threads", int(options.threads))
@@ -289,20 +307,90 @@ def solve_day(
                 optimal=status_text == "Optimal",
             )
         )
-    cost_bound = bound - UNROUTED_PENALTY * unrouted_in_model
     return DayOptimum(
         results=tuple(results),
         cost=money,
         objective=objective,
         lower_bound=bound,
-        cost_bound=cost_bound,
-        gap=max(0.0, (money - cost_bound) / money) if money > 0 else 0.0,
+        gap=max(0.0, (objective - bound) / objective) if objective > 0 else 0.0,
         status=status_text,
         seconds=time.perf_counter() - started,
         columns=n_cols,
         rows=n_rows,
         unrouted_in_model=unrouted_in_model,
     )
+
+
+def _greedy_start(
+    model: _Builder, nodes: tuple[Node, ...], stock: dict, order_cols: dict, n_cols: int
+) -> list[float]:
+    """A feasible plan to start the search from: orders in turn, cheapest whole-order parcel.
+
+    Each order takes the cheapest warehouse that can ship all of it with the stock and
+    capacity left; failing that, each line whole from the cheapest warehouse that can (a
+    parcel's fixed cost counted once); failing that, it is left unrouted.
+    """
+    values = [0.0] * n_cols
+    left = {(k, sku): qty for k, node in enumerate(nodes) for sku, qty in stock[node.code].items()}
+    units = [math.inf if n.daily_capacity_units is None else n.daily_capacity_units for n in nodes]
+    parcels = [
+        math.inf if n.remaining_capacity_orders is None else n.remaining_capacity_orders
+        for n in nodes
+    ]
+    for u, line_cols, y_of in order_cols.values():
+        total = sum(line.quantity for line, _ in line_cols)
+        best: tuple[float, int] | None = None
+        for k, y in y_of.items():
+            if parcels[k] < 1 or units[k] < total:
+                continue
+            cost = model.cost[y]
+            whole = True
+            for line, xs in line_cols:
+                x = next((x for kk, x in xs if kk == k), None)
+                if x is None or left[(k, line.sku)] < line.quantity:
+                    whole = False
+                    break
+                cost += 0.0 if x == y else model.cost[x] * line.quantity
+            if whole and (best is None or cost < best[0]):
+                best = (cost, k)
+        plan: list[tuple[int, str, int, int]] = []  # (node, sku, quantity, x column)
+        if best is not None:
+            k = best[1]
+            plan = [
+                (k, line.sku, line.quantity, next(x for kk, x in xs if kk == k))
+                for line, xs in line_cols
+            ]
+        else:
+            used: dict[int, int] = {}
+            for line, xs in line_cols:
+                options = [
+                    (
+                        model.cost[x] * line.quantity + (0.0 if k in used else model.cost[y_of[k]]),
+                        k,
+                        x,
+                    )
+                    for k, x in xs
+                    if left[(k, line.sku)] >= line.quantity
+                    and units[k] - used.get(k, 0) >= line.quantity
+                    and (k in used or parcels[k] >= 1)
+                ]
+                if not options:
+                    plan = []
+                    break
+                _, k, x = min(options)
+                used[k] = used.get(k, 0) + line.quantity
+                plan.append((k, line.sku, line.quantity, x))
+        if not plan:
+            values[u] = 1.0
+            continue
+        for k in {k for k, _, _, _ in plan}:
+            values[y_of[k]] = 1.0
+            parcels[k] -= 1
+        for k, sku, quantity, x in plan:
+            values[x] = float(quantity) if x != y_of[k] else 1.0
+            left[(k, sku)] -= quantity
+            units[k] -= quantity
+    return values
 
 
 def _unroutable(order: Order, reason: str) -> RoutingResult:

@@ -104,8 +104,8 @@ class Command(BaseCommand):
             f"profile {report.profile}"
         )
         self.stdout.write(
-            "cost/order and on-time count every order; an unroutable order costs the dearest "
-            "single parcel that could carry it and is late"
+            "cost/order and on-time count every order; an unroutable order costs a parcel per "
+            "SKU by the dearest route and is late"
         )
         header = (
             f"{'policy':<28}{'routed':>7}{'cost/order':>11}{'on-time':>9}{'split':>8}"
