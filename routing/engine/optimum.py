@@ -38,7 +38,8 @@ Only ``y`` and ``u`` are integer. With them fixed the rest is a network flow (so
 warehouse [unit cap] -> warehouse x SKU [stock] -> order line [demand]) with integral capacities,
 so a basic optimum ships whole units; the solution is checked for that and re-solved as an LP
 with ``y`` and ``u`` fixed if it is not. HiGHS (highspy) solves the model to the requested
-relative gap or time limit and reports its proven dual bound.
+relative gap or time limit and reports its proven dual bound; large days go through the LP
+relaxation first (``_solve``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class OptimumOptions:
     time_limit_seconds: float = 600.0
     gap: float = 0.005  # relative MIP gap asked of HiGHS
     threads: int = 1
+    # Models up to this many columns go straight to HiGHS's MIP; larger ones are first solved
+    # as an LP (interior point) whose settled parcels are fixed (see ``_solve``).
+    direct_columns: int = 60_000
 
 
 @dataclass(frozen=True)
@@ -247,24 +251,10 @@ def solve_day(
     values = np.zeros(n_cols)
     status_text, objective, bound = "empty", 0.0, 0.0
     if n_cols:
-        highs = _highs_model(model, highspy, np)
-        start = highspy.HighsSolution()
-        start.col_value = _greedy_start(model, nodes, stock, order_cols, n_cols)
-        start.value_valid = True
-        highs.setSolution(start)
-        highs.setOptionValue("time_limit", float(options.time_limit_seconds))
-        highs.setOptionValue("mip_rel_gap", float(options.gap))
-        highs.setOptionValue("threads", int(options.threads))
-        highs.run()
-        info = highs.getInfo()
-        status_text = highs.modelStatusToString(highs.getModelStatus())
-        if info.primal_solution_status != 2:
-            raise RuntimeError(f"the day's money MILP found no solution ({status_text})")
-        values = np.array(highs.getSolution().col_value)
-        objective = float(info.objective_function_value)
-        bound = float(info.mip_dual_bound)
+        start = _greedy_start(model, nodes, stock, order_cols, n_cols)
+        values, objective, bound, status_text = _solve(model, start, options, highspy, np)
         if _fractional_units(model, values):
-            values = _integral_flow(highs, model, values, highspy, np)
+            values = _integral_flow(model, values, highspy, np)
 
     results: list[RoutingResult] = []
     money = 0.0
@@ -399,7 +389,7 @@ def _unroutable(order: Order, reason: str) -> RoutingResult:
     )
 
 
-def _highs_model(model: _Builder, highspy, np):
+def _highs_model(model: _Builder, highspy, np, *, relax: bool = False, lower=None, upper=None):
     n_cols = len(model.cost)
     starts = np.zeros(n_cols + 1, dtype=np.int32)
     index: list[int] = []
@@ -414,22 +404,104 @@ def _highs_model(model: _Builder, highspy, np):
     lp.num_col_ = n_cols
     lp.num_row_ = len(model.row_lower)
     lp.col_cost_ = np.array(model.cost)
-    lp.col_lower_ = np.zeros(n_cols)
-    lp.col_upper_ = np.array(model.upper)
+    lp.col_lower_ = np.zeros(n_cols) if lower is None else np.asarray(lower, dtype=float)
+    lp.col_upper_ = np.array(model.upper) if upper is None else np.asarray(upper, dtype=float)
     lp.row_lower_ = np.array([-inf if math.isinf(v) else v for v in model.row_lower])
     lp.row_upper_ = np.array([inf if math.isinf(v) else v for v in model.row_upper])
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = starts
     lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(value)
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
-        for integer in model.integer
-    ]
+    if not relax:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
+            for integer in model.integer
+        ]
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)  # before passModel, or it prints its banner
     highs.passModel(lp)
     return highs
+
+
+def _run_mip(highs, start, options: OptimumOptions, seconds: float, highspy):
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = list(start)
+        solution.value_valid = True
+        highs.setSolution(solution)
+    highs.setOptionValue("time_limit", max(1.0, float(seconds)))
+    highs.setOptionValue("mip_rel_gap", float(options.gap))
+    highs.setOptionValue("threads", int(options.threads))
+    highs.run()
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2
+    return (
+        list(highs.getSolution().col_value) if has_solution else None,
+        float(info.objective_function_value) if has_solution else math.inf,
+        float(info.mip_dual_bound),
+        highs.modelStatusToString(highs.getModelStatus()),
+    )
+
+
+def _objective(model: _Builder, values) -> float:
+    return float(sum(c * v for c, v in zip(model.cost, values, strict=True)))
+
+
+def _solve(model: _Builder, start: list[float], options: OptimumOptions, highspy, np):
+    """Best plan found and a proven lower bound within the time limit.
+
+    Small models: HiGHS's MIP, started from the greedy plan. Large ones (the root LP of the
+    MIP's dual simplex takes too long there): (1) the LP relaxation by interior point, whose
+    optimum is a proven lower bound; (2) every parcel/unrouted choice the LP settled (0 or 1) is
+    fixed and the rest solved as a MIP, which is small, for the plan; (3) if the gap is still
+    above the target and time is left, the whole MIP from that plan, whose dual bound may
+    improve the LP's. Returns (values, objective, bound, status).
+    """
+    deadline = time.perf_counter() + options.time_limit_seconds
+    best, best_objective = start, _objective(model, start)
+    if len(model.cost) <= options.direct_columns:
+        values, objective, bound, status = _run_mip(
+            _highs_model(model, highspy, np), start, options, options.time_limit_seconds, highspy
+        )
+        if values is not None and objective <= best_objective:
+            best, best_objective = values, objective
+        return best, best_objective, bound, status
+    relaxation = _highs_model(model, highspy, np, relax=True)
+    relaxation.setOptionValue("solver", "ipm")
+    relaxation.setOptionValue("time_limit", float(options.time_limit_seconds))
+    relaxation.run()
+    if relaxation.modelStatusToString(relaxation.getModelStatus()) != "Optimal":
+        return best, best_objective, -math.inf, "LP relaxation not solved in time"
+    bound = float(relaxation.getInfo().objective_function_value)
+    lp_values = relaxation.getSolution().col_value
+    lower = [0.0] * len(model.cost)
+    upper = list(model.upper)
+    for col, integer in enumerate(model.integer):
+        if integer and lp_values[col] < 1e-6:
+            upper[col] = 0.0
+        elif integer and lp_values[col] > 1 - 1e-6:
+            lower[col] = 1.0
+    values, objective, _, status = _run_mip(
+        _highs_model(model, highspy, np, lower=lower, upper=upper),
+        None,
+        options,
+        deadline - time.perf_counter(),
+        highspy,
+    )
+    if values is not None and objective < best_objective:
+        best, best_objective = values, objective
+    status = "LP bound, plan from the LP-fixed MIP"
+    if (best_objective - bound) / best_objective > options.gap and (
+        deadline - time.perf_counter() > 30
+    ):
+        values, objective, mip_bound, mip_status = _run_mip(
+            _highs_model(model, highspy, np), best, options, deadline - time.perf_counter(), highspy
+        )
+        if values is not None and objective < best_objective:
+            best, best_objective = values, objective
+        if mip_bound > bound:
+            bound, status = mip_bound, f"MIP {mip_status}"
+    return best, best_objective, bound, status
 
 
 def _fractional_units(model: _Builder, values) -> bool:
@@ -439,20 +511,18 @@ def _fractional_units(model: _Builder, values) -> bool:
     )
 
 
-def _integral_flow(highs, model: _Builder, values, highspy, np):
+def _integral_flow(model: _Builder, values, highspy, np):
     """Fix the parcels and unrouted choices and re-solve the unit flow as an LP (simplex).
 
     With the integer columns fixed the model is a network flow with integral capacities, so the
     simplex's basic optimum ships whole units.
     """
-    integer_cols = [col for col in range(len(model.cost)) if model.integer[col]]
-    fixed = np.array([round(values[col]) for col in integer_cols], dtype=float)
-    highs.changeColsIntegrality(
-        len(integer_cols),
-        np.array(integer_cols, dtype=np.int32),
-        np.array([highspy.HighsVarType.kContinuous] * len(integer_cols)),
-    )
-    highs.changeColsBounds(len(integer_cols), np.array(integer_cols, dtype=np.int32), fixed, fixed)
+    lower = [0.0] * len(model.cost)
+    upper = list(model.upper)
+    for col, integer in enumerate(model.integer):
+        if integer:
+            lower[col] = upper[col] = float(round(values[col]))
+    highs = _highs_model(model, highspy, np, relax=True, lower=lower, upper=upper)
     highs.setOptionValue("solver", "simplex")
     highs.run()
     return np.array(highs.getSolution().col_value)

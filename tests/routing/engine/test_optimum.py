@@ -134,15 +134,16 @@ def brute_force(nodes, orders, hour_of, pause) -> float:
     return best
 
 
+@pytest.mark.parametrize("direct_columns", [60_000, 0], ids=["mip", "lp-first"])
 @pytest.mark.parametrize("seed", range(12))
-def test_the_day_optimum_matches_brute_force_on_tiny_days(seed: int) -> None:
+def test_the_day_optimum_matches_brute_force_on_tiny_days(seed: int, direct_columns: int) -> None:
     nodes, orders, hour_of, pause = tiny_day(seed)
     day = solve_day(
         nodes,
         orders,
         hour_of=hour_of,
         disruptions=pause,
-        options=OptimumOptions(gap=1e-9, time_limit_seconds=30),
+        options=OptimumOptions(gap=1e-9, time_limit_seconds=120, direct_columns=direct_columns),
     )
     unrouted = sum(not r.routed for r in day.results)
     assert day.cost + UNROUTED_PENALTY * unrouted == pytest.approx(
