@@ -149,6 +149,7 @@ def run_world(label: str, scenario, document: dict, args, plans_dir: Path) -> di
         "orders": len(scenario.orders),
         "rows": rows,
         "gap_target": gap_target(scenario),
+        "optimum_seconds": args.optimum_seconds,
     }
 
 
@@ -206,9 +207,11 @@ def table(world: dict) -> list[str]:
     optimum = row.get("optimum")
     if optimum is not None:
         lines.append(
-            f"Money optimum: {optimum['cost_total']:.2f} CNY for {optimum['routed']} routed orders, "
-            f"proven lower bound {optimum['lower_bound']:.2f} CNY, gap {optimum['gap']:.3%} "
-            f"(target {world['gap_target']:.0%}), {optimum['seconds']:.0f} s."
+            f"Money optimum: {optimum['cost_per_order_all']:.3f} CNY/order over all orders "
+            f"({optimum['cost_total']:.2f} CNY for {optimum['routed']} routed orders); proven lower "
+            f"bound {optimum['lower_bound'] / world['orders']:.3f} CNY/order, gap "
+            f"{optimum['gap']:.3%} (target {world['gap_target']:.0%}; time limit "
+            f"{world['optimum_seconds']:.0f} s), {optimum['seconds']:.0f} s."
         )
         for key in ("default", "money"):
             r = row[key]
