@@ -43,7 +43,12 @@ from bench.machine import describe  # noqa: E402
 from bench.score_plans import score  # noqa: E402
 from routing.engine.optimum import OptimumOptions  # noqa: E402
 from routing.engine.problem import FACTOR_NAMES, Profile, Weights  # noqa: E402
-from routing.engine.scenario import generate, scenario_from_dict, scenario_to_dict  # noqa: E402
+from routing.engine.scenario import (  # noqa: E402
+    Scenario,
+    generate,
+    scenario_from_dict,
+    scenario_to_dict,
+)
 from routing.engine.simulate import (  # noqa: E402
     PolicyMetrics,
     money_optimum,
@@ -253,7 +258,7 @@ def main() -> None:
     started = time.perf_counter()
     plans_dir = args.plans_dir or Path(tempfile.mkdtemp(prefix="routing-worlds-"))
     plans_dir.mkdir(parents=True, exist_ok=True)
-    worlds: list[tuple[str, object, dict]] = []
+    worlds: list[tuple[str, Scenario, dict]] = []
     for path in sorted(args.worlds.glob("*.json")):
         document = json.loads(path.read_text(encoding="utf-8"))
         worlds.append((path.stem, scenario_from_dict(document), document))

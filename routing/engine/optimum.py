@@ -215,12 +215,12 @@ def solve_day(
                     if k not in y_of:
                         y_of[k] = model.column(fixed, 1.0, integer=True)
                         y_by_node.setdefault(k, []).append(y_of[k])
-                    bound = min(line.quantity, stock[node.code][line.sku])
-                    x = model.column(node.handling_cost_per_unit, float(bound), integer=False)
+                    most = min(line.quantity, stock[node.code][line.sku])
+                    x = model.column(node.handling_cost_per_unit, float(most), integer=False)
                     model.put(demand, x, 1.0)
                     link = model.row(-math.inf, 0.0)
                     model.put(link, x, 1.0)
-                    model.put(link, y_of[k], -float(bound))
+                    model.put(link, y_of[k], -float(most))
                 x_by_stock.setdefault((k, line.sku), []).append(x)
                 x_by_node.setdefault(k, []).append(x)
                 xs.append((k, x))
@@ -228,17 +228,17 @@ def solve_day(
         order_cols[o] = (u, line_cols, y_of)
 
     # Shared resources: only rows that could bind are written.
-    for (k, sku), xs in x_by_stock.items():
+    for (k, sku), columns in x_by_stock.items():
         available = stock[nodes[k].code][sku]
-        if sum(model.upper[x] for x in xs) > available:
+        if sum(model.upper[x] for x in columns) > available:
             row = model.row(-math.inf, float(available))
-            for x in xs:
+            for x in columns:
                 model.put(row, x, 1.0)
-    for k, xs in x_by_node.items():
+    for k, columns in x_by_node.items():
         cap = nodes[k].daily_capacity_units
-        if cap is not None and sum(model.upper[x] for x in xs) > cap:
+        if cap is not None and sum(model.upper[x] for x in columns) > cap:
             row = model.row(-math.inf, float(cap))
-            for x in xs:
+            for x in columns:
                 model.put(row, x, 1.0)
     for k, ys in y_by_node.items():
         parcels = nodes[k].remaining_capacity_orders
