@@ -28,6 +28,11 @@ Baseline
     ``route_baseline(order, ctx, *, honour_pause=False) -> RoutingResult``: the static chain
     (local warehouse, regional centre, supplier drop-ship).
 
+Comparators
+    ``nearest.route_nearest(order, ctx, *, honour_pause=False)``: the nearest-stocked-warehouse
+    rule most platforms ship. ``optimum.solve_day(nodes, orders, hour_of=...)``: the day's money
+    optimum, one MILP over all orders in CNY with a proven lower bound and gap.
+
 What-if
     ``scenario.generate(seed, warehouses, orders, fault) -> Scenario``,
     ``scenario_to_dict`` / ``scenario_from_dict`` (JSON format in docs/scenarios.md),

@@ -29,6 +29,8 @@ from typing import Any
 from routing.engine.baseline import route_baseline
 from routing.engine.batch import BatchOptions, route_batch
 from routing.engine.factors import MIN_SHELF_LIFE_DAYS
+from routing.engine.nearest import route_nearest
+from routing.engine.optimum import OptimumOptions, solve_day
 from routing.engine.problem import (
     Node,
     NodeStatus,
@@ -64,6 +66,12 @@ class PolicyMetrics:
     seconds: float
     methods: dict[str, int] = field(default_factory=dict)
     gap: float | None = None
+    # Counted over every order of the scenario: an unroutable order costs ``unrouted_cost`` (a
+    # parcel per SKU by the dearest route) and is not on time.
+    cost_per_order_all: float = 0.0
+    on_time_all: float = 0.0
+    unrouted_cost_total: float = 0.0
+    lower_bound: float | None = None  # money optimum: the solver's proven bound (CNY)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,15 @@ class SimulationReport:
     optimizer: PolicyMetrics
     baseline: PolicyMetrics | None = None
     hindsight: PolicyMetrics | None = None
+    comparators: tuple[PolicyMetrics, ...] = ()
+    optimum: PolicyMetrics | None = None
+    plans: dict[str, list[dict]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def standings(self) -> dict[str, str]:
+        """Where the optimizer stands against every other policy (see ``standing``)."""
+        others = [self.baseline, self.hindsight, *self.comparators, self.optimum]
+        return {m.policy: standing(self.optimizer, m) for m in others if m is not None}
 
     @property
     def cost_reduction_vs_baseline(self) -> float | None:
@@ -87,10 +104,52 @@ class SimulationReport:
         return self.optimizer.cost_per_order / self.hindsight.cost_per_order - 1
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = asdict(replace(self, plans={}))
+        out.pop("plans")
+        out["standings"] = self.standings
         out["cost_reduction_vs_baseline"] = self.cost_reduction_vs_baseline
         out["cost_above_hindsight"] = self.cost_above_hindsight
         return out
+
+
+def standing(optimizer: PolicyMetrics, other: PolicyMetrics) -> str:
+    """ "cheaper", "more punctual", "both" or "neither": the optimizer against ``other``.
+
+    Both figures are counted over all orders (``cost_per_order_all``, ``on_time_all``); a tie
+    (to the fen, or to 0.01 point of on-time) is not a win.
+    """
+    cheaper = optimizer.cost_per_order_all < other.cost_per_order_all - 0.005
+    punctual = optimizer.on_time_all > other.on_time_all + 1e-4
+    if cheaper and punctual:
+        return "both"
+    return "cheaper" if cheaper else "more punctual" if punctual else "neither"
+
+
+def unrouted_cost(nodes: tuple[Node, ...], order: Order) -> float:
+    """What an unroutable order counts for in ``cost_per_order_all`` (CNY).
+
+    As if every SKU of the order went in its own parcel by the dearest route: per SKU (lines of
+    one SKU together), the highest ``shipping + per-shipment handling + per-unit handling *
+    units`` over the warehouses that ship to its region (over all warehouses, at their dearest
+    price, when none does), summed. So turning an order away never looks cheaper than any plan
+    with at most one parcel per SKU.
+    """
+    units: dict[str, int] = {}
+    for line in order.lines:
+        units[line.sku] = units.get(line.sku, 0) + line.quantity
+    serving = [n for n in nodes if n.serves(order.region)]
+    total = 0.0
+    for quantity in units.values():
+        if serving:
+            total += max(n.shipment_cost(order.region, quantity) for n in serving)
+        else:
+            total += max(
+                max(n.shipping_cost_by_region.values(), default=0.0)
+                + n.handling_cost_per_shipment
+                + n.handling_cost_per_unit * quantity
+                for n in nodes
+            )
+    return total
 
 
 class _Network:
@@ -116,6 +175,17 @@ class _Network:
         self.units_used = {node.code: 0 for node in scenario.nodes}
         self.orders_sent = {node.code: 0 for node in scenario.nodes}
         self.daily_orders = {node.code: node.remaining_capacity_orders for node in scenario.nodes}
+        # Position of each batch in the scenario's ``stock`` list, parallel to ``self.stock``
+        # (the same stable sort), so plans can name the batches they take.
+        self.batch_ids: dict[str, dict[str, list[int]]] = {}
+        for node in scenario.nodes:
+            per_sku_ids: dict[str, list[tuple[float | None, int]]] = {}
+            for position, batch in enumerate(node.stock):
+                per_sku_ids.setdefault(batch.sku, []).append((batch.expires_in_days, position))
+            self.batch_ids[node.code] = {
+                sku: [p for _, p in sorted(ids, key=lambda b: (b[0] is None, b[0] or 0))]
+                for sku, ids in per_sku_ids.items()
+            }
         self._tuples = {node.code: node.stock for node in scenario.nodes}
         self._dirty: set[str] = set()
 
@@ -148,16 +218,25 @@ class _Network:
         self._dirty.clear()
         return tuple(nodes)
 
-    def dispatch(self, result: RoutingResult) -> None:
+    def dispatch(self, result: RoutingResult) -> list[list[list[tuple[int, float | None, int]]]]:
+        """Take the shipped units out of stock FEFO; return the batches taken.
+
+        Per shipment, per line: (position in the scenario's stock list, expiry, units). A line
+        whose batches add up to less than its quantity planned stock that was not there.
+        """
+        taken_per_shipment = []
         for shipment in result.shipments:
             code = shipment.node_code
             self.orders_sent[code] += 1
             self.units_used[code] += shipment.units
             self._dirty.add(code)
+            taken_per_line = []
             for line in shipment.lines:
                 need = line.quantity
                 min_days = MIN_SHELF_LIFE_DAYS[self.temperature[line.sku]]
-                for batch in self.stock[code].get(line.sku, []):
+                taken = []
+                ids = self.batch_ids[code].get(line.sku, [])
+                for position, batch in enumerate(self.stock[code].get(line.sku, [])):
                     if need == 0:
                         break
                     if batch[0] is not None and batch[0] < min_days:
@@ -165,6 +244,11 @@ class _Network:
                     take = min(need, batch[1])
                     batch[1] -= take
                     need -= take
+                    if take > 0:
+                        taken.append((ids[position], batch[0], take))
+                taken_per_line.append(taken)
+            taken_per_shipment.append(taken_per_line)
+        return taken_per_shipment
 
 
 def _with_status(node: Node, scenario: Scenario, hour: float) -> Node:
@@ -212,6 +296,7 @@ class _Outcomes:
         self.nodes = {n.code: n for n in scenario.nodes}
         self.routed = self.unroutable = self.splits = self.on_time = self.to_paused = 0
         self.cost = 0.0
+        self.unrouted_cost = 0.0
         self.late_hours: list[float] = []
         self.units = {n.code: 0 for n in scenario.nodes}
         self.methods: dict[str, int] = {}
@@ -220,6 +305,7 @@ class _Outcomes:
         self.methods[result.method] = self.methods.get(result.method, 0) + 1
         if not result.routed:
             self.unroutable += 1
+            self.unrouted_cost += unrouted_cost(self.scenario.nodes, order)
             return
         self.routed += 1
         self.cost += result.cost
@@ -255,7 +341,13 @@ class _Outcomes:
         if not on_time:
             self.late_hours.append(worst)
 
-    def metrics(self, orders: int, seconds: float, gap: float | None = None) -> PolicyMetrics:
+    def metrics(
+        self,
+        orders: int,
+        seconds: float,
+        gap: float | None = None,
+        lower_bound: float | None = None,
+    ) -> PolicyMetrics:
         routed = max(1, self.routed)
         utilisation = {
             code: round(units / node.daily_capacity_units, 4)
@@ -277,7 +369,48 @@ class _Outcomes:
             seconds=round(seconds, 3),
             methods=self.methods,
             gap=gap,
+            cost_per_order_all=(self.cost + self.unrouted_cost) / max(1, orders),
+            on_time_all=self.on_time / max(1, orders),
+            unrouted_cost_total=round(self.unrouted_cost, 2),
+            lower_bound=lower_bound,
         )
+
+
+def plan_record(
+    order: Order,
+    result: RoutingResult,
+    hour: float,
+    taken: list[list[list[tuple[int, float | None, int]]]],
+    policy: str,
+) -> dict:
+    """One line of a plans file (docs/scenarios.md, "Plans files")."""
+    record: dict = {"order_id": order.order_id, "hour": round(hour, 6), "policy": policy}
+    if not result.routed:
+        record.update(status="unroutable", reason=result.reason)
+        return record
+    shipments = []
+    for shipment, taken_lines in zip(result.shipments, taken, strict=True):
+        shipments.append(
+            {
+                "warehouse": shipment.node_code,
+                "units": shipment.units,
+                "cost": round(shipment.cost, 4),
+                "transit_hours": shipment.transit_hours,
+                "lines": [
+                    {
+                        "sku": line.sku,
+                        "quantity": line.quantity,
+                        "batches": [
+                            {"batch": position, "expires_in_days": expiry, "quantity": units}
+                            for position, expiry, units in batches
+                        ],
+                    }
+                    for line, batches in zip(shipment.lines, taken_lines, strict=True)
+                ],
+            }
+        )
+    record.update(status="routed", cost=round(result.cost, 4), shipments=shipments)
+    return record
 
 
 def _windows(scenario: Scenario, batch_minutes: float) -> list[tuple[float, list[Order]]]:
@@ -294,8 +427,9 @@ def replay_optimizer(
     *,
     batch_minutes: float = 5.0,
     batch_options: BatchOptions | None = None,
+    plans: list[dict] | None = None,
 ) -> PolicyMetrics:
-    """Route the scenario online in time batches with ``profile``."""
+    """Route the scenario online in time batches with ``profile``; append plans to ``plans``."""
     started = time.perf_counter()
     network = _Network(scenario)
     outcomes = _Outcomes(scenario, f"optimizer:{profile.name}")
@@ -308,13 +442,19 @@ def replay_optimizer(
         )
         batch = route_batch(orders, ctx, batch_options)
         for order, result in zip(orders, batch.results, strict=True):
-            network.dispatch(result)
+            taken = network.dispatch(result)
             outcomes.record(order, result, hour)
+            if plans is not None:
+                plans.append(plan_record(order, result, hour, taken, outcomes.policy))
     return outcomes.metrics(len(scenario.orders), time.perf_counter() - started)
 
 
 def replay_baseline(
-    scenario: Scenario, *, batch_minutes: float = 5.0, honour_pause: bool = False
+    scenario: Scenario,
+    *,
+    batch_minutes: float = 5.0,
+    honour_pause: bool = False,
+    plans: list[dict] | None = None,
 ) -> PolicyMetrics:
     """Route the scenario with the static chain, order by order, in the same time windows."""
     started = time.perf_counter()
@@ -325,9 +465,90 @@ def replay_baseline(
         for order in orders:
             ctx = RoutingContext(nodes=network.nodes_at(hour))
             result = route_baseline(order, ctx, honour_pause=honour_pause)
-            network.dispatch(result)
+            taken = network.dispatch(result)
             outcomes.record(order, result, hour)
+            if plans is not None:
+                plans.append(plan_record(order, result, hour, taken, name))
     return outcomes.metrics(len(scenario.orders), time.perf_counter() - started)
+
+
+def replay_nearest(
+    scenario: Scenario,
+    *,
+    batch_minutes: float = 5.0,
+    honour_pause: bool = False,
+    plans: list[dict] | None = None,
+) -> PolicyMetrics:
+    """Route with the nearest-stocked-warehouse rule (``nearest``), order by order.
+
+    The same windows, stock and capacity bookkeeping as the baseline; "blind" keeps sending to
+    a paused warehouse, ``honour_pause`` ("aware") does not.
+    """
+    started = time.perf_counter()
+    network = _Network(scenario)
+    name = "nearest+pause" if honour_pause else "nearest"
+    outcomes = _Outcomes(scenario, name)
+    for hour, orders in _windows(scenario, batch_minutes):
+        for order in orders:
+            ctx = RoutingContext(nodes=network.nodes_at(hour))
+            result = route_nearest(order, ctx, honour_pause=honour_pause)
+            taken = network.dispatch(result)
+            outcomes.record(order, result, hour)
+            if plans is not None:
+                plans.append(plan_record(order, result, hour, taken, name))
+    return outcomes.metrics(len(scenario.orders), time.perf_counter() - started)
+
+
+def money_optimum(
+    scenario: Scenario,
+    *,
+    batch_minutes: float = 5.0,
+    options: OptimumOptions | None = None,
+    plans: list[dict] | None = None,
+) -> PolicyMetrics:
+    """The day's money optimum (``optimum.solve_day``) scored like every other policy.
+
+    Each order is routed at the end of its window, as online; a warehouse paused then cannot
+    take it. It minimises the figure every policy is compared on, money over all orders with an
+    unroutable order at ``unrouted_cost``. ``gap`` is the solver's proven gap and
+    ``lower_bound`` its bound on that figure's total (divide by the orders for a bound on
+    ``cost_per_order_all``). The plans go through the same stock bookkeeping (FEFO) so their
+    batches can be named.
+    """
+    started = time.perf_counter()
+    hour_of = {
+        order.order_id: hour
+        for hour, orders in _windows(scenario, batch_minutes)
+        for order in orders
+    }
+    penalty = {order.order_id: unrouted_cost(scenario.nodes, order) for order in scenario.orders}
+    day = solve_day(
+        scenario.nodes,
+        scenario.orders,
+        hour_of=hour_of,
+        disruptions=scenario.disruptions,
+        temperature={s.sku: s.temperature for s in scenario.skus},
+        penalty=penalty,
+        options=options,
+    )
+    network = _Network(scenario)
+    outcomes = _Outcomes(scenario, "optimum")
+    by_id = {result.order_id: result for result in day.results}
+    for hour, orders in _windows(scenario, batch_minutes):
+        for order in orders:
+            result = by_id[order.order_id]
+            taken = network.dispatch(result)
+            outcomes.record(order, result, hour)
+            if plans is not None:
+                plans.append(plan_record(order, result, hour, taken, "optimum"))
+    # Orders unroutable before the solve add the same amount to the plan and to the bound.
+    outside = outcomes.unrouted_cost + outcomes.cost - day.objective
+    return outcomes.metrics(
+        len(scenario.orders),
+        time.perf_counter() - started,
+        gap=day.gap,
+        lower_bound=day.lower_bound + outside,
+    )
 
 
 def hindsight_optimum(
@@ -365,6 +586,9 @@ def hindsight_optimum(
     return outcomes.metrics(len(scenario.orders), time.perf_counter() - started, gap=batch.gap)
 
 
+POLICIES = ("optimizer", "nearest", "nearest-aware", "baseline", "baseline-aware", "optimum")
+
+
 def simulate(
     scenario: Scenario,
     profile: Profile | None = None,
@@ -373,17 +597,71 @@ def simulate(
     baseline: bool = True,
     hindsight: bool = True,
     batch_options: BatchOptions | None = None,
+    comparators: bool = True,
+    optimum: bool = False,
+    optimum_options: OptimumOptions | None = None,
+    capture_plans: tuple[str, ...] = (),
 ) -> SimulationReport:
-    """Replay ``scenario`` for ``profile`` and, optionally, the baseline and hindsight optimum."""
+    """Replay ``scenario`` for ``profile`` and the policies a user would compare it with.
+
+    ``baseline``: the static chain, blind to pauses. ``hindsight``: the weighted-objective
+    batch over the whole day. ``comparators``: the nearest-warehouse rule blind and aware of
+    pauses, and the static chain aware of pauses. ``optimum``: the day's money optimum (a
+    whole-day MILP; the slowest part). ``capture_plans`` names policies of ``POLICIES`` whose
+    per-order plans are kept in ``report.plans`` (a policy named there is replayed even when its
+    flag is off).
+    """
     profile = profile or Profile()
+    unknown = set(capture_plans) - set(POLICIES)
+    if unknown:
+        raise ValueError(f"unknown policies {sorted(unknown)}; choose from {POLICIES}")
+    plans: dict[str, list[dict]] = {name: [] for name in capture_plans}
+    kept = plans.get
+    others: list[PolicyMetrics] = []
+    if comparators or "nearest" in plans:
+        others.append(replay_nearest(scenario, batch_minutes=batch_minutes, plans=kept("nearest")))
+    if comparators or "nearest-aware" in plans:
+        others.append(
+            replay_nearest(
+                scenario,
+                batch_minutes=batch_minutes,
+                honour_pause=True,
+                plans=kept("nearest-aware"),
+            )
+        )
+    if comparators or "baseline-aware" in plans:
+        others.append(
+            replay_baseline(
+                scenario,
+                batch_minutes=batch_minutes,
+                honour_pause=True,
+                plans=kept("baseline-aware"),
+            )
+        )
     return SimulationReport(
         scenario=scenario.name,
         profile=profile.name,
         optimizer=replay_optimizer(
-            scenario, profile, batch_minutes=batch_minutes, batch_options=batch_options
+            scenario,
+            profile,
+            batch_minutes=batch_minutes,
+            batch_options=batch_options,
+            plans=kept("optimizer"),
         ),
-        baseline=replay_baseline(scenario, batch_minutes=batch_minutes) if baseline else None,
+        baseline=replay_baseline(scenario, batch_minutes=batch_minutes, plans=kept("baseline"))
+        if baseline or "baseline" in plans
+        else None,
         hindsight=hindsight_optimum(scenario, profile, batch_minutes=batch_minutes)
         if hindsight
         else None,
+        comparators=tuple(others),
+        optimum=money_optimum(
+            scenario,
+            batch_minutes=batch_minutes,
+            options=optimum_options,
+            plans=kept("optimum"),
+        )
+        if optimum or "optimum" in plans
+        else None,
+        plans=plans,
     )

@@ -38,3 +38,19 @@ def test_simulate_explains_bad_arguments(tmp_path):
         call_command("make_scenario", warehouses=5, orders=20, out=str(scenario))
     with pytest.raises(CommandError, match="no routing profile 'Nope'"):
         call_command("simulate", str(scenario), profile="Nope")
+
+
+def test_simulate_writes_one_plan_line_per_order_for_the_chosen_policy(tmp_path, capsys):
+    scenario = tmp_path / "peak.json"
+    call_command("make_scenario", warehouses=12, orders=60, seed=2, out=str(scenario))
+    plans = tmp_path / "plans.jsonl"
+    call_command(
+        "simulate", str(scenario), no_hindsight=True, plans=str(plans), policy="nearest-aware"
+    )
+    table = capsys.readouterr().out
+    assert "nearest+pause" in table and f"plans of nearest-aware written to {plans}" in table
+    records = [json.loads(line) for line in plans.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 60 and {r["policy"] for r in records} == {"nearest+pause"}
+    routed = next(r for r in records if r["status"] == "routed")
+    assert {"warehouse", "lines"} <= set(routed["shipments"][0])
+    assert {"sku", "quantity", "batches"} <= set(routed["shipments"][0]["lines"][0])

@@ -1,0 +1,528 @@
+"""The day's money optimum: one MILP over every order of a scenario, in CNY, with a proven gap.
+
+This is the comparator no online router can reach (it knows the whole day), priced in money
+only, so it says how much an online policy leaves on the table. It is *not* the weighted
+objective: a shipment from warehouse k to the order's region costs exactly what the replay
+charges, ``shipping_cost_by_region[region] + handling_cost_per_shipment +
+handling_cost_per_unit * units``.
+
+Assignment formulation (per order o, merged line l, candidate warehouse k):
+
+* ``x[o,l,k] >= 0`` units of line l from k; ``y[o,k]`` in {0, 1} a parcel from k;
+  ``u[o]`` in {0, 1} the order left unrouted;
+* demand: ``sum_k x[o,l,k] + q[o,l] * u[o] = q[o,l]``: an order is shipped whole or not at all;
+* linking: ``x[o,l,k] <= min(q[o,l], stock[k,sku]) * y[o,k]``;
+* stock: ``sum x[.,l,k] over lines of that SKU <= usable stock[k,sku]``. Usable stock is the sum
+  of the warehouse's batches with at least the minimum shelf life for the SKU's temperature;
+  expiry does not change within the day, so any split of that total over the batches is
+  feasible and a per-batch model has the same optimum (the replay then takes batches FEFO);
+* unit caps ``sum x[.,.,k] <= daily_capacity_units[k]``, parcel caps ``sum y[.,k] <=
+  daily_capacity_orders[k]``, over the whole day;
+* candidates: k ships to the order's region, is not paused at the hour the order is routed
+  (the end of its replay window), and for each line has cold chain when the SKU needs it.
+
+An order of one line of one unit needs no ``x``: its parcel column ``y[o,k]`` is the unit
+(cost: parcel plus one unit of handling), which drops a column and a linking row per candidate.
+
+Objective: ``sum (shipping + per-shipment handling) * y + per-unit handling * x +
+penalty[o] * u``. The replay passes as penalty what an unroutable order counts for in every
+policy's score (a parcel per SKU by the dearest route, ``simulate.unrouted_cost``), so the
+optimum minimises exactly the figure the policies are compared on, cost over all orders; no
+plan with at most one parcel per SKU costs more than that, so an order is left unrouted only
+when stock or capacity runs out (or a split into more parcels than SKUs would be dearer). Without penalties given, an order costs
+``UNROUTED_PENALTY`` (1,000 CNY, more than any plan of one order), which routes as many orders
+as possible first. Orders with a line no candidate holds at all are unroutable before the solve
+and stay out of the model.
+
+Only ``y`` and ``u`` are integer. With them fixed the rest is a network flow (source ->
+warehouse [unit cap] -> warehouse x SKU [stock] -> order line [demand]) with integral capacities,
+so a basic optimum ships whole units; the solution is checked for that and re-solved as an LP
+with ``y`` and ``u`` fixed if it is not. HiGHS (highspy) solves the model to the requested
+relative gap or time limit and reports its proven dual bound; large days go through the LP
+relaxation first (``_solve``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from routing.engine.factors import MIN_SHELF_LIFE_DAYS, merged_lines
+from routing.engine.problem import (
+    Node,
+    Order,
+    RoutingResult,
+    RoutingStatus,
+    Shipment,
+    ShipmentLine,
+    Temperature,
+)
+
+UNROUTED_PENALTY = 1000.0
+METHOD = "optimum"
+
+
+@dataclass(frozen=True)
+class OptimumOptions:
+    time_limit_seconds: float = 600.0
+    gap: float = 0.005  # relative MIP gap asked of HiGHS
+    threads: int = 1
+    # Models up to this many columns go straight to HiGHS's MIP; larger ones are first solved
+    # as an LP (interior point) whose settled parcels are fixed (see ``_solve``).
+    direct_columns: int = 60_000
+
+
+@dataclass(frozen=True)
+class DayOptimum:
+    """The plans, their money cost, and the proof: HiGHS's dual bound and the gap.
+
+    ``objective`` and ``lower_bound`` are the solver's: money of the routed orders plus the
+    penalties of the orders it left unrouted (orders unroutable before the solve are not in
+    either). ``gap`` = (objective - lower_bound) / objective, proven. ``cost`` is the money of
+    the routed orders alone.
+    """
+
+    results: tuple[RoutingResult, ...]
+    cost: float
+    objective: float
+    lower_bound: float
+    gap: float
+    status: str
+    seconds: float
+    columns: int
+    rows: int
+    unrouted_in_model: int
+
+
+def _paused_at(disruptions, node_code: str, hour: float) -> bool:
+    return any(
+        d.kind == "node_paused" and d.node == node_code and d.active_at(hour) for d in disruptions
+    )
+
+
+def _usable_totals(node: Node, temperature: Mapping[str, Temperature]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for batch in node.stock:
+        temp = temperature.get(batch.sku, Temperature.AMBIENT)
+        if batch.expires_in_days is not None and batch.expires_in_days < MIN_SHELF_LIFE_DAYS[temp]:
+            continue
+        totals[batch.sku] = totals.get(batch.sku, 0) + batch.quantity
+    return totals
+
+
+class _Builder:
+    """Column-wise sparse model: every column knows its rows; rows are numbered as they come."""
+
+    def __init__(self) -> None:
+        self.cost: list[float] = []
+        self.upper: list[float] = []
+        self.integer: list[bool] = []
+        self.entries: list[list[tuple[int, float]]] = []
+        self.row_lower: list[float] = []
+        self.row_upper: list[float] = []
+
+    def row(self, lower: float, upper: float) -> int:
+        self.row_lower.append(lower)
+        self.row_upper.append(upper)
+        return len(self.row_lower) - 1
+
+    def column(self, cost: float, upper: float, *, integer: bool) -> int:
+        self.cost.append(cost)
+        self.upper.append(upper)
+        self.integer.append(integer)
+        self.entries.append([])
+        return len(self.cost) - 1
+
+    def put(self, row: int, column: int, value: float) -> None:
+        self.entries[column].append((row, value))
+
+
+def solve_day(
+    nodes: tuple[Node, ...],
+    orders: tuple[Order, ...],
+    *,
+    hour_of: Mapping[str, float],
+    disruptions: tuple = (),
+    temperature: Mapping[str, Temperature] | None = None,
+    penalty: Mapping[str, float] | None = None,
+    options: OptimumOptions | None = None,
+) -> DayOptimum:
+    """Solve the whole-day money MILP (see the module docstring)."""
+    import highspy
+    import numpy as np
+
+    options = options or OptimumOptions()
+    started = time.perf_counter()
+    temperature = temperature or {
+        line.sku: line.temperature for order in orders for line in order.lines
+    }
+    stock = {node.code: _usable_totals(node, temperature) for node in nodes}
+    model = _Builder()
+    unroutable: dict[int, str] = {}
+    # Per order: (u column, [(line, [(k, x column)])], {k: y column}).
+    order_cols: dict[int, tuple[int, list, dict[int, int]]] = {}
+    x_by_stock: dict[tuple[int, str], list[int]] = {}
+    x_by_node: dict[int, list[int]] = {}
+    y_by_node: dict[int, list[int]] = {}
+    for o, order in enumerate(orders):
+        lines = merged_lines(order)
+        hour = hour_of[order.order_id]
+        candidates = [
+            k
+            for k, node in enumerate(nodes)
+            if node.serves(order.region)
+            and not _paused_at(disruptions, node.code, hour)
+            and (node.daily_capacity_units is None or node.daily_capacity_units > 0)
+            and (node.remaining_capacity_orders is None or node.remaining_capacity_orders > 0)
+        ]
+        per_line: list[list[int]] = []
+        for line in lines:
+            holders = [
+                k
+                for k in candidates
+                if stock[nodes[k].code].get(line.sku, 0) > 0
+                and (nodes[k].cold_chain or not line.temperature.needs_cold_chain)
+            ]
+            if not holders:
+                unroutable[o] = f"no warehouse can ship {line.sku} at hour {hour:.2f}"
+                break
+            per_line.append(holders)
+        if o in unroutable:
+            continue
+        u = model.column(
+            UNROUTED_PENALTY if penalty is None else penalty[order.order_id], 1.0, integer=True
+        )
+        y_of: dict[int, int] = {}
+        line_cols = []
+        # One line of one unit: the parcel column is the unit column (x = y), no linking row.
+        single_unit = len(lines) == 1 and lines[0].quantity == 1
+        for line, holders in zip(lines, per_line, strict=True):
+            demand = model.row(line.quantity, line.quantity)
+            model.put(demand, u, float(line.quantity))
+            xs = []
+            for k in holders:
+                node = nodes[k]
+                fixed = node.shipping_cost_by_region[order.region] + node.handling_cost_per_shipment
+                if single_unit:
+                    x = y_of[k] = model.column(
+                        fixed + node.handling_cost_per_unit, 1.0, integer=True
+                    )
+                    y_by_node.setdefault(k, []).append(x)
+                    model.put(demand, x, 1.0)
+                else:
+                    if k not in y_of:
+                        y_of[k] = model.column(fixed, 1.0, integer=True)
+                        y_by_node.setdefault(k, []).append(y_of[k])
+                    most = min(line.quantity, stock[node.code][line.sku])
+                    x = model.column(node.handling_cost_per_unit, float(most), integer=False)
+                    model.put(demand, x, 1.0)
+                    link = model.row(-math.inf, 0.0)
+                    model.put(link, x, 1.0)
+                    model.put(link, y_of[k], -float(most))
+                x_by_stock.setdefault((k, line.sku), []).append(x)
+                x_by_node.setdefault(k, []).append(x)
+                xs.append((k, x))
+            line_cols.append((line, xs))
+        order_cols[o] = (u, line_cols, y_of)
+
+    # Shared resources: only rows that could bind are written.
+    for (k, sku), columns in x_by_stock.items():
+        available = stock[nodes[k].code][sku]
+        if sum(model.upper[x] for x in columns) > available:
+            row = model.row(-math.inf, float(available))
+            for x in columns:
+                model.put(row, x, 1.0)
+    for k, columns in x_by_node.items():
+        cap = nodes[k].daily_capacity_units
+        if cap is not None and sum(model.upper[x] for x in columns) > cap:
+            row = model.row(-math.inf, float(cap))
+            for x in columns:
+                model.put(row, x, 1.0)
+    for k, ys in y_by_node.items():
+        parcels = nodes[k].remaining_capacity_orders
+        if parcels is not None and len(ys) > parcels:
+            row = model.row(-math.inf, float(parcels))
+            for y in ys:
+                model.put(row, y, 1.0)
+
+    n_cols, n_rows = len(model.cost), len(model.row_lower)
+    values = np.zeros(n_cols)
+    status_text, objective, bound = "empty", 0.0, 0.0
+    if n_cols:
+        start = _greedy_start(model, nodes, stock, order_cols, n_cols)
+        values, objective, bound, status_text = _solve(model, start, options, highspy, np)
+        if _fractional_units(model, values):
+            values = _integral_flow(model, values, highspy, np)
+
+    results: list[RoutingResult] = []
+    money = 0.0
+    unrouted_in_model = 0
+    for o, order in enumerate(orders):
+        if o in unroutable:
+            results.append(_unroutable(order, unroutable[o]))
+            continue
+        u, line_cols, _ = order_cols[o]
+        if values[u] > 0.5:
+            unrouted_in_model += 1
+            results.append(_unroutable(order, "stock or capacity taken by other orders of the day"))
+            continue
+        shipped: dict[int, list[ShipmentLine]] = {}
+        for line, xs in line_cols:
+            for k, x in xs:
+                quantity = round(float(values[x]))
+                if quantity > 0:
+                    shipped.setdefault(k, []).append(ShipmentLine(line.sku, quantity))
+        shipments = tuple(
+            Shipment(
+                node_code=nodes[k].code,
+                lines=tuple(shipment_lines),
+                cost=nodes[k].shipment_cost(
+                    order.region, sum(li.quantity for li in shipment_lines)
+                ),
+                transit_hours=nodes[k].transit_hours_by_region[order.region],
+            )
+            for k, shipment_lines in shipped.items()
+        )
+        cost = sum(s.cost for s in shipments)
+        money += cost
+        results.append(
+            RoutingResult(
+                order_id=order.order_id,
+                status=RoutingStatus.ROUTED,
+                shipments=shipments,
+                cost=cost,
+                method=METHOD,
+                optimal=status_text == "Optimal",
+            )
+        )
+    return DayOptimum(
+        results=tuple(results),
+        cost=money,
+        objective=objective,
+        lower_bound=bound,
+        gap=max(0.0, (objective - bound) / objective) if objective > 0 else 0.0,
+        status=status_text,
+        seconds=time.perf_counter() - started,
+        columns=n_cols,
+        rows=n_rows,
+        unrouted_in_model=unrouted_in_model,
+    )
+
+
+def _greedy_start(
+    model: _Builder, nodes: tuple[Node, ...], stock: dict, order_cols: dict, n_cols: int
+) -> list[float]:
+    """A feasible plan to start the search from: orders in turn, cheapest whole-order parcel.
+
+    Each order takes the cheapest warehouse that can ship all of it with the stock and
+    capacity left; failing that, each line whole from the cheapest warehouse that can (a
+    parcel's fixed cost counted once); failing that, it is left unrouted.
+    """
+    values = [0.0] * n_cols
+    left = {(k, sku): qty for k, node in enumerate(nodes) for sku, qty in stock[node.code].items()}
+    units = [math.inf if n.daily_capacity_units is None else n.daily_capacity_units for n in nodes]
+    parcels = [
+        math.inf if n.remaining_capacity_orders is None else n.remaining_capacity_orders
+        for n in nodes
+    ]
+    for u, line_cols, y_of in order_cols.values():
+        total = sum(line.quantity for line, _ in line_cols)
+        best: tuple[float, int] | None = None
+        for k, y in y_of.items():
+            if parcels[k] < 1 or units[k] < total:
+                continue
+            cost = model.cost[y]
+            whole = True
+            for line, xs in line_cols:
+                x = next((x for kk, x in xs if kk == k), None)
+                if x is None or left[(k, line.sku)] < line.quantity:
+                    whole = False
+                    break
+                cost += 0.0 if x == y else model.cost[x] * line.quantity
+            if whole and (best is None or cost < best[0]):
+                best = (cost, k)
+        plan: list[tuple[int, str, int, int]] = []  # (node, sku, quantity, x column)
+        if best is not None:
+            k = best[1]
+            plan = [
+                (k, line.sku, line.quantity, next(x for kk, x in xs if kk == k))
+                for line, xs in line_cols
+            ]
+        else:
+            used: dict[int, int] = {}
+            for line, xs in line_cols:
+                options = [
+                    (
+                        model.cost[x] * line.quantity + (0.0 if k in used else model.cost[y_of[k]]),
+                        k,
+                        x,
+                    )
+                    for k, x in xs
+                    if left[(k, line.sku)] >= line.quantity
+                    and units[k] - used.get(k, 0) >= line.quantity
+                    and (k in used or parcels[k] >= 1)
+                ]
+                if not options:
+                    plan = []
+                    break
+                _, k, x = min(options)
+                used[k] = used.get(k, 0) + line.quantity
+                plan.append((k, line.sku, line.quantity, x))
+        if not plan:
+            values[u] = 1.0
+            continue
+        for k in {k for k, _, _, _ in plan}:
+            values[y_of[k]] = 1.0
+            parcels[k] -= 1
+        for k, sku, quantity, x in plan:
+            values[x] = float(quantity) if x != y_of[k] else 1.0
+            left[(k, sku)] -= quantity
+            units[k] -= quantity
+    return values
+
+
+def _unroutable(order: Order, reason: str) -> RoutingResult:
+    return RoutingResult(
+        order_id=order.order_id, status=RoutingStatus.UNROUTABLE, method=METHOD, reason=reason
+    )
+
+
+def _highs_model(model: _Builder, highspy, np, *, relax: bool = False, lower=None, upper=None):
+    n_cols = len(model.cost)
+    starts = np.zeros(n_cols + 1, dtype=np.int32)
+    index: list[int] = []
+    value: list[float] = []
+    for col, entries in enumerate(model.entries):
+        for row, coefficient in entries:
+            index.append(row)
+            value.append(coefficient)
+        starts[col + 1] = len(index)
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = len(model.row_lower)
+    lp.col_cost_ = np.array(model.cost)
+    lp.col_lower_ = np.zeros(n_cols) if lower is None else np.asarray(lower, dtype=float)
+    lp.col_upper_ = np.array(model.upper) if upper is None else np.asarray(upper, dtype=float)
+    lp.row_lower_ = np.array([-inf if math.isinf(v) else v for v in model.row_lower])
+    lp.row_upper_ = np.array([inf if math.isinf(v) else v for v in model.row_upper])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value)
+    if not relax:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
+            for integer in model.integer
+        ]
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)  # before passModel, or it prints its banner
+    highs.passModel(lp)
+    return highs
+
+
+def _run_mip(highs, start, options: OptimumOptions, seconds: float, highspy):
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = list(start)
+        solution.value_valid = True
+        highs.setSolution(solution)
+    highs.setOptionValue("time_limit", max(1.0, float(seconds)))
+    highs.setOptionValue("mip_rel_gap", float(options.gap))
+    highs.setOptionValue("threads", int(options.threads))
+    highs.run()
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2
+    return (
+        list(highs.getSolution().col_value) if has_solution else None,
+        float(info.objective_function_value) if has_solution else math.inf,
+        float(info.mip_dual_bound),
+        highs.modelStatusToString(highs.getModelStatus()),
+    )
+
+
+def _objective(model: _Builder, values) -> float:
+    return float(sum(c * v for c, v in zip(model.cost, values, strict=True)))
+
+
+def _solve(model: _Builder, start: list[float], options: OptimumOptions, highspy, np):
+    """Best plan found and a proven lower bound within the time limit.
+
+    Small models: HiGHS's MIP, started from the greedy plan. Large ones (the root LP of the
+    MIP's dual simplex takes too long there): (1) the LP relaxation by interior point, whose
+    optimum is a proven lower bound; (2) every parcel/unrouted choice the LP settled (0 or 1) is
+    fixed and the rest solved as a MIP, which is small, for the plan; (3) if the gap is still
+    above the target and time is left, the whole MIP from that plan, whose dual bound may
+    improve the LP's. Returns (values, objective, bound, status).
+    """
+    deadline = time.perf_counter() + options.time_limit_seconds
+    best, best_objective = start, _objective(model, start)
+    if len(model.cost) <= options.direct_columns:
+        values, objective, bound, status = _run_mip(
+            _highs_model(model, highspy, np), start, options, options.time_limit_seconds, highspy
+        )
+        if values is not None and objective <= best_objective:
+            best, best_objective = values, objective
+        return best, best_objective, bound, status
+    relaxation = _highs_model(model, highspy, np, relax=True)
+    relaxation.setOptionValue("solver", "ipm")
+    relaxation.setOptionValue("time_limit", float(options.time_limit_seconds))
+    relaxation.run()
+    if relaxation.modelStatusToString(relaxation.getModelStatus()) != "Optimal":
+        return best, best_objective, -math.inf, "LP relaxation not solved in time"
+    bound = float(relaxation.getInfo().objective_function_value)
+    lp_values = relaxation.getSolution().col_value
+    lower = [0.0] * len(model.cost)
+    upper = list(model.upper)
+    for col, integer in enumerate(model.integer):
+        if integer and lp_values[col] < 1e-6:
+            upper[col] = 0.0
+        elif integer and lp_values[col] > 1 - 1e-6:
+            lower[col] = 1.0
+    values, objective, _, status = _run_mip(
+        _highs_model(model, highspy, np, lower=lower, upper=upper),
+        None,
+        options,
+        deadline - time.perf_counter(),
+        highspy,
+    )
+    if values is not None and objective < best_objective:
+        best, best_objective = values, objective
+    status = "LP bound, plan from the LP-fixed MIP"
+    if (best_objective - bound) / best_objective > options.gap and (
+        deadline - time.perf_counter() > 30
+    ):
+        values, objective, mip_bound, mip_status = _run_mip(
+            _highs_model(model, highspy, np), best, options, deadline - time.perf_counter(), highspy
+        )
+        if values is not None and objective < best_objective:
+            best, best_objective = values, objective
+        if mip_bound > bound:
+            bound, status = mip_bound, f"MIP {mip_status}"
+    return best, best_objective, bound, status
+
+
+def _fractional_units(model: _Builder, values) -> bool:
+    return any(
+        not model.integer[col] and abs(values[col] - round(values[col])) > 1e-6
+        for col in range(len(model.cost))
+    )
+
+
+def _integral_flow(model: _Builder, values, highspy, np):
+    """Fix the parcels and unrouted choices and re-solve the unit flow as an LP (simplex).
+
+    With the integer columns fixed the model is a network flow with integral capacities, so the
+    simplex's basic optimum ships whole units.
+    """
+    lower = [0.0] * len(model.cost)
+    upper = list(model.upper)
+    for col, integer in enumerate(model.integer):
+        if integer:
+            lower[col] = upper[col] = float(round(values[col]))
+    highs = _highs_model(model, highspy, np, relax=True, lower=lower, upper=upper)
+    highs.setOptionValue("solver", "simplex")
+    highs.run()
+    return np.array(highs.getSolution().col_value)
