@@ -98,140 +98,175 @@ def _delay(scenario: dict, warehouse: dict, order: dict, hour: float) -> tuple[f
     return delay, paused
 
 
-def score(scenario: dict, plans: list[dict]) -> dict:
-    """Recompute the figures and audit the plans (see the module docstring)."""
-    warehouses = {w["code"]: w for w in scenario["warehouses"]}
-    temperature = {s["sku"]: s.get("temperature", "ambient") for s in scenario["skus"]}
-    orders = {o["order_id"]: o for o in scenario["orders"]}
-    seed = scenario.get("seed", 0)
-    violations: list[dict] = []
+class _Tally:
+    """What the plans add up to, and every way they break the scenario's rules."""
 
-    def flag(kind: str, order_id: str | None, detail: str) -> None:
-        violations.append({"kind": kind, "order_id": order_id, "detail": detail})
+    def __init__(self, scenario: dict) -> None:
+        self.scenario = scenario
+        self.warehouses = {w["code"]: w for w in scenario["warehouses"]}
+        self.temperature = {s["sku"]: s.get("temperature", "ambient") for s in scenario["skus"]}
+        self.orders = {o["order_id"]: o for o in scenario["orders"]}
+        self.seed = scenario.get("seed", 0)
+        self.violations: list[dict] = []
+        self.drawn: dict[tuple[str, int], int] = {}
+        self.units_out = dict.fromkeys(self.warehouses, 0)
+        self.parcels_out = dict.fromkeys(self.warehouses, 0)
+        self.seen: set[str] = set()
+        self.routed = self.unroutable = self.splits = self.on_time = self.to_paused = 0
+        self.cost_total = self.unrouted_total = 0.0
 
-    drawn: dict[tuple[str, int], int] = {}
-    units_out = dict.fromkeys(warehouses, 0)
-    parcels_out = dict.fromkeys(warehouses, 0)
-    seen: set[str] = set()
-    routed = unroutable = splits = on_time = to_paused = 0
-    cost_total = unrouted_total = 0.0
-    for plan in plans:
+    def flag(self, kind: str, order_id: str | None, detail: str) -> None:
+        self.violations.append({"kind": kind, "order_id": order_id, "detail": detail})
+
+    def plan(self, plan: dict) -> None:
         order_id = plan["order_id"]
-        order = orders.get(order_id)
+        order = self.orders.get(order_id)
         if order is None:
-            flag("orders", order_id, "plan for an order not in the scenario")
-            continue
-        if order_id in seen:
-            flag("orders", order_id, "two plans for one order")
-            continue
-        seen.add(order_id)
+            self.flag("orders", order_id, "plan for an order not in the scenario")
+            return
+        if order_id in self.seen:
+            self.flag("orders", order_id, "two plans for one order")
+            return
+        self.seen.add(order_id)
         if plan["status"] != "routed":
-            unroutable += 1
-            unrouted_total += _unrouted_cost(scenario["warehouses"], order)
-            continue
-        routed += 1
+            self.unroutable += 1
+            self.unrouted_total += _unrouted_cost(self.scenario["warehouses"], order)
+            return
+        self.routed += 1
         hour = float(plan["hour"])
         shipments = plan["shipments"]
-        splits += len(shipments) > 1
+        self.splits += len(shipments) > 1
         wanted: dict[str, int] = {}
         for line in order["lines"]:
             wanted[line["sku"]] = wanted.get(line["sku"], 0) + line["quantity"]
         shipped: dict[str, int] = {}
         order_cost, order_on_time, order_paused = 0.0, True, False
         for shipment in shipments:
-            code = shipment["warehouse"]
-            warehouse = warehouses.get(code)
-            if warehouse is None:
-                flag("region", order_id, f"unknown warehouse {code}")
+            outcome = self.shipment(order, shipment, hour, shipped)
+            if outcome is None:
                 order_on_time = False
                 continue
-            region = order["region"]
-            if (
-                region not in warehouse["shipping_cost_by_region"]
-                or region not in warehouse["transit_hours_by_region"]
-            ):
-                flag("region", order_id, f"{code} does not ship to {region}")
-                order_on_time = False
-                continue
-            units = 0
-            for line in shipment["lines"]:
-                sku, quantity = line["sku"], line["quantity"]
-                units += quantity
-                shipped[sku] = shipped.get(sku, 0) + quantity
-                temp = temperature.get(sku, "ambient")
-                if temp != "ambient" and not warehouse.get("cold_chain", False):
-                    flag("cold_chain", order_id, f"{temp} {sku} from {code}")
-                from_batches = 0
-                for taken in line.get("batches", []):
-                    position = taken["batch"]
-                    stock = warehouse.get("stock", [])
-                    if not 0 <= position < len(stock):
-                        flag("stock", order_id, f"{code} has no batch {position}")
-                        continue
-                    batch = stock[position]
-                    if batch["sku"] != sku:
-                        flag("stock", order_id, f"{code} batch {position} holds {batch['sku']}")
-                    expiry = batch.get("expires_in_days")
-                    if expiry is not None and expiry < MIN_SHELF_LIFE_DAYS[temp]:
-                        flag("stock", order_id, f"{code} batch {position} expires in {expiry} d")
-                    from_batches += taken["quantity"]
-                    key = (code, position)
-                    drawn[key] = drawn.get(key, 0) + taken["quantity"]
-                if from_batches != quantity:
-                    flag(
-                        "stock",
-                        order_id,
-                        f"{quantity} x {sku} from {code} but its batches give {from_batches}",
-                    )
-            units_out[code] += units
-            parcels_out[code] += 1
-            cost = _shipment_cost(warehouse, region, units)
-            declared = shipment.get("cost")
-            if declared is not None and abs(declared - cost) > 0.01:
-                flag("cost", order_id, f"{code} declared {declared}, recomputed {cost:.4f}")
+            cost, on_time, paused = outcome
             order_cost += cost
-            delay, paused = _delay(scenario, warehouse, order, hour)
+            order_on_time = order_on_time and on_time
             order_paused = order_paused or paused
-            actual = warehouse["transit_hours_by_region"][region] + delay
-            draw = zlib.crc32(f"{seed}:{order_id}:{code}".encode()) / 2**32
-            if actual > order["promised_hours"] or not draw < warehouse.get("on_time_rate", 0.97):
-                order_on_time = False
         if shipped != wanted:
-            flag("lines", order_id, f"shipped {shipped}, ordered {wanted}")
-        cost_total += order_cost
-        on_time += order_on_time
-        to_paused += order_paused
-    for order_id in orders:
-        if order_id not in seen:
-            flag("orders", order_id, "no plan")
-    for (code, position), units in drawn.items():
-        quantity = warehouses[code]["stock"][position]["quantity"]
-        if units > quantity:
-            flag("stock", None, f"{code} batch {position}: {units} drawn of {quantity}")
-    for code, warehouse in warehouses.items():
-        cap = warehouse.get("daily_capacity_units")
-        if cap is not None and units_out[code] > cap:
-            flag("units_cap", None, f"{code} shipped {units_out[code]} units, cap {cap}")
-        parcels = warehouse.get("daily_capacity_orders")
-        if parcels is not None and parcels_out[code] > parcels:
-            flag("parcels_cap", None, f"{code} shipped {parcels_out[code]} parcels, cap {parcels}")
+            self.flag("lines", order_id, f"shipped {shipped}, ordered {wanted}")
+        self.cost_total += order_cost
+        self.on_time += order_on_time
+        self.to_paused += order_paused
+
+    def shipment(
+        self, order: dict, shipment: dict, hour: float, shipped: dict[str, int]
+    ) -> tuple[float, bool, bool] | None:
+        """(cost, on time, from a paused warehouse), or None when it cannot ship at all."""
+        order_id, region = order["order_id"], order["region"]
+        code = shipment["warehouse"]
+        warehouse = self.warehouses.get(code)
+        if warehouse is None:
+            self.flag("region", order_id, f"unknown warehouse {code}")
+            return None
+        if (
+            region not in warehouse["shipping_cost_by_region"]
+            or region not in warehouse["transit_hours_by_region"]
+        ):
+            self.flag("region", order_id, f"{code} does not ship to {region}")
+            return None
+        units = 0
+        for line in shipment["lines"]:
+            units += line["quantity"]
+            shipped[line["sku"]] = shipped.get(line["sku"], 0) + line["quantity"]
+            self.line(order_id, code, warehouse, line)
+        self.units_out[code] += units
+        self.parcels_out[code] += 1
+        cost = _shipment_cost(warehouse, region, units)
+        declared = shipment.get("cost")
+        if declared is not None and abs(declared - cost) > 0.01:
+            self.flag("cost", order_id, f"{code} declared {declared}, recomputed {cost:.4f}")
+        delay, paused = _delay(self.scenario, warehouse, order, hour)
+        actual = warehouse["transit_hours_by_region"][region] + delay
+        draw = zlib.crc32(f"{self.seed}:{order_id}:{code}".encode()) / 2**32
+        on_time = actual <= order["promised_hours"] and draw < warehouse.get("on_time_rate", 0.97)
+        return cost, on_time, paused
+
+    def line(self, order_id: str, code: str, warehouse: dict, line: dict) -> None:
+        sku, quantity = line["sku"], line["quantity"]
+        temp = self.temperature.get(sku, "ambient")
+        if temp != "ambient" and not warehouse.get("cold_chain", False):
+            self.flag("cold_chain", order_id, f"{temp} {sku} from {code}")
+        from_batches = 0
+        stock = warehouse.get("stock", [])
+        for taken in line.get("batches", []):
+            position = taken["batch"]
+            if not 0 <= position < len(stock):
+                self.flag("stock", order_id, f"{code} has no batch {position}")
+                continue
+            batch = stock[position]
+            if batch["sku"] != sku:
+                self.flag("stock", order_id, f"{code} batch {position} holds {batch['sku']}")
+            expiry = batch.get("expires_in_days")
+            if expiry is not None and expiry < MIN_SHELF_LIFE_DAYS[temp]:
+                self.flag("stock", order_id, f"{code} batch {position} expires in {expiry} d")
+            from_batches += taken["quantity"]
+            key = (code, position)
+            self.drawn[key] = self.drawn.get(key, 0) + taken["quantity"]
+        if from_batches != quantity:
+            self.flag(
+                "stock",
+                order_id,
+                f"{quantity} x {sku} from {code} but its batches give {from_batches}",
+            )
+
+    def day(self) -> None:
+        """What only the whole day shows: orders without a plan, batches and caps overdrawn."""
+        for order_id in self.orders:
+            if order_id not in self.seen:
+                self.flag("orders", order_id, "no plan")
+        for (code, position), units in self.drawn.items():
+            quantity = self.warehouses[code]["stock"][position]["quantity"]
+            if units > quantity:
+                self.flag("stock", None, f"{code} batch {position}: {units} drawn of {quantity}")
+        for code, warehouse in self.warehouses.items():
+            cap = warehouse.get("daily_capacity_units")
+            if cap is not None and self.units_out[code] > cap:
+                self.flag(
+                    "units_cap", None, f"{code} shipped {self.units_out[code]} units, cap {cap}"
+                )
+            parcels = warehouse.get("daily_capacity_orders")
+            if parcels is not None and self.parcels_out[code] > parcels:
+                self.flag(
+                    "parcels_cap",
+                    None,
+                    f"{code} shipped {self.parcels_out[code]} parcels, cap {parcels}",
+                )
+
+
+def score(scenario: dict, plans: list[dict]) -> dict:
+    """Recompute the figures and audit the plans (see the module docstring)."""
+    tally = _Tally(scenario)
+    for plan in plans:
+        tally.plan(plan)
+    tally.day()
+    violations, routed, n_orders = tally.violations, tally.routed, len(tally.orders)
     by_kind: dict[str, int] = {}
     for violation in violations:
         by_kind[violation["kind"]] = by_kind.get(violation["kind"], 0) + 1
-    n_orders = len(orders)
+    cost_total, on_time, splits = tally.cost_total, tally.on_time, tally.splits
     return {
         "orders": n_orders,
         "routed": routed,
-        "unroutable": unroutable,
+        "unroutable": tally.unroutable,
         "cost_total": round(cost_total, 2),
         "cost_per_order": cost_total / routed if routed else math.nan,
-        "cost_per_order_all": (cost_total + unrouted_total) / n_orders if n_orders else math.nan,
+        "cost_per_order_all": (cost_total + tally.unrouted_total) / n_orders
+        if n_orders
+        else math.nan,
         "on_time": on_time,
         "on_time_rate": on_time / routed if routed else math.nan,
         "on_time_all": on_time / n_orders if n_orders else math.nan,
         "splits": splits,
         "split_rate": splits / routed if routed else math.nan,
-        "orders_to_paused": to_paused,
+        "orders_to_paused": tally.to_paused,
         "violations": len(violations),
         "violations_by_kind": by_kind,
         "violation_examples": violations[:20],

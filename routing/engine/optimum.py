@@ -46,8 +46,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from routing.engine.factors import MIN_SHELF_LIFE_DAYS, merged_lines
 from routing.engine.problem import (
@@ -96,7 +97,7 @@ class DayOptimum:
     unrouted_in_model: int
 
 
-def _paused_at(disruptions, node_code: str, hour: float) -> bool:
+def _paused_at(disruptions: Sequence[Any], node_code: str, hour: float) -> bool:
     return any(
         d.kind == "node_paused" and d.node == node_code and d.active_at(hour) for d in disruptions
     )
@@ -139,12 +140,25 @@ class _Builder:
         self.entries[column].append((row, value))
 
 
+@dataclass
+class _Day:
+    """The day's model as it is built: its columns per order and the rows they share."""
+
+    model: _Builder
+    unroutable: dict[int, str]
+    # Per order: (u column, [(line, [(k, x column)])], {k: y column}).
+    order_cols: dict[int, tuple[int, list[Any], dict[int, int]]]
+    x_by_stock: dict[tuple[int, str], list[int]]
+    x_by_node: dict[int, list[int]]
+    y_by_node: dict[int, list[int]]
+
+
 def solve_day(
     nodes: tuple[Node, ...],
     orders: tuple[Order, ...],
     *,
     hour_of: Mapping[str, float],
-    disruptions: tuple = (),
+    disruptions: tuple[Any, ...] = (),
     temperature: Mapping[str, Temperature] | None = None,
     penalty: Mapping[str, float] | None = None,
     options: OptimumOptions | None = None,
@@ -159,111 +173,156 @@ def solve_day(
         line.sku: line.temperature for order in orders for line in order.lines
     }
     stock = {node.code: _usable_totals(node, temperature) for node in nodes}
-    model = _Builder()
-    unroutable: dict[int, str] = {}
-    # Per order: (u column, [(line, [(k, x column)])], {k: y column}).
-    order_cols: dict[int, tuple[int, list, dict[int, int]]] = {}
-    x_by_stock: dict[tuple[int, str], list[int]] = {}
-    x_by_node: dict[int, list[int]] = {}
-    y_by_node: dict[int, list[int]] = {}
+    day = _Day(_Builder(), {}, {}, {}, {}, {})
     for o, order in enumerate(orders):
-        lines = merged_lines(order)
-        hour = hour_of[order.order_id]
-        candidates = [
-            k
-            for k, node in enumerate(nodes)
-            if node.serves(order.region)
-            and not _paused_at(disruptions, node.code, hour)
-            and (node.daily_capacity_units is None or node.daily_capacity_units > 0)
-            and (node.remaining_capacity_orders is None or node.remaining_capacity_orders > 0)
-        ]
-        per_line: list[list[int]] = []
-        for line in lines:
-            holders = [
-                k
-                for k in candidates
-                if stock[nodes[k].code].get(line.sku, 0) > 0
-                and (nodes[k].cold_chain or not line.temperature.needs_cold_chain)
-            ]
-            if not holders:
-                unroutable[o] = f"no warehouse can ship {line.sku} at hour {hour:.2f}"
-                break
-            per_line.append(holders)
-        if o in unroutable:
-            continue
-        u = model.column(
-            UNROUTED_PENALTY if penalty is None else penalty[order.order_id], 1.0, integer=True
-        )
-        y_of: dict[int, int] = {}
-        line_cols = []
-        # One line of one unit: the parcel column is the unit column (x = y), no linking row.
-        single_unit = len(lines) == 1 and lines[0].quantity == 1
-        for line, holders in zip(lines, per_line, strict=True):
-            demand = model.row(line.quantity, line.quantity)
-            model.put(demand, u, float(line.quantity))
-            xs = []
-            for k in holders:
-                node = nodes[k]
-                fixed = node.shipping_cost_by_region[order.region] + node.handling_cost_per_shipment
-                if single_unit:
-                    x = y_of[k] = model.column(
-                        fixed + node.handling_cost_per_unit, 1.0, integer=True
-                    )
-                    y_by_node.setdefault(k, []).append(x)
-                    model.put(demand, x, 1.0)
-                else:
-                    if k not in y_of:
-                        y_of[k] = model.column(fixed, 1.0, integer=True)
-                        y_by_node.setdefault(k, []).append(y_of[k])
-                    most = min(line.quantity, stock[node.code][line.sku])
-                    x = model.column(node.handling_cost_per_unit, float(most), integer=False)
-                    model.put(demand, x, 1.0)
-                    link = model.row(-math.inf, 0.0)
-                    model.put(link, x, 1.0)
-                    model.put(link, y_of[k], -float(most))
-                x_by_stock.setdefault((k, line.sku), []).append(x)
-                x_by_node.setdefault(k, []).append(x)
-                xs.append((k, x))
-            line_cols.append((line, xs))
-        order_cols[o] = (u, line_cols, y_of)
+        _add_order(day, o, order, nodes, stock, hour_of[order.order_id], disruptions, penalty)
+    _add_shared_rows(day, nodes, stock)
+    model = day.model
+    n_cols, n_rows = len(model.cost), len(model.row_lower)
+    values = np.zeros(n_cols)
+    status_text, objective, bound = "empty", 0.0, 0.0
+    if n_cols:
+        start = _greedy_start(model, nodes, stock, day.order_cols, n_cols)
+        values, objective, bound, status_text = _solve(model, start, options, highspy, np)
+        if _fractional_units(model, values):
+            values = _integral_flow(model, values, highspy, np)
+    results, money, unrouted_in_model = _read_plans(day, nodes, orders, values, status_text)
+    return DayOptimum(
+        results=tuple(results),
+        cost=money,
+        objective=objective,
+        lower_bound=bound,
+        gap=max(0.0, (objective - bound) / objective) if objective > 0 else 0.0,
+        status=status_text,
+        seconds=time.perf_counter() - started,
+        columns=n_cols,
+        rows=n_rows,
+        unrouted_in_model=unrouted_in_model,
+    )
 
-    # Shared resources: only rows that could bind are written.
-    for (k, sku), columns in x_by_stock.items():
+
+def _holders_per_line(
+    order: Order,
+    lines: Sequence[Any],
+    nodes: tuple[Node, ...],
+    stock: dict[str, dict[str, int]],
+    hour: float,
+    disruptions: tuple[Any, ...],
+) -> list[list[int]] | str:
+    """The warehouses that could ship each line at ``hour``, or why none can ship one."""
+    candidates = [
+        k
+        for k, node in enumerate(nodes)
+        if node.serves(order.region)
+        and not _paused_at(disruptions, node.code, hour)
+        and (node.daily_capacity_units is None or node.daily_capacity_units > 0)
+        and (node.remaining_capacity_orders is None or node.remaining_capacity_orders > 0)
+    ]
+    per_line: list[list[int]] = []
+    for line in lines:
+        holders = [
+            k
+            for k in candidates
+            if stock[nodes[k].code].get(line.sku, 0) > 0
+            and (nodes[k].cold_chain or not line.temperature.needs_cold_chain)
+        ]
+        if not holders:
+            return f"no warehouse can ship {line.sku} at hour {hour:.2f}"
+        per_line.append(holders)
+    return per_line
+
+
+def _add_order(
+    day: _Day,
+    o: int,
+    order: Order,
+    nodes: tuple[Node, ...],
+    stock: dict[str, dict[str, int]],
+    hour: float,
+    disruptions: tuple[Any, ...],
+    penalty: Mapping[str, float] | None,
+) -> None:
+    """The order's columns: unrouted (u), a parcel per warehouse (y), units per line (x)."""
+    model = day.model
+    lines = merged_lines(order)
+    per_line = _holders_per_line(order, lines, nodes, stock, hour, disruptions)
+    if isinstance(per_line, str):
+        day.unroutable[o] = per_line
+        return
+    u = model.column(
+        UNROUTED_PENALTY if penalty is None else penalty[order.order_id], 1.0, integer=True
+    )
+    y_of: dict[int, int] = {}
+    line_cols = []
+    # One line of one unit: the parcel column is the unit column (x = y), no linking row.
+    single_unit = len(lines) == 1 and lines[0].quantity == 1
+    for line, holders in zip(lines, per_line, strict=True):
+        demand = model.row(line.quantity, line.quantity)
+        model.put(demand, u, float(line.quantity))
+        xs = []
+        for k in holders:
+            node = nodes[k]
+            fixed = node.shipping_cost_by_region[order.region] + node.handling_cost_per_shipment
+            if single_unit:
+                x = y_of[k] = model.column(fixed + node.handling_cost_per_unit, 1.0, integer=True)
+                day.y_by_node.setdefault(k, []).append(x)
+                model.put(demand, x, 1.0)
+            else:
+                if k not in y_of:
+                    y_of[k] = model.column(fixed, 1.0, integer=True)
+                    day.y_by_node.setdefault(k, []).append(y_of[k])
+                most = min(line.quantity, stock[node.code][line.sku])
+                x = model.column(node.handling_cost_per_unit, float(most), integer=False)
+                model.put(demand, x, 1.0)
+                link = model.row(-math.inf, 0.0)
+                model.put(link, x, 1.0)
+                model.put(link, y_of[k], -float(most))
+            day.x_by_stock.setdefault((k, line.sku), []).append(x)
+            day.x_by_node.setdefault(k, []).append(x)
+            xs.append((k, x))
+        line_cols.append((line, xs))
+    day.order_cols[o] = (u, line_cols, y_of)
+
+
+def _add_shared_rows(day: _Day, nodes: tuple[Node, ...], stock: dict[str, dict[str, int]]) -> None:
+    """Stock, unit and parcel caps: only rows that could bind are written."""
+    model = day.model
+    for (k, sku), columns in day.x_by_stock.items():
         available = stock[nodes[k].code][sku]
         if sum(model.upper[x] for x in columns) > available:
             row = model.row(-math.inf, float(available))
             for x in columns:
                 model.put(row, x, 1.0)
-    for k, columns in x_by_node.items():
+    for k, columns in day.x_by_node.items():
         cap = nodes[k].daily_capacity_units
         if cap is not None and sum(model.upper[x] for x in columns) > cap:
             row = model.row(-math.inf, float(cap))
             for x in columns:
                 model.put(row, x, 1.0)
-    for k, ys in y_by_node.items():
+    for k, ys in day.y_by_node.items():
         parcels = nodes[k].remaining_capacity_orders
         if parcels is not None and len(ys) > parcels:
             row = model.row(-math.inf, float(parcels))
             for y in ys:
                 model.put(row, y, 1.0)
 
-    n_cols, n_rows = len(model.cost), len(model.row_lower)
-    values = np.zeros(n_cols)
-    status_text, objective, bound = "empty", 0.0, 0.0
-    if n_cols:
-        start = _greedy_start(model, nodes, stock, order_cols, n_cols)
-        values, objective, bound, status_text = _solve(model, start, options, highspy, np)
-        if _fractional_units(model, values):
-            values = _integral_flow(model, values, highspy, np)
 
+def _read_plans(
+    day: _Day,
+    nodes: tuple[Node, ...],
+    orders: tuple[Order, ...],
+    values: Any,
+    status_text: str,
+) -> tuple[list[RoutingResult], float, int]:
+    """Each order's result from the solved values; the money of the routed; unrouted count."""
     results: list[RoutingResult] = []
     money = 0.0
     unrouted_in_model = 0
     for o, order in enumerate(orders):
-        if o in unroutable:
-            results.append(_unroutable(order, unroutable[o]))
+        if o in day.unroutable:
+            results.append(_unroutable(order, day.unroutable[o]))
             continue
-        u, line_cols, _ = order_cols[o]
+        u, line_cols, _ = day.order_cols[o]
         if values[u] > 0.5:
             unrouted_in_model += 1
             results.append(_unroutable(order, "stock or capacity taken by other orders of the day"))
@@ -297,22 +356,15 @@ def solve_day(
                 optimal=status_text == "Optimal",
             )
         )
-    return DayOptimum(
-        results=tuple(results),
-        cost=money,
-        objective=objective,
-        lower_bound=bound,
-        gap=max(0.0, (objective - bound) / objective) if objective > 0 else 0.0,
-        status=status_text,
-        seconds=time.perf_counter() - started,
-        columns=n_cols,
-        rows=n_rows,
-        unrouted_in_model=unrouted_in_model,
-    )
+    return results, money, unrouted_in_model
 
 
 def _greedy_start(
-    model: _Builder, nodes: tuple[Node, ...], stock: dict, order_cols: dict, n_cols: int
+    model: _Builder,
+    nodes: tuple[Node, ...],
+    stock: dict[str, dict[str, int]],
+    order_cols: dict[int, tuple[int, list[Any], dict[int, int]]],
+    n_cols: int,
 ) -> list[float]:
     """A feasible plan to start the search from: orders in turn, cheapest whole-order parcel.
 
@@ -389,7 +441,15 @@ def _unroutable(order: Order, reason: str) -> RoutingResult:
     )
 
 
-def _highs_model(model: _Builder, highspy, np, *, relax: bool = False, lower=None, upper=None):
+def _highs_model(
+    model: _Builder,
+    highspy: Any,
+    np: Any,
+    *,
+    relax: bool = False,
+    lower: Any = None,
+    upper: Any = None,
+) -> Any:
     n_cols = len(model.cost)
     starts = np.zeros(n_cols + 1, dtype=np.int32)
     index: list[int] = []
@@ -423,7 +483,9 @@ def _highs_model(model: _Builder, highspy, np, *, relax: bool = False, lower=Non
     return highs
 
 
-def _run_mip(highs, start, options: OptimumOptions, seconds: float, highspy):
+def _run_mip(
+    highs: Any, start: Sequence[float] | None, options: OptimumOptions, seconds: float, highspy: Any
+) -> tuple[list[float] | None, float, float, str]:
     if start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = list(start)
@@ -443,11 +505,13 @@ def _run_mip(highs, start, options: OptimumOptions, seconds: float, highspy):
     )
 
 
-def _objective(model: _Builder, values) -> float:
+def _objective(model: _Builder, values: Sequence[float]) -> float:
     return float(sum(c * v for c, v in zip(model.cost, values, strict=True)))
 
 
-def _solve(model: _Builder, start: list[float], options: OptimumOptions, highspy, np):
+def _solve(
+    model: _Builder, start: list[float], options: OptimumOptions, highspy: Any, np: Any
+) -> tuple[Sequence[float], float, float, str]:
     """Best plan found and a proven lower bound within the time limit.
 
     Small models: HiGHS's MIP, started from the greedy plan. Large ones (the root LP of the
@@ -504,14 +568,14 @@ def _solve(model: _Builder, start: list[float], options: OptimumOptions, highspy
     return best, best_objective, bound, status
 
 
-def _fractional_units(model: _Builder, values) -> bool:
+def _fractional_units(model: _Builder, values: Sequence[float]) -> bool:
     return any(
         not model.integer[col] and abs(values[col] - round(values[col])) > 1e-6
         for col in range(len(model.cost))
     )
 
 
-def _integral_flow(model: _Builder, values, highspy, np):
+def _integral_flow(model: _Builder, values: Sequence[float], highspy: Any, np: Any) -> Any:
     """Fix the parcels and unrouted choices and re-solve the unit flow as an LP (simplex).
 
     With the integer columns fixed the model is a network flow with integral capacities, so the

@@ -83,7 +83,7 @@ class SimulationReport:
     hindsight: PolicyMetrics | None = None
     comparators: tuple[PolicyMetrics, ...] = ()
     optimum: PolicyMetrics | None = None
-    plans: dict[str, list[dict]] = field(default_factory=dict, repr=False, compare=False)
+    plans: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def standings(self) -> dict[str, str]:
@@ -382,9 +382,9 @@ def plan_record(
     hour: float,
     taken: list[list[list[tuple[int, float | None, int]]]],
     policy: str,
-) -> dict:
+) -> dict[str, Any]:
     """One line of a plans file (docs/scenarios.md, "Plans files")."""
-    record: dict = {"order_id": order.order_id, "hour": round(hour, 6), "policy": policy}
+    record: dict[str, Any] = {"order_id": order.order_id, "hour": round(hour, 6), "policy": policy}
     if not result.routed:
         record.update(status="unroutable", reason=result.reason)
         return record
@@ -427,7 +427,7 @@ def replay_optimizer(
     *,
     batch_minutes: float = 5.0,
     batch_options: BatchOptions | None = None,
-    plans: list[dict] | None = None,
+    plans: list[dict[str, Any]] | None = None,
 ) -> PolicyMetrics:
     """Route the scenario online in time batches with ``profile``; append plans to ``plans``."""
     started = time.perf_counter()
@@ -454,7 +454,7 @@ def replay_baseline(
     *,
     batch_minutes: float = 5.0,
     honour_pause: bool = False,
-    plans: list[dict] | None = None,
+    plans: list[dict[str, Any]] | None = None,
 ) -> PolicyMetrics:
     """Route the scenario with the static chain, order by order, in the same time windows."""
     started = time.perf_counter()
@@ -477,7 +477,7 @@ def replay_nearest(
     *,
     batch_minutes: float = 5.0,
     honour_pause: bool = False,
-    plans: list[dict] | None = None,
+    plans: list[dict[str, Any]] | None = None,
 ) -> PolicyMetrics:
     """Route with the nearest-stocked-warehouse rule (``nearest``), order by order.
 
@@ -504,7 +504,7 @@ def money_optimum(
     *,
     batch_minutes: float = 5.0,
     options: OptimumOptions | None = None,
-    plans: list[dict] | None = None,
+    plans: list[dict[str, Any]] | None = None,
 ) -> PolicyMetrics:
     """The day's money optimum (``optimum.solve_day``) scored like every other policy.
 
@@ -615,7 +615,7 @@ def simulate(
     unknown = set(capture_plans) - set(POLICIES)
     if unknown:
         raise ValueError(f"unknown policies {sorted(unknown)}; choose from {POLICIES}")
-    plans: dict[str, list[dict]] = {name: [] for name in capture_plans}
+    plans: dict[str, list[dict[str, Any]]] = {name: [] for name in capture_plans}
     kept = plans.get
     others: list[PolicyMetrics] = []
     if comparators or "nearest" in plans:
