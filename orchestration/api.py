@@ -4,7 +4,9 @@ Querysets are scoped to the caller's merchant, so another merchant's ids answer 
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
@@ -69,8 +71,13 @@ class WebhookSubscriptionViewSet(
         subscription = webhook_subscribe(merchant=self.merchant, **serializer.validated_data)
         return Response(WebhookSubscriptionWithSecretSerializer(subscription).data, status=201)
 
+    @extend_schema(request=None, responses={200: WebhookSubscriptionWithSecretSerializer})
     def rotate_secret(self, request, *args, **kwargs):
-        subscription = webhook_secret_rotate(subscription=self.get_object())
+        try:
+            subscription = webhook_secret_rotate(subscription=self.get_object())
+        except WebhookSubscription.DoesNotExist:
+            # Deleted by a concurrent request after it was looked up: gone, as a 404 says.
+            raise Http404 from None
         return Response(WebhookSubscriptionWithSecretSerializer(subscription).data)
 
 
@@ -157,6 +164,7 @@ class ServiceStepViewSet(
             rows = rows.filter(order_id=int(order))
         return rows.order_by("order_id", "position")
 
+    @extend_schema(request=None)
     def complete(self, request, *args, **kwargs):
         step = step_complete(step=self.get_object(), actor=self.actor)
         return Response(ServiceStepSerializer(step).data)
@@ -166,7 +174,7 @@ class OrderTrackingSerializer(serializers.Serializer):
     order = serializers.IntegerField(source="order_id")
     url = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
-    revoked_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
 
     def get_url(self, tracking: OrderTracking) -> str | None:
         if not tracking.active:
@@ -191,10 +199,12 @@ class OrderTrackingViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.Ge
     def retrieve(self, request, *args, **kwargs):
         return Response(self.get_serializer(self.get_object()).data)
 
+    @extend_schema(request=None)
     def reissue(self, request, *args, **kwargs):
         tracking = tracking_revoke(tracking=self.get_object(), actor=self.actor, reissue=True)
         return Response(self.get_serializer(tracking).data)
 
+    @extend_schema(request=None)
     def revoke(self, request, *args, **kwargs):
         tracking = tracking_revoke(tracking=self.get_object(), actor=self.actor, reissue=False)
         return Response(self.get_serializer(tracking).data)

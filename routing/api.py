@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -73,6 +73,39 @@ def consolidation_body(consolidation: Consolidation | None) -> dict | None:
     }
 
 
+# The schema of ``OrderRoutingViewSet.list``'s body (documentation only).
+_CONSOLIDATION_RESPONSE = inline_serializer(
+    "RoutingConsolidation",
+    {
+        "id": serializers.IntegerField(),
+        "customer": serializers.IntegerField(allow_null=True),
+        "reason": serializers.CharField(),
+        "rule": serializers.CharField(),
+        "window_minutes": serializers.IntegerField(allow_null=True),
+        "orders": inline_serializer(
+            "RoutingConsolidatedOrder",
+            {
+                "id": serializers.IntegerField(),
+                "external_id": serializers.CharField(),
+                "channel": serializers.CharField(),
+                "status": serializers.CharField(),
+            },
+            many=True,
+        ),
+    },
+    allow_null=True,
+)
+
+
+@extend_schema_serializer(many=False)  # one object, though the view is a "list" action
+class OrderRoutingSerializer(serializers.Serializer):
+    order = serializers.IntegerField()
+    status = serializers.CharField()
+    status_reason = serializers.CharField()
+    consolidation = _CONSOLIDATION_RESPONSE
+    decisions = RoutingDecisionSerializer(many=True)
+
+
 class OrderRoutingViewSet(MerchantScopedMixin, viewsets.GenericViewSet):
     """``GET /api/orders/{id}/routing/``: the latest decision first, then earlier ones."""
 
@@ -81,7 +114,7 @@ class OrderRoutingViewSet(MerchantScopedMixin, viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
 
-    @extend_schema(responses={200: RoutingDecisionSerializer(many=True)})
+    @extend_schema(responses={200: OrderRoutingSerializer})
     def list(self, request, order_pk: int):
         order = orders_of(self.merchant).select_related("consolidation").filter(pk=order_pk).first()
         if order is None:

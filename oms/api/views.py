@@ -128,7 +128,7 @@ class OrderViewSet(
         return Response(s.OrderSerializer(self.get_queryset().get(pk=order.pk)).data)
 
     @extend_schema(responses={200: s.OrderEventSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, pk=None):
         order = self.get_object()
         return Response(s.OrderEventSerializer(selectors.timeline_of(order), many=True).data)

@@ -202,3 +202,21 @@ def test_the_sla_alert_page_shows_the_chain_and_the_timeline(staff, routed):
     alert = SlaAlert.objects.get()
     html = staff.get(f"/admin/orchestration/slaalert/{alert.pk}/change/").content.decode()
     assert "climate-transport" in html and "services_planned" in html
+
+
+def test_rotating_a_subscription_deleted_meanwhile_is_a_404(api, merchant, monkeypatch):
+    """A DELETE between the lookup and the locked rotate gave a 500 (found by the contract run)."""
+    from orchestration.api import WebhookSubscriptionViewSet
+
+    subscription = webhook_subscribe(merchant=merchant, event_type="*", url="https://a.example/h")
+    looked_up = WebhookSubscriptionViewSet.get_object
+
+    def get_then_delete(view):
+        found = looked_up(view)
+        type(found).objects.filter(pk=found.pk).delete()
+        return found
+
+    monkeypatch.setattr(WebhookSubscriptionViewSet, "get_object", get_then_delete)
+    response = api.post(f"/api/webhooks/{subscription.pk}/rotate-secret/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
