@@ -35,6 +35,7 @@ BENCHMARKS = {
     ],
     "status_page": [PY, "bench/status_page.py", "--backend", "both", "--requests", "300"],
     "groupbuy": [PY, "bench/groupbuy.py", "--backend", "both", "--reps", "20", "--core-reps", "50"],
+    "outages": [PY, "bench/outages.py", "--scenario", "both", "--rate", "2", "--seconds", "60"],
 }
 
 
