@@ -14,24 +14,10 @@ pytestmark = pytest.mark.django_db
 
 
 def order_of(merchant, channel):
-    from oms.services.orders import AddressInput, LineInput, order_create
-    from tests.factories import ProductFactory
+    from tests.factories import ProductFactory, make_order
 
-    product = ProductFactory(merchant=merchant)
-    return order_create(
-        merchant=merchant,
-        channel=channel,
-        external_id="T-1",
-        lines=[LineInput(product, 1, product.unit_value)],
-        address=AddressInput(
-            receiver_name="Li",
-            receiver_phone="13800138000",
-            province="浙江",
-            city="杭州",
-            district="西湖区",
-            address_line="文三路90号",
-        ),
-        actor="test",
+    return make_order(
+        merchant=merchant, channel=channel, lines=[(ProductFactory(merchant=merchant), 1)]
     )
 
 
