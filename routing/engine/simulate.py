@@ -457,19 +457,8 @@ def replay_baseline(
     plans: list[dict[str, Any]] | None = None,
 ) -> PolicyMetrics:
     """Route the scenario with the static chain, order by order, in the same time windows."""
-    started = time.perf_counter()
-    network = _Network(scenario)
     name = "baseline+pause" if honour_pause else "baseline"
-    outcomes = _Outcomes(scenario, name)
-    for hour, orders in _windows(scenario, batch_minutes):
-        for order in orders:
-            ctx = RoutingContext(nodes=network.nodes_at(hour))
-            result = route_baseline(order, ctx, honour_pause=honour_pause)
-            taken = network.dispatch(result)
-            outcomes.record(order, result, hour)
-            if plans is not None:
-                plans.append(plan_record(order, result, hour, taken, name))
-    return outcomes.metrics(len(scenario.orders), time.perf_counter() - started)
+    return _replay_rule(scenario, route_baseline, name, batch_minutes, honour_pause, plans)
 
 
 def replay_nearest(
@@ -484,14 +473,26 @@ def replay_nearest(
     The same windows, stock and capacity bookkeeping as the baseline; "blind" keeps sending to
     a paused warehouse, ``honour_pause`` ("aware") does not.
     """
+    name = "nearest+pause" if honour_pause else "nearest"
+    return _replay_rule(scenario, route_nearest, name, batch_minutes, honour_pause, plans)
+
+
+def _replay_rule(
+    scenario: Scenario,
+    rule: Callable[..., RoutingResult],
+    name: str,
+    batch_minutes: float,
+    honour_pause: bool,
+    plans: list[dict[str, Any]] | None,
+) -> PolicyMetrics:
+    """Route order by order with a static rule, in the windows, stock and caps of the day."""
     started = time.perf_counter()
     network = _Network(scenario)
-    name = "nearest+pause" if honour_pause else "nearest"
     outcomes = _Outcomes(scenario, name)
     for hour, orders in _windows(scenario, batch_minutes):
         for order in orders:
             ctx = RoutingContext(nodes=network.nodes_at(hour))
-            result = route_nearest(order, ctx, honour_pause=honour_pause)
+            result = rule(order, ctx, honour_pause=honour_pause)
             taken = network.dispatch(result)
             outcomes.record(order, result, hour)
             if plans is not None:
