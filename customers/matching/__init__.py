@@ -72,7 +72,7 @@ from customers.matching.records import (
     fingerprint_from_dict,
     fingerprint_to_dict,
 )
-from customers.matching.score import Decision, MatchRules, Outcome, decide
+from customers.matching.score import Decision, MatchRules, Outcome, decide, settled
 
 __all__ = [
     "BlockingIndex",
@@ -102,4 +102,5 @@ __all__ = [
     "normalize_phone",
     "phone_digest",
     "resolve",
+    "settled",
 ]

@@ -297,11 +297,18 @@ def normalize_address(raw: str) -> NormalizedAddress:
     building = building or building_found
     pair = _PAIR.search(detail)
     if pair:
-        first, second = (part.lstrip("0") or "0" for part in pair.groups())
-        if building:
-            unit, room = unit or first, room or second
+        first, second = pair.groups()
+        first = first.lstrip("0") or "0"
+        if building and not room and (unit or len(second) <= 2):
+            # After a building: "12-04" is floor 12, room 04 (the room "1204"); with three
+            # or more digits after the dash it is unit-room ("2-1502").
+            room = first + second if len(second) <= 2 else second.lstrip("0") or "0"
+            if len(second) > 2:
+                unit = unit or first
+        elif building:
+            unit, room = unit or first, room or second.lstrip("0") or "0"
         else:
-            building, room = first, room or second
+            building, room = first, room or second.lstrip("0") or "0"
         detail = detail[: pair.start()] + detail[pair.end() :]
     floor, detail = _take(_FLOOR, detail)
     lane_match = _last(_LANE, detail)

@@ -25,6 +25,9 @@ from customers.matching.normalize import (
     phone_digest,
 )
 
+# A phone masked by the channel: three digits, stars, four digits ("138****5678").
+_MASKED_PHONE = re.compile(r"^(1\d{2})\*{4}(\d{4})$")
+
 # Advertising ids that tracking-limited devices report; they identify nobody.
 _PLACEHOLDER_DEVICE = re.compile(r"^(?:0|-)*$|^(?:null|none|unknown|undefined|nan)$")
 
@@ -62,12 +65,25 @@ class Fingerprint:
     address: NormalizedAddress | None
     address_digest: str
     created_at: datetime | None
+    # The receiver named on this sighting is someone other than its customer (a relative
+    # ordered for): its name then says nothing about who the customer is.
+    named_other: bool = False
+    # The phone, device and account on this sighting are someone else's, used to order for
+    # this customer (a group-buy leader's, a relative's tablet): they say nothing about who
+    # the customer is. Set when they already carry other receivers (see ``resolve``).
+    carrier_proxy: bool = False
 
 
 def normalize_device_id(raw: str) -> str:
     """Lower-case a device id; return "" for missing or all-zero advertising ids."""
     device = fold_width(raw or "").lower()
     return "" if _PLACEHOLDER_DEVICE.match(device) else device
+
+
+def _masked_form(raw: str) -> str:
+    """The mask of a phone the channel gave masked already ("138****5678"), else ""."""
+    match = _MASKED_PHONE.match(fold_width(raw or "").removeprefix("+86").removeprefix("86"))
+    return f"{match.group(1)}****{match.group(2)}" if match else ""
 
 
 def fingerprint(observation: Observation, *, key: bytes) -> Fingerprint:
@@ -81,7 +97,7 @@ def fingerprint(observation: Observation, *, key: bytes) -> Fingerprint:
         account_key=f"{observation.channel}:{account}" if account else "",
         device_id=normalize_device_id(observation.device_id),
         phone_digest=phone_digest(phone.e164, key) if phone else "",
-        phone_masked=phone.masked if phone else "",
+        phone_masked=phone.masked if phone else _masked_form(observation.phone),
         name=normalize_name(observation.receiver_name or ""),
         address=address,
         address_digest=address_digest(address, key) if address else "",
@@ -111,6 +127,8 @@ def fingerprint_to_dict(record: Fingerprint) -> dict[str, Any]:
         "address": {f: getattr(address, f) for f in _ADDRESS_FIELDS} if address else None,
         "address_digest": record.address_digest,
         "created_at": record.created_at.isoformat() if record.created_at else None,
+        **({"named_other": True} if record.named_other else {}),
+        **({"carrier_proxy": True} if record.carrier_proxy else {}),
     }
 
 
@@ -130,4 +148,6 @@ def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:
         address=NormalizedAddress(**address) if address else None,
         address_digest=data["address_digest"],
         created_at=datetime.fromisoformat(created_at) if created_at else None,
+        named_other=bool(data.get("named_other", False)),
+        carrier_proxy=bool(data.get("carrier_proxy", False)),
     )
