@@ -22,9 +22,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from customers.matching.compare import compare, receivers_disagree
+from customers.matching.compare import Signal, compare, receivers_disagree
 from customers.matching.records import Fingerprint
 from customers.matching.score import (
+    CARRIER_SIGNALS,
+    NAME_DISAGREES,
     Decision,
     MatchRules,
     Outcome,
@@ -163,11 +165,39 @@ def resolve(observation: Fingerprint, index: CandidateSource, rules: MatchRules)
         # The phone, device or account already ordered for other receivers: on this
         # sighting it is a proxy's (a group-buy leader's), not the customer's.
         observation = replace(observation, carrier_proxy=True)
+    compared = [
+        (record, customer_id, compare(observation, record, rules.compare, carriers))
+        for record, customer_id in candidates
+    ]
+    # Receiver-only keys (name + address) apply when the sighting's phone, device and account
+    # are new, or every earlier sighting with them named this same receiver: then they are
+    # this person's own (a second phone), not a relative's who ordered for them.
+    carried = [
+        evidence
+        for _record, _customer, evidence in compared
+        if any(item.signal in CARRIER_SIGNALS for item in evidence)
+    ]
+    receiver_keys = bool(carried) and all(
+        any(item.signal is Signal.NAME_SAME for item in evidence) for evidence in carried
+    )
     pairs = []
-    for record, customer_id in candidates:
-        evidence = compare(observation, record, rules.compare, carriers)
-        score, exact_key = score_pair(evidence, rules, receiver_keys=not any(carriers.values()))
+    others_named: set[str] = set()  # customers with a record whose name is not this one's
+    for record, customer_id, evidence in compared:
+        score, exact_key = score_pair(evidence, rules, receiver_keys=receiver_keys)
         pairs.append(PairScore(record.record_id, customer_id, score, exact_key, evidence))
+        if any(item.signal in NAME_DISAGREES for item in evidence):
+            others_named.add(customer_id)
+    if others_named:
+        # A receiver-only key (name + address) does not reach a customer who also ordered
+        # under another name here: that customer may have named this person as receiver.
+        pairs = [
+            replace(pair, exact_key="")
+            if pair.customer_id in others_named
+            and pair.exact_key
+            and pair.exact_key in rules.receiver_key_labels
+            else pair
+            for pair in pairs
+        ]
     decision = decide(pairs, rules)
     return replace(decision, carrier_proxy=True) if observation.carrier_proxy else decision
 

@@ -3,10 +3,14 @@
 Each comparator looks at one field of two :class:`~customers.matching.records.Fingerprint`
 and returns at most one :class:`Evidence` whose ``signal`` is a key into the rule weights
 (:class:`~customers.matching.score.MatchRules`) and whose ``detail`` is the sentence shown
-to staff. Comparators never decide; they describe. Names are compared character by character
-(no pinyin: homophones such as 伟/薇 are exactly what siblings share), addresses by
-administrative prefix, a fuzzy ratio of the street/number/community text (rapidfuzz) and
-strict equality of building, unit and room.
+to staff. Comparators never decide; they describe. Names are graded by :mod:`.names` (same,
+a form of the same name through pinyin, nickname, honorific or mask, same surname only,
+different); two full Chinese names are compared character by character, since homophones such
+as 伟/薇 are exactly what siblings share. Addresses are compared by administrative prefix, a
+fuzzy ratio of the street/number/community text (rapidfuzz) and strict equality of building,
+unit and room. A sighting marked ``carrier_proxy`` (a group-buy leader's phone on a member's
+order) is compared on its receiver only; one marked ``named_other`` (a relative named as
+receiver) gives no credit for agreeing with its name.
 """
 
 from __future__ import annotations

@@ -64,6 +64,12 @@ DEFAULT_EXACT_KEYS: tuple[tuple[str, frozenset[Signal], frozenset[Signal]], ...]
 )
 
 
+NAME_ADDRESS_KEY: tuple[str, frozenset[Signal], frozenset[Signal]] = (
+    "address + name",
+    frozenset({Signal.ADDRESS_SAME}),
+    frozenset({Signal.NAME_SAME}),
+)
+
 _COMPARE_SETTINGS: Mapping[str, type] = MappingProxyType(
     {
         "phone_recycle_days": int,
@@ -98,6 +104,15 @@ class MatchRules:
     compare: CompareSettings = field(default_factory=CompareSettings)
     merge_clusters: bool = True
 
+    @property
+    def receiver_key_labels(self) -> frozenset[str]:
+        """Exact keys made of receiver signals only (name, address), no phone/device/account."""
+        return frozenset(
+            label
+            for label, first, second in self.exact_keys
+            if not (first | second) & CARRIER_SIGNALS
+        )
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> MatchRules:
         """Build rules from plain data (a JSON field): unknown weight names raise ValueError.
@@ -105,7 +120,9 @@ class MatchRules:
         Accepted keys: ``weights`` (signal name -> number, merged over the defaults),
         ``link_threshold``, ``review_threshold``, ``merge_clusters`` and the comparator
         settings ``phone_recycle_days``, ``address_similarity``, ``dwelling_similarity``,
-        ``shared_carrier_customers``.
+        ``shared_carrier_customers``, ``proxy_receivers``. ``name_address_key: true`` adds the
+        receiver-only exact key "address + name" (:data:`NAME_ADDRESS_KEY`), for merchants
+        whose buyers rarely name a relative as receiver.
         """
         weights = dict(DEFAULT_WEIGHTS)
         for name, value in dict(data.get("weights", {})).items():
@@ -121,6 +138,11 @@ class MatchRules:
             review_threshold=float(data.get("review_threshold", rules.review_threshold)),
             merge_clusters=bool(data.get("merge_clusters", rules.merge_clusters)),
             compare=compare,
+            exact_keys=(
+                (*rules.exact_keys, NAME_ADDRESS_KEY)
+                if data.get("name_address_key")
+                else rules.exact_keys
+            ),
         )
 
 
@@ -158,7 +180,7 @@ class Decision:
     carrier_proxy: bool = False
 
 
-_NAME_DISAGREES = frozenset({Signal.NAME_DIFFERENT, Signal.NAME_SURNAME_ONLY})
+NAME_DISAGREES = frozenset({Signal.NAME_DIFFERENT, Signal.NAME_SURNAME_ONLY})
 
 
 def settled(record: Fingerprint, decision: Decision) -> Fingerprint:
@@ -168,7 +190,7 @@ def settled(record: Fingerprint, decision: Decision) -> Fingerprint:
     if decision.carrier_proxy:
         record = replace(record, carrier_proxy=True)
     if decision.outcome is Outcome.LINK and any(
-        item.signal in _NAME_DISAGREES for item in decision.evidence
+        item.signal in NAME_DISAGREES for item in decision.evidence
     ):
         return replace(record, named_other=True)
     return record
@@ -222,7 +244,7 @@ def decide(pairs: Iterable[PairScore], rules: MatchRules) -> Decision:
         merged = tuple(
             pair.customer_id
             for pair in ranked[1:]
-            if rules.merge_clusters and pair.score >= rules.link_threshold
+            if rules.merge_clusters and pair.qualifies(rules)
         )
         return Decision(
             Outcome.LINK,

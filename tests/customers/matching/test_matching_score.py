@@ -273,3 +273,32 @@ def test_next_door_houses_are_neighbours_not_one_address():
     evidence = compare_addresses(first, second, CompareSettings())
     assert evidence.signal is Signal.ADDRESS_NEIGHBOUR
     assert "number 123号 vs 124号" in evidence.detail
+
+
+def test_the_name_address_key_joins_a_second_phone_once_its_history_names_the_same_receiver():
+    resolver = IncrementalResolver(MatchRules.from_mapping({"name_address_key": True}))
+    decisions = [
+        resolver.add(record)
+        for record in (
+            observe("a", phone="13812345678", name="张伟", address=HOME, account="dy_1"),
+            observe("b", phone="13987654321", name="张伟", address=HOME),  # new phone: doubt
+            observe("c", phone="13987654321", name="张伟", address=HOME),  # its history agrees
+        )
+    ]
+    assert decisions[1].outcome is Outcome.REVIEW
+    assert decisions[2].outcome is Outcome.LINK
+    assert decisions[2].merge_customer_ids
+    assert len(set(resolver.assignments().values())) == 1
+
+
+def test_the_name_address_key_does_not_follow_a_relatives_phone():
+    resolver = IncrementalResolver(MatchRules.from_mapping({"name_address_key": True}))
+    for record in (
+        observe("b", phone="13900001111", name="李琳", address=HOME),
+        observe("a", phone="13812345678", name="王辉", address=HOME),
+        observe("a2", phone="13812345678", name="李琳", address=HOME),  # 王辉 orders for 李琳
+    ):
+        resolver.add(record)
+    customer = resolver.index.customer_of
+    assert customer("a2") == customer("a")
+    assert customer("b") != customer("a")
