@@ -16,6 +16,7 @@ from celery import current_app
 from django.conf import settings
 
 from customers.services import order_customer_link
+from oms.outagelog import log_outage
 from routing.tasks import route_order, routing_bell_ring
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,12 @@ def enqueue_routing(sender, order_id: int, merchant_id: int | None = None, **kwa
         else:
             routing_bell_ring(merchant_id=merchant_id)
     except Exception:
-        logger.exception("could not enqueue routing for order %s; the sweeper will retry", order_id)
+        log_outage(
+            logger,
+            "routing-enqueue",
+            "could not enqueue routing for order %s; the sweeper will retry",
+            order_id,
+        )
 
 
 def link_customer_before_routing(sender, order_id: int, **kwargs) -> None:
