@@ -417,6 +417,17 @@ def status_page(*, tracking: OrderTracking, now: datetime | None = None) -> dict
         tz=tz,
     )
     status = customer_status(steps, {view.step.pk: view.label for view in views})
+    # A merged fulfilment: the customer's other orders travel in the same parcel.
+    merged_with = (
+        list(
+            Order.objects.filter(consolidation_id=order.consolidation_id)
+            .exclude(pk=order.pk)
+            .order_by("pk")
+            .values_list("external_id", flat=True)
+        )
+        if order.consolidation_id
+        else []
+    )
     origins = list(
         dict.fromkeys(
             customer_text.place(
@@ -432,6 +443,7 @@ def status_page(*, tracking: OrderTracking, now: datetime | None = None) -> dict
         "status": status,
         "steps": views,
         "parcels": parcels,
+        "merged_with": merged_with,
         "route_map": route_map,
         "origin_place": pgettext("list separator", ", ").join(origins),
         "hub": next((p.hub for p in parcels if p.hub), ""),
