@@ -313,6 +313,10 @@ OMS_ROUTING_BATCH_LIMIT = env_int("OMS_ROUTING_BATCH_LIMIT", 2000)
 OMS_SIGNAL_PROVIDERS = env_list(
     "OMS_SIGNAL_PROVIDERS", []
 )  # dotted paths, e.g. routing.providers.SimulatedFeed
+# Service steps whose retry time came, left running by a dead worker or never planned. With
+# workers a retry is a delayed message and this sweep a safety net; eager (embedded), where no
+# message can wait, the sweep is what runs retries, so it looks more often.
+OMS_STEP_SWEEP_SECONDS = env_int("OMS_STEP_SWEEP_SECONDS", 10 if CELERY_TASK_ALWAYS_EAGER else 60)
 CELERY_BEAT_SCHEDULE = {
     "poll-signal-providers": {"task": "routing.poll_signal_providers", "schedule": 300.0},
     "route-pending-orders": {
@@ -325,7 +329,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "oms.purge_idempotency_records", "schedule": 3600.0},
     "purge-rejected-inbox": {"task": "channels.purge_rejected_inbox", "schedule": 3600.0},
     "orchestration-check-slas": {"task": "orchestration.check_slas", "schedule": 60.0},
-    "orchestration-sweep-steps": {"task": "orchestration.sweep_steps", "schedule": 60.0},
+    "orchestration-sweep-steps": {
+        "task": "orchestration.sweep_steps",
+        "schedule": float(OMS_STEP_SWEEP_SECONDS),
+    },
     "orchestration-dispatch-webhooks": {
         "task": "orchestration.dispatch_webhooks",
         "schedule": 30.0,

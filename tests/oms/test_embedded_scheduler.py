@@ -4,8 +4,12 @@ Committed transactions: the scheduler closes its database connection around each
 does in its own thread under runserver, and the thread test reads the rows from another thread.
 """
 
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -147,3 +151,22 @@ def test_runserver_is_the_projects_with_static_files_left_to_whitenoise():
     assert options.use_static_handler is False and options.periodic_jobs is True
     off = command.create_parser("manage.py", "runserver").parse_args(["--no-periodic-jobs"])
     assert off.periodic_jobs is False
+
+
+@pytest.mark.parametrize("redis_url, every", [("", 10.0), ("redis://127.0.0.1:6379/9", 60.0)])
+def test_retries_are_swept_often_where_no_message_waits_for_them(redis_url, every):
+    """Eager: the sweep is what runs a retry. With a broker it only catches lost messages."""
+    probe = (
+        "from django.conf import settings as s; "
+        "print(s.CELERY_BEAT_SCHEDULE['orchestration-sweep-steps']['schedule'])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "OMS_STEP_"))}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", probe],
+        cwd=Path(settings.BASE_DIR),
+        env={**env, "REDIS_URL": redis_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.splitlines()[-1] == str(every), result.stderr
