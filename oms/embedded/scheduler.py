@@ -16,7 +16,7 @@ from typing import Any
 
 from celery import beat
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from oms.celery import app
 from oms.tasks_queue import task_named
@@ -87,7 +87,10 @@ class PeriodicJobs(threading.Thread):
 
     def run(self) -> None:
         app.set_current()
-        self.service.start()
+        try:
+            self.service.start()
+        finally:
+            connections.close_all()  # this thread's own connections
 
     def stop(self) -> None:
         """Stop after the job running now, if any; wait for it."""
