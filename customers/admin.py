@@ -192,6 +192,12 @@ class RuleSetVersionAdmin(SimpleHistoryAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # versions come from fit_match_rules or from an activation
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # An active or retired version is the record of what ran (and the way back).
+        if obj is not None and obj.status != RuleSetVersion.Status.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
     @admin.display(description=_("would change"))
     def changes(self, version) -> str:
         data = version.comparison or {}

@@ -241,7 +241,9 @@ class RuleSetVersion(models.Model):
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
 
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(
+        "oms.Merchant", on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant")
+    )
     label = models.CharField(_("label"), max_length=120)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT

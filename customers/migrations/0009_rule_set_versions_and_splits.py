@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
                 ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
                 ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('merchant', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='oms.merchant')),
+                ('merchant', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='oms.merchant', verbose_name='merchant')),
             ],
             options={
                 'verbose_name': 'historical matching rule set version',
@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
                 ('activated_by', models.CharField(blank=True, max_length=120, verbose_name='activated by')),
                 ('resolve_status', models.CharField(blank=True, choices=[('', 'not run'), ('pending', 're-resolving'), ('done', 'done'), ('failed', 'failed')], default='', max_length=10, verbose_name='re-resolve')),
                 ('resolve_report', models.JSONField(blank=True, default=dict, verbose_name='re-resolve report')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='oms.merchant')),
+                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='oms.merchant', verbose_name='merchant')),
             ],
             options={
                 'verbose_name': 'matching rule set version',

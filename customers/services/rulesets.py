@@ -248,7 +248,10 @@ class ReresolveReport:
     split_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """Plain data; the lists of merge and split ids are cut at 100 (the audit rows hold all)."""
+        data = dict(self.__dict__)
+        data["merge_ids"], data["split_ids"] = self.merge_ids[:100], self.split_ids[:100]
+        return data
 
 
 def _undoable_merge(customer_id: int, part: set[int]) -> CustomerMerge | None:
