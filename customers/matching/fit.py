@@ -114,7 +114,7 @@ class EMResult:
 
     def posterior(self, vector: Vector) -> float:
         """P(match | vector)."""
-        odds = self.lambda_ / (1 - self.lambda_) * 2 ** self.match_weight(vector)
+        odds = self.lambda_ / (1 - self.lambda_) * math.exp2(self.match_weight(vector))
         return odds / (1 + odds)
 
 
@@ -339,7 +339,7 @@ def _starting_point(
         u_row = list(_normalised(frequency[f]))
         weights = [rules.weights.get(signal, 0.0) for signal in signals] + [0.0]
         # Starting weights are capped so that no level starts as certain.
-        m_row = [u * 2 ** max(min(w, 8.0), -8.0) for u, w in zip(u_row, weights, strict=True)]
+        m_row = [u * math.exp2(max(min(w, 8.0), -8.0)) for u, w in zip(u_row, weights, strict=True)]
         m_start.append(list(_normalised(m_row)))
         u_start.append(u_row)
     return m_start, u_start

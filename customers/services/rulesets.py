@@ -264,12 +264,18 @@ def _undoable_merge(customer_id: int, part: set[int]) -> CustomerMerge | None:
     return None
 
 
-def _split_apart(report: ReresolveReport, target: dict[int, str], reason: str, actor: str) -> None:
+def _current(merchant: Merchant, target: dict[int, str]) -> list[tuple[int, int]]:
+    """(identity id, customer id) of the identities in ``target``, as stored now."""
+    rows = Identity.objects.filter(merchant=merchant).values_list("pk", "customer_id")
+    return [(pk, customer_id) for pk, customer_id in rows.iterator(5000) if pk in target]
+
+
+def _split_apart(
+    merchant: Merchant, report: ReresolveReport, target: dict[int, str], reason: str, actor: str
+) -> None:
     """Divide each customer whose identities the target puts under several customers."""
     parts: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for identity_id, customer_id in Identity.objects.filter(pk__in=target).values_list(
-        "pk", "customer_id"
-    ):
+    for identity_id, customer_id in _current(merchant, target):
         parts[customer_id][target[identity_id]].add(identity_id)
     for customer_id in sorted(parts):
         groups = sorted(parts[customer_id].values(), key=lambda ids: (-len(ids), min(ids)))
@@ -293,12 +299,12 @@ def _split_apart(report: ReresolveReport, target: dict[int, str], reason: str, a
             report.split_ids.append(split.pk)
 
 
-def _join(report: ReresolveReport, target: dict[int, str], reason: str, actor: str) -> None:
+def _join(
+    merchant: Merchant, report: ReresolveReport, target: dict[int, str], reason: str, actor: str
+) -> None:
     """Merge the customers the target puts together: into the oldest of them."""
     customers: dict[str, set[int]] = defaultdict(set)
-    for identity_id, customer_id in Identity.objects.filter(pk__in=target).values_list(
-        "pk", "customer_id"
-    ):
+    for identity_id, customer_id in _current(merchant, target):
         customers[target[identity_id]].add(customer_id)
     for group in customers.values():
         if len(group) < 2:
@@ -316,13 +322,17 @@ def _join(report: ReresolveReport, target: dict[int, str], reason: str, actor: s
             report.merge_ids.append(merge.pk)
 
 
-def _record_decisions(resolution: Resolution, identity_of: dict[str, int]) -> int:
+def _record_decisions(merchant: Merchant, resolution: Resolution) -> int:
     """Store each identity's new outcome, score, reasons and filing flags; count changes."""
     changed = []
-    for identity in Identity.objects.filter(pk__in=identity_of.values()).only(
+    rows = Identity.objects.filter(merchant=merchant).only(
         "pk", "record_id", "outcome", "score", "reasons", "fingerprint"
-    ):
-        if identity.outcome == Identity.Outcome.MANUAL:
+    )
+    for identity in rows.iterator(5000):
+        if (
+            identity.outcome == Identity.Outcome.MANUAL
+            or identity.record_id not in resolution.decisions
+        ):
             continue
         decision = resolution.decisions[identity.record_id]
         record = resolution.settled[identity.record_id]
@@ -369,9 +379,9 @@ def identities_reresolve(
     )
     resolution = resolve_all(records, rules)
     target = {identity_of[record_id]: c for record_id, c in resolution.assignments.items()}
-    _split_apart(report, target, reason, actor)
-    _join(report, target, reason, actor)
-    report.updated_identities = _record_decisions(resolution, identity_of)
+    _split_apart(merchant, report, target, reason, actor)
+    _join(merchant, report, target, reason, actor)
+    report.updated_identities = _record_decisions(merchant, resolution)
     report.customers_after = (
         Identity.objects.filter(merchant=merchant).values("customer_id").distinct().count()
     )

@@ -64,7 +64,7 @@ def test_the_link_threshold_sits_at_the_chosen_posterior():
     prior = math.log2(fitted.em.lambda_ / (1 - fitted.em.lambda_))
     shift = sum(math.log2(fitted.em.m[f][-1] / fitted.em.u[f][-1]) for f in range(len(FIELDS)))
     # Stored score + absent weights + prior = log-odds: 0.99 at the link threshold.
-    odds = 2 ** (rules.link_threshold + shift + prior)
+    odds = math.exp2(rules.link_threshold + shift + prior)
     assert abs(odds / (1 + odds) - 0.99) < 1e-3
     assert rules.review_threshold < rules.link_threshold
     assert rules.exact_keys == MatchRules().exact_keys
