@@ -26,6 +26,7 @@ BENCHMARKS = {
     ],
     "routing_gap": [PY, "bench/routing_gap.py", "--set", "quick"],
     "matching_quality": [PY, "bench/matching_quality.py", "--count", "20000"],
+    "fit_match_rules": [PY, "bench/fit_match_rules.py"],
     "api_orders": [PY, "bench/api_orders.py", "--seconds", "15", "--clients", "32"],
     "customers_db": [
         PY,
