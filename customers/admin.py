@@ -1,38 +1,40 @@
-"""The customer master in admin: customers with their identities and why they were linked,
-matching rules, doubtful matches to settle, and merges that can be undone."""
+"""The customer master in admin: the customer 360 (orders across channels, lifetime value,
+identities and why they were linked), the channel repeat-rate report, matching rules,
+doubtful matches to settle, and merges that can be undone."""
+
+from decimal import Decimal
+from fractions import Fraction
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from customers.customer360 import (
+    RECENT_ORDERS,
+    channel_repeat_rates,
+    customer_family,
+    lifetime_value,
+    order_count,
+    recent_identities,
+    recent_orders,
+)
 from customers.models import Customer, CustomerMerge, Identity, MatchRuleSet, ReviewItem
+from customers.reasons import explain
 from customers.services import customers_unmerge, review_decide
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
-
-
-class IdentityInline(admin.TabularInline):
-    model = Identity
-    extra = 0
-    fields = readonly_fields = (
-        "record_id",
-        "channel",
-        "phone_masked",
-        "name",
-        "device_id",
-        "outcome",
-        "score",
-        "reasons",
-        "observed_at",
-    )
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+from oms.models import ChannelKind, Merchant, OrderStatus
 
 
 @admin.register(Customer)
 class CustomerAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
+    """The customer 360: the editable row, then (template) lifetime value, orders, identities."""
+
     locked_on_change = ("merchant",)
     list_display = [
         "id",
@@ -46,7 +48,130 @@ class CustomerAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
     list_filter = ["merchant", "vip"]
     search_fields = ["display_name", "=id", "phone_masked"]
     readonly_fields = ["merged_into"]
-    inlines = [IdentityInline]
+    change_form_template = "admin/customers/customer/change_form.html"
+    change_list_template = "admin/customers/customer/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "channel-repeat-rates/",
+                self.admin_site.admin_view(self.channel_repeat_rates_view),
+                name="customers_customer_channel_repeat_rates",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        customer = self.get_object(request, object_id)
+        if customer is not None:
+            extra_context = {**(extra_context or {}), **customer360_context(customer)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def channel_repeat_rates_view(self, request):
+        """Per channel of one merchant: duplicate customers and repeat rates (see the help)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        merchants = list(Merchant.objects.order_by("code"))
+        merchant = None
+        chosen = request.GET.get("merchant", "").strip()
+        if chosen:
+            if not chosen.isdigit():
+                raise Http404
+            merchant = get_object_or_404(Merchant, pk=int(chosen))
+        elif len(merchants) == 1:
+            merchant = merchants[0]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Channel repeat rates"),
+            "merchants": merchants,
+            "merchant": merchant,
+            "rows": [
+                {
+                    "rates": rates,
+                    "duplicate_rate": percent(rates.duplicate_rate),
+                    "repeat_per_account": percent(rates.repeat_rate_per_account),
+                    "repeat_per_customer": percent(rates.repeat_rate_per_customer),
+                    "understatement": f"{float(rates.understatement) * 100:+.1f}",
+                }
+                for rates in (channel_repeat_rates(merchant=merchant) if merchant else [])
+            ],
+        }
+        return TemplateResponse(request, "admin/customers/channel_repeat_rates.html", context)
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """``¥1,234.50`` for CNY, ``USD 12.00`` otherwise: to the fen, with thousands separated."""
+    return f"¥{amount:,.2f}" if currency == "CNY" else f"{currency} {amount:,.2f}"
+
+
+def percent(share: Fraction) -> str:
+    return f"{float(share) * 100:.1f} %"
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def customer360_context(customer: Customer) -> dict:
+    """What the customer page shows around the form: a few queries, whatever the order count.
+
+    Times are in the deployment's zone (``TIME_ZONE``, Asia/Shanghai), the merchants' local
+    time: merchants carry no zone of their own.
+    """
+    family = customer_family(customer)
+    orders = recent_orders(family)
+    order_total = len(orders) if len(orders) < RECENT_ORDERS else order_count(family)
+    identities, identity_total = recent_identities(family)
+    value = lifetime_value(family)
+    lookup = "customer__id__exact" if len(family) == 1 else "customer__id__in"
+    query = f"?{lookup}={','.join(map(str, family))}"
+    return {
+        "c360_family": family[1:],
+        "c360_value": value,
+        "c360_revenue": [money(amount, currency) for currency, amount in value.revenue.items()],
+        "c360_first": _local(value.first_order_at),
+        "c360_last": _local(value.last_order_at),
+        "c360_repeat_rate": percent(value.repeat_rate),
+        "c360_channels": [
+            (use, ChannelKind(use.kind).label if use.kind in ChannelKind.values else use.kind)
+            for use in value.channels
+        ],
+        "c360_orders": [
+            {
+                "order": order,
+                "url": reverse("admin:oms_order_change", args=[order.pk]),
+                "channel": order.channel.name,
+                "kind": order.channel.get_kind_display(),
+                "placed_at": _local(order.placed_at),
+                "status": order.get_status_display(),
+                "cancelled": order.status == OrderStatus.CANCELLED,
+                "total": money(order.total, order.currency),
+                "via_merged": order.customer_id != customer.pk,
+            }
+            for order in orders
+        ],
+        "c360_order_total": order_total,
+        "c360_orders_more": order_total > len(orders),
+        "c360_orders_url": reverse("admin:oms_order_changelist") + query,
+        "c360_identities": [
+            {
+                "identity": identity,
+                "url": reverse("admin:customers_identity_change", args=[identity.pk]),
+                "channel": ChannelKind(identity.channel).label
+                if identity.channel in ChannelKind.values
+                else identity.channel,
+                "observed_at": _local(identity.observed_at),
+                "reasons": explain(identity.reasons),
+            }
+            for identity in identities
+        ],
+        "c360_identity_total": identity_total,
+        "c360_identities_more": identity_total > len(identities),
+        "c360_identities_url": reverse("admin:customers_identity_changelist") + query,
+        "c360_report_url": reverse("admin:customers_customer_channel_repeat_rates")
+        + f"?merchant={customer.merchant_id}",
+    }
 
 
 @admin.register(Identity)
