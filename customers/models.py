@@ -33,7 +33,7 @@ class Customer(models.Model):
         related_name="absorbed",
         verbose_name=_("merged into"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(get_user=history_user)
     _change_reason: str  # set before a save; the history record keeps it
 
