@@ -124,6 +124,11 @@ def customer360_context(customer: Customer) -> dict:
     order_total = len(orders) if len(orders) < RECENT_ORDERS else order_count(family)
     identities, identity_total = recent_identities(family)
     value = lifetime_value(family)
+    # Labels resolved once per page: get_FOO_display() rebuilds and hashes every lazy label
+    # of the field's choices for each row.
+    statuses = {key: str(label) for key, label in OrderStatus.choices}
+    kinds = {key: str(label) for key, label in ChannelKind.choices}
+    outcomes = {key: str(label) for key, label in Identity.Outcome.choices}
     lookup = "customer__id__exact" if len(family) == 1 else "customer__id__in"
     query = f"?{lookup}={','.join(map(str, family))}"
     return {
@@ -133,18 +138,15 @@ def customer360_context(customer: Customer) -> dict:
         "c360_first": _local(value.first_order_at),
         "c360_last": _local(value.last_order_at),
         "c360_repeat_rate": percent(value.repeat_rate),
-        "c360_channels": [
-            (use, ChannelKind(use.kind).label if use.kind in ChannelKind.values else use.kind)
-            for use in value.channels
-        ],
+        "c360_channels": [(use, kinds.get(use.kind, use.kind)) for use in value.channels],
         "c360_orders": [
             {
                 "order": order,
                 "url": reverse("admin:oms_order_change", args=[order.pk]),
                 "channel": order.channel.name,
-                "kind": order.channel.get_kind_display(),
+                "kind": kinds.get(order.channel.kind, order.channel.kind),
                 "placed_at": _local(order.placed_at),
-                "status": order.get_status_display(),
+                "status": statuses.get(order.status, order.status),
                 "cancelled": order.status == OrderStatus.CANCELLED,
                 "total": money(order.total, order.currency),
                 "via_merged": order.customer_id != customer.pk,
@@ -158,9 +160,8 @@ def customer360_context(customer: Customer) -> dict:
             {
                 "identity": identity,
                 "url": reverse("admin:customers_identity_change", args=[identity.pk]),
-                "channel": ChannelKind(identity.channel).label
-                if identity.channel in ChannelKind.values
-                else identity.channel,
+                "channel": kinds.get(identity.channel, identity.channel),
+                "outcome": outcomes.get(identity.outcome, identity.outcome),
                 "observed_at": _local(identity.observed_at),
                 "reasons": explain(identity.reasons),
             }

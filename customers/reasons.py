@@ -11,7 +11,9 @@ nothing is hidden when the core learns a new one (a test runs the core's phrases
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from oms.models import ChannelKind
@@ -221,6 +223,13 @@ _PHRASES: list[tuple[re.Pattern[str], Callable[..., str]]] = [
 
 
 def explain_one(phrase: str) -> Reason:
+    """One stored phrase as a sentence in the active language (or as recorded)."""
+    return _explain(get_language() or "", phrase)
+
+
+@lru_cache(maxsize=4096)
+def _explain(_language: str, phrase: str) -> Reason:
+    """Cached per language: identities of one person repeat the same few phrases."""
     for pattern, render in _PHRASES:
         match = pattern.fullmatch(phrase.strip())
         if match is not None:
