@@ -20,12 +20,13 @@ from customers.customer360 import (
     channel_repeat_rates,
     customer_family,
     lifetime_value,
+    merges_of_identities,
     order_count,
     recent_identities,
     recent_orders,
 )
 from customers.models import Customer, CustomerMerge, Identity, MatchRuleSet, ReviewItem
-from customers.reasons import explain
+from customers.reasons import explain, explain_merge
 from customers.services import customers_unmerge, review_decide
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from oms.models import ChannelKind, Merchant, OrderStatus
@@ -123,6 +124,7 @@ def customer360_context(customer: Customer) -> dict:
     orders = recent_orders(family)
     order_total = len(orders) if len(orders) < RECENT_ORDERS else order_count(family)
     identities, identity_total = recent_identities(family)
+    merges = merges_of_identities(family)
     value = lifetime_value(family)
     # Labels resolved once per page: get_FOO_display() rebuilds and hashes every lazy label
     # of the field's choices for each row.
@@ -164,6 +166,13 @@ def customer360_context(customer: Customer) -> dict:
                 "outcome": outcomes.get(identity.outcome, identity.outcome),
                 "observed_at": _local(identity.observed_at),
                 "reasons": explain(identity.reasons),
+                "merge": merges.get(identity.pk),
+                "merged_at": _local(merges[identity.pk].created_at)
+                if identity.pk in merges
+                else "",
+                "merge_reasons": explain_merge(merges[identity.pk].reason)
+                if identity.pk in merges
+                else [],
             }
             for identity in identities
         ],

@@ -26,7 +26,7 @@ from fractions import Fraction
 
 from django.db.models import Count, Max, Min, Q, Sum
 
-from customers.models import Customer, Identity
+from customers.models import Customer, CustomerMerge, Identity
 from oms.models import Merchant, Order, OrderStatus, SalesChannel
 
 RECENT_ORDERS = 50  # orders listed on the customer page; the rest are one link away
@@ -167,6 +167,18 @@ def recent_identities(
     )
     total = len(shown) if len(shown) < limit else identities.count()
     return shown, total
+
+
+def merges_of_identities(customer_ids: Iterable[int]) -> dict[int, CustomerMerge]:
+    """Identity id -> the merge (not undone) that last moved it into one of ``customer_ids``."""
+    moved: dict[int, CustomerMerge] = {}
+    merges = CustomerMerge.objects.filter(
+        survivor_id__in=list(customer_ids), undone_at__isnull=True
+    ).order_by("created_at", "pk")
+    for merge in merges:
+        for identity_id in merge.moved_identity_ids:
+            moved[identity_id] = merge
+    return moved
 
 
 # --- per channel: duplicate customers and repeat rates ---------------------------------------

@@ -244,3 +244,21 @@ def explain(reasons: Iterable[object] | object) -> list[Reason]:
     if not isinstance(reasons, Iterable):
         return []
     return [explain_one(str(reason)) for reason in reasons if str(reason).strip()]
+
+
+def explain_merge(reason: str) -> list[Reason]:
+    """Why two customers were merged (``CustomerMerge.reason``), as sentences.
+
+    The services write "review: <phrases>" when a reviewer merged, the new sighting's
+    phrases joined by "; " when one sighting matched both, or a fixed note.
+    """
+    reason = reason.strip()
+    if reason == "bridged by a new sighting":
+        return [Reason(_("A new sighting matched both customers."), True)]
+    if reason == "same person in an imported file":
+        return [Reason(_("The same person appears twice in an imported file."), True)]
+    if reason.startswith("review:"):
+        head = Reason(_("A reviewer decided they are the same person."), True)
+        return [head, *explain(p for p in reason[len("review:") :].split("; ") if p.strip())]
+    head = Reason(_("A new sighting matched both customers."), True)
+    return [head, *explain(reason.split("; "))]

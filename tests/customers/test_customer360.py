@@ -23,7 +23,7 @@ from customers.matching import fingerprint
 from customers.matching.blocking import IncrementalResolver
 from customers.matching.generate import generate_observations
 from customers.models import Customer, Identity
-from customers.reasons import explain, explain_one
+from customers.reasons import explain, explain_merge, explain_one
 from customers.services import customers_merge, order_customer_link
 from oms.models import ChannelKind, Order
 from oms.permissions import OPERATIONS_GROUP
@@ -86,7 +86,12 @@ def _one_person_on_three_channels(merchant):
     assert len({c.pk for c in customers}) == 3, "the sightings must start apart"
     survivor = customers[0]
     for absorbed in customers[1:]:
-        customers_merge(survivor=survivor, absorbed=absorbed, reason="review", actor="user:ops")
+        customers_merge(
+            survivor=survivor,
+            absorbed=absorbed,
+            reason="review: same receiver name 林**; different phones",
+            actor="user:ops",
+        )
     return survivor, customers[1:], orders, channels
 
 
@@ -129,6 +134,8 @@ def test_one_person_on_three_channels_is_one_customer_with_three_orders(admin_cl
     assert "66.7 %" in html
     assert "[&quot;" not in html and '["' not in html  # no raw JSON of the reasons
     assert "No earlier record shared a phone" in html
+    assert html.count("Moved to this customer by a merge on") == 2  # the absorbed identities
+    assert "A reviewer decided they are the same person." in html
 
 
 def test_channel_rates_of_one_person_on_three_channels(merchant):
@@ -365,6 +372,7 @@ def test_pages_render_in_chinese_without_english_sentences(admin_client, merchan
         assert not leaked, (url, leaked)
     html = admin_client.get(pages[0], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "跨渠道订单（3）" in html and "生命周期价值" in html and "¥299.84" in html
+    assert "复核人员判定为同一人。" in html and "收件人姓名 林** 相同。" in html
     html = admin_client.get(pages[1], HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "重复客户率" in html
 
@@ -383,6 +391,21 @@ def test_every_reason_the_matcher_writes_reads_as_a_sentence():
             text = explain_one(phrase).text
             assert re.search(r"[\u4e00-\u9fff]", text), (phrase, text)
             assert not ENGLISH_WORDS.search(text), (phrase, text)
+
+
+def test_merge_reasons_read_as_sentences():
+    with translation.override("en"):
+        assert [
+            r.text for r in explain_merge("review: same phone 138****8000; different addresses")
+        ] == [
+            "A reviewer decided they are the same person.",
+            "Same phone 138****8000.",
+            "Different addresses.",
+        ]
+        bridged = explain_merge("exact key phone + name; same phone 138****8000")
+        assert bridged[0].text == "A new sighting matched both customers." and all(
+            r.recognised for r in bridged
+        )
 
 
 def test_an_unknown_reason_is_shown_as_recorded():
