@@ -16,12 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from customers.customer360 import (
-    RECENT_ORDERS,
     channel_repeat_rates,
     customer_family,
     lifetime_value,
     merges_of_identities,
-    order_count,
     recent_identities,
     recent_orders,
 )
@@ -122,10 +120,10 @@ def customer360_context(customer: Customer) -> dict:
     """
     family = customer_family(customer)
     orders = recent_orders(family)
-    order_total = len(orders) if len(orders) < RECENT_ORDERS else order_count(family)
+    value = lifetime_value(family)
+    order_total = value.orders + value.cancelled
     identities, identity_total = recent_identities(family)
     merges = merges_of_identities(family)
-    value = lifetime_value(family)
     # Labels resolved once per page: get_FOO_display() rebuilds and hashes every lazy label
     # of the field's choices for each row.
     statuses = {key: str(label) for key, label in OrderStatus.choices}

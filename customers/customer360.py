@@ -24,7 +24,8 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db import connection
+from django.db.models import Count, Max, Min, Q, Sum, Window
 
 from customers.models import Customer, CustomerMerge, Identity
 from oms.models import Merchant, Order, OrderStatus, SalesChannel
@@ -37,21 +38,19 @@ _PURCHASE = ~Q(status=OrderStatus.CANCELLED)
 def customer_family(customer: Customer) -> list[int]:
     """The customer's id and the ids of every customer merged into it, directly or not.
 
-    One query per level of merges (chains are short: a merge always targets a live customer).
+    One recursive query (a merge moves rows to a live survivor, but an absorbed customer keeps
+    pointing at the survivor of its day, which may have been absorbed since).
     """
-    family, frontier = [customer.pk], [customer.pk]
-    seen = set(family)
-    while frontier:
-        frontier = [
-            pk
-            for pk in Customer.objects.filter(merged_into_id__in=frontier)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-            if pk not in seen
-        ]
-        seen.update(frontier)
-        family += frontier
-    return family
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE family(id) AS (SELECT id FROM {table} WHERE id = %s UNION "
+            f"SELECT c.id FROM {table} c JOIN family f ON c.merged_into_id = f.id) "
+            "SELECT id FROM family",
+            [customer.pk],
+        )
+        absorbed = sorted(pk for (pk,) in cursor.fetchall() if pk != customer.pk)
+    return [customer.pk, *absorbed]
 
 
 @dataclass(frozen=True)
@@ -153,20 +152,17 @@ def recent_orders(customer_ids: Iterable[int], limit: int = RECENT_ORDERS) -> li
     )
 
 
-def order_count(customer_ids: Iterable[int]) -> int:
-    return Order.objects.filter(customer_id__in=list(customer_ids)).count()
-
-
 def recent_identities(
     customer_ids: Iterable[int], limit: int = RECENT_IDENTITIES
 ) -> tuple[list[Identity], int]:
-    """The customer's ``limit`` newest identities, and how many it has in all."""
-    identities = Identity.objects.filter(customer_id__in=list(customer_ids))
+    """The customer's ``limit`` newest identities, and how many it has in all (one query)."""
     shown = list(
-        identities.defer("fingerprint", "phone_digest").order_by("-observed_at", "-id")[:limit]
+        Identity.objects.filter(customer_id__in=list(customer_ids))
+        .defer("fingerprint", "phone_digest")
+        .annotate(all_count=Window(Count("id")))
+        .order_by("-observed_at", "-id")[:limit]
     )
-    total = len(shown) if len(shown) < limit else identities.count()
-    return shown, total
+    return shown, shown[0].all_count if shown else 0
 
 
 def merges_of_identities(customer_ids: Iterable[int]) -> dict[int, CustomerMerge]:
