@@ -156,13 +156,14 @@ def recent_identities(
     customer_ids: Iterable[int], limit: int = RECENT_IDENTITIES
 ) -> tuple[list[Identity], int]:
     """The customer's ``limit`` newest identities, and how many it has in all (one query)."""
-    shown = list(
+    rows = (
         Identity.objects.filter(customer_id__in=list(customer_ids))
         .defer("fingerprint", "phone_digest")
         .annotate(all_count=Window(Count("id")))
         .order_by("-observed_at", "-id")[:limit]
     )
-    return shown, shown[0].all_count if shown else 0
+    shown: list[Identity] = list(rows)
+    return shown, int(rows[0].all_count) if shown else 0  # rows[0]: from the fetched cache
 
 
 def merges_of_identities(customer_ids: Iterable[int]) -> dict[int, CustomerMerge]:
