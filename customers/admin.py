@@ -2,6 +2,7 @@
 identities and why they were linked), the channel repeat-rate report, matching rules,
 doubtful matches to settle, and merges that can be undone."""
 
+from datetime import tzinfo
 from decimal import Decimal
 from fractions import Fraction
 
@@ -108,17 +109,18 @@ def percent(share: Fraction) -> str:
     return f"{float(share) * 100:.1f} %"
 
 
-def _local(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+def _local(moment, zone: tzinfo) -> str:
+    return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
 
 def customer360_context(customer: Customer) -> dict:
     """What the customer page shows around the form: a few queries, whatever the order count.
 
-    Times are in the deployment's zone (``TIME_ZONE``, Asia/Shanghai), the merchants' local
-    time: merchants carry no zone of their own.
+    Times are in the merchant's time zone (``Merchant.time_zone``), the zone the status page
+    shows the customer too.
     """
     family = customer_family(customer)
+    zone = customer.merchant.tzinfo
     orders = recent_orders(family)
     value = lifetime_value(family)
     order_total = value.orders + value.cancelled
@@ -135,8 +137,8 @@ def customer360_context(customer: Customer) -> dict:
         "c360_family": family[1:],
         "c360_value": value,
         "c360_revenue": [money(amount, currency) for currency, amount in value.revenue.items()],
-        "c360_first": _local(value.first_order_at),
-        "c360_last": _local(value.last_order_at),
+        "c360_first": _local(value.first_order_at, zone),
+        "c360_last": _local(value.last_order_at, zone),
         "c360_repeat_rate": percent(value.repeat_rate),
         "c360_channels": [(use, kinds.get(use.kind, use.kind)) for use in value.channels],
         "c360_orders": [
@@ -145,7 +147,7 @@ def customer360_context(customer: Customer) -> dict:
                 "url": reverse("admin:oms_order_change", args=[order.pk]),
                 "channel": order.channel.name,
                 "kind": kinds.get(order.channel.kind, order.channel.kind),
-                "placed_at": _local(order.placed_at),
+                "placed_at": _local(order.placed_at, zone),
                 "status": statuses.get(order.status, order.status),
                 "cancelled": order.status == OrderStatus.CANCELLED,
                 "total": money(order.total, order.currency),
@@ -162,10 +164,10 @@ def customer360_context(customer: Customer) -> dict:
                 "url": reverse("admin:customers_identity_change", args=[identity.pk]),
                 "channel": kinds.get(identity.channel, identity.channel),
                 "outcome": outcomes.get(identity.outcome, identity.outcome),
-                "observed_at": _local(identity.observed_at),
+                "observed_at": _local(identity.observed_at, zone),
                 "reasons": explain(identity.reasons),
                 "merge": merges.get(identity.pk),
-                "merged_at": _local(merges[identity.pk].created_at)
+                "merged_at": _local(merges[identity.pk].created_at, zone)
                 if identity.pk in merges
                 else "",
                 "merge_reasons": explain_merge(merges[identity.pk].reason)

@@ -145,6 +145,12 @@ _PHRASES: list[tuple[re.Pattern[str], Callable[..., str]]] = [
         ),
     ),
     (
+        re.compile(r"masked phone (?P<phone>\S+) fits"),
+        lambda phone: (
+            _("Masked phone %(phone)s fits (its visible digits agree).") % {"phone": phone}
+        ),
+    ),
+    (
         re.compile(r"same phone (?P<phone>\S+)"),
         lambda phone: _("Same phone %(phone)s.") % {"phone": phone},
     ),
@@ -175,6 +181,10 @@ _PHRASES: list[tuple[re.Pattern[str], Callable[..., str]]] = [
         lambda name: _("Same receiver name %(name)s.") % {"name": name},
     ),
     (re.compile(r"different receiver names"), lambda: _("Different receiver names.")),
+    (
+        re.compile(r"receiver names are forms of one name"),
+        lambda: _("Receiver names are forms of one name (pinyin, nickname or masked)."),
+    ),
     (
         re.compile(r"receiver (?P<name>\S+) fits surname"),
         lambda name: _("Receiver %(name)s (a form of address) fits the surname.") % {"name": name},

@@ -130,7 +130,13 @@ def test_one_person_on_three_channels_is_one_customer_with_three_orders(admin_cl
     assert "¥299.84" in html
     for _kind, name, *_rest in SIGHTINGS:
         assert name in html
-    assert "2026-11-03 09:30" in html  # placed-at in local time (Asia/Shanghai)
+    assert "2026-11-03 09:30" in html  # placed-at in the merchant's time (Asia/Shanghai)
+    merchant.time_zone = "Asia/Tokyo"
+    merchant.save()
+    tokyo = admin_client.get(
+        reverse("admin:customers_customer_change", args=[survivor.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "2026-11-03 10:30" in tokyo and "2026-11-03 09:30" not in tokyo
     assert "66.7 %" in html
     assert "[&quot;" not in html and '["' not in html  # no raw JSON of the reasons
     assert "No earlier record shared a phone" in html
@@ -391,6 +397,55 @@ def test_every_reason_the_matcher_writes_reads_as_a_sentence():
             text = explain_one(phrase).text
             assert re.search(r"[\u4e00-\u9fff]", text), (phrase, text)
             assert not ENGLISH_WORDS.search(text), (phrase, text)
+
+
+# One phrase of each kind the matching core writes (customers/matching/compare.py, score.py).
+CORE_PHRASES = [
+    "exact key phone + name",
+    "exact key address + name",
+    "exact key device + name",
+    "exact key account + name",
+    "score 12 >= link 10",
+    "score 7 between review 5 and link 10",
+    "best score -3 < review 5",
+    "no candidate shares a key",
+    "masked phone 138****8000 fits",
+    "different phones",
+    "same phone 138****8000, already used by 4 customers",
+    "same phone 138****8000 but 2.1 years apart (may be recycled)",
+    "same phone 138****8000",
+    "same device 0cffb710…, already used by 3 customers",
+    "same device 0cffb710…",
+    "same douyin account, already used by 3 customers",
+    "same wechat_mini account",
+    "same receiver name 张*",
+    "receiver 张先生 fits surname",
+    "receiver names are forms of one name",
+    "different receiver names",
+    "receiver names differ by one character",
+    "same surname 张, other given name",
+    "addresses in different districts",
+    "different addresses",
+    "same place, building 3 vs 4, room 1201 vs 1202",
+    "address same building, same room",
+    "address same room (street 88 %)",
+    "same address",
+    "similar address (91 %), unit details partly missing",
+    "receiver name and address both differ",
+]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_each_kind_of_core_phrase_reads_as_a_sentence(language):
+    with translation.override(language):
+        for phrase in CORE_PHRASES:
+            reason = explain_one(phrase)
+            assert reason.recognised, phrase
+            if language == "zh-hans":
+                assert re.search(r"[\u4e00-\u9fff]", reason.text), phrase
+                assert not ENGLISH_WORDS.search(reason.text), (phrase, reason.text)
+            else:
+                assert reason.text[0].isupper() and reason.text != phrase, phrase
 
 
 def test_merge_reasons_read_as_sentences():
