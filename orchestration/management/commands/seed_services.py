@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from oms.demo import refuse_demo_data_in_production
+from oms.links import public_base_url
 from oms.models import Merchant, Order, OrderStatus, Shipment, ShipmentStatus
 from orchestration.catalogue import catalogue_install
 from orchestration.dag import topological_order
@@ -47,9 +48,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--per-category", type=int, default=20)
         parser.add_argument("--seed", type=int, default=5)
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--base-url",
+            help="address of the links printed (default: OMS_PUBLIC_BASE_URL, else "
+            "http://127.0.0.1:8000)",
+        )
 
-    def handle(self, *args, per_category: int, seed: int, base_url: str, **options):
+    def handle(self, *args, per_category: int, seed: int, base_url: str | None, **options):
         refuse_demo_data_in_production()
         if connection.vendor == "sqlite" and not connection.in_atomic_block:
             # Demo data only: thousands of small commits would otherwise wait on fsync each.
@@ -66,7 +71,7 @@ class Command(BaseCommand):
         alerts = sla_check()
         self.stdout.write(f"planned services for {planned} order(s); {alerts} new SLA alert(s)")
         self.stdout.write(f"carrier scans: {self._scans()}")
-        self._links(base_url, breach)
+        self._links((base_url or public_base_url()).rstrip("/"), breach)
 
     def _orders(self, category: str, statuses, limit: int):
         """Up to ``limit`` orders of the category with services, counting those planned before."""
