@@ -1,13 +1,31 @@
-"""The customer master in admin: customers with their identities and why they were linked,
-matching rules and their fitted versions (compare, activate), doubtful matches to settle,
-and merges that can be undone."""
+"""The customer master in admin: the customer 360 (orders across channels, lifetime value,
+identities and why they were linked), the channel repeat-rate report, matching rules and their
+fitted versions (compare, activate), doubtful matches to settle, and merges that can be undone."""
+
+from datetime import tzinfo
+from decimal import Decimal
+from fractions import Fraction
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from customers.customer360 import (
+    channel_repeat_rates,
+    customer_family,
+    lifetime_value,
+    merges_of_identities,
+    recent_identities,
+    recent_orders,
+)
 from customers.models import (
     Customer,
     CustomerMerge,
@@ -17,6 +35,7 @@ from customers.models import (
     ReviewItem,
     RuleSetVersion,
 )
+from customers.reasons import explain, explain_merge
 from customers.services import (
     customers_unmerge,
     review_decide,
@@ -24,31 +43,13 @@ from customers.services import (
     rule_set_compare,
 )
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
-
-
-class IdentityInline(admin.TabularInline):
-    model = Identity
-    extra = 0
-    fields = readonly_fields = (
-        "record_id",
-        "channel",
-        "phone_masked",
-        "name",
-        "device_id",
-        "outcome",
-        "score",
-        "reasons",
-        "observed_at",
-    )
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+from oms.models import ChannelKind, Merchant, OrderStatus
 
 
 @admin.register(Customer)
 class CustomerAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
+    """The customer 360: the editable row, then (template) lifetime value, orders, identities."""
+
     locked_on_change = ("merchant",)
     list_display = [
         "id",
@@ -62,7 +63,140 @@ class CustomerAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
     list_filter = ["merchant", "vip"]
     search_fields = ["display_name", "=id", "phone_masked"]
     readonly_fields = ["merged_into"]
-    inlines = [IdentityInline]
+    change_form_template = "admin/customers/customer/change_form.html"
+    change_list_template = "admin/customers/customer/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "channel-repeat-rates/",
+                self.admin_site.admin_view(self.channel_repeat_rates_view),
+                name="customers_customer_channel_repeat_rates",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        customer = self.get_object(request, object_id)
+        if customer is not None:
+            extra_context = {**(extra_context or {}), **customer360_context(customer)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def channel_repeat_rates_view(self, request):
+        """Per channel of one merchant: duplicate customers and repeat rates (see the help)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        merchants = list(Merchant.objects.order_by("code"))
+        merchant = None
+        chosen = request.GET.get("merchant", "").strip()
+        if chosen:
+            if not chosen.isdigit():
+                raise Http404
+            merchant = get_object_or_404(Merchant, pk=int(chosen))
+        elif len(merchants) == 1:
+            merchant = merchants[0]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Channel repeat rates"),
+            "merchants": merchants,
+            "merchant": merchant,
+            "rows": [
+                {
+                    "rates": rates,
+                    "duplicate_rate": percent(rates.duplicate_rate),
+                    "repeat_per_account": percent(rates.repeat_rate_per_account),
+                    "repeat_per_customer": percent(rates.repeat_rate_per_customer),
+                    "understatement": f"{float(rates.understatement) * 100:+.1f}",
+                }
+                for rates in (channel_repeat_rates(merchant=merchant) if merchant else [])
+            ],
+        }
+        return TemplateResponse(request, "admin/customers/channel_repeat_rates.html", context)
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """``¥1,234.50`` for CNY, ``USD 12.00`` otherwise: to the fen, with thousands separated."""
+    return f"¥{amount:,.2f}" if currency == "CNY" else f"{currency} {amount:,.2f}"
+
+
+def percent(share: Fraction) -> str:
+    return f"{float(share) * 100:.1f} %"
+
+
+def _local(moment, zone: tzinfo) -> str:
+    return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def customer360_context(customer: Customer) -> dict:
+    """What the customer page shows around the form: a few queries, whatever the order count.
+
+    Times are in the merchant's time zone (``Merchant.time_zone``), the zone the status page
+    shows the customer too.
+    """
+    family = customer_family(customer)
+    zone = customer.merchant.tzinfo
+    orders = recent_orders(family)
+    value = lifetime_value(family)
+    order_total = value.orders + value.cancelled
+    identities, identity_total = recent_identities(family)
+    merges = merges_of_identities(family)
+    # Labels resolved once per page: get_FOO_display() rebuilds and hashes every lazy label
+    # of the field's choices for each row.
+    statuses = {key: str(label) for key, label in OrderStatus.choices}
+    kinds = {key: str(label) for key, label in ChannelKind.choices}
+    outcomes = {key: str(label) for key, label in Identity.Outcome.choices}
+    lookup = "customer__id__exact" if len(family) == 1 else "customer__id__in"
+    query = f"?{lookup}={','.join(map(str, family))}"
+    return {
+        "c360_family": family[1:],
+        "c360_value": value,
+        "c360_revenue": [money(amount, currency) for currency, amount in value.revenue.items()],
+        "c360_first": _local(value.first_order_at, zone),
+        "c360_last": _local(value.last_order_at, zone),
+        "c360_repeat_rate": percent(value.repeat_rate),
+        "c360_channels": [(use, kinds.get(use.kind, use.kind)) for use in value.channels],
+        "c360_orders": [
+            {
+                "order": order,
+                "url": reverse("admin:oms_order_change", args=[order.pk]),
+                "channel": order.channel.name,
+                "kind": kinds.get(order.channel.kind, order.channel.kind),
+                "placed_at": _local(order.placed_at, zone),
+                "status": statuses.get(order.status, order.status),
+                "cancelled": order.status == OrderStatus.CANCELLED,
+                "total": money(order.total, order.currency),
+                "via_merged": order.customer_id != customer.pk,
+            }
+            for order in orders
+        ],
+        "c360_order_total": order_total,
+        "c360_orders_more": order_total > len(orders),
+        "c360_orders_url": reverse("admin:oms_order_changelist") + query,
+        "c360_identities": [
+            {
+                "identity": identity,
+                "url": reverse("admin:customers_identity_change", args=[identity.pk]),
+                "channel": kinds.get(identity.channel, identity.channel),
+                "outcome": outcomes.get(identity.outcome, identity.outcome),
+                "observed_at": _local(identity.observed_at, zone),
+                "reasons": explain(identity.reasons),
+                "merge": merges.get(identity.pk),
+                "merged_at": _local(merges[identity.pk].created_at, zone)
+                if identity.pk in merges
+                else "",
+                "merge_reasons": explain_merge(merges[identity.pk].reason)
+                if identity.pk in merges
+                else [],
+            }
+            for identity in identities
+        ],
+        "c360_identity_total": identity_total,
+        "c360_identities_more": identity_total > len(identities),
+        "c360_identities_url": reverse("admin:customers_identity_changelist") + query,
+        "c360_report_url": reverse("admin:customers_customer_channel_repeat_rates")
+        + f"?merchant={customer.merchant_id}",
+    }
 
 
 @admin.register(Identity)

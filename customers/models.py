@@ -16,7 +16,12 @@ from oms.tenancy import same_merchant
 
 
 class Customer(models.Model):
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="customers")
+    merchant = models.ForeignKey(
+        "oms.Merchant",
+        on_delete=models.CASCADE,
+        related_name="customers",
+        verbose_name=_("merchant"),
+    )
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
     phone_masked = models.CharField(_("phone (masked)"), max_length=32, blank=True)
     vip = models.BooleanField(_("VIP"), default=False)
@@ -28,7 +33,7 @@ class Customer(models.Model):
         related_name="absorbed",
         verbose_name=_("merged into"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(get_user=history_user)
     _change_reason: str  # set before a save; the history record keeps it
 
