@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
 
 from customers.models import (
     Customer,
@@ -26,7 +27,7 @@ from customers.services import (
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 
 
-class IdentityInline(admin.TabularInline):
+class IdentityInline(TabularInline):
     model = Identity
     extra = 0
     fields = readonly_fields = (
@@ -48,7 +49,7 @@ class IdentityInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
+class CustomerAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("merchant",)
     list_display = [
         "id",
@@ -66,7 +67,7 @@ class CustomerAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Identity)
-class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin):
+class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = [
         "record_id",
         "customer",
@@ -98,12 +99,12 @@ class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin):
 
 
 @admin.register(MatchRuleSet)
-class MatchRuleSetAdmin(SimpleHistoryAdmin):
+class MatchRuleSetAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_display = ["__str__", "merge_window_minutes", "updated_at"]
 
 
 @admin.register(ReviewItem)
-class ReviewItemAdmin(admin.ModelAdmin):
+class ReviewItemAdmin(ModelAdmin):
     list_display = ["identity", "suggested_customer", "score", "status", "created_at", "decided_by"]
     list_filter = ["status"]
     readonly_fields = [
@@ -131,7 +132,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerMerge)
-class CustomerMergeAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class CustomerMergeAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = ["absorbed", "survivor", "reason", "actor", "created_at", "undone_at"]
     list_filter = ["merchant"]
     readonly_fields = [
@@ -158,7 +159,7 @@ class CustomerMergeAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(RuleSetVersion)
-class RuleSetVersionAdmin(SimpleHistoryAdmin):
+class RuleSetVersionAdmin(SimpleHistoryAdmin, ModelAdmin):
     """Fitted drafts next to the active rules: what would change, then activate (or go back)."""
 
     list_display = [
@@ -338,7 +339,7 @@ class RuleSetVersionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CustomerSplit)
-class CustomerSplitAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class CustomerSplitAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = ["source", "created", "reason", "actor", "created_at"]
     list_filter = ["merchant"]
     readonly_fields = [
