@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
 from channels.exceptions import NotReplayable, PayloadInvalid
 from channels.groupbuy.selectors import wave_sheet
@@ -32,7 +33,7 @@ from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from oms.models import ChannelKind, Merchant, SalesChannel
 
 
-class ChannelPricingInline(admin.StackedInline):
+class ChannelPricingInline(StackedInline):
     model = ChannelPricing
     can_delete = True
     extra = 0
@@ -40,7 +41,7 @@ class ChannelPricingInline(admin.StackedInline):
 
 
 @admin.register(SalesChannel)
-class SalesChannelAdmin(TenantLockedMixin, NeverDeletedMixin, admin.ModelAdmin):
+class SalesChannelAdmin(TenantLockedMixin, NeverDeletedMixin, ModelAdmin):
     locked_on_change = ("merchant", "code")
     list_display = ["code", "name", "merchant", "kind", "price_list", "active"]
     list_select_related = ["merchant", "pricing__price_list"]
@@ -73,14 +74,14 @@ class SalesChannelAdmin(TenantLockedMixin, NeverDeletedMixin, admin.ModelAdmin):
             )
 
 
-class ChannelPriceInline(admin.TabularInline):
+class ChannelPriceInline(TabularInline):
     model = ChannelPrice
     extra = 1
     autocomplete_fields = ["product"]
 
 
 @admin.register(ChannelPriceList)
-class ChannelPriceListAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+class ChannelPriceListAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("merchant",)
     list_display = ["name", "merchant", "currency"]
     list_filter = ["merchant"]
@@ -88,7 +89,7 @@ class ChannelPriceListAdmin(TenantLockedMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ChannelPrice)
-class ChannelPriceAdmin(SimpleHistoryAdmin):
+class ChannelPriceAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_display = ["product", "price_list", "price", "valid_from", "valid_to"]
     list_filter = ["price_list"]
     search_fields = ["product__sku"]
@@ -96,7 +97,7 @@ class ChannelPriceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+class PromotionAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("merchant", "campaign_code")
     list_display = [
         "campaign_code",
@@ -114,7 +115,7 @@ class PromotionAdmin(TenantLockedMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ChannelInboxMessage)
-class ChannelInboxMessageAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class ChannelInboxMessageAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = [
         "id",
         "channel_code",
@@ -180,7 +181,7 @@ class ChannelInboxMessageAdmin(NeverDeletedMixin, admin.ModelAdmin):
                 )
 
 
-class _ReadOnly(NeverDeletedMixin, admin.ModelAdmin):
+class _ReadOnly(NeverDeletedMixin, ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -227,7 +228,7 @@ class ChannelOrderAdmin(_ReadOnly):
     search_fields = ["order__external_id", "pickup_point_id", "group_leader_id"]
 
 
-class PickListInline(admin.TabularInline):
+class PickListInline(TabularInline):
     model = PickList
     extra = 0
     can_delete = False
@@ -248,7 +249,7 @@ class PickListInline(admin.TabularInline):
 
 
 @admin.register(PickWave)
-class PickWaveAdmin(admin.ModelAdmin):
+class PickWaveAdmin(ModelAdmin):
     """Group-buying pick waves: built by the service (button, command, task), printed here."""
 
     list_display = [

@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin
 
 from customers.customer360 import (
     channel_repeat_rates,
@@ -47,7 +48,7 @@ from oms.models import ChannelKind, Merchant, OrderStatus
 
 
 @admin.register(Customer)
-class CustomerAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
+class CustomerAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin, ModelAdmin):
     """The customer 360: the editable row, then (template) lifetime value, orders, identities."""
 
     locked_on_change = ("merchant",)
@@ -200,7 +201,7 @@ def customer360_context(customer: Customer) -> dict:
 
 
 @admin.register(Identity)
-class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin):
+class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = [
         "record_id",
         "customer",
@@ -232,12 +233,12 @@ class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin):
 
 
 @admin.register(MatchRuleSet)
-class MatchRuleSetAdmin(SimpleHistoryAdmin):
+class MatchRuleSetAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_display = ["__str__", "merge_window_minutes", "updated_at"]
 
 
 @admin.register(ReviewItem)
-class ReviewItemAdmin(admin.ModelAdmin):
+class ReviewItemAdmin(ModelAdmin):
     list_display = ["identity", "suggested_customer", "score", "status", "created_at", "decided_by"]
     list_filter = ["status"]
     readonly_fields = [
@@ -265,7 +266,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerMerge)
-class CustomerMergeAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class CustomerMergeAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = ["absorbed", "survivor", "reason", "actor", "created_at", "undone_at"]
     list_filter = ["merchant"]
     readonly_fields = [
@@ -292,7 +293,7 @@ class CustomerMergeAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(RuleSetVersion)
-class RuleSetVersionAdmin(SimpleHistoryAdmin):
+class RuleSetVersionAdmin(SimpleHistoryAdmin, ModelAdmin):
     """Fitted drafts next to the active rules: what would change, then activate (or go back)."""
 
     list_display = [
@@ -472,7 +473,7 @@ class RuleSetVersionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CustomerSplit)
-class CustomerSplitAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class CustomerSplitAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = ["source", "created", "reason", "actor", "created_at"]
     list_filter = ["merchant"]
     readonly_fields = [

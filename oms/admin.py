@@ -6,12 +6,18 @@ Actions call the same services as the API (``oms.services``), never re-implement
 from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, User
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import display
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from oms import localcache
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
@@ -25,6 +31,7 @@ from oms.models import (
     Order,
     OrderEvent,
     OrderLine,
+    OrderStatus,
     Product,
     Reservation,
     Shipment,
@@ -42,8 +49,35 @@ admin.site.site_header = _("OMS operations")
 admin.site.site_title = _("OMS")
 admin.site.index_title = _("Operations")
 
+# Colours of order statuses in lists: waiting work is amber, trouble red, done green.
+STATUS_COLOURS = {
+    OrderStatus.CREATED: "info",
+    OrderStatus.ROUTED: "info",
+    OrderStatus.RELEASED: "warning",
+    OrderStatus.SHIPPED: "primary",
+    OrderStatus.DELIVERED: "success",
+    OrderStatus.NEEDS_ATTENTION: "danger",
+    OrderStatus.CANCELLED: "default",
+}
 
-class ApiKeyInline(admin.TabularInline):
+# Users and groups in the theme's forms too (the stock admin registers them unstyled).
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class StaffUserAdmin(DjangoUserAdmin, ModelAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+
+
+@admin.register(Group)
+class StaffGroupAdmin(DjangoGroupAdmin, ModelAdmin):
+    pass
+
+
+class ApiKeyInline(TabularInline):
     model = ApiKey
     extra = 0
     fields = ["name", "prefix", "created_at", "revoked_at"]
@@ -55,7 +89,7 @@ class ApiKeyInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
+class MerchantAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("code",)
     list_display = ["code", "name", "currency", "active", "created_at"]
     search_fields = ["code", "name"]
@@ -82,7 +116,7 @@ class MerchantAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+class ProductAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("merchant", "sku")
     list_display = [
         "sku",
@@ -98,7 +132,7 @@ class ProductAdmin(TenantLockedMixin, SimpleHistoryAdmin):
     list_select_related = ["merchant"]
 
 
-class BatchInline(admin.TabularInline):
+class BatchInline(TabularInline):
     model = InventoryBatch
     extra = 0
     fields = ["product", "batch_number", "expiry_date", "on_hand", "reserved"]
@@ -108,7 +142,7 @@ class BatchInline(admin.TabularInline):
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+class WarehouseAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("merchant", "code")
     list_display = [
         "code",
@@ -156,7 +190,7 @@ class WarehouseAdmin(TenantLockedMixin, SimpleHistoryAdmin):
         self.message_user(request, _("%(n)d warehouse(s) resumed.") % {"n": len(queryset)})
 
 
-class ReservationInline(admin.TabularInline):
+class ReservationInline(TabularInline):
     model = Reservation
     extra = 0
     fields = readonly_fields = ("batch", "quantity", "status", "created_at", "closed_at")
@@ -167,7 +201,7 @@ class ReservationInline(admin.TabularInline):
 
 
 @admin.register(InventoryBatch)
-class InventoryBatchAdmin(TenantLockedMixin, admin.ModelAdmin):
+class InventoryBatchAdmin(TenantLockedMixin, ModelAdmin):
     locked_on_change = ("warehouse", "product")
     list_display = [
         "product",
@@ -204,7 +238,7 @@ class InventoryBatchAdmin(TenantLockedMixin, admin.ModelAdmin):
             stock_announce(merchant_id=obj.warehouse.merchant_id, product_ids=[obj.product_id])
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(TabularInline):
     model = OrderLine
     extra = 0
     fields = readonly_fields = ("sku", "name", "quantity", "unit_price", "line_total")
@@ -215,7 +249,7 @@ class OrderLineInline(admin.TabularInline):
         return False
 
 
-class ShipmentInline(admin.TabularInline):
+class ShipmentInline(TabularInline):
     model = Shipment
     extra = 0
     fields = ["warehouse", "carrier", "tracking_number", "status", "shipped_at", "delivered_at"]
@@ -226,7 +260,7 @@ class ShipmentInline(admin.TabularInline):
         return False
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(TabularInline):
     model = OrderEvent
     extra = 0
     fields = readonly_fields = ("at", "kind", "actor", "from_status", "to_status", "message")
@@ -261,19 +295,18 @@ def _run(modeladmin, request, queryset, service, done: "str | StrPromise") -> No
 
 
 @admin.register(Order)
-class OrderAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class OrderAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = [
         "id",
         "external_id",
-        "merchant",
-        "channel",
-        "status",
-        "region",
+        "channel_name",
+        "status_badge",
         "total",
         "placed_at",
         "promised_at",
         "consolidation",
     ]
+    list_display_links = ["id", "external_id"]
     list_filter = ["status", "merchant", "channel__kind", "region", "created_at"]
     search_fields = ["external_id", "receiver_name", "receiver_phone", "=id"]
     date_hierarchy = "created_at"
@@ -298,6 +331,14 @@ class OrderAdmin(NeverDeletedMixin, admin.ModelAdmin):
     ]
     raw_id_fields = ["customer"]
     inlines = [OrderLineInline, ShipmentInline, OrderEventInline]
+
+    @display(description=_("channel"), ordering="channel__name")
+    def channel_name(self, order: Order) -> str:
+        return order.channel.name if order.channel_id else "—"
+
+    @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
+    def status_badge(self, order: Order) -> tuple[str, str]:
+        return order.status, order.get_status_display()
 
     @admin.display(description=_("merged with"))
     def merged_with(self, order: Order):
@@ -338,7 +379,7 @@ class OrderAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class OrderEventAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = ["order", "at", "kind", "actor", "from_status", "to_status", "message"]
     list_filter = ["kind", "to_status"]
     search_fields = ["order__external_id", "actor", "message"]
@@ -352,7 +393,7 @@ class OrderEventAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(ModelAdmin):
     list_display = ["merchant", "key", "state", "response_status", "created_at"]
     list_filter = ["state", "merchant"]
     search_fields = ["key"]
@@ -373,7 +414,7 @@ class LineReservationInline(ReservationInline):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class OrderLineAdmin(NeverDeletedMixin, ModelAdmin):
     """An order line with the batches its stock is held on (FEFO picks, reservation states)."""
 
     list_display = ["order", "sku", "name", "quantity", "unit_price", "line_total"]
@@ -391,7 +432,7 @@ class OrderLineAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class ReservationAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = ["line", "batch", "quantity", "status", "created_at", "closed_at"]
     list_filter = ["status", "batch__warehouse__merchant", "batch__warehouse"]
     search_fields = ["line__order__external_id", "batch__product__sku", "batch__batch_number"]
@@ -406,7 +447,7 @@ class ReservationAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class ShipmentAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = [
         "id",
         "order",
@@ -435,7 +476,7 @@ class ShipmentAdmin(NeverDeletedMixin, admin.ModelAdmin):
         return False
 
 
-class ConsolidatedOrderInline(admin.TabularInline):
+class ConsolidatedOrderInline(TabularInline):
     model = Order
     fk_name = "consolidation"
     verbose_name = _("merged order")
@@ -456,7 +497,7 @@ class ConsolidatedOrderInline(admin.TabularInline):
         return False
 
 
-class ConsolidatedShipmentInline(admin.TabularInline):
+class ConsolidatedShipmentInline(TabularInline):
     model = Shipment
     fk_name = "consolidation"
     extra = 0
@@ -476,7 +517,7 @@ class ConsolidatedShipmentInline(admin.TabularInline):
 
 
 @admin.register(Consolidation)
-class ConsolidationAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class ConsolidationAdmin(NeverDeletedMixin, ModelAdmin):
     """Merged fulfilments: which orders ship together and why. Read-only: routing writes them."""
 
     list_display = ["id", "merchant", "customer", "orders", "reason", "created_at"]
@@ -527,7 +568,7 @@ class ConsolidationAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(TenantLockedMixin, NeverDeletedMixin, admin.ModelAdmin):
+class ApiKeyAdmin(TenantLockedMixin, NeverDeletedMixin, ModelAdmin):
     locked_on_change = ("merchant",)
     list_display = ["merchant", "name", "prefix", "created_at", "revoked_at"]
     list_filter = ["merchant"]

@@ -36,6 +36,11 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "tes
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # The admin theme: before django.contrib.admin, whose templates it replaces.
+    "unfold",
+    "unfold.contrib.filters",
+    "unfold.contrib.forms",
+    "unfold.contrib.simple_history",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -376,5 +381,20 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "celery.app.trace": {"level": env_str("CELERY_TRACE_LOG_LEVEL", "WARNING")},
+    },
+}
+
+
+# The admin theme (django-unfold): sidebar by job, the project's name, languages switch.
+UNFOLD = {
+    "SITE_TITLE": _("OMS"),
+    "SITE_HEADER": _("OMS operations"),
+    "SITE_SYMBOL": "local_shipping",
+    "SHOW_LANGUAGES": True,
+    "SHOW_HISTORY": True,
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": "oms.adminnav.navigation",
     },
 }

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
 
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from orchestration.models import (
@@ -40,7 +41,7 @@ def _local(iso: str) -> str:
 
 
 @admin.register(ServiceAtom)
-class ServiceAtomAdmin(SimpleHistoryAdmin):
+class ServiceAtomAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_display = [
         "code",
         "label_en",
@@ -80,7 +81,7 @@ class TemplateStepFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(problems)
 
 
-class TemplateStepInline(admin.TabularInline):
+class TemplateStepInline(TabularInline):
     model = TemplateStep
     formset = TemplateStepFormSet
     extra = 0
@@ -88,7 +89,7 @@ class TemplateStepInline(admin.TabularInline):
 
 
 @admin.register(ServiceTemplate)
-class ServiceTemplateAdmin(SimpleHistoryAdmin):
+class ServiceTemplateAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_display = [
         "code",
         "name",
@@ -112,7 +113,7 @@ class ServiceTemplateAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ServiceStep)
-class ServiceStepAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class ServiceStepAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = [
         "order",
         "key",
@@ -155,7 +156,7 @@ class ServiceStepAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderTracking)
-class OrderTrackingAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class OrderTrackingAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = ["order", "template", "created_at", "revoked_at", "status_page"]
     raw_id_fields = ["order"]
     readonly_fields = ["order", "token", "template", "created_at", "revoked_at", "status_page"]
@@ -184,7 +185,7 @@ class OrderTrackingAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(SlaAlert)
-class SlaAlertAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class SlaAlertAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = ["detected_at", "order", "atom", "cause_kind", "cause_label", "resolved_at"]
     list_filter = ["cause_kind", "atom", "resolved_at"]
     search_fields = ["order__external_id", "summary"]
@@ -235,14 +236,14 @@ class SlaAlertAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(PickupPoint)
-class PickupPointAdmin(admin.ModelAdmin):
+class PickupPointAdmin(ModelAdmin):
     list_display = ["code", "name", "city", "merchant", "opening_hours", "active"]
     list_filter = ["city", "active"]
     search_fields = ["code", "name", "address"]
 
 
 @admin.register(InterventionRequest)
-class InterventionRequestAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class InterventionRequestAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = ["created_at", "step", "kind", "state", "attempts", "confirmed_at"]
     list_filter = ["kind", "state"]
     exclude = ["code_hash"]
@@ -263,7 +264,7 @@ class InterventionRequestAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+class WebhookSubscriptionAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("merchant",)
     list_display = ["merchant", "event_type", "url", "active", "previous_secret_expires_at"]
     list_filter = ["event_type", "active", "merchant"]
@@ -307,7 +308,7 @@ class WebhookSubscriptionAdmin(TenantLockedMixin, SimpleHistoryAdmin):
             self._show_once(request, webhook_secret_rotate(subscription=subscription))
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
@@ -318,7 +319,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = [
         "created_at",
         "event_type",

@@ -14,6 +14,7 @@ the link anyway), and nothing changes before the one-time code from the phone on
 import functools
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -208,7 +209,12 @@ def status_page_phone(tracking) -> str:
 @staff_member_required
 def sla_board(request: HttpRequest) -> HttpResponse:
     days = _int_param(request, "days", 14, 1, 90)
-    return render(request, "orchestration/sla_board.html", dashboards.sla_board(days=days))
+    context = {
+        **admin.site.each_context(request),
+        "title": _("SLA board"),
+        **dashboards.sla_board(days=days),
+    }
+    return render(request, "orchestration/sla_board.html", context)
 
 
 @staff_member_required
@@ -219,7 +225,11 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
         merchant_id=_int_param(request, "merchant", 0, 0, 10**12) or None,
         channel_id=_int_param(request, "channel", 0, 0, 10**12) or None,
     )
-    return render(request, "orchestration/ops_dashboard.html", context)
+    return render(
+        request,
+        "orchestration/ops_dashboard.html",
+        {**admin.site.each_context(request), "title": _("Operations dashboard"), **context},
+    )
 
 
 def _int_param(request, name: str, default: int, low: int, high: int) -> int:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin, TabularInline
 
 from oms.adminkit import NeverDeletedMixin
 from routing.engine.problem import FACTOR_NAMES, PRICED_FACTORS
@@ -27,7 +28,7 @@ from routing.models import (
 from routing.simulation import profile_what_if
 
 
-class RoutingRuleInline(admin.TabularInline):
+class RoutingRuleInline(TabularInline):
     model = RoutingRule
     extra = 0
     fields = [
@@ -55,7 +56,7 @@ def _diff_rows(profile: RoutingProfile, limit: int = 10) -> list[tuple]:
 
 
 @admin.register(RoutingProfile)
-class RoutingProfileAdmin(SimpleHistoryAdmin):
+class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_display = [
         "name",
         "merchant",
@@ -188,7 +189,7 @@ class RoutingProfileAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(SimpleHistoryAdmin):
+class RoutingRuleAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_display = [
         "name",
         "profile",
@@ -205,7 +206,7 @@ class RoutingRuleAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Lane)
-class LaneAdmin(admin.ModelAdmin):
+class LaneAdmin(ModelAdmin):
     list_display = [
         "warehouse",
         "region",
@@ -219,7 +220,7 @@ class LaneAdmin(admin.ModelAdmin):
     list_select_related = ["warehouse"]
 
 
-class SignalAdmin(admin.ModelAdmin):
+class SignalAdmin(ModelAdmin):
     list_filter = ["source", "merchant"]
     date_hierarchy = "observed_at"
 
@@ -256,7 +257,7 @@ class CourierLoadAdmin(SignalAdmin):
 
 
 @admin.register(RoutingDecision)
-class RoutingDecisionAdmin(NeverDeletedMixin, admin.ModelAdmin):
+class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = [
         "order",
         "created_at",

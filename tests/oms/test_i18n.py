@@ -63,12 +63,21 @@ def test_admin_login_page_renders_chinese(client):
     assert response.redirect_chain and "/login/" in response.redirect_chain[-1][0]
     html = response.content.decode()
     assert 'lang="zh-hans"' in html
-    assert "OMS 运营后台" in html  # our site_header
+    assert "欢迎回到" in html and "Welcome back" not in html  # the theme's words, ours in Chinese
     assert "登录" in html  # Django's own admin catalogue
+
+
+def test_the_console_header_and_sidebar_read_chinese(admin_client):
+    html = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "OMS 运营后台" in html  # our site_header
+    for words in ("待处理订单", "路由决策", "服务与 SLA", "搜索应用和模型"):
+        assert words in html
+    for english in ("Orders needing attention", "Search apps and models", "All applications"):
+        assert english not in html
 
 
 def test_admin_login_page_stays_english_by_default(client):
     response = client.get(reverse("admin:login"), HTTP_ACCEPT_LANGUAGE="en")
     html = response.content.decode()
-    assert "OMS operations" in html
+    assert "Welcome back to" in html
     assert "OMS 运营后台" not in html

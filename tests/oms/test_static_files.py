@@ -62,7 +62,7 @@ def test_production_settings_serve_collected_files_with_hashed_names(tmp_path):
         "from django.test import Client\n"
         "client = Client()\n"
         "page = client.get('/admin/login/', secure=True).content.decode()\n"
-        "css = re.search(r'/static/admin/css/base\\.[0-9a-f]{12}\\.css', page).group(0)\n"
+        "css = re.search(r'/static/unfold/css/styles\\.[0-9a-f]{12}\\.css', page).group(0)\n"
         "answer = client.get(css, secure=True, HTTP_ACCEPT_ENCODING='gzip')\n"
         "print(answer.status_code, answer['Cache-Control'], answer.get('Content-Encoding'), sep='|')\n"
     )
