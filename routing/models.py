@@ -11,8 +11,11 @@ carry their source, time and expiry. ``RoutingDecision`` stores every decision w
 explanation.
 """
 
+import hashlib
+import json
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -103,13 +106,37 @@ def _price_field(name: str) -> models.DecimalField:
     )
 
 
+NEGATIVE_WEIGHT = _("A weight cannot be negative: use 0 to leave a factor out.")
+
+
 def _weight_field(name: str) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
         FACTOR_LABELS[name],
         default=DEFAULT_WEIGHTS[name],
-        validators=[MaxValueValidator(100)],
+        validators=[MinValueValidator(0, message=NEGATIVE_WEIGHT), MaxValueValidator(100)],
         help_text=_("percent"),
     )
+
+
+# What a simulation must have seen for its run to stand for a configuration: every field that
+# changes how an order is routed (not its name, window or priority, which say when it applies).
+CONFIG_FIELDS: tuple[str, ...] = (
+    *FACTOR_NAMES,
+    *(f"price_{name}" for name in PRICED_FACTORS),
+    "high_value_enabled",
+    "high_value_threshold",
+    "high_value_include_vip",
+    "high_value_min_certainty",
+)
+RULE_CONFIG_FIELDS: tuple[str, ...] = (
+    "condition",
+    "threshold",
+    "region",
+    "cold_chain_only",
+    "effect",
+    "factor",
+    "amount",
+)
 
 
 class RoutingProfile(models.Model):
@@ -240,8 +267,23 @@ class RoutingProfile(models.Model):
             if prices[f] > 0
         ]
 
+    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True) -> None:
+        # A weight that failed its own check (a form leaves it out) is not on the instance: the
+        # sum would be of the value before, so ``clean`` then leaves the sum alone.
+        self._weights_excluded = bool(set(exclude or ()) & set(FACTOR_NAMES))
+        try:
+            super().full_clean(exclude, validate_unique, validate_constraints)
+        finally:
+            del self._weights_excluded
+
     def clean(self) -> None:
-        total = sum(self.weights_percent().values())
+        weights = self.weights_percent()
+        if getattr(self, "_weights_excluded", False) or any(
+            not isinstance(v, int) or v < 0 for v in weights.values()
+        ):
+            total = 100  # the weight's own error says what is wrong
+        else:
+            total = sum(weights.values())
         if total != 100:
             raise ValidationError(
                 _("Weights must add up to 100 %% (they add up to %(t)d %%).") % {"t": total}
@@ -260,9 +302,82 @@ class RoutingProfile(models.Model):
 
     @property
     def version(self) -> int:
-        """The id of the latest history record: which configuration a decision used."""
-        latest = self.history.order_by("-history_id").values_list("history_id", flat=True).first()
-        return latest or 0
+        """This profile's version: 1 for its first recorded state, one more for each change.
+
+        Counted over the profile's own history records (django-simple-history), so every
+        profile has versions 1, 2, 3, ... whatever other profiles did meanwhile; 0 before any
+        record exists. A decision stores the version it was made with.
+        """
+        return self.history.count()
+
+    def versions_by_history_id(self) -> dict[int, int]:
+        """This profile's version number of each of its history records."""
+        ids = self.history.order_by("history_id").values_list("history_id", flat=True)
+        return {history_id: n for n, history_id in enumerate(ids, start=1)}
+
+    def config_digest(self, rules=None) -> str:
+        """A fingerprint of how this profile routes: ``CONFIG_FIELDS`` and its enabled rules.
+
+        Two states with the same digest route every order alike, so a simulation of one stands
+        for the other. ``rules`` (dicts of ``RULE_CONFIG_FIELDS``) defaults to the stored ones.
+        """
+        if rules is None:
+            rules = (
+                list(self.rules.filter(enabled=True).values(*RULE_CONFIG_FIELDS)) if self.pk else []
+            )
+        body = {
+            "profile": {name: str(getattr(self, name)) for name in CONFIG_FIELDS},
+            "rules": sorted(
+                json.dumps({k: str(rule[k]) for k in RULE_CONFIG_FIELDS}, sort_keys=True)
+                for rule in rules
+            ),
+        }
+        encoded = json.dumps(body, sort_keys=True).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+
+class ProfileSimulation(models.Model):
+    """A what-if run of one version of a profile on recent real orders, kept with the version.
+
+    A draft profile is enabled only when a completed run exists for exactly the configuration
+    being enabled (same ``config_digest``); ``profile_version`` says which version was run.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        COMPLETED = "completed", _("completed")
+        FAILED = "failed", _("failed")
+
+    profile = models.ForeignKey(
+        RoutingProfile,
+        on_delete=models.CASCADE,
+        related_name="simulations",
+        verbose_name=_("routing profile"),
+    )
+    profile_version = models.PositiveIntegerField(_("profile version"))
+    config_digest = models.CharField(_("configuration fingerprint"), max_length=64, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.COMPLETED
+    )
+    orders = models.PositiveIntegerField(_("orders replayed"), default=0)
+    report = models.JSONField(_("report"), default=dict)
+    created_at = models.DateTimeField(_("run at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("run by"),
+    )
+
+    class Meta:
+        verbose_name = _("profile simulation")
+        verbose_name_plural = _("profile simulations")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.profile} v{self.profile_version}: {self.get_status_display()}"
 
 
 class RoutingRule(models.Model):
@@ -488,6 +603,16 @@ class RoutingDecision(models.Model):
     explanation = models.TextField(_("explanation"), blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     notes = models.JSONField(_("notes"), default=list)
+    facts = models.JSONField(
+        _("facts"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "What the explanation is rendered from, in the reader's language: the trade-off, "
+            "partial-stock candidates, weights. Empty on decisions stored before them: their "
+            "stored text is shown."
+        ),
+    )
 
     class Meta:
         verbose_name = _("routing decision")

@@ -24,7 +24,7 @@ from dataclasses import asdict, replace
 
 from django.db import transaction
 from django.db.models import Prefetch, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.selectors import delivery_address_key, merge_companions, merge_window_minutes
 from oms.exceptions import IllegalTransition, InsufficientStock
@@ -52,6 +52,7 @@ from routing.engine.explain import explain
 from routing.engine.plan import Plan
 from routing.engine.problem import RoutingResult, SolverOptions
 from routing.engine.router import Decision, plan_for_policy, route_order
+from routing.explaining import facts_of, merchant_tz, merge_lead, render
 from routing.models import Lane, RoutingDecision, RoutingProfile
 from routing.signals import before_route
 
@@ -64,7 +65,7 @@ MAX_ATTEMPTS = 3
 def _orders(ids) -> list[Order]:
     return list(
         Order.objects.filter(pk__in=ids)
-        .select_related("customer", "channel")
+        .select_related("customer", "channel", "merchant")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
     )
 
@@ -78,10 +79,15 @@ def _store(
     duration_ms: float,
     mode: str,
     reason: str = "",
-    lead: str = "",
+    lead: dict | None = None,
 ) -> RoutingDecision:
+    """Store the decision with the facts of its explanation and, for search and the timeline,
+    its sentences in English (pages render the facts in the reader's language)."""
     result, explanation = decision.result, decision.explanation
-    sentences = [lead, *explanation.sentences] if lead else list(explanation.sentences)
+    facts = facts_of(explanation, weights=profile.weights_percent() if profile else None)
+    facts["lead"] = lead
+    with translation.override("en"):
+        sentences = render(facts, tz=merchant_tz(order.merchant), outcome=outcome)
     return RoutingDecision.objects.create(
         order=order,
         outcome=outcome,
@@ -105,10 +111,11 @@ def _store(
         ],
         winner=asdict(explanation.winner) if explanation.winner else {},
         runners_up=[asdict(view) for view in explanation.runners_up],
-        rejected=[asdict(rejection) for rejection in explanation.rejected],
+        rejected=facts["rejected"],
         explanation="\n".join(sentences),
         reason=(reason or result.reason)[:300],
         notes=list(result.notes),
+        facts=facts,
     )
 
 
@@ -178,7 +185,6 @@ def _apply(
                 )
         return current, True
     allocations, carriers = _allocations(order, result)
-    sentences = list(decision.explanation.sentences)
     try:
         with transaction.atomic():
             stored = _store(
@@ -189,6 +195,7 @@ def _apply(
                 duration_ms=duration_ms,
                 mode=mode,
             )
+            sentences = stored.explanation.splitlines()
             routed = order_allocate(
                 order=order,
                 allocations=allocations,
@@ -309,21 +316,6 @@ def _counting_held(ctx: p.RoutingContext, orders: Sequence[Order]) -> p.RoutingC
     return replace(ctx, nodes=nodes)
 
 
-def _minutes(delta) -> str:
-    minutes = round(abs(delta.total_seconds()) / 60)
-    return f"{minutes} minute{'' if minutes == 1 else 's'}"
-
-
-def _merge_sentence(order: Order, companions: Sequence[Order]) -> str:
-    """ "Merged with order #12 (Douyin shop) received 3 minutes earlier: same customer, ..." """
-    parts = []
-    for other in companions:
-        delta = order.created_at - other.created_at
-        when = "earlier" if delta.total_seconds() >= 0 else "later"
-        parts.append(f"order #{other.pk} ({other.channel.name}) received {_minutes(delta)} {when}")
-    return f"Merged with {' and '.join(parts)}: same customer, same delivery address."
-
-
 def _route_merged(order: Order) -> Order | None:
     """Route ``order`` together with the orders it can ship with; None: route it alone."""
     companions = merge_companions(order)
@@ -347,7 +339,9 @@ def _route_merged(order: Order) -> Order | None:
         _not_merged(order, f"together they cannot be routed ({decision.result.reason})", names)
         return None
     window = merge_window_minutes(order.merchant)
-    lead = _merge_sentence(order, companions)
+    lead = merge_lead(
+        order.created_at, [(other.pk, other.channel.name, other.created_at) for other in companions]
+    )
     merge_reason = (
         f"same customer #{order.customer_id}, same delivery address, "
         f"within {window} min, none released yet."
@@ -372,12 +366,13 @@ def _route_merged(order: Order) -> Order | None:
                 mode="single",
                 lead=lead,
             )
+            sentences = stored.explanation.splitlines()
             consolidation = orders_consolidate(
                 order=order,
                 companions=companions,
                 allocations=allocations,
                 actor=ACTOR,
-                routing_reason=lead[:300],
+                routing_reason=sentences[0][:300],
                 merge_reason=merge_reason,
                 rule=rule,
                 carrier_by_warehouse=carriers,
@@ -390,12 +385,12 @@ def _route_merged(order: Order) -> Order | None:
                 Q(order__in=[o.pk for o in together]) | Q(consolidation=consolidation),
                 outcome=RoutingDecision.Outcome.ROUTED,
             ).exclude(pk=stored.pk).update(outcome=RoutingDecision.Outcome.SUPERSEDED)
-            if decision.explanation.sentences:
+            if len(sentences) > 1:
                 order_note(
                     order=order,
                     actor=ACTOR,
                     kind="routing",
-                    message=" ".join(decision.explanation.sentences),
+                    message=" ".join(sentences[1:]),
                     data={"decision": stored.pk, "consolidation": consolidation.pk},
                 )
     except (InsufficientStock, IllegalTransition) as exc:
@@ -452,9 +447,12 @@ def orders_route_batch(
         order, engine_order = by_id[result.order_id]
         # The model the batch solved this order on (the high-value one for high-value orders),
         # so the explanation speaks as route_order's would.
-        model = plan_for_policy(engine_order, ctx, SolverOptions()).model
+        solved = plan_for_policy(engine_order, ctx, SolverOptions())
+        model = solved.model
         plan = _plan_of(model, result)
-        decision = Decision(result, explain(model, plan, ctx))
+        decision = Decision(
+            result, explain(model, plan, ctx, money_objective=solved.money_objective)
+        )
         applied, settled = _apply(
             order, decision, profile=profile, duration_ms=per_order_ms, mode="batch"
         )

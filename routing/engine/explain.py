@@ -7,11 +7,17 @@ scored the same way. Sentences compare the winner with the best runner-up on wha
 checks first - hours, money - and, when the winner is dearer, say in CNY what the profile's
 prices put on the other side; they list excluded nodes with the reason and, for paused nodes,
 since when.
+
+Beside the English sentences the explanation keeps the facts a reader needs to say the same in
+another language: the trade-off against the best runner-up (cost, hours and certainty deltas,
+and in CNY which factors spoke for the winner and which against it), the nodes that held part
+of the order but could not ship it alone, and the money coefficient that turns objective units
+into CNY.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from routing.engine.factors import OrderModel, factor_breakdown
 from routing.engine.plan import Plan, single_node_objectives
@@ -34,13 +40,98 @@ class CandidateView:
 
 
 @dataclass(frozen=True)
+class PartialLine:
+    """Units of one order line a node holds (``available`` < ``quantity``: only part of it)."""
+
+    sku: str
+    available: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PartialCandidate:
+    """A node that held part of the order but could not ship all of it alone."""
+
+    node_code: str
+    label: str
+    lines: tuple[PartialLine, ...]
+
+
+@dataclass(frozen=True)
+class TradeOff:
+    """The winner against one alternative: deltas (winner minus other) and what decided.
+
+    ``cost_delta`` in CNY (positive: the winner is dearer), ``hours_delta`` in hours of transit
+    (negative: the winner arrives sooner), ``certainty_delta`` in points of delivery certainty.
+    ``favour`` and ``against`` are factor groups ("money" for shipping and handling together)
+    with what they weigh in CNY at the profile's prices, largest first: where the winner scores
+    better, and where worse. Empty when money has no weight (no CNY scale).
+    """
+
+    other_codes: tuple[str, ...]
+    other_label: str
+    cost_delta: float
+    hours_delta: float
+    certainty_delta: float
+    favour: tuple[tuple[str, float], ...]
+    against: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """Why no plan exists: ``kind`` "stock" (the first line short of units, with the nodes
+    paused or excluded by a rule), "region" (no active node ships there) or "capacity"."""
+
+    kind: str
+    sku: str = ""
+    temperature: str = ""
+    available: int = 0
+    quantity: int = 0
+    excluded: tuple[str, ...] = ()
+    region: str = ""
+
+
+def blocking(model: OrderModel) -> Blocking:
+    """The facts of ``router.unroutable_reason`` (the same tests, in the same order)."""
+    for li, line in enumerate(model.lines):
+        available = sum(model.upper[li])
+        if available >= line.quantity:
+            continue
+        excluded = tuple(
+            r.node_code for r in model.rejections if r.reason in ("paused", "excluded by rule")
+        )
+        return Blocking(
+            "stock",
+            sku=line.sku,
+            temperature=line.temperature.value if line.temperature.needs_cold_chain else "",
+            available=available,
+            quantity=line.quantity,
+            excluded=excluded[:3],
+        )
+    if not model.nodes:
+        return Blocking("region", region=model.order.region)
+    return Blocking("capacity")
+
+
+@dataclass(frozen=True)
 class Explanation:
-    """Why this plan: the winner, the runners-up, who was excluded and why, in sentences."""
+    """Why this plan: the winner, the runners-up, who was excluded and why, in sentences.
+
+    ``money_price`` is the objective's coefficient of one CNY (objective / money_price is the
+    score in CNY); ``money_objective`` says the plan minimised money alone (high-value policy).
+    """
 
     winner: CandidateView | None
     runners_up: tuple[CandidateView, ...]
     rejected: tuple[Rejection, ...]
     sentences: tuple[str, ...]
+    partial: tuple[PartialCandidate, ...] = ()
+    trade_off: TradeOff | None = None
+    money_price: float = 1.0
+    money_objective: bool = False
+    high_value_floor: float | None = None
+    blocking: Blocking | None = None
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def _view(
@@ -78,6 +169,44 @@ def _worth(winner: CandidateView, other: CandidateView, money: float) -> list[tu
     return sorted(((f, d) for f, d in deltas if d >= 0.005), key=lambda fd: -fd[1])
 
 
+def trade_off(winner: CandidateView, other: CandidateView, money: float) -> TradeOff:
+    """The winner against ``other`` in deltas and, per factor group, in CNY (see ``TradeOff``)."""
+    favour: list[tuple[str, float]] = []
+    against: list[tuple[str, float]] = []
+    if money > 0:
+        groups: dict[str, float] = {}
+        for factor, part in winner.contributions.items():
+            group = "money" if factor in MONEY_FACTORS else factor
+            gain = (other.contributions.get(factor, 0.0) - part) / money
+            groups[group] = groups.get(group, 0.0) + gain
+        favour = sorted(((g, v) for g, v in groups.items() if v >= 0.005), key=lambda gv: -gv[1])
+        against = sorted(((g, -v) for g, v in groups.items() if v <= -0.005), key=lambda gv: -gv[1])
+    return TradeOff(
+        other_codes=other.node_codes,
+        other_label=other.label,
+        cost_delta=winner.cost - other.cost,
+        hours_delta=winner.transit_hours - other.transit_hours,
+        certainty_delta=100.0 * (winner.certainty - other.certainty),
+        favour=tuple(favour),
+        against=tuple(against),
+    )
+
+
+def partial_candidates(model: OrderModel, used: set[int]) -> tuple[PartialCandidate, ...]:
+    """Nodes outside the plan holding some of the order's units but not all of them."""
+    out = []
+    for k, node in enumerate(model.nodes):
+        if k in used:
+            continue
+        held = [
+            PartialLine(line.sku, model.upper[li][k], line.quantity)
+            for li, line in enumerate(model.lines)
+        ]
+        if any(h.available > 0 for h in held) and any(h.available < h.quantity for h in held):
+            out.append(PartialCandidate(node.code, node.label, tuple(held)))
+    return tuple(out)
+
+
 def _comparison(winner: CandidateView, other: CandidateView, money_weight: float) -> str:
     reasons = []
     hours = other.transit_hours - winner.transit_hours
@@ -98,7 +227,9 @@ def _comparison(winner: CandidateView, other: CandidateView, money_weight: float
     return "; ".join(reasons) if reasons else f"scores best, just ahead of {other.label}"
 
 
-def explain(model: OrderModel, plan: Plan | None, ctx: RoutingContext) -> Explanation:
+def explain(
+    model: OrderModel, plan: Plan | None, ctx: RoutingContext, *, money_objective: bool = False
+) -> Explanation:
     """Build the explanation of ``plan`` (None: the order was unroutable)."""
     labels = {node.code: node.label for node in ctx.nodes}
     rejected = tuple(model.rejections)
@@ -136,4 +267,19 @@ def explain(model: OrderModel, plan: Plan | None, ctx: RoutingContext) -> Explan
     if counts:
         parts = [f"{n} {'node' if n == 1 else 'nodes'} {reason}" for reason, n in counts.items()]
         sentences.append("Also excluded: " + ", ".join(parts) + ".")
-    return Explanation(winner, tuple(runners), rejected, tuple(sentences))
+    money = model.prices["money"]
+    used_nodes = set(plan.nodes_used) if plan is not None else set()
+    policy = ctx.profile.high_value
+    return Explanation(
+        winner,
+        tuple(runners),
+        rejected,
+        tuple(sentences),
+        partial=partial_candidates(model, used_nodes),
+        trade_off=trade_off(winner, runners[0], money) if winner and runners else None,
+        money_price=money,
+        money_objective=money_objective,
+        high_value_floor=policy.min_certainty if money_objective and policy else None,
+        blocking=blocking(model) if plan is None else None,
+        labels=labels,
+    )

@@ -345,10 +345,22 @@ def _node_routes(
     for node in ctx.nodes:
         if node.status is NodeStatus.PAUSED:
             reason = node.status_reason or "paused"
-            out.append(Rejection(node.code, "paused", f"{reason}{_when(node.status_since)}"))
+            out.append(
+                Rejection(
+                    node.code,
+                    "paused",
+                    f"{reason}{_when(node.status_since)}",
+                    note=node.status_reason,
+                    since=node.status_since,
+                )
+            )
             continue
         if not node.serves(region):
-            out.append(Rejection(node.code, "not serving region", f"does not ship to {region}"))
+            out.append(
+                Rejection(
+                    node.code, "not serving region", f"does not ship to {region}", note=region
+                )
+            )
             continue
         if (node.remaining_capacity_units is not None and node.remaining_capacity_units <= 0) or (
             node.remaining_capacity_orders is not None and node.remaining_capacity_orders <= 0
@@ -364,7 +376,7 @@ def _node_routes(
             None,
         )
         if excluded is not None:
-            out.append(Rejection(node.code, "excluded by rule", excluded.name))
+            out.append(Rejection(node.code, "excluded by rule", excluded.name, note=excluded.name))
             continue
         transit = node.transit_hours_by_region[region]
         weather_level = max(signals.weather.get(node.region, 0), signals.weather.get(region, 0))
@@ -378,6 +390,8 @@ def _node_routes(
                     node.code,
                     "certainty too low",
                     f"delivery certainty {certainty:.1%} < {min_certainty:.0%}",
+                    value=certainty,
+                    limit=min_certainty,
                 )
             )
             continue

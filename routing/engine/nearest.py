@@ -221,7 +221,7 @@ def route_nearest(
         for code, shipment_lines in allocation.items()
     )
     rejections = tuple(
-        Rejection(n.code, "paused", n.status_reason)
+        Rejection(n.code, "paused", n.status_reason, note=n.status_reason, since=n.status_since)
         for n in ctx.nodes
         if honour_pause and n.status is NodeStatus.PAUSED
     )

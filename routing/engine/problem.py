@@ -408,11 +408,21 @@ class Shipment:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A node that could not take (part of) the order, and why, in words."""
+    """A node that could not take (part of) the order: a reason code, and why, in words.
+
+    ``detail`` is the English sentence; the other fields keep its facts so a reader can say it
+    in another language: ``note`` is text staff typed (a status reason, a rule name) or the
+    region not served, ``since`` when a pause began, ``value`` against ``limit`` a measured
+    figure and the floor it missed (delivery certainty, 0..1).
+    """
 
     node_code: str
     reason: str
     detail: str = ""
+    note: str = ""
+    since: datetime | None = None
+    value: float | None = None
+    limit: float | None = None
 
 
 class RoutingStatus(StrEnum):

@@ -199,4 +199,7 @@ def route_order(
     if plan is None:
         result = unroutable_result(model, ctx, method=resolve_solver(options.solver))
         return Decision(result, explain(model, None, ctx))
-    return Decision(plan_to_result(model, plan, notes=solved.notes), explain(model, plan, ctx))
+    return Decision(
+        plan_to_result(model, plan, notes=solved.notes),
+        explain(model, plan, ctx, money_objective=solved.money_objective),
+    )
