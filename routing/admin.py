@@ -4,6 +4,7 @@ lanes, live signals, and every decision with its explanation."""
 import itertools
 
 from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,9 +15,28 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
 from oms.adminkit import NeverDeletedMixin
+from routing.drafts import (
+    DraftNotSimulated,
+    not_simulated_message,
+    profile_enable,
+    profile_simulate,
+    simulation_for,
+)
 from routing.engine.problem import FACTOR_NAMES, PRICED_FACTORS
+from routing.explaining import (
+    decision_sentences,
+    hours,
+    merchant_tz,
+    milliseconds,
+    money,
+    note_sentence,
+    percent,
+    rejection_sentence,
+)
+from routing.forms import RoutingProfileForm, RoutingRuleFormSet
 from routing.models import (
     FACTOR_LABELS,
+    NEGATIVE_WEIGHT,
     CarrierCapacity,
     CourierLoad,
     Lane,
@@ -25,11 +45,11 @@ from routing.models import (
     RoutingRule,
     WeatherAlert,
 )
-from routing.simulation import profile_what_if
 
 
 class RoutingRuleInline(TabularInline):
     model = RoutingRule
+    formset = RoutingRuleFormSet
     extra = 0
     fields = [
         "name",
@@ -44,19 +64,32 @@ class RoutingRuleInline(TabularInline):
     ]
 
 
+def _field_label(name: str) -> str:
+    try:
+        return str(RoutingProfile._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
 def _diff_rows(profile: RoutingProfile, limit: int = 10) -> list[tuple]:
+    """(version, when, who, what changed) of the latest changes, newest first."""
+    versions = profile.versions_by_history_id()
     records = list(profile.history.order_by("-history_id")[: limit + 1])
+    tz = merchant_tz(profile.merchant)
     rows = []
     for newer, older in itertools.pairwise(records):
         delta = newer.diff_against(older)
-        changes = "; ".join(f"{c.field}: {c.old} → {c.new}" for c in delta.changes) or "—"
-        when = timezone.localtime(newer.history_date).strftime("%Y-%m-%d %H:%M")
-        rows.append((newer.history_id, when, newer.history_user or "—", changes))
+        changes = (
+            "; ".join(f"{_field_label(c.field)}: {c.old} → {c.new}" for c in delta.changes) or "—"
+        )
+        when = timezone.localtime(newer.history_date, tz).strftime("%Y-%m-%d %H:%M")
+        rows.append((versions[newer.history_id], when, newer.history_user or "—", changes))
     return rows
 
 
 @admin.register(RoutingProfile)
 class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
+    form = RoutingProfileForm
     list_display = [
         "name",
         "merchant",
@@ -71,8 +104,9 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_filter = ["enabled", "is_default", "merchant"]
     search_fields = ["name", "description"]
     inlines = [RoutingRuleInline]
-    readonly_fields = ["weights_in_cny", "recent_changes"]
-    actions = ["simulate", "revert_last_change"]
+    readonly_fields = ["weights_total", "weights_in_cny", "recent_changes", "simulations"]
+    actions = ["simulate", "enable_simulated_drafts", "revert_last_change"]
+    history_list_display = ["version"]
     fieldsets = [
         (
             None,
@@ -90,7 +124,7 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
         (
             _("Weights (%, must add up to 100)"),
             {
-                "fields": list(FACTOR_NAMES),
+                "fields": [*FACTOR_NAMES, "weights_total"],
                 "description": _(
                     "Shipping and handling are both money: their weights add up to the money "
                     "weight, and one CNY of either counts the same. Every other weight scales "
@@ -124,13 +158,32 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
                 ]
             },
         ),
+        (_("Simulations"), {"fields": ["simulations"]}),
         (_("Audit"), {"fields": ["recent_changes"]}),
     ]
+
+    class Media:
+        js = ["routing/profile_form.js"]
+        css = {"all": ["routing/profile_form.css"]}
 
     @admin.display(description=_("weights"))
     def weights_summary(self, profile: RoutingProfile) -> str:
         top = sorted(profile.weights_percent().items(), key=lambda kv: -kv[1])[:3]
         return ", ".join(f"{FACTOR_LABELS[name]} {value}%" for name, value in top)
+
+    @admin.display(description=_("total"))
+    def weights_total(self, profile: RoutingProfile):
+        total = sum(profile.weights_percent().values()) if profile.pk else 100
+        # The page's script keeps this up to date as staff type (routing/profile_form.js).
+        return format_html(
+            '<output class="routing-weights-total" data-weights-total data-fields="{}" '
+            'data-ok="{}" data-off="{}" data-negative="{}">{}</output>',
+            ",".join(FACTOR_NAMES),
+            _("Total %(total)s %% of 100 %%") % {"total": "{total}"},
+            _("Total %(total)s %% — must be 100 %%") % {"total": "{total}"},
+            NEGATIVE_WEIGHT,
+            _("Total %(total)s %% of 100 %%") % {"total": total},
+        )
 
     @admin.display(description=_("trade-off"))
     def weights_in_cny(self, profile: RoutingProfile):
@@ -140,18 +193,84 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
             "", "<p>{}</p>", ((line,) for line in profile.trade_off_sentences())
         )
 
+    @admin.display(description=_("version"))
+    def version(self, record) -> str:
+        """The profile's own version number of a history record (history page column)."""
+        number = record.instance.history.filter(
+            id=record.id, history_id__lte=record.history_id
+        ).count()
+        return f"v{number}"
+
     @admin.display(description=_("recent changes"))
     def recent_changes(self, profile: RoutingProfile):
         rows = _diff_rows(profile) if profile.pk else []
         if not rows:
             return _("No changes recorded yet.")
-        body = format_html_join("", "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+        body = format_html_join("", "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         history = reverse("admin:routing_routingprofile_history", args=[profile.pk])
         return format_html(
-            "<table><tr><th>version</th><th>when</th><th>who</th><th>what changed</th></tr>{}</table>"
-            '<p><a href="{}">Full history — open a version to revert to it</a></p>',
+            '<div class="routing-table"><table><thead><tr><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table></div>"
+            '<p><a href="{}">{}</a></p>',
+            _("version"),
+            _("when"),
+            _("who"),
+            _("what changed"),
             body,
             history,
+            _("Full history — open a version to revert to it"),
+        )
+
+    @admin.display(description=_("simulation runs"))
+    def simulations(self, profile: RoutingProfile):
+        if profile.pk is None:
+            return _("Save the profile as a draft, then simulate it.")
+        runs = list(profile.simulations.select_related("created_by")[:5])
+        if not runs:
+            return _("Not simulated yet: run “Simulate on the last 200 real orders” from the list.")
+        digest = profile.config_digest()
+        tz = merchant_tz(profile.merchant)
+        rows = []
+        for run in runs:
+            draft = next(
+                (r for r in run.report.get("rows", []) if r["label"].startswith("draft")), {}
+            )
+            rows.append(
+                (
+                    run.profile_version,
+                    timezone.localtime(run.created_at, tz).strftime("%Y-%m-%d %H:%M"),
+                    run.created_by or "—",
+                    run.orders,
+                    money(draft.get("cost_per_order", 0)),
+                    percent(draft.get("on_time_rate", 0)),
+                    _("yes") if run.config_digest == digest else _("no"),
+                )
+            )
+        return format_html(
+            '<div class="routing-table"><table><thead><tr>{}</tr></thead><tbody>{}</tbody>'
+            "</table></div>",
+            format_html_join(
+                "",
+                "<th>{}</th>",
+                (
+                    (h,)
+                    for h in (
+                        _("version"),
+                        _("run at"),
+                        _("run by"),
+                        _("orders"),
+                        _("cost per order (¥)"),
+                        _("on time (%)"),
+                        _("same configuration as now"),
+                    )
+                ),
+            ),
+            format_html_join(
+                "",
+                "<tr><td>v{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                "<td>{}</td></tr>",
+                rows,
+            ),
         )
 
     @admin.action(description=_("Revert the last change (one click, recorded as a new change)"))
@@ -163,20 +282,39 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
                     request, _("%(p)s has no earlier version.") % {"p": profile}, messages.WARNING
                 )
                 continue
+            previous = records[1].instance
+            version = profile.version - 1
+            if (
+                previous.enabled
+                and not profile.enabled
+                and simulation_for(profile=profile, digest=previous.config_digest()) is None
+            ):
+                self.message_user(
+                    request,
+                    _("%(p)s: version %(v)d is enabled and was never simulated as it is.")
+                    % {"p": profile, "v": version}
+                    + " "
+                    + not_simulated_message(),
+                    messages.ERROR,
+                )
+                continue
             with transaction.atomic():
-                previous = records[1].instance
-                previous._change_reason = f"revert to version {records[1].history_id}"
+                previous._change_reason = f"revert to version {version}"
                 previous.save()
             self.message_user(
                 request,
-                _("%(p)s reverted to version %(v)d.") % {"p": profile, "v": records[1].history_id},
+                _("%(p)s reverted to version %(v)d (saved as version %(n)d).")
+                % {"p": profile, "v": version, "n": profile.version},
             )
 
-    @admin.action(description=_("Simulate on the last 200 real orders (what-if, writes nothing)"))
+    @admin.action(
+        description=_("Simulate on the last 200 real orders (what-if, kept with the version)")
+    )
     def simulate(self, request, queryset):
-        reports = [
-            (profile, profile_what_if(draft=profile, last_n=200)) for profile in queryset[:3]
-        ]
+        reports = []
+        for profile in queryset[:3]:
+            run = profile_simulate(profile=profile, last_n=200, user=request.user)
+            reports.append((profile, run.report))
         return render(
             request,
             "admin/routing/simulation.html",
@@ -186,6 +324,21 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
                 **self.admin_site.each_context(request),
             },
         )
+
+    @admin.action(
+        description=_("Enable the selected drafts (each needs a simulation of it as it is)")
+    )
+    def enable_simulated_drafts(self, request, queryset):
+        for profile in queryset:
+            try:
+                enabled = profile_enable(profile=profile)
+            except DraftNotSimulated as exc:
+                self.message_user(request, f"{profile}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                _("%(p)s is enabled (version %(v)d).") % {"p": enabled, "v": enabled.version},
+            )
 
 
 @admin.register(RoutingRule)
@@ -256,6 +409,29 @@ class CourierLoadAdmin(SignalAdmin):
     list_select_related = ["warehouse"]
 
 
+def _table(head: list, rows: list[list], numeric: set[int] = frozenset()) -> str:
+    """A small HTML table that wraps rather than widens the page (values escaped)."""
+
+    def cells(values, tag):
+        return format_html_join(
+            "",
+            "<" + tag + ' class="{}">{}</' + tag + ">",
+            (("num" if i in numeric else "", v) for i, v in enumerate(values)),
+        )
+
+    return format_html(
+        '<div class="routing-table"><table><thead><tr>{}</tr></thead><tbody>{}</tbody>'
+        "</table></div>",
+        cells(head, "th"),
+        format_html_join("", "<tr>{}</tr>", ((cells(row, "td"),) for row in rows)),
+    )
+
+
+def _signed(value: float, digits: int = 2) -> str:
+    text = f"{value:+.{digits}f}"
+    return "0" if float(text) == 0 else text
+
+
 @admin.register(RoutingDecision)
 class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = [
@@ -266,9 +442,9 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         "method",
         "optimal",
         "cost",
-        "duration_ms",
+        "decision_time",
         "profile_name",
-        "profile_version",
+        "version",
         "mode",
     ]
     list_filter = ["outcome", "mode", "optimal", "method", "profile_name"]
@@ -280,22 +456,29 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         "consolidation",
         "created_at",
         "outcome",
-        "reason",
+        "unroutable_reason",
         "explanation_text",
+        "shipments_table",
+        "score",
+        "runners_up_table",
+        "partial_table",
         "contributions",
         "rejections",
         "method",
         "optimal",
-        "objective",
-        "cost",
-        "duration_ms",
+        "decision_time",
         "mode",
         "profile",
-        "profile_version",
-        "shipments",
-        "runners_up",
-        "notes",
+        "version",
+        "weights_used",
+        "notes_text",
     )
+
+    class Media:
+        css = {"all": ["routing/profile_form.css"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order__merchant", "profile")
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -303,53 +486,173 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    @staticmethod
+    def _money_price(decision: RoutingDecision) -> float | None:
+        price = (decision.facts or {}).get("money_price")
+        return price if price and price > 0 else None
+
+    def _cny(self, decision: RoutingDecision, objective_units: float) -> str:
+        price = self._money_price(decision)
+        return money(objective_units / price) if price else f"{objective_units:.2f}"
+
     @admin.display(description=_("chosen"))
     def chosen(self, decision: RoutingDecision) -> str:
         return " + ".join(s["warehouse"] for s in decision.shipments) or "—"
 
+    @admin.display(description=_("decision time (ms)"), ordering="duration_ms")
+    def decision_time(self, decision: RoutingDecision) -> str:
+        return milliseconds(decision.duration_ms)
+
+    @admin.display(description=_("profile version"), ordering="profile_version")
+    def version(self, decision: RoutingDecision) -> str:
+        return f"v{decision.profile_version}" if decision.profile_version else "—"
+
+    @admin.display(description=_("why it could not be routed"))
+    def unroutable_reason(self, decision: RoutingDecision) -> str:
+        if decision.outcome != RoutingDecision.Outcome.UNROUTABLE:
+            return "—"
+        return decision.reason or "—"
+
     @admin.display(description=_("explanation"))
     def explanation_text(self, decision: RoutingDecision):
-        return format_html_join(
-            "", "<p>{}</p>", ((line,) for line in decision.explanation.splitlines())
+        return format_html_join("", "<p>{}</p>", ((line,) for line in decision_sentences(decision)))
+
+    @admin.display(description=_("shipments"))
+    def shipments_table(self, decision: RoutingDecision):
+        if not decision.shipments:
+            return "—"
+        labels = (decision.facts or {}).get("labels", {})
+        rows = [
+            [
+                labels.get(s["warehouse"], s["warehouse"]),
+                ", ".join(f"{line['sku']} × {line['quantity']}" for line in s["lines"]),
+                money(s["cost"]),
+                hours(s["transit_hours"]),
+            ]
+            for s in decision.shipments
+        ]
+        return _table([_("warehouse"), _("lines"), _("cost (¥)"), _("transit (h)")], rows, {2, 3})
+
+    @admin.display(description=_("score"))
+    def score(self, decision: RoutingDecision):
+        winner = decision.winner
+        if not winner:
+            return "—"
+        price = self._money_price(decision)
+        if price is None:
+            return format_html(
+                "{} <span class='help'>{}</span>",
+                f"{decision.objective:.2f}",
+                _("objective units, lower is better (decision stored before CNY scores)"),
+            )
+        value = sum(winner["contributions"].values()) / price
+        return format_html(
+            "¥{} <div class='help'>{}</div>",
+            money(value),
+            _(
+                "A CNY-equivalent score: the shipping and handling cost plus every other factor "
+                "at this profile's prices. Lower is better; the runners-up are scored the same way."
+            ),
         )
+
+    @admin.display(description=_("runners-up (whole order from one warehouse)"))
+    def runners_up_table(self, decision: RoutingDecision):
+        winner, runners = decision.winner, list(decision.runners_up)
+        if not winner or not runners:
+            return "—"
+        price = self._money_price(decision)
+
+        def scored(view):
+            return sum(view["contributions"].values()) / (price or 1)
+
+        rows = [
+            [
+                view["label"],
+                money(view["cost"]),
+                _signed(view["cost"] - winner["cost"]),
+                hours(view["transit_hours"]),
+                _signed(view["transit_hours"] - winner["transit_hours"], 1),
+                percent(view["certainty"]),
+                _signed(100 * (view["certainty"] - winner["certainty"]), 1),
+                money(scored(view)),
+                _signed(scored(view) - scored(winner)),
+            ]
+            for view in runners
+        ]
+        head = [
+            _("warehouse"),
+            _("cost (¥)"),
+            _("vs chosen (¥)"),
+            _("transit (h)"),
+            _("vs chosen (h)"),
+            _("delivery certainty (%)"),
+            _("vs chosen (points)"),
+            _("score (¥)"),
+            _("vs chosen (¥)"),
+        ]
+        return _table(head, rows, set(range(1, 9)))
+
+    @admin.display(description=_("held part of the order"))
+    def partial_table(self, decision: RoutingDecision):
+        facts = decision.facts or {}
+        candidates = facts.get("partial", [])
+        if not candidates:
+            return "—" if facts else _("not recorded for decisions stored before this was kept")
+        rows = [
+            [
+                facts.get("labels", {}).get(c["node_code"], c["node_code"]),
+                ", ".join(
+                    _("%(sku)s %(a)d of %(q)d")
+                    % {"sku": line["sku"], "a": line["available"], "q": line["quantity"]}
+                    for line in c["lines"]
+                ),
+            ]
+            for c in candidates
+        ]
+        return _table([_("warehouse"), _("units held of those ordered")], rows)
 
     @admin.display(description=_("per-factor contributions in CNY (winner vs runners-up)"))
     def contributions(self, decision: RoutingDecision):
         candidates = ([decision.winner] if decision.winner else []) + list(decision.runners_up)
         if not candidates:
             return "—"
-        head = format_html_join("", "<th>{}</th>", ((c["label"],) for c in candidates))
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td>{}</tr>",
-            (
-                (
-                    FACTOR_LABELS.get(name, name),
-                    format_html_join(
-                        "",
-                        "<td>{}</td>",
-                        ((f"{c['contributions'].get(name, 0):.2f}",) for c in candidates),
-                    ),
-                )
-                for name in FACTOR_NAMES
-            ),
+        rows = [
+            [FACTOR_LABELS.get(name, name)]
+            + [self._cny(decision, c["contributions"].get(name, 0)) for c in candidates]
+            for name in FACTOR_NAMES
+        ]
+        rows.append(
+            [_("score")]
+            + [self._cny(decision, sum(c["contributions"].values())) for c in candidates]
         )
-        totals = format_html_join(
-            "", "<td><b>{}</b></td>", ((f"{c['objective']:.2f}",) for c in candidates)
-        )
-        return format_html(
-            "<table><tr><th>factor</th>{}</tr>{}<tr><td><b>objective</b></td>{}</tr></table>",
-            head,
-            rows,
-            totals,
-        )
+        head = [_("factor")] + [c["label"] for c in candidates]
+        return _table(head, rows, set(range(1, len(candidates) + 1)))
 
-    @admin.display(description=_("rejected candidates"))
+    @admin.display(description=_("excluded warehouses"))
     def rejections(self, decision: RoutingDecision):
         if not decision.rejected:
             return "—"
-        return format_html_join(
-            "",
-            "<li>{}: {} {}</li>",
-            ((r["node_code"], r["reason"], r.get("detail", "")) for r in decision.rejected),
+        facts = decision.facts or {"labels": {}}
+        tz = merchant_tz(decision.order.merchant)
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}</li>",
+                ((rejection_sentence(facts, row, tz),) for row in decision.rejected),
+            ),
         )
+
+    @admin.display(description=_("weights used (%)"))
+    def weights_used(self, decision: RoutingDecision) -> str:
+        weights = (decision.facts or {}).get("weights") or {}
+        if not weights:
+            return "—"
+        top = sorted(weights.items(), key=lambda kv: -kv[1])
+        return ", ".join(f"{FACTOR_LABELS.get(k, k)} {v}" for k, v in top if v)
+
+    @admin.display(description=_("notes"))
+    def notes_text(self, decision: RoutingDecision):
+        if not decision.notes:
+            return "—"
+        return format_html_join("", "<p>{}</p>", ((note_sentence(n),) for n in decision.notes))

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from oms.models import Consolidation, Region, Warehouse, WarehouseStatus
 from oms.selectors import orders_of
+from routing.explaining import decision_sentences
 from routing.models import RoutingDecision
 from routing.providers import Reading, signals_ingest
 
@@ -49,7 +50,8 @@ class RoutingDecisionSerializer(serializers.ModelSerializer):
         ]
 
     def get_explanation(self, decision: RoutingDecision) -> list[str]:
-        return decision.explanation.splitlines()
+        """In the request's language (Accept-Language), times in the merchant's zone."""
+        return decision_sentences(decision)
 
 
 def consolidation_body(consolidation: Consolidation | None) -> dict | None:
@@ -122,7 +124,11 @@ class OrderRoutingViewSet(MerchantScopedMixin, viewsets.GenericViewSet):
         mine = Q(order=order)
         if order.consolidation_id:
             mine |= Q(consolidation_id=order.consolidation_id)
-        decisions = RoutingDecision.objects.filter(mine).order_by("-created_at", "-id")
+        decisions = (
+            RoutingDecision.objects.filter(mine)
+            .select_related("order__merchant")
+            .order_by("-created_at", "-id")
+        )
         return Response(
             {
                 "order": order.pk,

@@ -19,8 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from oms.models import Region
 from routing.engine.explain import Explanation
@@ -243,6 +242,8 @@ def rejection_sentence(facts: dict, row: dict, tz: zoneinfo.ZoneInfo) -> str:
     """One excluded warehouse and why (reason codes the engine writes; others as stored)."""
     name = _label(facts, row["node_code"])
     reason = row["reason"]
+    if "note" not in row:  # stored before reasons kept their facts: the stored words
+        return _("%(w)s excluded: %(detail)s.") % {"w": name, "detail": row.get("detail") or reason}
     if reason == "paused":
         since = _local(row.get("since"), tz)
         note = row.get("note", "")

@@ -134,7 +134,8 @@ def test_profile_changes_are_audited_diffed_and_revertible(admin_client):
     profile.refresh_from_db()
     assert (profile.lateness, profile.shipping_cost) == (40, 4)
     page = admin_client.get(url).content.decode()
-    assert "lateness: 22 → 40" in page and "shipping_cost: 22 → 4" in page
+    assert "transit time against the promise (lateness risk): 22 → 40" in page
+    assert "shipping cost: 22 → 4" in page and "<td>v2</td>" in page
     admin_client.post(
         reverse("admin:routing_routingprofile_changelist"),
         {"action": "revert_last_change", "_selected_action": [profile.pk]},
@@ -142,7 +143,7 @@ def test_profile_changes_are_audited_diffed_and_revertible(admin_client):
     profile.refresh_from_db()
     assert (profile.lateness, profile.shipping_cost) == (22, 22)
     assert profile.history.count() == 3  # created, changed, reverted
-    assert profile.history.first().history_change_reason.startswith("revert to version")
+    assert profile.history.first().history_change_reason == "revert to version 1"
 
 
 def test_weights_must_add_up_to_100(admin_client):
@@ -172,7 +173,9 @@ def test_simulation_action_compares_a_draft_with_the_profile_in_force(admin_clie
         and "in force: Balanced (default)" in page
         and "static baseline" in page
     )
-    assert RoutingDecision.objects.count() == 1  # the what-if wrote nothing
+    assert RoutingDecision.objects.count() == 1  # the what-if routed nothing for real
+    run = draft.simulations.get()  # the run is kept with the version it simulated
+    assert run.profile_version == draft.version == 1 and run.orders == 1
 
 
 def test_profile_page_says_what_the_weights_mean_in_cny(admin_client):
