@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin, StackedInline
 
 from oms.adminkit import NeverDeletedMixin
 from routing.drafts import (
@@ -24,6 +25,8 @@ from routing.drafts import (
 )
 from routing.engine.problem import FACTOR_NAMES, PRICED_FACTORS
 from routing.explaining import (
+    COUNTED_LABELS,
+    COUNTED_REASONS,
     decision_sentences,
     hours,
     merchant_tz,
@@ -47,19 +50,17 @@ from routing.models import (
 )
 
 
-class RoutingRuleInline(TabularInline):
+class RoutingRuleInline(StackedInline):
+    """Stacked, a rule to a few lines: nine columns of selects do not fit 1366 px."""
+
     model = RoutingRule
     formset = RoutingRuleFormSet
     extra = 0
     fields = [
-        "name",
-        "enabled",
-        "condition",
-        "threshold",
-        "region",
-        "cold_chain_only",
-        "effect",
-        "factor",
+        ("name", "enabled"),
+        ("condition", "threshold"),
+        ("region", "cold_chain_only"),
+        ("effect", "factor"),
         "amount",
     ]
 
@@ -427,6 +428,9 @@ def _table(head: list, rows: list[list], numeric: set[int] = frozenset()) -> str
     )
 
 
+ROUTING_MODES = {"single": _("single order"), "batch": _("batch")}
+
+
 def _signed(value: float, digits: int = 2) -> str:
     text = f"{value:+.{digits}f}"
     return "0" if float(text) == 0 else text
@@ -445,7 +449,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         "decision_time",
         "profile_name",
         "version",
-        "mode",
+        "routing_mode",
     ]
     list_filter = ["outcome", "mode", "optimal", "method", "profile_name"]
     search_fields = ["order__external_id", "=order__id", "explanation"]
@@ -467,7 +471,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         "method",
         "optimal",
         "decision_time",
-        "mode",
+        "routing_mode",
         "profile",
         "version",
         "weights_used",
@@ -503,6 +507,10 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
     def decision_time(self, decision: RoutingDecision) -> str:
         return milliseconds(decision.duration_ms)
 
+    @admin.display(description=_("mode"), ordering="mode")
+    def routing_mode(self, decision: RoutingDecision) -> str:
+        return str(ROUTING_MODES.get(decision.mode, decision.mode))
+
     @admin.display(description=_("profile version"), ordering="profile_version")
     def version(self, decision: RoutingDecision) -> str:
         return f"v{decision.profile_version}" if decision.profile_version else "—"
@@ -533,7 +541,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         ]
         return _table([_("warehouse"), _("lines"), _("cost (¥)"), _("transit (h)")], rows, {2, 3})
 
-    @admin.display(description=_("score"))
+    @admin.display(description=pgettext_lazy("routing decision", "score"))
     def score(self, decision: RoutingDecision):
         winner = decision.winner
         if not winner:
@@ -565,32 +573,33 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         def scored(view):
             return sum(view["contributions"].values()) / (price or 1)
 
+        def pair(value: str, delta: str) -> str:
+            return f"{value} ({delta})"
+
         rows = [
             [
                 view["label"],
-                money(view["cost"]),
-                _signed(view["cost"] - winner["cost"]),
-                hours(view["transit_hours"]),
-                _signed(view["transit_hours"] - winner["transit_hours"], 1),
-                percent(view["certainty"]),
-                _signed(100 * (view["certainty"] - winner["certainty"]), 1),
-                money(scored(view)),
-                _signed(scored(view) - scored(winner)),
+                pair(money(view["cost"]), _signed(view["cost"] - winner["cost"])),
+                pair(
+                    hours(view["transit_hours"]),
+                    _signed(view["transit_hours"] - winner["transit_hours"], 1),
+                ),
+                pair(
+                    percent(view["certainty"]),
+                    _signed(100 * (view["certainty"] - winner["certainty"]), 1),
+                ),
+                pair(money(scored(view)), _signed(scored(view) - scored(winner))),
             ]
             for view in runners
         ]
         head = [
             _("warehouse"),
-            _("cost (¥)"),
-            _("vs chosen (¥)"),
-            _("transit (h)"),
-            _("vs chosen (h)"),
-            _("delivery certainty (%)"),
-            _("vs chosen (points)"),
-            _("score (¥)"),
-            _("vs chosen (¥)"),
+            _("cost, ¥ (vs chosen)"),
+            _("transit, h (vs chosen)"),
+            _("delivery certainty, % (vs chosen, points)"),
+            _("score, ¥ (vs chosen)"),
         ]
-        return _table(head, rows, set(range(1, 9)))
+        return _table(head, rows, set(range(1, 5)))
 
     @admin.display(description=_("held part of the order"))
     def partial_table(self, decision: RoutingDecision):
@@ -622,7 +631,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
             for name in FACTOR_NAMES
         ]
         rows.append(
-            [_("score")]
+            [pgettext("routing decision", "score")]
             + [self._cny(decision, sum(c["contributions"].values())) for c in candidates]
         )
         head = [_("factor")] + [c["label"] for c in candidates]
@@ -634,13 +643,24 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
             return "—"
         facts = decision.facts or {"labels": {}}
         tz = merchant_tz(decision.order.merchant)
+        items = [
+            rejection_sentence(facts, row, tz)
+            for row in decision.rejected
+            if row["reason"] not in COUNTED_REASONS
+        ]
+        # The many warehouses left out for a plain reason: one line per reason, names listed.
+        grouped: dict[str, list[str]] = {}
+        for row in decision.rejected:
+            if row["reason"] in COUNTED_REASONS:
+                label = facts.get("labels", {}).get(row["node_code"], row["node_code"])
+                grouped.setdefault(row["reason"], []).append(label)
+        for reason, names in grouped.items():
+            items.append(
+                _("%(reason)s (%(n)d): %(names)s")
+                % {"reason": COUNTED_LABELS[reason], "n": len(names), "names": ", ".join(names)}
+            )
         return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li>{}</li>",
-                ((rejection_sentence(facts, row, tz),) for row in decision.rejected),
-            ),
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((i,) for i in items))
         )
 
     @admin.display(description=_("weights used (%)"))

@@ -42,6 +42,11 @@ FACTOR_SHORT = {
 }
 TEMPERATURE = {"chilled": gettext_lazy("chilled"), "frozen": gettext_lazy("frozen")}
 COUNTED_REASONS = ("out of stock", "capacity full", "not serving region")
+COUNTED_LABELS = {
+    "out of stock": gettext_lazy("None of the order's SKUs in stock"),
+    "capacity full": gettext_lazy("No capacity left today"),
+    "not serving region": gettext_lazy("Not shipping to the region"),
+}
 
 
 def _json_time(moment: datetime | None) -> str | None:
@@ -114,9 +119,9 @@ def _and(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     separator = pgettext("list separator", ", ")
-    return _("%(first)s and %(last)s") % {
+    return _("%(first)s and %(second)s") % {
         "first": separator.join(items[:-1]),
-        "last": items[-1],
+        "second": items[-1],
     }
 
 
@@ -207,7 +212,12 @@ def _head(facts: dict) -> str:
             sentence += _(
                 "; high-value order: the lowest cost with delivery certainty of at least %(p)s %%"
             ) % {"p": percent(floor)}
-    else:
+    elif (
+        trade["cost_delta"] >= 0.005
+        or trade["hours_delta"] >= 0.5
+        or trade["certainty_delta"] <= -1
+    ):
+        # Worse on something the sentence shows: say what outweighed it.
         reason = _weighs_more(trade)
         if reason:
             sentence += pgettext("clause separator", "; ") + reason
@@ -301,16 +311,37 @@ def _counted(facts: dict) -> str:
     return _("Also excluded: %(parts)s.") % {"parts": pgettext("list separator", ", ").join(parts)}
 
 
-def partial_sentence(facts: dict, candidate: dict) -> str:
-    lines = pgettext("list separator", ", ").join(
+PARTIAL_NAMED = 3
+
+
+def partial_held(candidate: dict) -> str:
+    """The lines a partial candidate held, "MILK 2 of 2, TEA 1 of 3" (lines it lacked left out)."""
+    return pgettext("list separator", ", ").join(
         _("%(sku)s %(a)d of %(q)d")
         % {"sku": line["sku"], "a": line["available"], "q": line["quantity"]}
         for line in candidate["lines"]
+        if line["available"] > 0
     )
-    return _("%(w)s held part of the order: %(lines)s.") % {
-        "w": _label(facts, candidate["node_code"]),
-        "lines": lines,
-    }
+
+
+def partial_sentence(facts: dict) -> str:
+    """ "Held part of the order: Chengdu DC (FRE-0058 2 of 2), ... and 2 more." """
+    candidates = facts.get("partial", [])
+    if not candidates:
+        return ""
+    named = pgettext("list separator", ", ").join(
+        _("%(w)s (%(held)s)")
+        % {"w": _label(facts, candidate["node_code"]), "held": partial_held(candidate)}
+        for candidate in candidates[:PARTIAL_NAMED]
+    )
+    more = len(candidates) - PARTIAL_NAMED
+    if more > 0:
+        return ngettext(
+            "Held part of the order: %(named)s and %(n)d more warehouse.",
+            "Held part of the order: %(named)s and %(n)d more warehouses.",
+            more,
+        ) % {"named": named, "n": more}
+    return _("Held part of the order: %(named)s.") % {"named": named}
 
 
 def _lead(facts: dict) -> str:
@@ -346,7 +377,7 @@ def render(facts: dict, *, tz: zoneinfo.ZoneInfo, outcome: str = "routed") -> li
         if row["reason"] not in COUNTED_REASONS:
             sentences.append(rejection_sentence(facts, row, tz))
     sentences.append(_counted(facts))
-    sentences.extend(partial_sentence(facts, c) for c in facts.get("partial", []))
+    sentences.append(partial_sentence(facts))
     return [s for s in sentences if s]
 
 

@@ -139,6 +139,15 @@ RULE_CONFIG_FIELDS: tuple[str, ...] = (
 )
 
 
+def _canonical(value) -> str:
+    """One spelling per value: 0.5, 0.50 and Decimal("0.50") alike (a form's, the database's)."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int | float | Decimal):
+        return str(Decimal(str(value)).normalize())
+    return str(value)
+
+
 class RoutingProfile(models.Model):
     """How orders are routed: weights per factor, a time window, the high-value policy."""
 
@@ -326,9 +335,9 @@ class RoutingProfile(models.Model):
                 list(self.rules.filter(enabled=True).values(*RULE_CONFIG_FIELDS)) if self.pk else []
             )
         body = {
-            "profile": {name: str(getattr(self, name)) for name in CONFIG_FIELDS},
+            "profile": {name: _canonical(getattr(self, name)) for name in CONFIG_FIELDS},
             "rules": sorted(
-                json.dumps({k: str(rule[k]) for k in RULE_CONFIG_FIELDS}, sort_keys=True)
+                json.dumps({k: _canonical(rule[k]) for k in RULE_CONFIG_FIELDS}, sort_keys=True)
                 for rule in rules
             ),
         }
@@ -574,7 +583,10 @@ class RoutingDecision(models.Model):
         SUPERSEDED = "superseded", _("replaced by a merged fulfilment's decision")
 
     order = models.ForeignKey(
-        "oms.Order", on_delete=models.CASCADE, related_name="routing_decisions"
+        "oms.Order",
+        on_delete=models.CASCADE,
+        related_name="routing_decisions",
+        verbose_name=_("order"),
     )
     consolidation = models.ForeignKey(
         "oms.Consolidation",
@@ -587,7 +599,13 @@ class RoutingDecision(models.Model):
     )
     created_at = models.DateTimeField(_("decided at"), auto_now_add=True, db_index=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
-    profile = models.ForeignKey(RoutingProfile, on_delete=models.SET_NULL, null=True, blank=True)
+    profile = models.ForeignKey(
+        RoutingProfile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("routing profile"),
+    )
     profile_name = models.CharField(_("profile"), max_length=80, blank=True)
     profile_version = models.PositiveIntegerField(_("profile version"), default=0)
     method = models.CharField(_("solver / method"), max_length=40)
@@ -620,4 +638,7 @@ class RoutingDecision(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"decision {self.pk} for order {self.order_id}: {self.outcome}"
+        return str(
+            _("Decision %(id)s for order %(order)s: %(outcome)s")
+            % {"id": self.pk, "order": self.order_id, "outcome": self.get_outcome_display()}
+        )

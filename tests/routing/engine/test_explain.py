@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from routing.engine.problem import NodeStatus, RoutingContext
 from routing.engine.router import route_order
 from tests.routing.engine.engine_factories import make_node, make_order
@@ -61,3 +63,49 @@ def test_a_dearer_winner_is_explained_by_what_the_prices_put_against_it() -> Non
     sentence = decision.explanation.sentences[0]
     assert sentence.startswith("Shanghai DC chosen: 18 h faster than Suzhou RC; ¥1.00 dearer")
     assert "outweighed at the profile's prices by certainty ¥" in sentence
+
+
+def test_the_trade_off_keeps_deltas_and_what_spoke_for_and_against_the_winner() -> None:
+    slow = make_node("SLOW", name="Suzhou RC", stock={"tea": 5}, shipping=6.0, transit=30.0)
+    fast = make_node("FAST", name="Shanghai DC", stock={"tea": 5}, shipping=8.1, transit=12.0)
+    decision = route_order(make_order(("tea", 1), promised_hours=24), RoutingContext((slow, fast)))
+    trade = decision.explanation.trade_off
+    assert trade is not None and trade.other_codes == ("SLOW",)
+    assert round(trade.cost_delta, 2) == 2.10 and trade.hours_delta == -18.0
+    assert dict(trade.against) == {"money": pytest.approx(2.10)}
+    assert {"lateness", "certainty"} <= dict(trade.favour).keys()
+    # At the profile's prices what spoke for the winner outweighs its extra cost.
+    assert sum(v for _, v in trade.favour) > sum(v for _, v in trade.against)
+    assert decision.explanation.labels == {"SLOW": "Suzhou RC", "FAST": "Shanghai DC"}
+
+
+def test_nodes_holding_part_of_the_order_are_partial_candidates() -> None:
+    both = make_node("BOTH", stock={"milk": 2, "tea": 1})
+    milk_only = make_node("MILK", stock={"milk": 5})
+    short = make_node("SHORT", stock={"milk": 1, "tea": 1})
+    empty = make_node("EMPTY", stock={"coffee": 9})
+    ctx = RoutingContext((both, milk_only, short, empty))
+    decision = route_order(make_order(("milk", 2), ("tea", 1)), ctx)
+    assert decision.result.node_codes == ("BOTH",)
+    partial = {
+        c.node_code: [(x.sku, x.available, x.quantity) for x in c.lines]
+        for c in decision.explanation.partial
+    }
+    assert partial == {
+        "MILK": [("milk", 2, 2), ("tea", 0, 1)],
+        "SHORT": [("milk", 1, 2), ("tea", 1, 1)],
+    }
+
+
+def test_an_unroutable_order_keeps_the_blocking_line_as_facts() -> None:
+    ctx = _network()
+    decision = route_order(make_order(("milk", 1), ("bread", 2), cold={"milk"}), ctx)
+    blocking = decision.explanation.blocking
+    assert blocking is not None and (blocking.kind, blocking.sku, blocking.available) == (
+        "stock",
+        "bread",
+        0,
+    )
+    assert blocking.quantity == 2 and blocking.excluded == ("HZ",)
+    paused = next(r for r in decision.explanation.rejected if r.reason == "paused")
+    assert (paused.note, paused.since) == ("cold-chain fault", datetime(2026, 12, 12, 9, 12))
