@@ -2,6 +2,8 @@
 lanes, live signals, and every decision with its explanation."""
 
 import itertools
+from collections.abc import Collection
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist
@@ -67,7 +69,7 @@ class RoutingRuleInline(StackedInline):
 
 def _field_label(name: str) -> str:
     try:
-        return str(RoutingProfile._meta.get_field(name).verbose_name)
+        return str(getattr(RoutingProfile._meta.get_field(name), "verbose_name", name))
     except FieldDoesNotExist:
         return name
 
@@ -233,7 +235,7 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
         tz = merchant_tz(profile.merchant)
         rows = []
         for run in runs:
-            draft = next(
+            draft: dict[str, Any] = next(
                 (r for r in run.report.get("rows", []) if r["label"].startswith("draft")), {}
             )
             rows.append(
@@ -410,7 +412,7 @@ class CourierLoadAdmin(SignalAdmin):
     list_select_related = ["warehouse"]
 
 
-def _table(head: list, rows: list[list], numeric: set[int] = frozenset()) -> str:
+def _table(head: list, rows: list[list], numeric: Collection[int] = ()) -> str:
     """A small HTML table that wraps rather than widens the page (values escaped)."""
 
     def cells(values, tag):
@@ -625,7 +627,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         candidates = ([decision.winner] if decision.winner else []) + list(decision.runners_up)
         if not candidates:
             return "—"
-        rows = [
+        rows: list[list[Any]] = [
             [FACTOR_LABELS.get(name, name)]
             + [self._cny(decision, c["contributions"].get(name, 0)) for c in candidates]
             for name in FACTOR_NAMES

@@ -63,6 +63,6 @@ def profile_enable(*, profile: RoutingProfile) -> RoutingProfile:
     if simulation_for(profile=locked, digest=locked.config_digest()) is None:
         raise DraftNotSimulated(not_simulated_message(), profile=locked.pk)
     locked.enabled = True
-    locked._change_reason = "enabled after simulation"
+    setattr(locked, "_change_reason", "enabled after simulation")  # noqa: B010 (simple-history)
     locked.save()
     return locked

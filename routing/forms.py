@@ -57,7 +57,7 @@ class RoutingProfileForm(forms.ModelForm):
         return bool(self.cleaned_data.get("enabled")) and not _enabled_in_database(self.instance)
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned: dict = super().clean() or self.cleaned_data
         if not self.enabling() or any(name in self.errors for name in CONFIG_FIELDS):
             return cleaned
         candidate = copy.copy(self.instance)

@@ -105,8 +105,8 @@ MATRIX = {
     "routing.lane": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "routing.routingdecision": {"ops": ("v", ()), "superuser": ("v", ())},
     "routing.routingprofile": {
-        "ops": ("vac", ("revert_last_change", "simulate")),
-        "superuser": ("vacd", ("revert_last_change", "simulate")),
+        "ops": ("vac", ("enable_simulated_drafts", "revert_last_change", "simulate")),
+        "superuser": ("vacd", ("enable_simulated_drafts", "revert_last_change", "simulate")),
     },
     "routing.routingrule": {"ops": ("vacd", ()), "superuser": ("vacd", ())},
     "routing.weatheralert": {"ops": ("vac", ()), "superuser": ("vacd", ())},
