@@ -74,6 +74,12 @@ def _field_label(name: str) -> str:
         return name
 
 
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    return "—" if value is None or value == "" else str(value)
+
+
 def _diff_rows(profile: RoutingProfile, limit: int = 10) -> list[tuple]:
     """(version, when, who, what changed) of the latest changes, newest first."""
     versions = profile.versions_by_history_id()
@@ -83,7 +89,10 @@ def _diff_rows(profile: RoutingProfile, limit: int = 10) -> list[tuple]:
     for newer, older in itertools.pairwise(records):
         delta = newer.diff_against(older)
         changes = (
-            "; ".join(f"{_field_label(c.field)}: {c.old} → {c.new}" for c in delta.changes) or "—"
+            "; ".join(
+                f"{_field_label(c.field)}: {_value(c.old)} → {_value(c.new)}" for c in delta.changes
+            )
+            or "—"
         )
         when = timezone.localtime(newer.history_date, tz).strftime("%Y-%m-%d %H:%M")
         rows.append((versions[newer.history_id], when, newer.history_user or "—", changes))
@@ -174,7 +183,7 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
         top = sorted(profile.weights_percent().items(), key=lambda kv: -kv[1])[:3]
         return ", ".join(f"{FACTOR_LABELS[name]} {value}%" for name, value in top)
 
-    @admin.display(description=_("total"))
+    @admin.display(description=_("weights total"))
     def weights_total(self, profile: RoutingProfile):
         total = sum(profile.weights_percent().values()) if profile.pk else 100
         # The page's script keeps this up to date as staff type (routing/profile_form.js).
@@ -216,7 +225,7 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
             "<th>{}</th></tr></thead><tbody>{}</tbody></table></div>"
             '<p><a href="{}">{}</a></p>',
             _("version"),
-            _("when"),
+            pgettext("time of a change", "when"),
             _("who"),
             _("what changed"),
             body,
@@ -431,6 +440,28 @@ def _table(head: list, rows: list[list], numeric: Collection[int] = ()) -> str:
 
 
 ROUTING_MODES = {"single": _("single order"), "batch": _("batch")}
+SOLVERS = {"highs": "HiGHS", "cbc": "CBC"}
+
+
+def method_label(method: str) -> str:
+    """How a plan was found, in words (the engine's method codes: ``routing.engine``)."""
+    kind, _sep, detail = method.partition(":")
+    if kind == "fast_path":
+        return str(
+            {
+                "": _("proved best without the solver"),
+                "pair": _("proved best without the solver (two warehouses)"),
+                "greedy": _("proved best without the solver (greedy split)"),
+            }.get(detail, _("proved best without the solver"))
+        )
+    if kind == "greedy":
+        return str(_("greedy plan (the solver's fallback)"))
+    if kind == "batch":
+        return str(_("batch plan (%(solver)s)") % {"solver": SOLVERS.get(detail, detail or "—")})
+    if kind in ("milp", "highs", "cbc"):
+        solver = SOLVERS.get(detail or kind, detail or kind)
+        return str(_("mixed-integer program (%(solver)s)") % {"solver": solver})
+    return method
 
 
 def _signed(value: float, digits: int = 2) -> str:
@@ -445,13 +476,10 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         "created_at",
         "outcome",
         "chosen",
-        "method",
-        "optimal",
+        "method_text",
         "cost",
         "decision_time",
-        "profile_name",
-        "version",
-        "routing_mode",
+        "profile_and_version",
     ]
     list_filter = ["outcome", "mode", "optimal", "method", "profile_name"]
     search_fields = ["order__external_id", "=order__id", "explanation"]
@@ -470,7 +498,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         "partial_table",
         "contributions",
         "rejections",
-        "method",
+        "method_text",
         "optimal",
         "decision_time",
         "routing_mode",
@@ -505,9 +533,18 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
     def chosen(self, decision: RoutingDecision) -> str:
         return " + ".join(s["warehouse"] for s in decision.shipments) or "—"
 
+    @admin.display(description=_("solver / method"), ordering="method")
+    def method_text(self, decision: RoutingDecision) -> str:
+        return method_label(decision.method)
+
     @admin.display(description=_("decision time (ms)"), ordering="duration_ms")
     def decision_time(self, decision: RoutingDecision) -> str:
         return milliseconds(decision.duration_ms)
+
+    @admin.display(description=_("profile version"), ordering="profile_name")
+    def profile_and_version(self, decision: RoutingDecision) -> str:
+        version = f" v{decision.profile_version}" if decision.profile_version else ""
+        return f"{decision.profile_name}{version}"
 
     @admin.display(description=_("mode"), ordering="mode")
     def routing_mode(self, decision: RoutingDecision) -> str:

@@ -168,8 +168,8 @@ def test_the_decision_page_shows_tables_and_no_long_decimals(admin_client, merch
     decision = _routed(merchant, network)
     url = reverse("admin:routing_routingdecision_change", args=[decision.pk])
     for language, words in (
-        ("en", ["Lower is better", "Runners-up", "Held part of the order"]),
-        ("zh-hans", ["越低越好", "备选方案", "持有部分商品的仓库"]),
+        ("en", ["Lower is better", "Runners-up", "Held part of the order", "without the solver"]),
+        ("zh-hans", ["越低越好", "备选方案", "持有部分商品的仓库", "无需求解器即证明最优"]),
     ):
         page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
         assert all(word in page for word in words), language
