@@ -76,6 +76,16 @@ def facts_of(explanation: Explanation, *, weights: dict[str, int] | None = None)
     }
 
 
+def stored_facts(facts: dict) -> dict:
+    """The facts as a decision keeps them: its rejections already have a column of their own."""
+    return {key: value for key, value in facts.items() if key != "rejected"}
+
+
+def with_rejections(decision: Any) -> dict:
+    """A stored decision's facts with its rejections put back (see ``stored_facts``)."""
+    return {**decision.facts, "rejected": decision.rejected or []}
+
+
 def merge_lead(order_created_at: datetime, companions: list[tuple[int, str, datetime]]) -> dict:
     """The facts of "merged with order #12 (Douyin shop) received 3 minutes earlier"."""
     others = []
@@ -394,7 +404,9 @@ def decision_sentences(decision: Any) -> list[str]:
     """A stored decision's explanation in the active language; stored text for old ones."""
     if not decision.facts:
         return [line for line in decision.explanation.splitlines() if line]
-    return render(decision.facts, tz=merchant_tz(decision.order.merchant), outcome=decision.outcome)
+    return render(
+        with_rejections(decision), tz=merchant_tz(decision.order.merchant), outcome=decision.outcome
+    )
 
 
 _NOTES = (

@@ -52,7 +52,7 @@ from routing.engine.explain import explain
 from routing.engine.plan import Plan
 from routing.engine.problem import RoutingResult, SolverOptions
 from routing.engine.router import Decision, plan_for_policy, route_order
-from routing.explaining import facts_of, merchant_tz, merge_lead, render
+from routing.explaining import facts_of, merchant_tz, merge_lead, render, stored_facts
 from routing.models import Lane, RoutingDecision, RoutingProfile
 from routing.signals import before_route
 
@@ -115,7 +115,7 @@ def _store(
         explanation="\n".join(sentences),
         reason=(reason or result.reason)[:300],
         notes=list(result.notes),
-        facts=facts,
+        facts=stored_facts(facts),
     )
 
 
