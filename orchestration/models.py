@@ -10,6 +10,7 @@ The order's status as customers see it is derived from these steps (``orchestrat
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -334,6 +335,17 @@ class SlaAlert(models.Model):
     report = models.JSONField(_("root-cause report"), default=dict)
     notified = models.JSONField(_("notified"), default=list)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.CharField(_("acknowledged by"), max_length=150, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sla_alerts",
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("SLA alert")
