@@ -247,8 +247,8 @@ class Prices:
     and an order left to staff. Batch routing puts ¥1,000 on an unrouted order so that no plan
     is ever dearer; ``scarcity`` is ¥300, a third of that, because the bid price is paid on every
     unit of a plan while an order is lost for want of one. It was picked from 20, 50, 100, 300
-    and 1,000 on replays with other faults than the shared worlds' (bench/routing_worlds.py):
-    lower values changed little, 1,000 gave up punctuality for no more routed orders.
+    and 1,000 by replaying one shared world's network and orders (dev-8) under eight other
+    random warehouse faults: lower values changed little, 1,000 gave up punctuality.
     """
 
     stock: float = 1.0
