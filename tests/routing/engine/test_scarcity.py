@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from routing.engine.batch import route_batch
 from routing.engine.problem import (
     DemandOutlook,
     Order,
     OrderLine,
+    Prices,
     Profile,
     RoutingContext,
     Weights,
@@ -119,3 +121,22 @@ def test_all_money_with_an_outlook_pays_what_the_cheapest_feasible_plan_costs(se
         return
     assert result.routed
     assert round(result.cost, 2) == round(reference.cost, 2), (result.node_codes, reference)
+
+
+def test_a_batch_routes_every_order_a_plan_can_serve_whatever_the_bid_price() -> None:
+    # Four units of a SKU the day wants hundreds of, two orders of two: both can be served (one
+    # by a split). At a bid price far above the unrouted penalty the master would rather leave
+    # both behind; the leftover pass routes them anyway.
+    x = make_node("x", stock={"FISH": 3}, shipping=6.0)
+    y = make_node("y", stock={"FISH": 1}, shipping=9.0)
+    outlook = DemandOutlook(units_so_far={"FISH": 100}, hours_elapsed=6, hours_left=18)
+    dear = Profile(prices=Prices(scarcity=5000.0))
+    ctx = RoutingContext(nodes=(x, y), profile=dear, outlook=outlook)
+    orders = [
+        Order(f"o{i}", "East", 31.2, 121.5, (OrderLine("FISH", 2, unit_value=30.0),))
+        for i in range(2)
+    ]
+    batch = route_batch(orders, ctx)
+    assert all(result.routed for result in batch.results)
+    shipped = sum(s.units for r in batch.results for s in r.shipments)
+    assert shipped == 4
