@@ -26,6 +26,7 @@ BENCHMARKS = {
     ],
     "routing_gap": [PY, "bench/routing_gap.py", "--set", "quick"],
     "matching_quality": [PY, "bench/matching_quality.py", "--count", "20000"],
+    "fit_match_rules": [PY, "bench/fit_match_rules.py"],
     "api_orders": [PY, "bench/api_orders.py", "--seconds", "15", "--clients", "32"],
     "customers_db": [
         PY,
@@ -34,6 +35,7 @@ BENCHMARKS = {
         *("--probes", "1000", "--warmup", "100", "--committed", "100"),
     ],
     "status_page": [PY, "bench/status_page.py", "--backend", "both", "--requests", "300"],
+    "customer360": [PY, "bench/customer360.py", "--backend", "both", "--requests", "100"],
     "groupbuy": [PY, "bench/groupbuy.py", "--backend", "both", "--reps", "20", "--core-reps", "50"],
     "outages": [PY, "bench/outages.py", "--scenario", "both", "--rate", "2", "--seconds", "60"],
 }

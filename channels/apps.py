@@ -8,11 +8,14 @@ class ChannelsConfig(AppConfig):
 
     def ready(self) -> None:
         from channels import receivers
-        from customers.signals import customers_merged, customers_unmerged
+        from customers.signals import customers_merged, customers_split, customers_unmerged
 
         customers_merged.connect(
             receivers.move_gift_grants_on_merge, dispatch_uid="channels.gift_grants_merge"
         )
         customers_unmerged.connect(
             receivers.restore_gift_grants_on_unmerge, dispatch_uid="channels.gift_grants_unmerge"
+        )
+        customers_split.connect(
+            receivers.move_gift_grants_on_split, dispatch_uid="channels.gift_grants_split"
         )

@@ -1,8 +1,10 @@
-"""The gift ledger follows customer merges: grants move to the survivor and back on an unmerge.
+"""The gift ledger follows customer merges: grants move to the survivor and back on an unmerge,
+and with their orders when a customer is split.
 
-The customer master sends ``customers_merged`` / ``customers_unmerged`` inside the merge's
-transaction (``channels.receivers`` connects these functions), so the ledger moves atomically
-with the customer's identities and orders, and ``customers`` never imports ``channels``.
+The customer master sends ``customers_merged`` / ``customers_unmerged`` / ``customers_split``
+inside the merge's transaction (``channels.receivers`` connects these functions), so the ledger
+moves atomically with the customer's identities and orders, and ``customers`` never imports
+``channels``.
 """
 
 from datetime import datetime
@@ -10,7 +12,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from channels.models import GiftGrant, GiftRefusal
-from customers.models import CustomerMerge
+from customers.models import CustomerMerge, CustomerSplit
 
 GRANTED_TWICE = "granted twice before the customers were merged"
 
@@ -103,3 +105,20 @@ def gift_grants_unmerge(*, merge: CustomerMerge) -> None:
         )
         GiftRefusal.objects.filter(pk__in=item["repointed_refusal_ids"]).update(grant_id=item["id"])
         GiftRefusal.objects.filter(pk=item["refusal_id"]).delete()
+
+
+def gift_grants_split(*, split: CustomerSplit) -> None:
+    """Grants claimed on the orders that moved in ``split`` go with them to the new customer.
+
+    Recorded on ``split`` (saved by the caller). The new customer holds no grant yet, so the
+    one-grant-per-campaign rule cannot be broken by the move.
+    """
+    moved = list(
+        GiftGrant.objects.filter(
+            merchant_id=split.merchant_id,
+            customer=split.source,
+            order_id__in=split.moved_order_ids,
+        ).values_list("pk", flat=True)
+    )
+    GiftGrant.objects.filter(pk__in=moved).update(customer=split.created)
+    split.moved_gift_grant_ids = moved

@@ -16,7 +16,12 @@ from oms.tenancy import same_merchant
 
 
 class Customer(models.Model):
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="customers")
+    merchant = models.ForeignKey(
+        "oms.Merchant",
+        on_delete=models.CASCADE,
+        related_name="customers",
+        verbose_name=_("merchant"),
+    )
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
     phone_masked = models.CharField(_("phone (masked)"), max_length=32, blank=True)
     vip = models.BooleanField(_("VIP"), default=False)
@@ -28,7 +33,7 @@ class Customer(models.Model):
         related_name="absorbed",
         verbose_name=_("merged into"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(get_user=history_user)
     _change_reason: str  # set before a save; the history record keeps it
 
@@ -141,6 +146,7 @@ class MatchRuleSet(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(get_user=history_user)
+    _change_reason: str  # set before a save; the history record keeps it
 
     class Meta:
         verbose_name = _("matching rules")
@@ -214,3 +220,100 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.absorbed_id} → {self.survivor_id}"
+
+
+class RuleSetVersion(models.Model):
+    """A version of a merchant's matching rules: a draft (fitted), the active one, or retired.
+
+    Activating a version copies its rules into the merchant's ``MatchRuleSet`` (which the
+    online resolve reads) and re-resolves the merchant's identities in the background; the
+    version active before is retired and can be activated again to undo it. The first
+    activation keeps the rules in force until then as a retired version of their own.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        ACTIVE = "active", _("active")
+        RETIRED = "retired", _("retired")
+
+    class Origin(models.TextChoices):
+        FITTED = "fitted", _("fitted to the merchant's identities")
+        SNAPSHOT = "snapshot", _("rules in force before a version was activated")
+
+    class Resolve(models.TextChoices):
+        NONE = "", _("not run")
+        PENDING = "pending", _("re-resolving")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    merchant = models.ForeignKey(
+        "oms.Merchant", on_delete=models.CASCADE, related_name="+", verbose_name=_("merchant")
+    )
+    label = models.CharField(_("label"), max_length=120)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices)
+    rules = models.JSONField(_("rules"), default=dict)
+    fit_report = models.JSONField(_("fit"), default=dict, blank=True)
+    comparison = models.JSONField(_("compared with the active rules"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    activated_by = models.CharField(_("activated by"), max_length=120, blank=True)
+    resolve_status = models.CharField(
+        _("re-resolve"), max_length=10, choices=Resolve.choices, default=Resolve.NONE, blank=True
+    )
+    resolve_report = models.JSONField(_("re-resolve report"), default=dict, blank=True)
+    history = HistoricalRecords(get_user=history_user)
+    _change_reason: str  # set before a save; the history record keeps it
+
+    class Meta:
+        verbose_name = _("matching rule set version")
+        verbose_name_plural = _("matching rule set versions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant"],
+                condition=models.Q(status="active"),
+                name="one_active_rule_set_version_per_merchant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_status_display()})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from customers.matching import MatchRules
+
+        try:
+            MatchRules.from_mapping(self.rules or {})
+        except (ValueError, TypeError) as exc:
+            raise ValidationError({"rules": str(exc)}) from exc
+
+
+class CustomerSplit(models.Model):
+    """One split: identities (and their orders) moved from a customer to a new one, so it is
+    audited like a merge and a merge of the two undoes it."""
+
+    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="splits_out")
+    created = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="splits_in")
+    reason = models.CharField(_("reason"), max_length=300)
+    actor = models.CharField(_("by"), max_length=120)
+    moved_identity_ids = models.JSONField(default=list)
+    moved_order_ids = models.JSONField(default=list)
+    # Gift ledger rows whose order moved (written by the channels app's receiver of
+    # ``customers_split``) and merged fulfilments whose orders all moved.
+    moved_gift_grant_ids = models.JSONField(default=list)
+    moved_consolidation_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer split")
+        verbose_name_plural = _("customer splits")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.created_id}"

@@ -1,6 +1,6 @@
 """Signals of the customer master, so apps built on it follow merges without being imported.
 
-Both are sent inside the transaction of the merge (or unmerge): what a receiver changes commits
+All are sent inside the transaction of the merge (unmerge, split): what a receiver changes commits
 or rolls back with it. The gift ledger of ``channels`` moves grants this way.
 """
 
@@ -12,3 +12,7 @@ from django.dispatch import Signal
 customers_merged = Signal()
 # sender=CustomerMerge, merge=CustomerMerge: the merge being undone (``undone_at`` still empty).
 customers_unmerged = Signal()
+# sender=CustomerSplit, split=CustomerSplit: source and created are set, the identities and
+# orders have moved; the row is saved after the receivers return, so they record on it what
+# they moved (``moved_gift_grant_ids``).
+customers_split = Signal()

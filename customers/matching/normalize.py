@@ -98,6 +98,19 @@ def mask_phone(raw: str, default_region: str = DEFAULT_REGION) -> str:
     return "*" * max(len(digits) - 2, 0) + digits[-2:]
 
 
+_MASKED_MOBILE = re.compile(r"^(?:\+?86)?(1\d{2})\*{4}(\d{4})$")
+
+
+def masked_phone_form(raw: str) -> str:
+    """The mask of a mobile number a channel gave masked already ("138****5678"), else "".
+
+    Such a number has no digest to look up by, but its visible digits still agree or
+    disagree with a full number's mask (partial evidence for matching).
+    """
+    match = _MASKED_MOBILE.match(_SEPARATORS.sub("", fold_width(raw or "")))
+    return f"{match.group(1)}****{match.group(2)}" if match else ""
+
+
 def _mask(number: phonenumbers.PhoneNumber, default_region: str) -> str:
     national = str(number.national_number)
     if len(national) <= 4:

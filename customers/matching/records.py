@@ -19,14 +19,12 @@ from customers.matching.normalize import (
     NormalizedName,
     address_digest,
     fold_width,
+    masked_phone_form,
     normalize_address,
     normalize_name,
     normalize_phone,
     phone_digest,
 )
-
-# A phone masked by the channel: three digits, stars, four digits ("138****5678").
-_MASKED_PHONE = re.compile(r"^(1\d{2})\*{4}(\d{4})$")
 
 # Advertising ids that tracking-limited devices report; they identify nobody.
 _PLACEHOLDER_DEVICE = re.compile(r"^(?:0|-)*$|^(?:null|none|unknown|undefined|nan)$")
@@ -80,12 +78,6 @@ def normalize_device_id(raw: str) -> str:
     return "" if _PLACEHOLDER_DEVICE.match(device) else device
 
 
-def _masked_form(raw: str) -> str:
-    """The mask of a phone the channel gave masked already ("138****5678"), else ""."""
-    match = _MASKED_PHONE.match(fold_width(raw or "").removeprefix("+86").removeprefix("86"))
-    return f"{match.group(1)}****{match.group(2)}" if match else ""
-
-
 def fingerprint(observation: Observation, *, key: bytes) -> Fingerprint:
     """Normalise an observation; ``key`` is the HMAC key for phone and address digests."""
     phone = normalize_phone(observation.phone or "")
@@ -97,7 +89,7 @@ def fingerprint(observation: Observation, *, key: bytes) -> Fingerprint:
         account_key=f"{observation.channel}:{account}" if account else "",
         device_id=normalize_device_id(observation.device_id),
         phone_digest=phone_digest(phone.e164, key) if phone else "",
-        phone_masked=phone.masked if phone else _masked_form(observation.phone),
+        phone_masked=phone.masked if phone else masked_phone_form(observation.phone),
         name=normalize_name(observation.receiver_name or ""),
         address=address,
         address_digest=address_digest(address, key) if address else "",

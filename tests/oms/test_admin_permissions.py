@@ -49,11 +49,16 @@ MATRIX = {
     "channels.promotion": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "customers.customer": {"ops": ("vc", ()), "superuser": ("vac", ())},
     "customers.customermerge": {"ops": ("vc", ("unmerge",)), "superuser": ("vac", ("unmerge",))},
+    "customers.customersplit": {"ops": ("v", ()), "superuser": ("vc", ())},
     "customers.identity": {"ops": ("v", ()), "superuser": ("vac", ())},
     "customers.matchruleset": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "customers.reviewitem": {
         "ops": ("vc", ("keep_apart", "merge")),
         "superuser": ("vacd", ("keep_apart", "merge")),
+    },
+    "customers.rulesetversion": {
+        "ops": ("vc", ("activate", "recompare")),
+        "superuser": ("vcd", ("activate", "recompare")),
     },
     "oms.apikey": {"ops": ("", ("revoke",)), "superuser": ("vc", ("revoke",))},
     "oms.consolidation": {"ops": ("v", ()), "superuser": ("v", ())},
