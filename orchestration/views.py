@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -280,6 +281,8 @@ def ops_exception_act(request: HttpRequest) -> HttpResponse:
     if not target.isdigit():
         raise Http404
     user = request.user
+    if not isinstance(user, AbstractBaseUser):  # staff_member_required let no one else in
+        raise PermissionDenied
     if action in ("acknowledge", "assign", "retry_alert"):
         if not user.has_perm("orchestration.change_slaalert"):
             raise PermissionDenied

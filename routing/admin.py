@@ -14,9 +14,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
 from oms.adminkit import NeverDeletedMixin
-from routing.engine.problem import FACTOR_NAMES, PRICED_FACTORS
+from routing.engine.problem import FACTOR_NAMES
 from routing.models import (
     FACTOR_LABELS,
+    PROFILE_PRICES,
     CarrierCapacity,
     CourierLoad,
     Lane,
@@ -101,7 +102,7 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
         (
             _("Prices in CNY at the default weights"),
             {
-                "fields": [f"price_{name}" for name in PRICED_FACTORS],
+                "fields": [f"price_{name}" for name in PROFILE_PRICES],
                 "description": _(
                     "What one unit of each factor costs the merchant when the weights are the "
                     "default ones (money 40 %, lateness 22 %, certainty 10 %, splits 6 %, ...). "
@@ -331,7 +332,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
                         ((f"{c['contributions'].get(name, 0):.2f}",) for c in candidates),
                     ),
                 )
-                for name in FACTOR_NAMES
+                for name in (*FACTOR_NAMES, "scarcity")
             ),
         )
         totals = format_html_join(

@@ -47,6 +47,8 @@ FACTOR_LABELS = {
     "splits": _("number of shipments (splits)"),
     "distance": _("distance"),
     "certainty": _("delivery certainty (historic on-time rate)"),
+    # Not a weight of its own (the stock weight steers it): a row of the decision page.
+    "scarcity": _("scarcity bid price (stock later orders today will want)"),
 }
 DEFAULT_WEIGHTS = {
     "stock": 4,
@@ -75,6 +77,7 @@ PRICE_LABELS = {
     "splits": _("a split: each parcel beyond the first (¥)"),
     "distance": _("1,000 km, per parcel (¥)"),
     "certainty": _("a point (1 %) of delivery certainty, per parcel (¥)"),
+    "scarcity": _("a unit a later order of the day cannot get (¥; steered by the stock weight)"),
 }
 # The same, as a sentence with this profile's price in CNY of shipping and handling.
 PRICE_SENTENCES = {
@@ -88,8 +91,13 @@ PRICE_SENTENCES = {
     "courier_load": _("A parcel when couriers are fully loaded costs ¥%(v)s."),
     "stock": _("Taking the last, freshest units of an order's SKUs costs ¥%(v)s."),
     "distance": _("1,000 km cost ¥%(v)s."),
+    "scarcity": _(
+        "Using the last units of a SKU that later orders today will want costs up to ¥%(v)s a unit."
+    ),
 }
-assert set(PRICE_LABELS) == set(PRICE_SENTENCES) == set(PRICED_FACTORS)
+# Prices of the profile: one per priced factor, and the scarcity bid price.
+PROFILE_PRICES = (*PRICED_FACTORS, "scarcity")
+assert set(PRICE_LABELS) == set(PRICE_SENTENCES) == set(PROFILE_PRICES)
 
 
 def _price_field(name: str) -> models.DecimalField:
@@ -159,6 +167,7 @@ class RoutingProfile(models.Model):
     price_weather = _price_field("weather")
     price_courier_load = _price_field("courier_load")
     price_distance = _price_field("distance")
+    price_scarcity = _price_field("scarcity")
     measured_trade_off = models.CharField(
         _("measured trade-off"),
         max_length=200,
@@ -213,7 +222,7 @@ class RoutingProfile(models.Model):
         return Weights(**{k: float(v) for k, v in self.weights_percent().items()})
 
     def engine_prices(self) -> Prices:
-        return Prices(**{name: float(getattr(self, f"price_{name}")) for name in PRICED_FACTORS})
+        return Prices(**{name: float(getattr(self, f"price_{name}")) for name in PROFILE_PRICES})
 
     def prices_in_cny(self) -> dict[str, float] | None:
         """What each factor costs with this profile's weights, in CNY of shipping and handling.
@@ -233,7 +242,7 @@ class RoutingProfile(models.Model):
         money = self.shipping_cost + self.handling_cost
         head = _("Money (shipping + handling, %(w)d %%): one CNY counts as one CNY.") % {"w": money}
         order = ["lateness", "certainty", "splits"]
-        rest = [f for f in PRICED_FACTORS if f not in order]
+        rest = [f for f in PROFILE_PRICES if f not in order]
         return [str(head)] + [
             str(PRICE_SENTENCES[f] % {"v": f"{prices[f]:.2f}"})
             for f in order + rest
