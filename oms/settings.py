@@ -384,6 +384,9 @@ LOGGING = {
     },
 }
 
+# Staff who open the login page directly land in the console (the theme's login form sends no
+# "next" of its own, and Django's default is /accounts/profile/, which this project has not).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # The admin theme (django-unfold): sidebar by job, the project's name, languages switch.
 UNFOLD = {
