@@ -162,9 +162,12 @@ class OrderTrackingAdmin(NeverDeletedMixin, ModelAdmin):
     readonly_fields = ["order", "token", "template", "created_at", "revoked_at", "status_page"]
     actions = ["revoke", "reissue"]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # links are made when an order's services are planned
+
     @admin.display(description=_("status page"))
     def status_page(self, obj: OrderTracking) -> str:
-        if not obj.active:
+        if obj.pk is None or not obj.token or not obj.active:
             return "—"
         url = reverse("orchestration:track", args=[obj.token])
         return format_html(

@@ -85,7 +85,7 @@ MATRIX = {
     "orchestration.interventionrequest": {"ops": ("v", ()), "superuser": ("vc", ())},
     "orchestration.ordertracking": {
         "ops": ("vc", ("reissue", "revoke")),
-        "superuser": ("vac", ("reissue", "revoke")),
+        "superuser": ("vc", ("reissue", "revoke")),  # links come with planned services
     },
     "orchestration.pickuppoint": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "orchestration.serviceatom": {"ops": ("vac", ()), "superuser": ("vacd", ())},
