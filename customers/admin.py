@@ -82,7 +82,7 @@ class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin):
 
 
 @admin.register(MatchRuleSet)
-class MatchRuleSetAdmin(SimpleHistoryAdmin):
+class MatchRuleSetAdmin(TenantLockedMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "merge_window_minutes", "updated_at"]
 
 

@@ -40,7 +40,8 @@ def _local(iso: str) -> str:
 
 
 @admin.register(ServiceAtom)
-class ServiceAtomAdmin(SimpleHistoryAdmin):
+class ServiceAtomAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+    locked_on_change = ("code",)  # the catalogue (``catalogue_install``) finds atoms by it
     list_display = [
         "code",
         "label_en",
@@ -88,7 +89,8 @@ class TemplateStepInline(admin.TabularInline):
 
 
 @admin.register(ServiceTemplate)
-class ServiceTemplateAdmin(SimpleHistoryAdmin):
+class ServiceTemplateAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+    locked_on_change = ("merchant", "code")  # orders' tracking links keep their template
     list_display = [
         "code",
         "name",
@@ -235,7 +237,8 @@ class SlaAlertAdmin(NeverDeletedMixin, admin.ModelAdmin):
 
 
 @admin.register(PickupPoint)
-class PickupPointAdmin(admin.ModelAdmin):
+class PickupPointAdmin(TenantLockedMixin, admin.ModelAdmin):
+    locked_on_change = ("merchant", "code")  # customers' pickup choices refer to it
     list_display = ["code", "name", "city", "merchant", "opening_hours", "active"]
     list_filter = ["city", "active"]
     search_fields = ["code", "name", "address"]

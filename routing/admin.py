@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from oms.adminkit import NeverDeletedMixin
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from routing.engine.problem import FACTOR_NAMES, PRICED_FACTORS
 from routing.models import (
     FACTOR_LABELS,
@@ -55,7 +55,7 @@ def _diff_rows(profile: RoutingProfile, limit: int = 10) -> list[tuple]:
 
 
 @admin.register(RoutingProfile)
-class RoutingProfileAdmin(SimpleHistoryAdmin):
+class RoutingProfileAdmin(TenantLockedMixin, SimpleHistoryAdmin):
     list_display = [
         "name",
         "merchant",
@@ -188,7 +188,8 @@ class RoutingProfileAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(SimpleHistoryAdmin):
+class RoutingRuleAdmin(TenantLockedMixin, SimpleHistoryAdmin):
+    locked_on_change = ("profile",)  # a rule moved to another profile could change merchant
     list_display = [
         "name",
         "profile",
@@ -219,7 +220,7 @@ class LaneAdmin(admin.ModelAdmin):
     list_select_related = ["warehouse"]
 
 
-class SignalAdmin(admin.ModelAdmin):
+class SignalAdmin(TenantLockedMixin, admin.ModelAdmin):
     list_filter = ["source", "merchant"]
     date_hierarchy = "observed_at"
 

@@ -370,3 +370,93 @@ def test_staff_login_is_throttled(superuser, settings):
     right = client.post(url, {"username": superuser.username, "password": "x"})
     assert right.status_code == 429  # locked out, the right password included
     assert "_auth_user_id" not in client.session
+
+
+LOCKED_ON_CHANGE = {"merchant", "code", "sku", "campaign_code"}
+
+
+@pytest.mark.parametrize("who", ["ops", "superuser"])
+def test_no_change_page_moves_a_row_to_another_merchant_or_renames_its_code(request, who):
+    """Every admin, existing row: its tenant and the codes other systems know it by are fixed."""
+    user = request.getfixturevalue(who)
+    editable = {}
+    for model, model_admin in admin.site._registry.items():
+        row = model()
+        if not model_admin.has_change_permission(_request(user), row):
+            continue
+        fields = set(model_admin.get_form(_request(user), row).base_fields) & LOCKED_ON_CHANGE
+        if fields:
+            editable[model._meta.label_lower] = fields
+    assert editable == {}
+
+
+def _cross_merchant_rows():
+    """(row pointing at another merchant's row, the field that must be refused) per model."""
+    from channels.models import ChannelPrice, ChannelPriceList, Promotion
+    from customers.models import Identity
+    from oms.models import InventoryBatch, Order
+    from routing.models import CourierLoad
+    from tests.factories import WarehouseFactory
+
+    mine, theirs = MerchantFactory(), MerchantFactory()
+    their_customer = Customer.objects.create(merchant=theirs, display_name="theirs")
+    return [
+        (Order(merchant=mine, customer=their_customer), "customer"),
+        (Identity(merchant=mine, customer=their_customer, record_id="r1"), "customer"),
+        (
+            InventoryBatch(
+                warehouse=WarehouseFactory(merchant=mine), product=ProductFactory(merchant=theirs)
+            ),
+            "product",
+        ),
+        (
+            ChannelPrice(
+                price_list=ChannelPriceList.objects.create(merchant=mine, name="list"),
+                product=ProductFactory(merchant=theirs),
+            ),
+            "product",
+        ),
+        (Promotion(merchant=mine, channel=ChannelFactory(merchant=theirs)), "channel"),
+        (CourierLoad(merchant=mine, warehouse=WarehouseFactory(merchant=theirs)), "warehouse"),
+    ]
+
+
+def test_foreign_keys_to_another_merchants_rows_are_refused():
+    from django.core.exceptions import ValidationError
+
+    for row, field in _cross_merchant_rows():
+        with pytest.raises(ValidationError) as refused:
+            row.clean()
+        assert refused.value.message_dict == {field: ["This belongs to another merchant."]}, row
+
+
+def test_a_promotion_cannot_cover_another_merchants_products(superuser):
+    from channels.models import Promotion
+
+    mine, theirs = MerchantFactory(), MerchantFactory()
+    client = Client()
+    client.force_login(superuser)
+    page = client.post(
+        reverse("admin:channels_promotion_add"),
+        {
+            "merchant": mine.pk,
+            "campaign_code": "d12",
+            "name": "Double 12",
+            "kind": "threshold",
+            "threshold_amount": "199.00",
+            "discount_amount": "20.00",
+            "percent_off": "0",
+            "gift_quantity": "1",
+            "products": [ProductFactory(merchant=mine).pk, ProductFactory(merchant=theirs).pk],
+            "starts_at_0": "2026-12-12",
+            "starts_at_1": "00:00:00",
+            "ends_at_0": "2026-12-13",
+            "ends_at_1": "00:00:00",
+            "active": "on",
+        },
+    )
+    assert page.status_code == 200
+    assert page.context["adminform"].form.errors == {
+        "products": ["This belongs to another merchant."]
+    }
+    assert not Promotion.objects.exists()
