@@ -204,6 +204,13 @@ def test_secrets_are_never_rendered(superuser):
         html = client.get(url).content.decode()
         assert channel.signing_secret not in html and subscription.secret not in html, url
         assert 'name="secret"' not in html and 'name="signing_secret"' not in html
+    # A hint to tell secrets apart instead, and the rotate action that issues a new one.
+    channel_page = client.get(reverse("admin:oms_saleschannel_change", args=[channel.pk]))
+    assert f"{channel.signing_secret[:8]}…" in channel_page.content.decode()
+    subscription_page = client.get(
+        reverse("admin:orchestration_webhooksubscription_change", args=[subscription.pk])
+    )
+    assert f"{subscription.secret[:10]}…" in subscription_page.content.decode()
 
 
 def test_a_new_subscription_shows_its_secret_once(superuser, fake_dns):
