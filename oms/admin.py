@@ -278,6 +278,13 @@ class OrderAdminForm(forms.ModelForm):
                 self.fields[name].validators.append(MinValueValidator(Decimal("0")))
                 self.fields[name].widget.attrs["min"] = "0"
 
+    def clean_promised_at(self):
+        promised_at = self.cleaned_data["promised_at"]
+        before = self.instance.promised_at
+        if promised_at and before and promised_at == before.replace(second=0, microsecond=0):
+            return before  # shown to the minute (the Chinese time format), not changed
+        return promised_at
+
     def clean_province(self) -> str:
         province = self.cleaned_data["province"]
         if province != self.instance.province and not region_for_province(province):
@@ -345,6 +352,50 @@ class OrderAdmin(NeverDeletedMixin, admin.ModelAdmin):
     ]
     raw_id_fields = ["customer"]
     form = OrderAdminForm
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "merchant",
+                    "channel",
+                    "external_id",
+                    "status",
+                    "status_reason",
+                    "customer",
+                    "consolidation",
+                    "merged_with",
+                ]
+            },
+        ),
+        (
+            _("Receiver"),
+            {
+                "fields": [
+                    "receiver_name",
+                    "receiver_phone",
+                    "province",
+                    "city",
+                    "district",
+                    "address_line",
+                    "postal_code",
+                    "region",
+                ]
+            },
+        ),
+        (
+            _("Money"),
+            {
+                "fields": ["currency", "subtotal", "shipping_fee", "discount_total", "total"],
+                "description": _(
+                    "Total = subtotal of the lines + shipping fee - discount, recomputed on "
+                    "save. The shipping fee and the discount can be corrected until the order "
+                    "ships; each correction is written to the timeline."
+                ),
+            },
+        ),
+        (_("Times"), {"fields": ["placed_at", "promised_at", "created_at", "updated_at"]}),
+    ]
     inlines = [OrderLineInline, ShipmentInline, OrderEventInline]
 
     def get_readonly_fields(self, request, obj=None):

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from oms.exceptions import ChargesRefused
 from oms.models import Order, OrderLine, OrderStatus
@@ -236,3 +237,26 @@ def test_order_lines_keep_their_quantity_and_price_as_ordered(routed_order):
         2,
         Decimal("99.00"),
     )
+
+
+def test_a_promise_shown_to_the_minute_in_chinese_keeps_its_seconds(ops_client):
+    batch = BatchFactory()
+    order = make_order(
+        merchant=batch.warehouse.merchant, lines=[(batch.product, 1)], promised_in_hours=30
+    )
+    order.refresh_from_db()
+    promised = timezone.localtime(order.promised_at)
+    assert (promised.second, promised.microsecond) != (0, 0)
+
+    response = _post(
+        ops_client,
+        order,
+        language="zh-hans",
+        promised_at_0=f"{promised:%Y/%m/%d}",  # as the Chinese page shows it
+        promised_at_1=f"{promised:%H:%M}",
+    )
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert timezone.localtime(order.promised_at) == promised
+    assert not order.events.filter(kind="edited").exists()
