@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address of every link `make run` prints, the demo commands' included; set it to another
+# (a proxy or tunnel in front) in the environment.
+OMS_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test test-fast worker webhook-worker beat bench lint fmt migrate demo clean messages lock
 
@@ -32,17 +35,21 @@ migrate: $(STAMP)
 # Each app seeds its own demo, in the order of the app graph (core first).
 DEMO_SEEDS := seed_demo seed_routing_demo seed_channels_demo seed_groupbuy_demo seed_services
 
+demo run: export OMS_PUBLIC_BASE_URL := $(OMS_PUBLIC_BASE_URL)
+
 demo: migrate
 	@for seed in $(DEMO_SEEDS); do $(PY) manage.py $$seed || exit 1; done
 
+# runserver is the project's (oms/embedded): WhiteNoise serves the static files, and without a
+# broker the periodic jobs (SLA checks, sweepers, step retries) run in the server's process.
 run: demo
 	@echo ""
-	@echo "  OMS is starting on http://$(HOST):$(PORT)/"
-	@echo "  Admin:      http://$(HOST):$(PORT)/admin/   login: admin / oms-demo-2026   (ops staff: ops / oms-demo-2026)"
-	@echo "  API docs:   http://$(HOST):$(PORT)/api/docs/   demo API key: oms_demo_homeliving_key"
-	@echo "  Staff:      http://$(HOST):$(PORT)/ops/dashboard/  and  /ops/sla/   (status-page links printed above)"
+	@echo "  OMS is starting on $(OMS_PUBLIC_BASE_URL)/"
+	@echo "  Admin:      $(OMS_PUBLIC_BASE_URL)/admin/   login: admin / oms-demo-2026   (ops staff: ops / oms-demo-2026)"
+	@echo "  API docs:   $(OMS_PUBLIC_BASE_URL)/api/docs/   demo API key: oms_demo_homeliving_key"
+	@echo "  Staff:      $(OMS_PUBLIC_BASE_URL)/ops/dashboard/  and  /ops/sla/   (status-page links printed above)"
 	@echo ""
-	$(PY) manage.py runserver --insecure $(HOST):$(PORT)
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -32,6 +32,7 @@ from customers.matching import (
     fingerprint_from_dict,
     fingerprint_to_dict,
     resolve,
+    settled,
 )
 from customers.models import Customer, Identity, IdentityKey, ReviewItem
 from customers.services import customers_merge, matching_key, rules_for
@@ -340,6 +341,7 @@ def _resolve_chunk(run: _ImportRun, batch: list[Observation]) -> None:
         else:
             customer_id = f"new:{run.next_new}"
             run.next_new += 1
+        record = settled(record, decision)
         index.add(record, customer_id)
         run.results.append((record, decision, customer_id))
 

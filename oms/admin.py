@@ -37,6 +37,7 @@ from oms.models import (
 )
 from oms.services import order_edits
 from oms.services import orders as order_services
+from oms.services.inventory import stock_announce
 from oms.services.warehouses import warehouse_set_status
 
 if TYPE_CHECKING:
@@ -200,6 +201,12 @@ class InventoryBatchAdmin(TenantLockedMixin, admin.ModelAdmin):
     @admin.display(description=_("available"), ordering="available_qty")
     def available(self, batch) -> int:
         return batch.available_qty
+
+    def save_model(self, request, obj, form, change):
+        before = form.initial.get("on_hand") if change else 0
+        super().save_model(request, obj, form, change)
+        if obj.on_hand > (before or 0):
+            stock_announce(merchant_id=obj.warehouse.merchant_id, product_ids=[obj.product_id])
 
 
 class OrderLineInline(admin.TabularInline):

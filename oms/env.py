@@ -5,6 +5,7 @@ deployment's environment stops the process at start instead of running with a si
 """
 
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -66,3 +67,12 @@ def env_times(name: str, default: list[str]) -> list[tuple[int, int]]:
             raise ImproperlyConfigured(f"{name}: {item!r} is not a time of day (HH:MM)")
         times.append((int(hour), int(minute)))
     return times
+
+
+def env_base_url(name: str, default: str = "") -> str:
+    """An ``http(s)://host[:port]`` address without the trailing slash; empty stays empty."""
+    raw = os.environ.get(name, default).strip()
+    parts = urlsplit(raw)
+    if raw and (parts.scheme not in ("http", "https") or not parts.hostname or parts.query):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an address like https://oms.example.com")
+    return raw.rstrip("/")

@@ -101,6 +101,17 @@ def _province_key(province: str) -> str:
     )
 
 
+def province_key(province: str) -> str:
+    """The short Chinese name of a province given in any of its forms; '' when unknown."""
+    return _province_key(province)
+
+
+def province_english(province: str) -> str:
+    """The English name of a province given in any of its forms; '' when unknown."""
+    key = _province_key(province)
+    return _PROVINCES[key][0] if key else ""
+
+
 def province_point(province: str) -> tuple[float, float] | None:
     """Latitude and longitude of the province's capital; None when the province is unknown."""
     return _CAPITALS.get(_province_key(province))

@@ -7,8 +7,10 @@ Workflows that touch several rows live in ``oms.services``.
 
 import hashlib
 import secrets
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -36,6 +38,16 @@ api_rate_validator = RegexValidator(
 )
 
 
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name this Python knows (``Asia/Shanghai``)."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("Unknown time zone %(zone)s."), code="invalid_time_zone", params={"zone": value}
+        ) from None
+
+
 class Merchant(models.Model):
     """A tenant: every product, warehouse, channel and order belongs to exactly one merchant."""
 
@@ -49,6 +61,13 @@ class Merchant(models.Model):
         help_text=_("e.g. 600/min; empty uses the default rate of the deployment."),
         validators=[api_rate_validator],
     )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=40,
+        default="Asia/Shanghai",
+        validators=[validate_time_zone],
+        help_text=_("Times on the customer status page are shown in it, e.g. Asia/Shanghai."),
+    )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords(get_user=history_user)
@@ -60,6 +79,14 @@ class Merchant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        """The merchant's time zone (the deployment's when the stored name is unknown)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def new_signing_secret() -> str:

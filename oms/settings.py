@@ -14,7 +14,15 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from oms.env import env_bool, env_float, env_int, env_list, env_str, env_times
+from oms.env import (
+    env_base_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    env_times,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,6 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: its runserver (WhiteNoise serves static files, the in-process periodic
+    # jobs of the embedded mode start) takes the place of the one staticfiles has.
+    "oms.embedded",
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
@@ -49,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything else
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,6 +172,11 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 OMS_DEFAULT_CURRENCY = env_str("OMS_DEFAULT_CURRENCY", "CNY")
+# Where staff and customers reach this OMS (https://oms.example.com), for the links it gives out:
+# the status-page links of the API and those the demo commands print (`make run` sets it from
+# HOST and PORT). Empty: the API's links take the host of the request, printed ones
+# http://127.0.0.1:8000 (runserver's default).
+OMS_PUBLIC_BASE_URL = env_base_url("OMS_PUBLIC_BASE_URL")
 # Demo data commands (seed_demo, seed_routing_demo, ...) run only where this is on; production
 # settings switch it off, so a known admin password and fixed API keys never reach production.
 OMS_DEMO_DATA = env_bool("OMS_DEMO_DATA", default=True)
@@ -170,8 +187,16 @@ OMS_PII_KEY = env_str("OMS_PII_KEY")
 # decrypt. Empty derives one from OMS_PII_KEY (else DJANGO_SECRET_KEY).
 OMS_FIELD_KEYS = env_list("OMS_FIELD_KEYS", [])
 
+# Static files (the admin's, Swagger UI's) are served by WhiteNoise from the application itself,
+# with runserver as with gunicorn. Here they are read where the apps keep them: no collectstatic
+# step, and nothing to go stale (a changed file is picked up on restart, at once with
+# DJANGO_DEBUG=1). oms.settings_production serves collected, compressed copies with hashed names.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Payload limits: an order larger than this is refused with a clear 400, never half-read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OMS_MAX_REQUEST_BYTES", 1_048_576)
@@ -229,8 +254,10 @@ OMS_IDEMPOTENCY_TTL_HOURS = env_int("OMS_IDEMPOTENCY_TTL_HOURS", 48)
 OMS_IDEMPOTENCY_LOCK_SECONDS = env_int("OMS_IDEMPOTENCY_LOCK_SECONDS", 60)
 
 # --- Celery ---------------------------------------------------------------------------------
-# Without a broker the tasks run eagerly in-process (after commit), so nothing else is needed.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Without a broker the tasks run eagerly in-process (after commit), so nothing else is needed;
+# runserver then runs the beat schedule itself (oms/embedded/scheduler.py). Eager tasks still
+# open the broker connection named here: in-memory, with a host named so kombu need not warn.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -287,6 +314,10 @@ OMS_ROUTING_BATCH_LIMIT = env_int("OMS_ROUTING_BATCH_LIMIT", 2000)
 OMS_SIGNAL_PROVIDERS = env_list(
     "OMS_SIGNAL_PROVIDERS", []
 )  # dotted paths, e.g. routing.providers.SimulatedFeed
+# Service steps whose retry time came, left running by a dead worker or never planned. With
+# workers a retry is a delayed message and this sweep a safety net; eager (embedded), where no
+# message can wait, the sweep is what runs retries, so it looks more often.
+OMS_STEP_SWEEP_SECONDS = env_int("OMS_STEP_SWEEP_SECONDS", 10 if CELERY_TASK_ALWAYS_EAGER else 60)
 CELERY_BEAT_SCHEDULE = {
     "poll-signal-providers": {"task": "routing.poll_signal_providers", "schedule": 300.0},
     "route-pending-orders": {
@@ -303,7 +334,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-records": {"task": "oms.purge_idempotency_records", "schedule": 3600.0},
     "purge-rejected-inbox": {"task": "channels.purge_rejected_inbox", "schedule": 3600.0},
     "orchestration-check-slas": {"task": "orchestration.check_slas", "schedule": 60.0},
-    "orchestration-sweep-steps": {"task": "orchestration.sweep_steps", "schedule": 60.0},
+    "orchestration-sweep-steps": {
+        "task": "orchestration.sweep_steps",
+        "schedule": float(OMS_STEP_SWEEP_SECONDS),
+    },
     "orchestration-dispatch-webhooks": {
         "task": "orchestration.dispatch_webhooks",
         "schedule": 30.0,

@@ -9,3 +9,6 @@ from django.dispatch import Signal
 order_created = Signal()
 # sender=Order, order_id=int, from_status=str, to_status=str
 order_status_changed = Signal()
+# sender=InventoryBatch, merchant_id=int, product_ids=list[int]: units became available
+# (a receipt, a recount upwards, a released reservation), so waiting orders may fit now.
+stock_available = Signal()

@@ -20,6 +20,7 @@ from celery import Task
 from django.db import transaction
 
 from oms.celery import app
+from oms.outagelog import log_outage
 
 logger = logging.getLogger(__name__)
 
@@ -64,4 +65,10 @@ def _send(task: Task, args: tuple, countdown: float | None) -> None:
         else:
             task.apply_async(args, countdown=countdown)
     except Exception:  # the task's sweeper picks the work up again
-        logger.exception("could not enqueue %s%r; its sweeper will retry", task.name, args)
+        log_outage(
+            logger,
+            f"enqueue:{task.name}",
+            "could not enqueue %s%r; its sweeper will retry",
+            task.name,
+            args,
+        )

@@ -11,6 +11,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
+from oms.links import public_url
 from oms.outbound import validate_outbound_url
 from orchestration.models import (
     OrderTracking,
@@ -180,7 +181,7 @@ class OrderTrackingSerializer(serializers.Serializer):
         if not tracking.active:
             return None
         path = reverse("orchestration:track", args=[tracking.token])
-        return self.context["request"].build_absolute_uri(path)
+        return public_url(path, request=self.context["request"])
 
 
 class OrderTrackingViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.GenericViewSet):

@@ -75,13 +75,21 @@ def delivery_dispatch(*, step: ServiceStep, params: dict, now: datetime) -> Hand
         "slot_start": slot_start.isoformat() if slot_start else None,
     }
     message = f"{carrier} booked"
+    code, message_params = "delivery.booked", {"carrier": carrier}
     if params.get("pickup_point_id"):
         point = PickupPoint.objects.filter(pk=params["pickup_point_id"]).first()
         if point:
             data["pickup_point"] = {"code": point.code, "name": point.name}
             message = f"{carrier} delivers to pickup point {point.name}"
+            code, message_params = "delivery.to_pickup", {"carrier": carrier, "point": point.name}
     return HandlerResult(
-        _reference("WB", step), data, eta, waits_for_confirmation=True, message=message
+        _reference("WB", step),
+        data,
+        eta,
+        waits_for_confirmation=True,
+        message=message,
+        message_code=code,
+        message_params=message_params,
     )
 
 
@@ -119,6 +127,8 @@ def appointment_booking(*, step: ServiceStep, params: dict, now: datetime) -> Ha
         end,
         waits_for_confirmation=True,
         message=f"{data['service']} booked for {when}",
+        message_code="appointment.booked",
+        message_params={"service": data["service"], "start": data["slot_start"]},
     )
 
 
@@ -141,6 +151,8 @@ def serial_lock(*, step: ServiceStep, params: dict, now: datetime) -> HandlerRes
         {"serials": serials, "system": system},
         now,
         message=f"{len(serials)} serial(s) locked",
+        message_code="serials.locked",
+        message_params={"count": len(serials)},
     )
 
 
@@ -156,6 +168,8 @@ def ewarranty(*, step: ServiceStep, params: dict, now: datetime) -> HandlerResul
         {"valid_until": valid_until, "months": months, "products": products},
         now,
         message=f"warranty {reference} valid until {valid_until}",
+        message_code="warranty.issued",
+        message_params={"reference": reference, "valid_until": valid_until},
     )
 
 
@@ -187,6 +201,8 @@ def tariff_estimate(*, step: ServiceStep, params: dict, now: datetime) -> Handle
         {"regime": regime, "duty": str(duty), "vat": str(vat), "total": str(duty + vat)},
         now,
         message=f"import taxes estimated at {duty + vat} {step.order.currency}",
+        message_code="tariff.estimated",
+        message_params={"amount": str(duty + vat), "currency": step.order.currency},
     )
 
 
@@ -204,6 +220,8 @@ def after_sales_visit(*, step: ServiceStep, params: dict, now: datetime) -> Hand
         start,
         waits_for_confirmation=True,
         message=f"visit planned for {timezone.localtime(start):%Y-%m-%d %H:%M}",
+        message_code="visit.planned",
+        message_params={"at": start.isoformat()},
     )
 
 
@@ -216,4 +234,6 @@ def inspection(*, step: ServiceStep, params: dict, now: datetime) -> HandlerResu
         {"checked": list(checklist), "passed": True},
         now,
         message=f"{len(checklist)} checks passed",
+        message_code="inspection.passed",
+        message_params={"count": len(checklist)},
     )

@@ -194,6 +194,9 @@ class StepStatus(models.TextChoices):
 
 OPEN_STEP_STATUSES = (StepStatus.WAITING, StepStatus.READY, StepStatus.RUNNING)
 
+# Timeline kind of a carrier's scan of a parcel at a hub (``services.parcels``)
+PARCEL_SCAN = "parcel_scan"
+
 
 class ServiceStep(models.Model):
     """One atom performed for one order; ``upstream`` steps must be done before it is ready.

@@ -31,7 +31,10 @@ class HandlerResult:
     data: dict = field(default_factory=dict)
     eta: datetime | None = None
     waits_for_confirmation: bool = False
-    message: str = ""
+    message: str = ""  # English, for staff logs
+    # What the customer is told, rendered at display time (orchestration.customer_text)
+    message_code: str = ""
+    message_params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ def register(
                     eta=eta,
                     waits_for_confirmation=bool(stored.get("waits_for_confirmation")),
                     message=stored.get("message", ""),
+                    message_code=stored.get("message_code", ""),
+                    message_params=stored.get("message_params", {}),
                 )
             return fn(step=step, params=params, now=now)
 

@@ -13,20 +13,23 @@ the link anyway), and nothing changes before the one-time code from the phone on
 
 import functools
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import translation
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from oms.exceptions import DomainError
-from orchestration import dashboards
-from orchestration.models import InterventionKind, InterventionRequest, ServiceStep
+from orchestration import customer_text, dashboards
+from orchestration.models import InterventionKind, InterventionRequest, PickupPoint, ServiceStep
 from orchestration.selectors import status_page, tracking_by_token
 from orchestration.services.interventions import (
+    home_steps_after,
     intervention_confirm,
     intervention_request,
     pickup_points_near,
@@ -63,15 +66,40 @@ def _unknown_link(request: HttpRequest) -> HttpResponse:
     return _private(render(request, "orchestration/track_unknown.html", status=404))
 
 
+def _chosen_language(request: HttpRequest) -> str:
+    """The language picked with the page's switcher (``?lang=zh-hans``), if it is one we have."""
+    wanted = request.GET.get("lang", "")
+    return wanted if wanted in dict(settings.LANGUAGES) else ""
+
+
 def _customer_page(view):
-    """An unknown token or step answers a 404 page with the same private headers as a known one."""
+    """An unknown token or step answers a 404 page with the same private headers as a known one.
+
+    The language is the browser's (``Accept-Language``, through ``LocaleMiddleware``) unless the
+    customer picked one with the switcher; the pick is kept in the language cookie, so the
+    confirmation page and later visits follow it.
+    """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        chosen = _chosen_language(request)
+        if chosen:
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = translation.get_language()
         try:
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
         except (UnknownLink, Http404):
-            return _unknown_link(request)
+            response = _unknown_link(request)
+        if chosen:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                chosen,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                secure=request.is_secure(),
+                httponly=True,
+            )
+        return response
 
     return wrapper
 
@@ -80,7 +108,7 @@ def _render_page(request, tracking, *, error: str = "", status: int = 200, notic
     context = status_page(tracking=tracking)
     context["error"] = error
     context["notice"] = notice or (
-        "Your change is confirmed." if request.GET.get("changed") == "1" else ""
+        _("Your change is confirmed.") if request.GET.get("changed") == "1" else ""
     )
     if any("pickup" in view.interventions for view in context["steps"]):
         context["pickup_points"] = pickup_points_near(order=tracking.order)
@@ -129,7 +157,9 @@ def track_confirm(request: HttpRequest, token: str, request_id: int) -> HttpResp
     if change is None:
         raise Http404("Unknown request")
     error = ""
-    if request.method == "POST":
+    # A used, expired or locked link says so (no code is asked for again); only a pending
+    # change takes a code.
+    if request.method == "POST" and change.state == InterventionRequest.State.PENDING:
         try:
             intervention_confirm(request=change, code=request.POST.get("code", ""))
         except DomainError as exc:
@@ -137,21 +167,36 @@ def track_confirm(request: HttpRequest, token: str, request_id: int) -> HttpResp
         else:
             return _private(redirect(reverse("orchestration:track", args=[token]) + "?changed=1"))
         change.refresh_from_db()
+    tz = tracking.order.merchant.tzinfo
+    point = (
+        PickupPoint.objects.filter(pk=change.payload.get("pickup_point_id")).first()
+        if change.kind == InterventionKind.PICKUP
+        else None
+    )
     context = {
         "tracking": tracking,
         "change": change,
         "error": error,
         "phone": status_page_phone(tracking),
-        "when": _slot_words(change.payload.get("slot_start")),
+        "when": _slot_words(change.payload, tz),
+        "point": point,
+        "point_name": point.name if point else change.payload.get("pickup_point", ""),
+        "cancels": (
+            [step.atom.label for step in home_steps_after(change.step)]
+            if point and change.state == InterventionRequest.State.PENDING
+            else []
+        ),
+        "confirmed_at": customer_text.day_time(change.confirmed_at, tz),
     }
     return _private(
         render(request, "orchestration/confirm.html", context, status=400 if error else 200)
     )
 
 
-def _slot_words(value: str | None) -> str:
-    start = parse_datetime(value or "")
-    return timezone.localtime(start).strftime("%Y-%m-%d %H:%M") if start else ""
+def _slot_words(payload: dict, tz) -> str:
+    start = parse_datetime(payload.get("slot_start") or "")
+    end = parse_datetime(payload.get("slot_end") or "")
+    return customer_text.slot_text(start, end, tz) if start and end else ""
 
 
 def status_page_phone(tracking) -> str:

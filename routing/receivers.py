@@ -16,7 +16,8 @@ from celery import current_app
 from django.conf import settings
 
 from customers.services import order_customer_link
-from routing.tasks import route_order, routing_bell_ring
+from oms.outagelog import log_outage
+from routing.tasks import retry_waiting, route_order, routing_bell_ring
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,12 @@ def enqueue_routing(sender, order_id: int, merchant_id: int | None = None, **kwa
         else:
             routing_bell_ring(merchant_id=merchant_id)
     except Exception:
-        logger.exception("could not enqueue routing for order %s; the sweeper will retry", order_id)
+        log_outage(
+            logger,
+            "routing-enqueue",
+            "could not enqueue routing for order %s; the sweeper will retry",
+            order_id,
+        )
 
 
 def link_customer_before_routing(sender, order_id: int, **kwargs) -> None:
@@ -42,3 +48,16 @@ def link_customer_before_routing(sender, order_id: int, **kwargs) -> None:
     the customer it has), so routing twice links once.
     """
     order_customer_link(order_id=order_id)
+
+
+def retry_waiting_orders(sender, merchant_id: int, product_ids: list[int], **kwargs) -> None:
+    """Units became available: the orders waiting for them are tried again in the background."""
+    try:
+        retry_waiting.delay(merchant_id, list(product_ids))
+    except Exception:
+        log_outage(
+            logger,
+            "routing-retry-waiting",
+            "could not enqueue a retry of merchant %s's waiting orders",
+            merchant_id,
+        )

@@ -72,6 +72,38 @@ def route_ready(merchant_id: int, limit: int = 200) -> int:
     return routed
 
 
+@shared_task(name="routing.retry_waiting")
+def retry_waiting(merchant_id: int, product_ids: list[int], limit: int = 100) -> int:
+    """Route again the orders that wait for stock of ``product_ids``; returns how many routed.
+
+    Sent when units of those products became available (a receipt, a recount, a cancelled
+    order's release). Orders in ``needs_attention`` holding a line of one of them are tried
+    oldest first, each under the same claim as ``route_ready``; one that still cannot be
+    routed stays where it is with its new reason.
+    """
+    ids = list(
+        Order.objects.filter(
+            merchant_id=merchant_id,
+            status=OrderStatus.NEEDS_ATTENTION,
+            lines__product_id__in=product_ids,
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+        .distinct()[:limit]
+    )
+    routed = 0
+    for order_id in ids:
+        claim = f"routing:claim:{order_id}"
+        if not cache.add(claim, 1, timeout=settings.OMS_ROUTING_CLAIM_SECONDS):
+            continue
+        try:
+            order = order_route(order_id=order_id)
+        finally:
+            cache.delete(claim)
+        routed += order is not None and order.status == OrderStatus.ROUTED
+    return routed
+
+
 @shared_task(name="routing.route_partition")
 def route_partition(merchant_id: int, region: str) -> dict[str, int]:
     """Route the waiting orders of one merchant and destination region jointly."""

@@ -16,16 +16,20 @@ device id, phone, receiver name, address) in three steps, each a module:
    ``numerals_to_digits(text)``, ``load_admin_divisions().resolve(text) -> AdminMatch``.
    ``fingerprint_to_dict`` / ``fingerprint_from_dict`` store a fingerprint as JSON.
 
-2. Compare and score (:mod:`.compare`, :mod:`.score`).
+2. Compare and score (:mod:`.compare`, :mod:`.names`, :mod:`.score`).
    ``compare(a, b, settings) -> tuple[Evidence, ...]`` grades each field of a pair into a
-   :class:`Signal` (phone same / same after a long gap / different; phone, device or account
-   same, or shared when already filed under several customers, like a group leader's phone;
-   name same / similar / honorific / surname only / different; address same / similar /
-   neighbour / different / other district; and receiver mismatch when neither name nor
-   address agrees) with a sentence for staff. :class:`MatchRules` holds the weight of each
-   signal, ``link_threshold``, ``review_threshold``, the exact keys (phone + name, address +
-   name, device + name, account + name) and comparator settings; ``MatchRules.from_mapping``
-   builds it from the JSON an admin edits. ``decide(pairs, rules) -> Decision``.
+   :class:`Signal` (phone same / same after a long gap / masked but fitting / different;
+   phone, device or account same, or shared when already filed under several customers;
+   name same / compatible (a pinyin handle, nickname, honorific or masked form of it) /
+   similar / surname only / different; address same / similar / neighbour / different /
+   other district; and receiver mismatch when neither name nor address agrees) with a
+   sentence for staff. Names are evidence, not a veto: the buyer's own phone, device and
+   account outweigh a receiver name. :class:`MatchRules` holds the weight of each signal,
+   ``link_threshold``, ``review_threshold``, the exact keys (phone + name, device + name,
+   account + name; optionally address + name) and comparator settings;
+   ``MatchRules.from_mapping`` builds it from the JSON an admin edits.
+   ``decide(pairs, rules) -> Decision``; ``settled(record, decision)`` is the record as filed
+   (marked ``named_other`` when linked despite another receiver name).
 
 3. Block and resolve (:mod:`.blocking`).
    ``blocking_keys(fingerprint) -> tuple[str, ...]`` are the keys a record is filed under
@@ -33,7 +37,9 @@ device id, phone, receiver name, address) in three steps, each a module:
    ``resolve(fingerprint, source, rules) -> Decision`` compares an observation only with the
    records sharing a key, where ``source`` is any :class:`CandidateSource` (``candidates(keys)
    -> Iterable[(Fingerprint, customer_id)]``): the in-memory :class:`BlockingIndex` or a
-   database table of (key, identity). :class:`Decision` carries ``outcome`` (:class:`Outcome`
+   database table of (key, identity). A phone, device or account that already ordered for
+   other receivers is a proxy's on the sighting (``carrier_proxy``: a group-buy leader's),
+   learned from the data rather than from the channel kind. :class:`Decision` carries ``outcome`` (:class:`Outcome`
    LINK / REVIEW / NEW), ``customer_id``, ``score``, ``reasons`` ("exact key phone + name",
    "same phone 138****5678", "address same building, same room"), ``matched_record_id``,
    ``merge_customer_ids`` (customers this observation proves to be one person) and
@@ -72,7 +78,7 @@ from customers.matching.records import (
     fingerprint_from_dict,
     fingerprint_to_dict,
 )
-from customers.matching.score import Decision, MatchRules, Outcome, decide
+from customers.matching.score import Decision, MatchRules, Outcome, decide, settled
 
 __all__ = [
     "BlockingIndex",
@@ -102,4 +108,5 @@ __all__ = [
     "normalize_phone",
     "phone_digest",
     "resolve",
+    "settled",
 ]

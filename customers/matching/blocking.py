@@ -19,11 +19,22 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Protocol
 
-from customers.matching.compare import compare
+from customers.matching.compare import Signal, compare, receivers_disagree
 from customers.matching.records import Fingerprint
-from customers.matching.score import Decision, MatchRules, Outcome, PairScore, decide, score_pair
+from customers.matching.score import (
+    CARRIER_SIGNALS,
+    NAME_DISAGREES,
+    Decision,
+    MatchRules,
+    Outcome,
+    PairScore,
+    decide,
+    score_pair,
+    settled,
+)
 
 
 def blocking_keys(record: Fingerprint) -> tuple[str, ...]:
@@ -36,6 +47,9 @@ def blocking_keys(record: Fingerprint) -> tuple[str, ...]:
     keys = []
     if record.phone_digest:
         keys.append("phone:" + record.phone_digest)
+    if record.phone_masked and not record.phone_masked.startswith("+"):
+        # Full and masked phones meet here: a masked phone has no digest to file under.
+        keys.append("pmask:" + record.phone_masked)
     if record.device_id:
         keys.append("device:" + record.device_id)
     if record.account_key:
@@ -131,20 +145,61 @@ def resolve(observation: Fingerprint, index: CandidateSource, rules: MatchRules)
     """
     candidates = list(index.candidates(blocking_keys(observation)))
     carriers = {}
+    proxied: set[str] = set()
     for carrier, value, field in (
         ("phone", observation.phone_digest, "phone_digest"),
         ("device", observation.device_id, "device_id"),
         ("account", observation.account_key, "account_key"),
     ):
         if value:
-            customers = {cid for record, cid in candidates if getattr(record, field) == value}
+            customers = set()
+            for record, customer_id in candidates:
+                if getattr(record, field) == value:
+                    customers.add(customer_id)
+                    if not record.carrier_proxy and receivers_disagree(
+                        observation, record, rules.compare
+                    ):
+                        proxied.add(customer_id)
             carriers[carrier] = len(customers)
+    if len(proxied) >= rules.compare.proxy_receivers:
+        # The phone, device or account already ordered for other receivers: on this
+        # sighting it is a proxy's (a group-buy leader's), not the customer's.
+        observation = replace(observation, carrier_proxy=True)
+    compared = [
+        (record, customer_id, compare(observation, record, rules.compare, carriers))
+        for record, customer_id in candidates
+    ]
+    # Receiver-only keys (name + address) apply when the sighting's phone, device and account
+    # are new, or every earlier sighting with them named this same receiver: then they are
+    # this person's own (a second phone), not a relative's who ordered for them.
+    carried = [
+        evidence
+        for _record, _customer, evidence in compared
+        if any(item.signal in CARRIER_SIGNALS for item in evidence)
+    ]
+    receiver_keys = bool(carried) and all(
+        any(item.signal is Signal.NAME_SAME for item in evidence) for evidence in carried
+    )
     pairs = []
-    for record, customer_id in candidates:
-        evidence = compare(observation, record, rules.compare, carriers)
-        score, exact_key = score_pair(evidence, rules)
+    others_named: set[str] = set()  # customers with a record whose name is not this one's
+    for record, customer_id, evidence in compared:
+        score, exact_key = score_pair(evidence, rules, receiver_keys=receiver_keys)
         pairs.append(PairScore(record.record_id, customer_id, score, exact_key, evidence))
-    return decide(pairs, rules)
+        if any(item.signal in NAME_DISAGREES for item in evidence):
+            others_named.add(customer_id)
+    if others_named:
+        # A receiver-only key (name + address) does not reach a customer who also ordered
+        # under another name here: that customer may have named this person as receiver.
+        pairs = [
+            replace(pair, exact_key="")
+            if pair.customer_id in others_named
+            and pair.exact_key
+            and pair.exact_key in rules.receiver_key_labels
+            else pair
+            for pair in pairs
+        ]
+    decision = decide(pairs, rules)
+    return replace(decision, carrier_proxy=True) if observation.carrier_proxy else decision
 
 
 class IncrementalResolver:
@@ -179,7 +234,7 @@ class IncrementalResolver:
             customer_id = self.new_customer_id()
             if decision.outcome is Outcome.REVIEW:
                 self.reviews.append((observation.record_id, decision))
-        self.index.add(observation, customer_id)
+        self.index.add(settled(observation, decision), customer_id)
         return decision
 
     def add_all(self, observations: Iterable[Fingerprint]) -> None:

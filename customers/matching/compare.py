@@ -3,10 +3,14 @@
 Each comparator looks at one field of two :class:`~customers.matching.records.Fingerprint`
 and returns at most one :class:`Evidence` whose ``signal`` is a key into the rule weights
 (:class:`~customers.matching.score.MatchRules`) and whose ``detail`` is the sentence shown
-to staff. Comparators never decide; they describe. Names are compared character by character
-(no pinyin: homophones such as 伟/薇 are exactly what siblings share), addresses by
-administrative prefix, a fuzzy ratio of the street/number/community text (rapidfuzz) and
-strict equality of building, unit and room.
+to staff. Comparators never decide; they describe. Names are graded by :mod:`.names` (same,
+a form of the same name through pinyin, nickname, honorific or mask, same surname only,
+different); two full Chinese names are compared character by character, since homophones such
+as 伟/薇 are exactly what siblings share. Addresses are compared by administrative prefix, a
+fuzzy ratio of the street/number/community text (rapidfuzz) and strict equality of building,
+unit and room. A sighting marked ``carrier_proxy`` (a group-buy leader's phone on a member's
+order) is compared on its receiver only; one marked ``named_other`` (a relative named as
+receiver) gives no credit for agreeing with its name.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from customers.matching.divisions import prefixes_compatible
+from customers.matching.names import NameAgreement, name_agreement
 from customers.matching.normalize import NormalizedAddress, NormalizedName
 from customers.matching.records import Fingerprint
 
@@ -30,12 +35,14 @@ class Signal(StrEnum):
     PHONE_SAME_LONG_GAP = "phone_same_long_gap"
     PHONE_DIFFERENT = "phone_different"
     PHONE_SHARED = "phone_shared"
+    PHONE_PARTIAL = "phone_partial"
     DEVICE_SAME = "device_same"
     DEVICE_SHARED = "device_shared"
     ACCOUNT_SAME = "account_same"
     ACCOUNT_SHARED = "account_shared"
     NAME_SAME = "name_same"
     NAME_SIMILAR = "name_similar"
+    NAME_COMPATIBLE = "name_compatible"
     NAME_HONORIFIC = "name_honorific"
     NAME_SURNAME_ONLY = "name_surname_only"
     NAME_DIFFERENT = "name_different"
@@ -47,9 +54,10 @@ class Signal(StrEnum):
     RECEIVER_MISMATCH = "receiver_mismatch"
 
 
-# A receiver agrees when the name or the address does; honorifics, shared surnames and
-# one-character differences do not count, since relatives and group members share them.
-_NAME_AGREES = frozenset({Signal.NAME_SAME})
+# A receiver agrees when the name or the address does. A name agrees when it is the same or
+# one of its forms (a pinyin handle, a nickname, an honorific, a masked form) fits; shared
+# surnames and one-character differences do not count, since relatives share them.
+_NAME_AGREES = frozenset({Signal.NAME_SAME, Signal.NAME_COMPATIBLE, Signal.NAME_HONORIFIC})
 _ADDRESS_AGREES = frozenset({Signal.ADDRESS_SAME, Signal.ADDRESS_SIMILAR})
 
 
@@ -72,6 +80,9 @@ class CompareSettings:
     # A phone, device or account already filed under this many customers is shared (a group
     # leader's phone, a family tablet used by many): it no longer identifies one person.
     shared_carrier_customers: int = 3
+    # A phone, device or account already used to order for this many other customers whose
+    # name and address both differ from a sighting's is a proxy's on that sighting.
+    proxy_receivers: int = 2
 
 
 def mask_name(name: NormalizedName) -> str:
@@ -86,14 +97,20 @@ def _shared_note(customers: int) -> str:
 def compare_phone(
     first: Fingerprint, second: Fingerprint, settings: CompareSettings, customers: int = 1
 ) -> Evidence | None:
-    """Same or different phone digest.
+    """Same or different phone digest; masked phones agree partially.
 
     "Same" is weakened to PHONE_SAME_LONG_GAP when the two uses are far apart (numbers are
     recycled) and to PHONE_SHARED when ``customers`` (how many customers the phone is
-    already filed under) reaches ``settings.shared_carrier_customers``.
+    already filed under) reaches ``settings.shared_carrier_customers``. A masked phone
+    ("138****5678") has no digest: when its visible digits agree with the other side's, the
+    pair shows PHONE_PARTIAL, evidence that a device, account or room can complete.
     """
     if not first.phone_digest or not second.phone_digest:
-        return None
+        if not first.phone_masked or not second.phone_masked:
+            return None
+        if first.phone_masked == second.phone_masked:
+            return Evidence(Signal.PHONE_PARTIAL, f"masked phone {first.phone_masked} fits")
+        return Evidence(Signal.PHONE_DIFFERENT, "different phones")
     if first.phone_digest != second.phone_digest:
         return Evidence(Signal.PHONE_DIFFERENT, "different phones")
     if customers >= settings.shared_carrier_customers:
@@ -136,23 +153,29 @@ def compare_account(
 
 
 def compare_names(first: NormalizedName | None, second: NormalizedName | None) -> Evidence | None:
-    """Grade two receiver names from same to different.
+    """Grade two receiver names from same to different (see :mod:`.names`).
 
-    One substitution in a name of three or more characters is a likely typo (similar); in
-    a two-character name it is as likely a sibling (张伟/张薇), so it counts as surname only.
-    An honorific form ("张先生") matches any name with its surname, weakly.
+    A pinyin handle, nickname or masked form that fits the other name is compatible, an
+    honorific that fits its surname too (weakly: it fits the whole family). One substitution
+    in a name of three or more characters is a likely typo (similar); in a two-character name
+    it is as likely a sibling (张伟/张薇), so it counts as surname only.
     """
     if first is None or second is None:
         return None
-    if first.full == second.full and not first.honorific:
+    agreement = name_agreement(first, second)
+    if agreement is NameAgreement.SAME and not first.honorific:
         return Evidence(Signal.NAME_SAME, f"same receiver name {mask_name(first)}")
-    if first.surname != second.surname:
-        return Evidence(Signal.NAME_DIFFERENT, "different receiver names")
-    if first.honorific or second.honorific:
+    if agreement is NameAgreement.SAME or (
+        agreement is NameAgreement.COMPATIBLE and (first.honorific or second.honorific)
+    ):
         return Evidence(
             Signal.NAME_HONORIFIC,
             f"receiver {first.full if first.honorific else second.full} fits surname",
         )
+    if agreement is NameAgreement.COMPATIBLE:
+        return Evidence(Signal.NAME_COMPATIBLE, "receiver names are forms of one name")
+    if agreement is NameAgreement.DIFFERENT:
+        return Evidence(Signal.NAME_DIFFERENT, "different receiver names")
     if (
         len(first.full) == len(second.full) >= 3
         and Levenshtein.distance(first.full, second.full) == 1
@@ -200,6 +223,12 @@ def compare_addresses(
         other.number,
     )
     similarity = 100.0 if exact_place else fuzz.ratio(one.place, other.place)
+    if similarity < settings.address_similarity and _same_flat(one, other):
+        # One side left out the street or shortened the compound ("天悦华府" for
+        # "金地天悦华府"): the shorter place text inside the longer one, same flat.
+        shorter, longer = sorted((one.community or one.place, other.place), key=len)
+        if shorter:
+            similarity = max(similarity, fuzz.partial_ratio(shorter, longer))
     if similarity < settings.address_similarity and not (
         _same_dwelling_numbers(one, other) and similarity >= settings.dwelling_similarity
     ):
@@ -219,6 +248,15 @@ def compare_addresses(
     )
 
 
+def _same_flat(one: NormalizedAddress, other: NormalizedAddress) -> bool:
+    """Both name building and room, and they (and the unit, where both give one) agree."""
+    return (
+        bool(one.building and one.room)
+        and (one.building, one.room) == (other.building, other.room)
+        and (not one.unit or not other.unit or one.unit == other.unit)
+    )
+
+
 def _same_dwelling_numbers(one: NormalizedAddress, other: NormalizedAddress) -> bool:
     """Same street number, building, unit and room: a typo'd street name still matches."""
     return bool(one.number and one.room) and (one.number, one.building, one.unit, one.room) == (
@@ -233,6 +271,15 @@ def _same_detail(address: NormalizedAddress) -> str:
     if address.room:
         return "address same building, same room" if address.building else "address same room"
     return "same address"
+
+
+def receivers_disagree(first: Fingerprint, second: Fingerprint, settings: CompareSettings) -> bool:
+    """Both the receiver name and the address of two sightings are known and disagree."""
+    name = compare_names(first.name, second.name)
+    if name is None or name.signal in _NAME_AGREES:
+        return False
+    address = compare_addresses(first, second, settings)
+    return address is not None and address.signal not in _ADDRESS_AGREES
 
 
 def compare(
@@ -252,14 +299,21 @@ def compare(
     """
     spread = carrier_customers or {}
     name = compare_names(first.name, second.name)
+    if (first.named_other or second.named_other) and name and name.signal in _NAME_AGREES:
+        # A sighting filed for someone else (a relative named as receiver): its name is not
+        # its customer's, so agreeing with it is no evidence (disagreeing still is).
+        name = None
     address = compare_addresses(first, second, settings)
-    found = [
-        compare_phone(first, second, settings, spread.get("phone", 1)),
-        compare_device(first, second, settings, spread.get("device", 1)),
-        compare_account(first, second, settings, spread.get("account", 1)),
-        name,
-        address,
-    ]
+    carriers: list[Evidence | None] = (
+        []
+        if first.carrier_proxy or second.carrier_proxy
+        else [
+            compare_phone(first, second, settings, spread.get("phone", 1)),
+            compare_device(first, second, settings, spread.get("device", 1)),
+            compare_account(first, second, settings, spread.get("account", 1)),
+        ]
+    )
+    found = [*carriers, name, address]
     if (
         name is not None
         and address is not None

@@ -98,6 +98,19 @@ def mask_phone(raw: str, default_region: str = DEFAULT_REGION) -> str:
     return "*" * max(len(digits) - 2, 0) + digits[-2:]
 
 
+_MASKED_MOBILE = re.compile(r"^(?:\+?86)?(1\d{2})\*{4}(\d{4})$")
+
+
+def masked_phone_form(raw: str) -> str:
+    """The mask of a mobile number a channel gave masked already ("138****5678"), else "".
+
+    Such a number has no digest to look up by, but its visible digits still agree or
+    disagree with a full number's mask (partial evidence for matching).
+    """
+    match = _MASKED_MOBILE.match(_SEPARATORS.sub("", fold_width(raw or "")))
+    return f"{match.group(1)}****{match.group(2)}" if match else ""
+
+
 def _mask(number: phonenumbers.PhoneNumber, default_region: str) -> str:
     national = str(number.national_number)
     if len(national) <= 4:
@@ -297,11 +310,18 @@ def normalize_address(raw: str) -> NormalizedAddress:
     building = building or building_found
     pair = _PAIR.search(detail)
     if pair:
-        first, second = (part.lstrip("0") or "0" for part in pair.groups())
-        if building:
-            unit, room = unit or first, room or second
+        first, second = pair.groups()
+        first = first.lstrip("0") or "0"
+        if building and not room and (unit or len(second) <= 2):
+            # After a building: "12-04" is floor 12, room 04 (the room "1204"); with three
+            # or more digits after the dash it is unit-room ("2-1502").
+            room = first + second if len(second) <= 2 else second.lstrip("0") or "0"
+            if len(second) > 2:
+                unit = unit or first
+        elif building:
+            unit, room = unit or first, room or second.lstrip("0") or "0"
         else:
-            building, room = first, room or second
+            building, room = first, room or second.lstrip("0") or "0"
         detail = detail[: pair.start()] + detail[pair.end() :]
     floor, detail = _take(_FLOOR, detail)
     lane_match = _last(_LANE, detail)

@@ -19,6 +19,7 @@ from customers.matching.normalize import (
     NormalizedName,
     address_digest,
     fold_width,
+    masked_phone_form,
     normalize_address,
     normalize_name,
     normalize_phone,
@@ -62,6 +63,13 @@ class Fingerprint:
     address: NormalizedAddress | None
     address_digest: str
     created_at: datetime | None
+    # The receiver named on this sighting is someone other than its customer (a relative
+    # ordered for): its name then says nothing about who the customer is.
+    named_other: bool = False
+    # The phone, device and account on this sighting are someone else's, used to order for
+    # this customer (a group-buy leader's, a relative's tablet): they say nothing about who
+    # the customer is. Set when they already carry other receivers (see ``resolve``).
+    carrier_proxy: bool = False
 
 
 def normalize_device_id(raw: str) -> str:
@@ -81,7 +89,7 @@ def fingerprint(observation: Observation, *, key: bytes) -> Fingerprint:
         account_key=f"{observation.channel}:{account}" if account else "",
         device_id=normalize_device_id(observation.device_id),
         phone_digest=phone_digest(phone.e164, key) if phone else "",
-        phone_masked=phone.masked if phone else "",
+        phone_masked=phone.masked if phone else masked_phone_form(observation.phone),
         name=normalize_name(observation.receiver_name or ""),
         address=address,
         address_digest=address_digest(address, key) if address else "",
@@ -111,6 +119,8 @@ def fingerprint_to_dict(record: Fingerprint) -> dict[str, Any]:
         "address": {f: getattr(address, f) for f in _ADDRESS_FIELDS} if address else None,
         "address_digest": record.address_digest,
         "created_at": record.created_at.isoformat() if record.created_at else None,
+        **({"named_other": True} if record.named_other else {}),
+        **({"carrier_proxy": True} if record.carrier_proxy else {}),
     }
 
 
@@ -130,4 +140,6 @@ def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:
         address=NormalizedAddress(**address) if address else None,
         address_digest=data["address_digest"],
         created_at=datetime.fromisoformat(created_at) if created_at else None,
+        named_other=bool(data.get("named_other", False)),
+        carrier_proxy=bool(data.get("carrier_proxy", False)),
     )

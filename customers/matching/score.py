@@ -20,39 +20,55 @@ from types import MappingProxyType
 from typing import Any
 
 from customers.matching.compare import CompareSettings, Evidence, Signal
+from customers.matching.records import Fingerprint
 
 DEFAULT_WEIGHTS: Mapping[Signal, float] = MappingProxyType(
     {
         Signal.PHONE_SAME: 8.0,
-        Signal.PHONE_SAME_LONG_GAP: 6.0,
-        Signal.PHONE_DIFFERENT: -2.0,
-        Signal.PHONE_SHARED: 4.0,
-        Signal.DEVICE_SAME: 3.0,
+        Signal.PHONE_SAME_LONG_GAP: 5.0,
+        Signal.PHONE_DIFFERENT: -3.0,
+        Signal.PHONE_SHARED: 2.0,
+        Signal.PHONE_PARTIAL: 4.0,
+        Signal.DEVICE_SAME: 4.0,
         Signal.DEVICE_SHARED: 0.0,
-        Signal.ACCOUNT_SAME: 5.0,
+        Signal.ACCOUNT_SAME: 6.0,
         Signal.ACCOUNT_SHARED: 0.0,
-        Signal.NAME_SAME: 4.0,
-        Signal.NAME_SIMILAR: 0.0,
-        Signal.NAME_HONORIFIC: -2.0,
+        Signal.NAME_SAME: 5.0,
+        Signal.NAME_COMPATIBLE: 3.0,
+        Signal.NAME_SIMILAR: 1.0,
+        Signal.NAME_HONORIFIC: 0.0,
         Signal.NAME_SURNAME_ONLY: -3.0,
-        Signal.NAME_DIFFERENT: -20.0,
-        Signal.ADDRESS_SAME: 8.0,
-        Signal.ADDRESS_SIMILAR: 3.0,
+        Signal.NAME_DIFFERENT: -3.0,
+        Signal.ADDRESS_SAME: 5.0,
+        Signal.ADDRESS_SIMILAR: 2.0,
         Signal.ADDRESS_NEIGHBOUR: -6.0,
         Signal.ADDRESS_DIFFERENT: -1.0,
-        Signal.ADMIN_DIFFERENT: -3.0,
+        Signal.ADMIN_DIFFERENT: -2.0,
         Signal.RECEIVER_MISMATCH: -12.0,
     }
 )
 
 _PHONE = frozenset({Signal.PHONE_SAME, Signal.PHONE_SAME_LONG_GAP})
+# Signals of the buyer's own phone, device or account (the "carriers" of an order).
+CARRIER_SIGNALS = frozenset(
+    {*_PHONE, Signal.PHONE_PARTIAL, Signal.DEVICE_SAME, Signal.ACCOUNT_SAME}
+)
+# No receiver-only key (name + address) by default: buyers name relatives who share their
+# flat as receivers, so name + address with another phone is one person only half the time
+# on independent data. A key made of receiver signals only would apply just to sightings
+# whose phone, device and account nobody uses yet (see ``score_pair``).
 DEFAULT_EXACT_KEYS: tuple[tuple[str, frozenset[Signal], frozenset[Signal]], ...] = (
     ("phone + name", _PHONE, frozenset({Signal.NAME_SAME})),
-    ("address + name", frozenset({Signal.ADDRESS_SAME}), frozenset({Signal.NAME_SAME})),
     ("device + name", frozenset({Signal.DEVICE_SAME}), frozenset({Signal.NAME_SAME})),
     ("account + name", frozenset({Signal.ACCOUNT_SAME}), frozenset({Signal.NAME_SAME})),
 )
 
+
+NAME_ADDRESS_KEY: tuple[str, frozenset[Signal], frozenset[Signal]] = (
+    "address + name",
+    frozenset({Signal.ADDRESS_SAME}),
+    frozenset({Signal.NAME_SAME}),
+)
 
 _COMPARE_SETTINGS: Mapping[str, type] = MappingProxyType(
     {
@@ -60,6 +76,7 @@ _COMPARE_SETTINGS: Mapping[str, type] = MappingProxyType(
         "address_similarity": float,
         "dwelling_similarity": float,
         "shared_carrier_customers": int,
+        "proxy_receivers": int,
     }
 )
 
@@ -87,6 +104,15 @@ class MatchRules:
     compare: CompareSettings = field(default_factory=CompareSettings)
     merge_clusters: bool = True
 
+    @property
+    def receiver_key_labels(self) -> frozenset[str]:
+        """Exact keys made of receiver signals only (name, address), no phone/device/account."""
+        return frozenset(
+            label
+            for label, first, second in self.exact_keys
+            if not (first | second) & CARRIER_SIGNALS
+        )
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> MatchRules:
         """Build rules from plain data (a JSON field): unknown weight names raise ValueError.
@@ -94,7 +120,9 @@ class MatchRules:
         Accepted keys: ``weights`` (signal name -> number, merged over the defaults),
         ``link_threshold``, ``review_threshold``, ``merge_clusters`` and the comparator
         settings ``phone_recycle_days``, ``address_similarity``, ``dwelling_similarity``,
-        ``shared_carrier_customers``.
+        ``shared_carrier_customers``, ``proxy_receivers``. ``name_address_key: true`` adds the
+        receiver-only exact key "address + name" (:data:`NAME_ADDRESS_KEY`), for merchants
+        whose buyers rarely name a relative as receiver.
         """
         weights = dict(DEFAULT_WEIGHTS)
         for name, value in dict(data.get("weights", {})).items():
@@ -110,6 +138,11 @@ class MatchRules:
             review_threshold=float(data.get("review_threshold", rules.review_threshold)),
             merge_clusters=bool(data.get("merge_clusters", rules.merge_clusters)),
             compare=compare,
+            exact_keys=(
+                (*rules.exact_keys, NAME_ADDRESS_KEY)
+                if data.get("name_address_key")
+                else rules.exact_keys
+            ),
         )
 
 
@@ -143,20 +176,46 @@ class Decision:
     matched_record_id: str | None = None
     merge_customer_ids: tuple[str, ...] = ()
     comparisons: int = 0
+    evidence: tuple[Evidence, ...] = ()
+    carrier_proxy: bool = False
 
 
-def score_pair(evidence: tuple[Evidence, ...], rules: MatchRules) -> tuple[float, str]:
-    """Sum the weights of the evidence and name the exact key it satisfies ("" if none)."""
+NAME_DISAGREES = frozenset({Signal.NAME_DIFFERENT, Signal.NAME_SURNAME_ONLY})
+
+
+def settled(record: Fingerprint, decision: Decision) -> Fingerprint:
+    """``record`` as it is filed after ``decision``: a link despite a receiver name that
+    disagrees marks the sighting as made for someone else (``named_other``), so its name
+    links nobody to this customer later."""
+    if decision.carrier_proxy:
+        record = replace(record, carrier_proxy=True)
+    if decision.outcome is Outcome.LINK and any(
+        item.signal in NAME_DISAGREES for item in decision.evidence
+    ):
+        return replace(record, named_other=True)
+    return record
+
+
+def score_pair(
+    evidence: tuple[Evidence, ...], rules: MatchRules, *, receiver_keys: bool = True
+) -> tuple[float, str]:
+    """Sum the weights of the evidence and name the exact key it satisfies ("" if none).
+
+    ``receiver_keys=False`` skips the keys made of receiver signals only (name, address):
+    the caller passes it when the sighting's phone, device or account is already someone's.
+    """
     signals = {item.signal for item in evidence}
     score = sum(rules.weights.get(signal, 0.0) for signal in signals)
     for label, first, second in rules.exact_keys:
+        if not receiver_keys and not (first | second) & CARRIER_SIGNALS:
+            continue
         if signals & first and signals & second:
             return score, label
     return score, ""
 
 
-def _rank(pair: PairScore) -> tuple[bool, float]:
-    return bool(pair.exact_key), pair.score
+def _rank(pair: PairScore) -> tuple[float, bool]:
+    return pair.score, bool(pair.exact_key)
 
 
 def decide(pairs: Iterable[PairScore], rules: MatchRules) -> Decision:
@@ -195,6 +254,7 @@ def decide(pairs: Iterable[PairScore], rules: MatchRules) -> Decision:
             best.record_id,
             merged,
             count,
+            best.evidence,
         )
     if best.score >= rules.review_threshold:
         because = f"score {best.score:g} between review {rules.review_threshold:g} and link {rules.link_threshold:g}"

@@ -30,6 +30,7 @@ from customers.matching import (
     fingerprint_from_dict,
     fingerprint_to_dict,
     resolve,
+    settled,
 )
 from customers.matching.keyed import derive_key
 from customers.models import (
@@ -476,6 +477,7 @@ def customer_resolve(
     rules = rules or stored_rules
     source = DatabaseCandidates(merchant)
     decision = resolve(record, source, rules)
+    record = settled(record, decision)
     if decision.outcome is Outcome.LINK and decision.customer_id:
         customer = _live(source.customer(decision.customer_id))
         for other_id in decision.merge_customer_ids:

@@ -26,6 +26,7 @@ from oms.models import (
     ReservationStatus,
     Warehouse,
 )
+from oms.signals import stock_available
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,21 @@ def _lock_reservations(order: Order, status: str = ReservationStatus.ACTIVE) -> 
 
 
 @transaction.atomic
+def stock_announce(*, merchant_id: int, product_ids: Iterable[int]) -> None:
+    """Tell the apps above, after the commit, that units of ``product_ids`` became available.
+
+    Routing listens and tries the orders waiting for stock again (``needs_attention``).
+    """
+    products = sorted(set(product_ids))
+    if not products:
+        return
+    transaction.on_commit(
+        lambda: stock_available.send(
+            sender=InventoryBatch, merchant_id=merchant_id, product_ids=products
+        )
+    )
+
+
 def stock_release(*, order: Order) -> int:
     """Give back every active reservation of ``order``; returns the units released."""
     reservations = _lock_reservations(order)
@@ -122,6 +138,10 @@ def stock_release(*, order: Order) -> int:
         reservation.closed_at = now
     InventoryBatch.objects.bulk_update({r.batch for r in reservations}, ["reserved"])
     Reservation.objects.bulk_update(reservations, ["status", "closed_at"])
+    if reservations:
+        stock_announce(
+            merchant_id=order.merchant_id, product_ids=(r.batch.product_id for r in reservations)
+        )
     return sum(r.quantity for r in reservations)
 
 
@@ -174,6 +194,7 @@ def stock_bulk_update(
     }
     problems: list[dict] = []
     results: list[InventoryBatch] = []
+    grown: set[int] = set()  # products of which more units are on hand now
     for index, change in enumerate(changes):
         key = (change.warehouse.pk, change.product.pk, change.batch_number)
         batch = existing.get(key)
@@ -200,6 +221,8 @@ def stock_bulk_update(
                 }
             )
             continue
+        if new_on_hand > batch.on_hand:
+            grown.add(batch.product_id)
         batch.on_hand = new_on_hand
         if change.expiry_date is not None:
             batch.expiry_date = change.expiry_date
@@ -209,4 +232,5 @@ def stock_bulk_update(
         raise StockBelowReserved(
             "Stock cannot go below what is reserved for orders (or below zero).", items=problems
         )
+    stock_announce(merchant_id=merchant.pk, product_ids=grown)
     return results

@@ -15,12 +15,15 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.matching import mask_phone
 from customers.matching.keyed import hmac_sha256
 from oms.geo import province_point
 from oms.services.orders import order_note
 from orchestration import registry
+from orchestration.dag import descendants
 from orchestration.exceptions import CodeRejected, InterventionNotAllowed, InvalidSlot
 from orchestration.models import (
     OPEN_STEP_STATUSES,
@@ -29,11 +32,12 @@ from orchestration.models import (
     OrderTracking,
     PickupPoint,
     ServiceStep,
+    StepStatus,
     WebhookEventType,
 )
 from orchestration.senders import get_sender
-from orchestration.services.plans import deadlines_shift
-from orchestration.services.steps import step_replan
+from orchestration.services.plans import deadlines_shift, step_graph
+from orchestration.services.steps import step_replan, steps_advance
 from orchestration.services.webhooks import webhook_emit
 from orchestration.slots import slot_from_value, slot_settings
 
@@ -45,9 +49,33 @@ def allowed_interventions(step: ServiceStep) -> list[str]:
     if not step.atom.customer_may_intervene or step.status not in OPEN_STEP_STATUSES:
         return []
     try:
-        return sorted(registry.lookup(step.atom.handler).interventions)
+        allowed = set(registry.lookup(step.atom.handler).interventions)
     except registry.UnknownHandler:
         return []
+    if step.parameters.get("pickup_point_id"):
+        allowed.discard(InterventionKind.RESCHEDULE)  # the customer collects: no delivery slot
+    return sorted(allowed)
+
+
+def at_customer_home(step: ServiceStep) -> bool:
+    """An appointment held at the customer's address (an installation, not a hand-over)."""
+    return (
+        step.atom.handler == "appointment_booking"
+        and step.parameters.get("location", "customer address") == "customer address"
+    )
+
+
+def home_steps_after(step: ServiceStep) -> list[ServiceStep]:
+    """Open home appointments that follow ``step``: what a switch to pickup cancels."""
+    below = descendants(step_graph(step.order_id), step.key)
+    rows = (
+        ServiceStep.objects.filter(
+            order_id=step.order_id, key__in=below, status__in=OPEN_STEP_STATUSES
+        )
+        .select_related("atom")
+        .order_by("position", "pk")
+    )
+    return [row for row in rows if at_customer_home(row)]
 
 
 def pickup_points_near(*, order, limit: int = 5) -> list[tuple[PickupPoint, float | None]]:
@@ -94,22 +122,24 @@ def intervention_request(
     """Validate a customer's change and send the confirmation code to the phone on record."""
     now = now or timezone.now()
     if not tracking.active or step.order_id != tracking.order_id:
-        raise InterventionNotAllowed("This link is no longer valid.")
+        raise InterventionNotAllowed(_("This link is no longer valid."))
     if kind not in allowed_interventions(step):
-        raise InterventionNotAllowed("This service cannot be changed now.", step=step.key)
+        raise InterventionNotAllowed(_("This service cannot be changed now."), step=step.key)
     recent = tracking.interventions.filter(created_at__gte=now - timedelta(hours=1)).count()
     if recent >= settings.OMS_OTP_MAX_REQUESTS_PER_HOUR:
-        raise InterventionNotAllowed("Too many requests; please try again later.")
+        raise InterventionNotAllowed(_("Too many requests; please try again later."))
     if kind == InterventionKind.RESCHEDULE:
         slot = slot_from_value(params=step.parameters, value=value, now=now)
         if slot is None:
-            raise InvalidSlot("Please choose one of the offered time slots.", slot=value)
+            raise InvalidSlot(_("Please choose one of the offered time slots."), slot=value)
         payload = {"slot_start": slot.start.isoformat(), "slot_end": slot.end.isoformat()}
     else:
         nearby = {point.pk: point for point, _d in pickup_points_near(order=step.order, limit=50)}
         point = nearby.get(int(value)) if str(value).isdigit() else None
         if point is None:
-            raise InvalidSlot("Please choose one of the pickup points listed.", pickup_point=value)
+            raise InvalidSlot(
+                _("Please choose one of the pickup points listed."), pickup_point=value
+            )
         payload = {"pickup_point_id": point.pk, "pickup_point": point.name}
     code = f"{secrets.randbelow(10**6):06d}"
     request = InterventionRequest.objects.create(
@@ -138,19 +168,25 @@ def intervention_confirm(
     with transaction.atomic():
         locked = InterventionRequest.objects.select_for_update().get(pk=request.pk)
         problem = None
-        if locked.state != InterventionRequest.State.PENDING:
-            problem = "This code was already used or is locked; please ask for a new one."
+        if locked.state == InterventionRequest.State.CONFIRMED:
+            problem = _("This change is already confirmed.")
+        elif locked.state != InterventionRequest.State.PENDING:
+            problem = _("This code can no longer be used; please ask for a new one.")
         elif locked.expires_at < now:
             locked.state = InterventionRequest.State.EXPIRED
-            problem = "The code has expired; please ask for a new one."
+            problem = _("The code has expired; please ask for a new one.")
         elif not _matches(code or "", locked.code_hash):
             locked.attempts += 1
             if locked.attempts >= settings.OMS_OTP_MAX_ATTEMPTS:
                 locked.state = InterventionRequest.State.LOCKED
-                problem = "Too many wrong codes; please ask for a new one."
+                problem = _("Too many wrong codes; please ask for a new one.")
             else:
                 left = settings.OMS_OTP_MAX_ATTEMPTS - locked.attempts
-                problem = f"Wrong code; {left} attempt(s) left."
+                problem = ngettext(
+                    "Wrong code; %(left)d attempt left.",
+                    "Wrong code; %(left)d attempts left.",
+                    left,
+                ) % {"left": left}
         if problem:
             locked.save(update_fields=["state", "attempts"])
     if problem:
@@ -162,14 +198,15 @@ def intervention_confirm(
 def _apply(*, request_id: int, now: datetime) -> ServiceStep:
     locked = InterventionRequest.objects.select_for_update().get(pk=request_id)
     if locked.state != InterventionRequest.State.PENDING:
-        raise CodeRejected("This code was already used.", state=locked.state)
+        raise CodeRejected(_("This change is already confirmed."), state=locked.state)
     step = ServiceStep.objects.select_related("atom", "order").get(pk=locked.step_id)
     if locked.kind not in allowed_interventions(step):
-        raise InterventionNotAllowed("This service cannot be changed any more.", step=step.key)
+        raise InterventionNotAllowed(_("This service cannot be changed any more."), step=step.key)
     locked.state = InterventionRequest.State.CONFIRMED
     locked.confirmed_at = now
     locked.save(update_fields=["state", "confirmed_at"])
     order = step.order
+    cancelled: list[str] = []
     if locked.kind == InterventionKind.RESCHEDULE:
         changes = {"slot_start": locked.payload["slot_start"]}
         slot_end = datetime.fromisoformat(locked.payload["slot_end"])
@@ -178,19 +215,31 @@ def _apply(*, request_id: int, now: datetime) -> ServiceStep:
             f"Customer rescheduled {step.atom.label_en} to "
             f"{timezone.localtime(datetime.fromisoformat(locked.payload['slot_start'])):%Y-%m-%d %H:%M}"
         )
+        code, params = "customer.rescheduled", {"start": locked.payload["slot_start"]}
     else:
         changes = {"pickup_point_id": locked.payload["pickup_point_id"]}
         moved = []
         message = (
             f"Customer chose pickup point {locked.payload['pickup_point']} for {step.atom.label_en}"
         )
+        code, params = "customer.pickup", {"point": locked.payload["pickup_point"]}
+        cancelled = _home_steps_cancel(step=step, point=locked.payload["pickup_point"], now=now)
+        if cancelled:
+            message += f"; home appointment(s) cancelled: {', '.join(cancelled)}"
     step = step_replan(step=step, changes=changes, actor=ACTOR, reason=message)
     order_note(
         order=order,
         actor=ACTOR,
         kind="customer_intervention",
         message=message,
-        data={"step": step.key, "kind": locked.kind, "replanned": [step.key, *moved]},
+        data={
+            "step": step.key,
+            "kind": locked.kind,
+            "replanned": [step.key, *moved],
+            "cancelled": cancelled,
+            "message_code": code,
+            "message_params": params,
+        },
     )
     webhook_emit(
         merchant_id=order.merchant_id,
@@ -203,10 +252,42 @@ def _apply(*, request_id: int, now: datetime) -> ServiceStep:
             "change": locked.payload,
             "receiver_phone": mask_phone(order.receiver_phone),
             "replanned_steps": sorted({step.key, *moved}),
+            "cancelled_steps": cancelled,
         },
         order=order,
     )
+    if cancelled:  # what waited for a cancelled appointment may be ready now
+        transaction.on_commit(partial(steps_advance, order_id=order.pk))
     return step
+
+
+def _home_steps_cancel(*, step: ServiceStep, point: str, now: datetime) -> list[str]:
+    """Cancel the home appointments after ``step`` (its goods now go to a pickup point).
+
+    Nobody installs at home what the customer collects at a pickup point, and the customer was
+    told so before confirming. Each cancelled step hands its upstream steps to its downstream
+    ones, so an after-sales visit that followed the installation now follows the delivery.
+    """
+    cancelled = []
+    for row in home_steps_after(step):
+        locked = ServiceStep.objects.select_for_update().get(pk=row.pk)
+        if locked.status not in OPEN_STEP_STATUSES:
+            continue
+        locked.status = StepStatus.CANCELLED
+        locked.finished_at = now
+        locked.next_attempt_at = None
+        locked.result = {
+            **(locked.result or {}),
+            "message_code": "cancelled.pickup",
+            "message_params": {"point": point},
+            "cancelled_because": "pickup",
+        }
+        locked.save()
+        before = list(locked.upstream.all())
+        for down in locked.downstream.all():
+            down.upstream.add(*before)
+        cancelled.append(locked.key)
+    return cancelled
 
 
 def slot_hours(step: ServiceStep) -> int:

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from oms.backoff import backoff_seconds
-from oms.models import Order
+from oms.models import Order, OrderStatus
 from oms.services.orders import order_note
 from oms.tasks_queue import enqueue
 from orchestration import registry
@@ -36,6 +36,7 @@ from orchestration.services.webhooks import webhook_emit
 logger = logging.getLogger(__name__)
 ACTOR = "orchestration"
 DUE_TOLERANCE = timedelta(seconds=2)
+SETTLED = (StepStatus.DONE, StepStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def _step_data(step: ServiceStep) -> dict:
 
 
 def steps_advance(*, order_id: int, now: datetime | None = None) -> list[int]:
-    """Make every waiting step whose upstream steps are all done ready, and enqueue it.
+    """Make every waiting step whose upstream steps are all done (or cancelled) ready; enqueue it.
 
     Also enqueues ready steps that are due (first run, or retry time reached). When every
     step is done the customer and the merchant are told the services are complete.
@@ -83,8 +84,10 @@ def steps_advance(*, order_id: int, now: datetime | None = None) -> list[int]:
             upstream[down].append(up)
         to_run: list[int] = []
         for step in steps:
+            # A cancelled upstream step never happens: it no longer holds its downstream back
+            # (a home installation cancelled by a switch to a pickup point, for one).
             if step.status == StepStatus.WAITING and all(
-                status_by_id[u] == StepStatus.DONE for u in upstream[step.pk]
+                status_by_id[u] in SETTLED for u in upstream[step.pk]
             ):
                 step.status = StepStatus.READY
                 step.ready_at = now
@@ -97,7 +100,9 @@ def steps_advance(*, order_id: int, now: datetime | None = None) -> list[int]:
         for step_id in to_run:
             enqueue("orchestration.run_step", step_id)
         if (
-            all(s == StepStatus.DONE for s in status_by_id.values())
+            all(s in SETTLED for s in status_by_id.values())
+            and StepStatus.DONE in status_by_id.values()
+            and steps[0].order.status != OrderStatus.CANCELLED
             and not steps[0].order.events.filter(kind="services_completed").exists()
         ):
             order = steps[0].order
@@ -184,6 +189,8 @@ def _finish(*, step_id, plan_version, result, error, external_system) -> StepOut
             "eta": result.eta.isoformat() if result.eta else None,
             "waits_for_confirmation": result.waits_for_confirmation,
             "message": result.message,
+            "message_code": result.message_code,
+            "message_params": result.message_params,
             "previous": step.result.get("previous", []),
         }
         if result.waits_for_confirmation:

@@ -257,7 +257,9 @@ def test_the_print_page_speaks_chinese(merchant, three_types, admin_client):
     assert f"拣货波次 #{wave.pk}" in html and "配送清单：谁领什么" in html
 
 
-def test_the_demo_command_builds_a_wave_of_four_pickup_points_once(transactional_db, capsys):
+def test_the_demo_command_builds_a_wave_of_four_pickup_points_once(
+    transactional_db, capsys, settings
+):
     """Real commits, as under make run: each order is routed when it commits."""
     from tests.factories import BatchFactory, ProductFactory
 
@@ -267,6 +269,7 @@ def test_the_demo_command_builds_a_wave_of_four_pickup_points_once(transactional
     for number in range(8):
         product = ProductFactory(merchant=fresh, sku=f"FRE-{number:04d}", category="fresh")
         BatchFactory(warehouse=dc, product=product, on_hand=500)
+    settings.OMS_PUBLIC_BASE_URL = "http://127.0.0.1:8123"  # as `make run PORT=8123` sets it
     call_command("seed_groupbuy_demo")
     wave = PickWave.objects.get(merchant=fresh)
     assert wave.pickup_point_count == 4 and wave.order_count == 36
@@ -275,7 +278,9 @@ def test_the_demo_command_builds_a_wave_of_four_pickup_points_once(transactional
     assert sum(p.store_pickup_count for p in lists) > 0
     call_command("seed_groupbuy_demo")
     assert PickWave.objects.filter(merchant=fresh).count() == 1
-    assert f"/admin/channels/pickwave/{wave.pk}/print/" in capsys.readouterr().out
+    assert f"http://127.0.0.1:8123/admin/channels/pickwave/{wave.pk}/print/" in (
+        capsys.readouterr().out
+    )
 
 
 def test_deleting_a_wave_frees_its_orders_and_leaves_no_lines(merchant, three_types):

@@ -70,7 +70,7 @@ def test_a_customer_reschedules_the_delivery_and_sees_the_timeline_change(
     assert page.locator("#notice").inner_text() == "Your change is confirmed."
     item = page.locator('li[data-step="delivery"]')
     eta_after = item.locator(".eta").inner_text()
-    expected = timezone.localtime(chosen.end).strftime("%b %-d, %H:%M")
+    expected = timezone.localtime(chosen.end).strftime("%B %-d, %H:%M")
     assert eta_after != eta_before and eta_after == expected
     delivery.refresh_from_db()
     assert delivery.eta == chosen.end and delivery.eta != before
@@ -110,3 +110,87 @@ def test_an_unknown_link_is_a_styled_page_in_the_customers_language(
     if shot_dir:
         page.screenshot(path=os.path.join(shot_dir, f"unknown-link-{language}.png"))
     context.close()
+
+
+def _visible_text(page) -> str:
+    """What a reader sees in the page body, minus the switcher's link to the English page."""
+    return page.evaluate(
+        """() => {
+        const main = document.querySelector('main').cloneNode(true);
+        main.querySelectorAll('[lang="en"], style, title').forEach(e => e.remove());
+        return main.innerText + ' ' + Array.from(main.querySelectorAll('svg text'))
+            .map(t => t.textContent).join(' ');
+    }"""
+    )
+
+
+def test_the_status_page_in_chinese_has_no_english_left(live_server, browser, routed, tmp_path):
+    from orchestration.models import OrderTracking
+    from tests.orchestration.test_status_page_language import english_left, typed_names
+
+    order = routed("furniture")
+    token = OrderTracking.objects.get(order=order).token
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900},
+        locale="zh-CN",
+        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
+    )
+    page = context.new_page()
+    blocked: list[str] = []
+    page.on(
+        "console", lambda msg: blocked.append(msg.text) if "Content Security" in msg.text else None
+    )
+    page.goto(f"{live_server.url}/track/{token}/")
+    assert page.locator("h1").inner_text().startswith("进行中")
+    assert page.locator("#route-map svg g.tile").count() == 34
+    assert page.locator("#route-map svg g.origin").count() == 1
+    text = _visible_text(page)
+    assert "送货上门" in text and "上门安装" in text and "您的包裹" in text
+    assert english_left(text, typed_names(order)) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert blocked == []
+    page.screenshot(path=str(tmp_path / "status-zh.png"), full_page=True)
+    context.close()
+
+
+def test_a_customer_switches_to_pickup_and_sees_a_consistent_page(
+    live_server, browser, routed, tmp_path
+):
+    from orchestration.models import OrderTracking, PickupPoint, ServiceStep
+    from orchestration.senders import DevelopmentSender
+
+    order = routed("furniture")
+    token = OrderTracking.objects.get(order=order).token
+    point = PickupPoint.objects.get(code="sh-lujiazui")
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/track/{token}/")
+    delivery = page.locator('li[data-step="delivery"]')
+    delivery.locator("summary", has_text="Collect at a pickup point instead").click()
+    assert "Installation appointment" in delivery.locator("#pickup-cancels").inner_text()
+    delivery.locator(f'input[name="pickup_point"][value="{point.pk}"]').check()
+    delivery.locator("button", has_text="Switch to pickup").click()
+
+    page.wait_for_url(lambda url: "/confirm/" in url)
+    assert "Installation appointment" in page.locator(".warn").inner_text()
+    confirm_url = page.url
+    page.fill('input[name="code"]', DevelopmentSender.outbox[-1].code)
+    page.click('button[type="submit"]')
+    page.wait_for_url(lambda url: url.endswith("?changed=1"))
+
+    delivery = page.locator('li[data-step="delivery"]')
+    assert delivery.locator(".label").inner_text() == f"Pickup at {point.name}"
+    assert delivery.locator("summary", has_text="Change the time").count() == 0
+    installation = page.locator('li[data-step="installation"]')
+    assert installation.get_attribute("data-state") == "cancelled"
+    assert "you collect your order at" in installation.inner_text()
+    destination = page.locator("#destination").inner_text()
+    assert "You collect it at" in destination and point.address in destination
+    assert "Delivery address" not in destination
+    assert "ready for pickup" in page.locator("#parcel .sentence").first.inner_text()
+    assert page.locator("#route-map svg g.destination").count() == 1
+    assert ServiceStep.objects.get(order=order, key="installation").status == "cancelled"
+    page.screenshot(path=str(tmp_path / "pickup-en.png"), full_page=True)
+
+    page.goto(confirm_url)  # the used link says so and asks for nothing
+    assert page.locator("h1").inner_text() == "This change is already confirmed"
+    assert page.locator('input[name="code"]').count() == 0

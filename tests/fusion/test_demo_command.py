@@ -32,7 +32,8 @@ def homeliving():
     return merchant
 
 
-def test_the_channel_demo_merges_the_two_orders_into_one_shipment(homeliving):
+def test_the_channel_demo_merges_the_two_orders_into_one_shipment(homeliving, settings):
+    settings.OMS_PUBLIC_BASE_URL = "http://127.0.0.1:8123"  # as `make run PORT=8123` sets it
     out = io.StringIO()
     call_command("seed_channels_demo", stdout=out)
     demo = Order.objects.filter(external_id__startswith="DEMO-").order_by("pk")
@@ -49,10 +50,14 @@ def test_the_channel_demo_merges_the_two_orders_into_one_shipment(homeliving):
         f"Merged shipment (orders #{demo[0].pk} (douyin) + #{demo[1].pk} (wechat-mini), "
         "1 shipment from "
     ) in printed
-    assert f"/admin/oms/consolidation/{consolidation.pk}/change/" in printed
+    assert f"http://127.0.0.1:8123/admin/oms/consolidation/{consolidation.pk}/change/" in printed
 
     again = io.StringIO()
+    settings.OMS_PUBLIC_BASE_URL = ""  # runserver's default address then
     call_command("seed_channels_demo", stdout=again)  # idempotent
     assert Order.objects.filter(external_id__startswith="DEMO-").count() == 2
     assert Consolidation.objects.count() == 1
-    assert f"/admin/oms/consolidation/{consolidation.pk}/change/" in again.getvalue()
+    assert (
+        f"http://127.0.0.1:8000/admin/oms/consolidation/{consolidation.pk}/change/"
+        in again.getvalue()
+    )

@@ -139,16 +139,17 @@ def test_every_merged_order_shows_the_one_shipment_in_the_api(api, merged):
     assert shipment.pk in [s["id"] for s in listed[cushion.pk]["shipments"]]
 
 
-def test_the_status_page_of_every_merged_order_shows_the_shipment_and_the_reason(merged):
+def test_the_status_page_of_every_merged_order_shows_the_shipment_and_the_other_order(merged):
     from orchestration.models import OrderTracking
     from orchestration.selectors import status_item_count, status_page
 
     sofa, cushion, consolidation = merged
     [shipment] = consolidation.shipments.exclude(status="cancelled")
-    for order in (sofa, cushion):
+    for order, other in ((sofa, cushion), (cushion, sofa)):
         page = status_page(tracking=OrderTracking(order=order))
-        assert page["shipments"] == [shipment]  # the parcels re-planned by the merge are not shown
-        assert page["explanation"].startswith(f"Merged with order #{sofa.pk}")
+        # the parcels re-planned by the merge are not shown
+        assert [parcel.shipment for parcel in page["parcels"]] == [shipment]
+        assert page["merged_with"] == [other.external_id]
         assert status_item_count(order=order) == page["status_items"]
 
 

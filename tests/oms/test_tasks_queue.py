@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
+from oms import outagelog
 from oms.celery import app
 from oms.tasks_queue import UnknownTask, enqueue, task_named
 
@@ -78,6 +79,7 @@ def test_a_failed_send_is_logged_for_the_sweeper_not_raised(monkeypatch, caplog)
         raise ConnectionError("broker unreachable")
 
     monkeypatch.setattr(task_named("tests.tasks_queue.record"), "apply_async", broker_down)
+    outagelog.reset()
     with caplog.at_level(logging.ERROR, logger="oms.tasks_queue"):
         enqueue("tests.tasks_queue.record", 5, on_commit=False)
     assert RAN == [] and "could not enqueue tests.tasks_queue.record(5,)" in caplog.text

@@ -186,6 +186,13 @@ def test_a_merchant_gets_reissues_and_revokes_the_status_page_link(api, client, 
     assert _other_api().get(f"/api/order-tracking/{order.pk}/").status_code == 404
 
 
+def test_the_status_page_link_takes_the_public_address_where_one_is_set(api, routed, settings):
+    settings.OMS_PUBLIC_BASE_URL = "https://oms.example.com"  # the API is called on another host
+    order = routed("furniture")
+    link = api.get(f"/api/order-tracking/{order.pk}/").json()["url"]
+    assert link == f"https://oms.example.com/track/{order.tracking.token}/"
+
+
 def test_the_sla_alert_page_shows_the_chain_and_the_timeline(staff, routed):
     from datetime import timedelta
 

@@ -29,20 +29,24 @@ def test_the_page_lists_every_step_with_its_state_and_no_raw_personal_data(clien
     assert "世纪大道100号" not in html and "世纪****" in html
 
 
-def test_the_page_shows_the_shipment_and_the_routing_explanation(client, routed):
+def test_the_page_says_where_the_parcel_ships_from_and_no_internal_reasoning(client, routed):
+    from routing.models import RoutingDecision
+
     order = routed("furniture")
+    RoutingDecision.objects.filter(order=order).update(
+        explanation="WH001 chosen; WH002 excluded: delivery certainty 86.0 % < 95 %"
+    )
     html = client.get(_url(order)).content.decode()
-    assert "Shipment" in html
-    explanation = order.routing_decisions.filter(outcome="routed").first().explanation
-    if explanation:
-        assert "Why it ships from there" in html
+    assert "Ships from our warehouse in Shanghai, arrives" in html
+    assert 'id="route-map"' in html
+    for internal in ("excluded", "certainty", "objective", "&lt; 95", "WH002", "Why it ships"):
+        assert internal not in html
 
 
-def test_in_chinese_the_shipment_says_where_it_ships_from(client, routed):
+def test_in_chinese_the_parcel_says_where_it_ships_from(client, routed):
     order = routed("furniture")
-    html = client.get(_url(order), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    city = order.shipments.first().warehouse.city
-    assert f"发自 {city}" in html and "原状态" not in html  # not the timeline's "from (status)"
+    html = client.get(_url(order), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "由我们上海的仓库发货，预计" in html and "送达" in html
 
 
 def test_an_unknown_or_revoked_token_is_a_plain_404(client, routed):

@@ -17,6 +17,7 @@ from channels import signing
 from channels.models import ChannelPrice, ChannelPriceList, Promotion
 from channels.services import channel_order_ingest, channel_price_list_set
 from oms.demo import refuse_demo_data_in_production
+from oms.links import public_base_url
 from oms.models import Merchant, Order, Product, SalesChannel, ShipmentStatus
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
@@ -39,7 +40,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--base-url",
+            help="address of the links printed (default: OMS_PUBLIC_BASE_URL, else "
+            "http://127.0.0.1:8000)",
+        )
 
     def handle(self, *args, **options):
         refuse_demo_data_in_production()
@@ -116,7 +121,7 @@ class Command(BaseCommand):
                 # As if it had arrived three minutes before the mini-program order.
                 Order.objects.filter(pk=result.order.pk).update(created_at=first_at)
             demo_orders.append(result.order)
-        self._print_merged(demo_orders, options["base_url"])
+        self._print_merged(demo_orders, (options["base_url"] or public_base_url()).rstrip("/"))
 
     def _print_merged(self, demo_orders: list[Order], base_url: str) -> None:
         ids = [order.pk for order in demo_orders]

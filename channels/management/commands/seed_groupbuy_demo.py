@@ -14,6 +14,7 @@ from channels.groupbuy.services import groupbuy_wave_build
 from channels.models import PickWave
 from channels.services import channel_order_ingest
 from oms.demo import refuse_demo_data_in_production
+from oms.links import public_base_url
 from oms.models import (
     ChannelKind,
     InventoryBatch,
@@ -40,9 +41,13 @@ class Command(BaseCommand):
     help = "Group-buy orders of four pickup points (proxy, direct, store pickup) and a pick wave."
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--base-url",
+            help="address of the links printed (default: OMS_PUBLIC_BASE_URL, else "
+            "http://127.0.0.1:8000)",
+        )
 
-    def handle(self, *args, base_url: str, **options):
+    def handle(self, *args, base_url: str | None, **options):
         refuse_demo_data_in_production()
         merchant = Merchant.objects.filter(code=MERCHANT).first()
         channel = SalesChannel.objects.filter(merchant=merchant, kind=ChannelKind.GROUP_BUY).first()
@@ -74,7 +79,9 @@ class Command(BaseCommand):
         # The fullest wave makes the better demo (a few orders may be routed elsewhere).
         wave = PickWave.objects.filter(merchant=merchant).order_by("-order_count", "-id").first()
         if wave:
-            url = base_url + reverse("admin:channels_pickwave_print", args=[wave.pk])
+            url = (base_url or public_base_url()).rstrip("/") + reverse(
+                "admin:channels_pickwave_print", args=[wave.pk]
+            )
             self.stdout.write(
                 f"  Group-buying pick list (wave #{wave.pk}, {wave.order_count} orders, "
                 f"{wave.pickup_point_count} pickup points): {url}"

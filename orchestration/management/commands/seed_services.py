@@ -17,15 +17,26 @@ from django.urls import reverse
 from django.utils import timezone
 
 from oms.demo import refuse_demo_data_in_production
-from oms.models import Merchant, Order, OrderStatus
+from oms.links import public_base_url
+from oms.models import Merchant, Order, OrderStatus, Shipment, ShipmentStatus
 from orchestration.catalogue import catalogue_install
 from orchestration.dag import topological_order
-from orchestration.models import OrderTracking, ServiceStep, SlaAlert, StepStatus
+from orchestration.models import PARCEL_SCAN, OrderTracking, ServiceStep, SlaAlert, StepStatus
+from orchestration.services.parcels import parcel_scan_record
 from orchestration.services.plans import plan_instantiate, step_graph
 from orchestration.services.sla import sla_check
 from orchestration.services.steps import step_complete, step_run, steps_complete_on_delivery
 
 LIVE = [OrderStatus.ROUTED, OrderStatus.RELEASED, OrderStatus.SHIPPED]
+# Demo carrier hubs by destination region: where a shipped parcel was scanned last.
+HUBS = {
+    "east": ("江苏", "南京", "南京转运中心"),
+    "north": ("河北", "廊坊", "廊坊转运中心"),
+    "south": ("广东", "广州", "广州转运中心"),
+    "central": ("湖北", "武汉", "武汉转运中心"),
+    "west": ("四川", "成都", "成都转运中心"),
+    "northeast": ("辽宁", "沈阳", "沈阳转运中心"),
+}
 BREACH_MARK = "demo: factory MES outage"
 
 
@@ -37,9 +48,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--per-category", type=int, default=20)
         parser.add_argument("--seed", type=int, default=5)
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--base-url",
+            help="address of the links printed (default: OMS_PUBLIC_BASE_URL, else "
+            "http://127.0.0.1:8000)",
+        )
 
-    def handle(self, *args, per_category: int, seed: int, base_url: str, **options):
+    def handle(self, *args, per_category: int, seed: int, base_url: str | None, **options):
         refuse_demo_data_in_production()
         if connection.vendor == "sqlite" and not connection.in_atomic_block:
             # Demo data only: thousands of small commits would otherwise wait on fsync each.
@@ -55,7 +70,8 @@ class Command(BaseCommand):
             planned += self._history(category, per_category * 2, rng)
         alerts = sla_check()
         self.stdout.write(f"planned services for {planned} order(s); {alerts} new SLA alert(s)")
-        self._links(base_url, breach)
+        self.stdout.write(f"carrier scans: {self._scans()}")
+        self._links((base_url or public_base_url()).rstrip("/"), breach)
 
     def _orders(self, category: str, statuses, limit: int):
         """Up to ``limit`` orders of the category with services, counting those planned before."""
@@ -82,6 +98,27 @@ class Command(BaseCommand):
         for order in self._orders(category, LIVE, limit):
             if plan_instantiate(order=order):
                 count += 1
+        return count
+
+    def _scans(self) -> int:
+        """One carrier scan per shipped demo parcel that has none, at its region's hub."""
+        count = 0
+        shipments = Shipment.objects.filter(
+            status=ShipmentStatus.SHIPPED, order__tracking__isnull=False
+        ).select_related("order")
+        for shipment in shipments.order_by("pk"):
+            if shipment.order.events.filter(kind=PARCEL_SCAN).exists():
+                continue
+            province, city, hub = HUBS.get(shipment.order.region, HUBS["east"])
+            parcel_scan_record(
+                shipment=shipment,
+                hub=hub,
+                province=province,
+                city=city,
+                scanned_at=(shipment.shipped_at or timezone.now()) + timedelta(hours=6),
+                actor="demo carrier",
+            )
+            count += 1
         return count
 
     def _history(self, category: str, limit: int, rng: random.Random) -> int:

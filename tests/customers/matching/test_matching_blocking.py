@@ -68,7 +68,7 @@ def test_an_observation_sharing_no_key_is_compared_with_nothing():
 def test_keys_cover_phone_device_account_address_unit_and_name():
     keys = blocking_keys(fingerprint(person_record(7), key=KEY))
     prefixes = sorted(key.split(":")[0] for key in keys)
-    assert prefixes == ["account", "address", "device", "name", "phone", "unit"]
+    assert prefixes == ["account", "address", "device", "name", "phone", "pmask", "unit"]
     assert not any("13800000007" in key for key in keys)  # phones only as keyed digests
 
 
@@ -78,10 +78,10 @@ def test_a_bridging_observation_merges_two_customers_of_one_person():
         "a", "pos", "", "", "13812345678", "张伟", "上海市浦东新区张江路1号2幢301室", None
     )
     second = Observation(
-        "b", "tmall", "", "", "13987654321", "张伟", "上海市闵行区虹梅路8号9幢1201室", None
+        "b", "tmall", "", "ipad-9", "13987654321", "张伟", "上海市闵行区虹梅路8号9幢1201室", None
     )
     bridge = Observation(
-        "c", "douyin", "", "", "13812345678", "张伟", "上海市闵行区虹梅路8号9幢1201室", None
+        "c", "douyin", "", "ipad-9", "13812345678", "张伟", "上海市闵行区虹梅路8号9幢1201室", None
     )
     for observation in (first, second):
         resolver.add(fingerprint(observation, key=KEY))
