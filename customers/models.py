@@ -99,6 +99,9 @@ class Identity(models.Model):
     def __str__(self) -> str:
         return f"{self.record_id} → {self.customer_id}"
 
+    def clean(self) -> None:
+        same_merchant(self.merchant_id, customer=self.customer if self.customer_id else None)
+
 
 class IdentityKey(models.Model):
     """A blocking key an identity is filed under (phone digest, device, account, address...)."""

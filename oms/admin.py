@@ -3,12 +3,15 @@
 Actions call the same services as the API (``oms.services``), never re-implement them.
 """
 
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.validators import MinValueValidator
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +25,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from oms import localcache
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from oms.exceptions import DomainError
+from oms.geo import region_for_province
 from oms.models import (
     ApiKey,
     Consolidation,
@@ -38,6 +42,7 @@ from oms.models import (
     Warehouse,
     WarehouseStatus,
 )
+from oms.services import order_edits
 from oms.services import orders as order_services
 from oms.services.inventory import stock_announce
 from oms.services.warehouses import warehouse_set_status
@@ -294,6 +299,64 @@ def _run(modeladmin, request, queryset, service, done: "str | StrPromise") -> No
         modeladmin.message_user(request, _("%(n)d order(s) %(done)s.") % {"n": ok, "done": done})
 
 
+class OrderAdminForm(forms.ModelForm):
+    """Staff corrections, checked as the API checks a new order (``order_edits``).
+
+    The shipping fee and the discount are non-negative amounts in fen, and the discount is at
+    most the subtotal of the lines plus the shipping fee; the charges of an order whose parcel
+    has left cannot change (the fields are read-only then, and a form posted while the order
+    shipped meanwhile is refused here).
+    """
+
+    class Meta:
+        model = Order
+        fields = [*order_edits.DETAIL_FIELDS, *order_edits.CHARGE_FIELDS]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in order_edits.CHARGE_FIELDS:
+            if name in self.fields:
+                self.fields[name].validators.append(MinValueValidator(Decimal("0")))
+                self.fields[name].widget.attrs["min"] = "0"
+
+    def clean_promised_at(self):
+        promised_at = self.cleaned_data["promised_at"]
+        before = self.instance.promised_at
+        if promised_at and before and promised_at == before.replace(second=0, microsecond=0):
+            return before  # shown to the minute (the Chinese time format), not changed
+        return promised_at
+
+    def clean_province(self) -> str:
+        province = self.cleaned_data["province"]
+        if province != self.instance.province and not region_for_province(province):
+            raise forms.ValidationError(_("Unknown province."))
+        return province
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if not any(name in self.changed_data for name in order_edits.CHARGE_FIELDS):
+            return cleaned
+        order = self.instance
+        status = Order.objects.values_list("status", flat=True).get(pk=order.pk)
+        if status not in order_edits.CHARGES_EDITABLE:
+            raise forms.ValidationError(
+                _("The charges of an order cannot change once it has shipped or was cancelled.")
+            )
+        shipping_fee = cleaned.get("shipping_fee", order.shipping_fee)
+        discount_total = cleaned.get("discount_total", order.discount_total)
+        if shipping_fee is None or discount_total is None:
+            return cleaned  # the field's own error says what is wrong
+        limit = order_edits.order_subtotal(order_id=order.pk) + shipping_fee
+        if discount_total > limit:
+            self.add_error(
+                "discount_total",
+                _("Cannot exceed the subtotal plus shipping fee (%(limit)s).")
+                % {"limit": f"{limit:.2f}"},
+            )
+        return cleaned
+
+
 @admin.register(Order)
 class OrderAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = [
@@ -320,8 +383,6 @@ class OrderAdmin(NeverDeletedMixin, ModelAdmin):
         "placed_at",
         "currency",
         "subtotal",
-        "shipping_fee",
-        "discount_total",
         "total",
         "created_at",
         "updated_at",
@@ -330,6 +391,51 @@ class OrderAdmin(NeverDeletedMixin, ModelAdmin):
         "merged_with",
     ]
     raw_id_fields = ["customer"]
+    form = OrderAdminForm
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "merchant",
+                    "channel",
+                    "external_id",
+                    "status",
+                    "status_reason",
+                    "customer",
+                    "consolidation",
+                    "merged_with",
+                ]
+            },
+        ),
+        (
+            _("Receiver"),
+            {
+                "fields": [
+                    "receiver_name",
+                    "receiver_phone",
+                    "province",
+                    "city",
+                    "district",
+                    "address_line",
+                    "postal_code",
+                    "region",
+                ]
+            },
+        ),
+        (
+            _("Money"),
+            {
+                "fields": ["currency", "subtotal", "shipping_fee", "discount_total", "total"],
+                "description": _(
+                    "Total = subtotal of the lines + shipping fee - discount, recomputed on "
+                    "save. The shipping fee and the discount can be corrected until the order "
+                    "ships; each correction is written to the timeline."
+                ),
+            },
+        ),
+        (_("Times"), {"fields": ["placed_at", "promised_at", "created_at", "updated_at"]}),
+    ]
     inlines = [OrderLineInline, ShipmentInline, OrderEventInline]
 
     @display(description=_("channel"), ordering="channel__name")
@@ -339,6 +445,24 @@ class OrderAdmin(NeverDeletedMixin, ModelAdmin):
     @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
     def status_badge(self, order: Order) -> tuple[str, str]:
         return order.status, order.get_status_display()
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is None or obj.status not in order_edits.CHARGES_EDITABLE:
+            fields += order_edits.CHARGE_FIELDS
+        return fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Through ``order_edit``: only the changed fields, the total recomputed, on the timeline.
+
+        Never ``obj.save()``: it would write back every field as the page loaded it, a status
+        that routing changed meanwhile included.
+        """
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            order_edits.order_edit(order=obj, actor=f"user:{request.user}", changes=changes)
+        except DomainError as exc:  # the order shipped between the check and the save
+            self.message_user(request, exc.message, messages.ERROR)
 
     @admin.display(description=_("merged with"))
     def merged_with(self, order: Order):

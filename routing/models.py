@@ -23,6 +23,7 @@ from simple_history.models import HistoricalRecords
 
 from oms.history import history_user
 from oms.models import Region
+from oms.tenancy import same_merchant
 from routing.engine.problem import (
     DEFAULT_PRICES,
     FACTOR_NAMES,
@@ -459,6 +460,9 @@ class CourierLoad(Signal):
 
     def __str__(self) -> str:
         return f"{self.warehouse.code}: {self.load:.0%}"
+
+    def clean(self) -> None:
+        same_merchant(self.merchant_id, warehouse=self.warehouse if self.warehouse_id else None)
 
 
 class RoutingDecision(models.Model):
