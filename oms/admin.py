@@ -11,15 +11,21 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.core.validators import MinValueValidator
+from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
-from unfold.decorators import display
+from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from oms import localcache
@@ -39,6 +45,7 @@ from oms.models import (
     Product,
     Reservation,
     Shipment,
+    ShipmentStatus,
     Warehouse,
     WarehouseStatus,
 )
@@ -46,6 +53,8 @@ from oms.services import order_edits
 from oms.services import orders as order_services
 from oms.services.inventory import stock_announce
 from oms.services.warehouses import warehouse_set_status
+from oms.signals import order_panels
+from oms.tasks_queue import enqueue
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise as StrPromise
@@ -357,6 +366,73 @@ class OrderAdminForm(forms.ModelForm):
         return cleaned
 
 
+class ShipForm(forms.Form):
+    """Carrier and tracking number for each pending parcel of an order; both are required."""
+
+    def __init__(self, *args, shipments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shipments = shipments
+        for shipment in shipments:
+            self.fields[f"carrier_{shipment.warehouse_id}"] = forms.CharField(
+                label=_("Carrier (%(warehouse)s)") % {"warehouse": shipment.warehouse.name},
+                max_length=60,
+                initial=shipment.carrier,
+            )
+            self.fields[f"tracking_{shipment.warehouse_id}"] = forms.CharField(
+                label=_("Tracking number (%(warehouse)s)") % {"warehouse": shipment.warehouse.name},
+                max_length=64,
+                initial=shipment.tracking_number,
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.shipments:
+            raise forms.ValidationError(_("This order has no parcel waiting to ship."))
+        return cleaned
+
+    def tracking_numbers(self) -> dict[int, str]:
+        return {
+            s.warehouse_id: self.cleaned_data[f"tracking_{s.warehouse_id}"].strip()
+            for s in self.shipments
+        }
+
+    def carriers(self) -> dict[int, str]:
+        return {
+            s.warehouse_id: self.cleaned_data[f"carrier_{s.warehouse_id}"].strip()
+            for s in self.shipments
+        }
+
+
+def _merged_shipments_panel(order: Order) -> dict:
+    """The parcels of the merged fulfilment an order belongs to (they may sit on another order)."""
+    shipments = (
+        Shipment.objects.filter(consolidation=order.consolidation)
+        .select_related("warehouse", "order")
+        .order_by("pk")
+    )
+    return {
+        "title": gettext("Parcels of the merged fulfilment"),
+        "columns": [
+            gettext("order"),
+            gettext("warehouse"),
+            gettext("carrier"),
+            gettext("tracking number"),
+            gettext("status"),
+        ],
+        "rows": [
+            [
+                shipment.order.external_id,
+                shipment.warehouse.name,
+                shipment.carrier or "—",
+                shipment.tracking_number or "—",
+                shipment.get_status_display(),
+            ]
+            for shipment in shipments
+        ],
+        "empty": gettext("No parcels yet."),
+    }
+
+
 @admin.register(Order)
 class OrderAdmin(NeverDeletedMixin, ModelAdmin):
     list_display = [
@@ -491,7 +567,97 @@ class OrderAdmin(NeverDeletedMixin, ModelAdmin):
 
     @admin.action(description=_("Mark shipped"), permissions=["change"])
     def ship(self, request, queryset):
-        _run(self, request, queryset, order_services.order_ship, _("shipped"))
+        """Each parcel needs its carrier and tracking number: ship from the order's own page."""
+        if queryset.count() != 1:
+            self.message_user(
+                request,
+                _("Ship orders one at a time: each parcel needs its carrier and tracking number."),
+                messages.ERROR,
+            )
+            return None
+        return HttpResponseRedirect(reverse("admin:oms_order_ship", args=[queryset.get().pk]))
+
+    actions_detail = ["ship_detail", "route_again_detail"]
+
+    @action(
+        description=_("Ship with tracking numbers"), icon="local_shipping", permissions=["change"]
+    )
+    def ship_detail(self, request, object_id):
+        return HttpResponseRedirect(reverse("admin:oms_order_ship", args=[object_id]))
+
+    @action(description=_("Route again"), icon="alt_route", permissions=["change"])
+    def route_again_detail(self, request, object_id):
+        order = get_object_or_404(Order, pk=object_id)
+        if order.status not in (OrderStatus.CREATED, OrderStatus.NEEDS_ATTENTION):
+            self.message_user(
+                request, _("Only orders waiting for routing can be routed again."), messages.ERROR
+            )
+        else:
+            with transaction.atomic():
+                order_services.order_note(
+                    order=order,
+                    actor=f"user:{request.user}",
+                    kind="exception",
+                    message="routed again by staff",
+                    data={"action": "route_again"},
+                )
+                enqueue("routing.route_order", order.pk)
+            self.message_user(request, _("Order sent to routing again."))
+        return HttpResponseRedirect(reverse("admin:oms_order_change", args=[object_id]))
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:object_id>/ship/",
+                self.admin_site.admin_view(self.ship_view),
+                name="oms_order_ship",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def ship_view(self, request, object_id: int):
+        """Ship an order: carrier and tracking number for each of its parcels, both required."""
+        order = get_object_or_404(Order, pk=object_id)
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        shipments = list(
+            order.shipments.filter(status=ShipmentStatus.PENDING).select_related("warehouse")
+        )
+        form = ShipForm(request.POST or None, shipments=shipments)
+        if request.method == "POST" and form.is_valid():
+            try:
+                order_services.order_ship(
+                    order=order,
+                    actor=f"user:{request.user}",
+                    tracking_numbers=form.tracking_numbers(),
+                    carriers=form.carriers(),
+                )
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, _("Order shipped."))
+                return HttpResponseRedirect(reverse("admin:oms_order_change", args=[order.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Ship order %(order)s") % {"order": order.external_id},
+            "opts": self.model._meta,
+            "order": order,
+            "form": form,
+            "shipments": shipments,
+        }
+        return TemplateResponse(request, "admin/oms/order/ship.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = Order.objects.filter(pk=object_id).first()
+        panels: list[dict] = []
+        if order is not None:
+            for _receiver, found in order_panels.send(sender=Order, order=order):
+                if isinstance(found, list):  # each receiver answers with its panels
+                    panels.extend(found)
+            if order.consolidation_id:
+                panels.insert(0, _merged_shipments_panel(order))
+        extra_context = {**(extra_context or {}), "order_panels": panels}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Mark delivered"), permissions=["change"])
     def deliver(self, request, queryset):
