@@ -446,6 +446,10 @@ class OrderAdmin(NeverDeletedMixin, ModelAdmin):
         "consolidation",
     ]
     list_display_links = ["id", "external_id"]
+    # The theme renders each row with its own header labels (for narrow screens); at 100 rows a
+    # page took ~0.8 s of template time with 100,000 orders. 50 rows keep it well under 1 s.
+    list_per_page = 50
+    show_full_result_count = False
     list_filter = ["status", "merchant", "channel__kind", "region", "created_at"]
     search_fields = ["external_id", "receiver_name", "receiver_phone", "=id"]
     date_hierarchy = "created_at"
