@@ -13,7 +13,7 @@ PASSWORD = "pw-12345-long"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
