@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from routing.engine.problem import Profile, RoutingContext, Weights
+from routing.engine.problem import DemandOutlook, Profile, RoutingContext, Weights
 from routing.engine.router import route_order
 from routing.engine.scenario import scenario_from_dict
 from tests.routing.engine.cheapest_plan import cheapest_plan
@@ -58,12 +58,23 @@ def check_world(path: Path, per_world: int, seed: int) -> dict:
     out = {"world": scenario.name, "drawn": 0, "equal": 0, "splits": 0, "unroutable": 0}
     mismatches: list[str] = []
     engine_total = reference_total = 0.0
+    seen: dict[str, float] = {}
     for index, order in enumerate(orders):
         hour = order.created_hour
+        for line in order.lines:
+            seen[line.sku] = seen.get(line.sku, 0.0) + line.quantity
+        # The day's demand so far, as online routing has it: with all weight on money the
+        # scarcity bid price it feeds must be zero, so the plan is still the cheapest.
+        outlook = DemandOutlook(
+            units_so_far=dict(seen),
+            hours_elapsed=hour,
+            hours_left=max(0.0, scenario.horizon_hours - hour),
+        )
         ctx = RoutingContext(
             nodes=_nodes_with_parcels_left(network, hour),
             signals=replay.signals_at(scenario, hour, network),
             profile=ALL_MONEY,
+            outlook=outlook,
         )
         result = route_order(order, ctx).result
         if index in sample:

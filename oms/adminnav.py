@@ -107,6 +107,14 @@ def navigation(request: HttpRequest) -> list[dict]:
             "title": pgettext_lazy("sidebar", "Exceptions"),
             "separator": True,
             "items": [
+                _page(
+                    pgettext_lazy("sidebar", "Exceptions queue"),
+                    "emergency",
+                    "orchestration:ops-exceptions",
+                    "orchestration.slaalert",
+                    "orchestration.servicestep",
+                    "oms.order",
+                ),
                 _model(
                     pgettext_lazy("sidebar", "Orders needing attention"),
                     "report",

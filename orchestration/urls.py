@@ -12,6 +12,8 @@ urlpatterns = [
     path("track/<str:token>/confirm/<int:request_id>/", views.track_confirm, name="track-confirm"),
     path("ops/sla/", views.sla_board, name="sla-board"),
     path("ops/dashboard/", views.ops_dashboard, name="ops-dashboard"),
+    path("ops/exceptions/", views.ops_exceptions, name="ops-exceptions"),
+    path("ops/exceptions/act/", views.ops_exception_act, name="ops-exception-act"),
     path(
         "api/webhooks/",
         api.WebhookSubscriptionViewSet.as_view({"get": "list", "post": "create"}),

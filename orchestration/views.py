@@ -14,10 +14,13 @@ the link anyway), and nothing changes before the one-time code from the phone on
 import functools
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.dateparse import parse_datetime
@@ -26,9 +29,23 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from oms.exceptions import DomainError
+from oms.models import Order
 from orchestration import customer_text, dashboards
-from orchestration.models import InterventionKind, InterventionRequest, PickupPoint, ServiceStep
+from orchestration.models import (
+    InterventionKind,
+    InterventionRequest,
+    PickupPoint,
+    ServiceStep,
+    SlaAlert,
+)
 from orchestration.selectors import status_page, tracking_by_token
+from orchestration.services.exceptions import (
+    exceptions_queue,
+    order_route_again,
+    sla_alert_acknowledge,
+    sla_alert_assign,
+    step_retry,
+)
 from orchestration.services.interventions import (
     home_steps_after,
     intervention_confirm,
@@ -235,3 +252,68 @@ def ops_dashboard(request: HttpRequest) -> HttpResponse:
 def _int_param(request, name: str, default: int, low: int, high: int) -> int:
     raw = request.GET.get(name, "")
     return min(max(int(raw), low), high) if raw.isdigit() else default
+
+
+@staff_member_required
+def ops_exceptions(request: HttpRequest) -> HttpResponse:
+    """The exceptions queue: orders needing attention, failed steps, open SLA alerts."""
+    queue = exceptions_queue(limit=50)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Exceptions"),
+        "queue": queue,
+        "staff": get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .order_by("username"),
+        "can_change_alerts": request.user.has_perm("orchestration.change_slaalert"),
+        "can_change_steps": request.user.has_perm("orchestration.change_servicestep"),
+        "can_change_orders": request.user.has_perm("oms.change_order"),
+    }
+    return render(request, "orchestration/exceptions.html", context)
+
+
+@staff_member_required
+@require_http_methods(["POST"])
+def ops_exception_act(request: HttpRequest) -> HttpResponse:
+    """One action from the queue (POST): acknowledge, assign, retry or route again."""
+    action = request.POST.get("action", "")
+    target = request.POST.get("id", "")
+    if not target.isdigit():
+        raise Http404
+    user = request.user
+    if not isinstance(user, AbstractBaseUser):  # staff_member_required let no one else in
+        raise PermissionDenied
+    if action in ("acknowledge", "assign", "retry_alert"):
+        if not user.has_perm("orchestration.change_slaalert"):
+            raise PermissionDenied
+        alert = get_object_or_404(SlaAlert.objects.select_related("step", "order"), pk=target)
+        if action == "acknowledge":
+            sla_alert_acknowledge(alert=alert, user=user)
+            messages.success(request, _("Alert acknowledged."))
+        elif action == "assign":
+            assignee_id = request.POST.get("assignee", "")
+            assignee = (
+                get_object_or_404(get_user_model(), pk=assignee_id, is_staff=True)
+                if assignee_id.isdigit()
+                else None
+            )
+            sla_alert_assign(alert=alert, assignee=assignee, user=user)
+            messages.success(request, _("Alert assigned."))
+        else:
+            step_retry(step=alert.step, user=user)
+            messages.success(request, _("Step retried."))
+    elif action == "retry_step":
+        if not user.has_perm("orchestration.change_servicestep"):
+            raise PermissionDenied
+        step_retry(step=get_object_or_404(ServiceStep, pk=target), user=user)
+        messages.success(request, _("Step retried."))
+    elif action == "route_again":
+        if not user.has_perm("oms.change_order"):
+            raise PermissionDenied
+        order_route_again(order=get_object_or_404(Order, pk=target), user=user)
+        messages.success(
+            request, _("Order sent to routing again; it leaves this list once it is routed.")
+        )
+    else:
+        raise Http404
+    return redirect(reverse("orchestration:ops-exceptions"))

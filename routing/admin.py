@@ -17,7 +17,7 @@ from django.utils.translation import pgettext, pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, StackedInline
 
-from oms.adminkit import NeverDeletedMixin
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from routing.drafts import (
     DraftNotSimulated,
     not_simulated_message,
@@ -25,7 +25,7 @@ from routing.drafts import (
     profile_simulate,
     simulation_for,
 )
-from routing.engine.problem import FACTOR_NAMES, PRICED_FACTORS
+from routing.engine.problem import FACTOR_NAMES
 from routing.explaining import (
     COUNTED_LABELS,
     COUNTED_REASONS,
@@ -42,6 +42,7 @@ from routing.forms import RoutingProfileForm, RoutingRuleFormSet
 from routing.models import (
     FACTOR_LABELS,
     NEGATIVE_WEIGHT,
+    PROFILE_PRICES,
     CarrierCapacity,
     CourierLoad,
     Lane,
@@ -100,7 +101,7 @@ def _diff_rows(profile: RoutingProfile, limit: int = 10) -> list[tuple]:
 
 
 @admin.register(RoutingProfile)
-class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
+class RoutingProfileAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     form = RoutingProfileForm
     list_display = [
         "name",
@@ -147,7 +148,7 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
         (
             _("Prices in CNY at the default weights"),
             {
-                "fields": [f"price_{name}" for name in PRICED_FACTORS],
+                "fields": [f"price_{name}" for name in PROFILE_PRICES],
                 "description": _(
                     "What one unit of each factor costs the merchant when the weights are the "
                     "default ones (money 40 %, lateness 22 %, certainty 10 %, splits 6 %, ...). "
@@ -354,7 +355,8 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(SimpleHistoryAdmin, ModelAdmin):
+class RoutingRuleAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
+    locked_on_change = ("profile",)  # a rule moved to another profile could change merchant
     list_display = [
         "name",
         "profile",
@@ -385,7 +387,7 @@ class LaneAdmin(ModelAdmin):
     list_select_related = ["warehouse"]
 
 
-class SignalAdmin(ModelAdmin):
+class SignalAdmin(TenantLockedMixin, ModelAdmin):
     list_filter = ["source", "merchant"]
     date_hierarchy = "observed_at"
 
@@ -439,7 +441,7 @@ def _table(head: list, rows: list[list], numeric: Collection[int] = ()) -> str:
     )
 
 
-ROUTING_MODES = {"single": _("single order"), "batch": _("batch")}
+ROUTING_MODES = {"single": _("single order"), "batch": pgettext_lazy("routing mode", "batch")}
 SOLVERS = {"highs": "HiGHS", "cbc": "CBC"}
 
 
@@ -667,7 +669,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         rows: list[list[Any]] = [
             [FACTOR_LABELS.get(name, name)]
             + [self._cny(decision, c["contributions"].get(name, 0)) for c in candidates]
-            for name in FACTOR_NAMES
+            for name in (*FACTOR_NAMES, "scarcity")
         ]
         rows.append(
             [pgettext("routing decision", "score")]

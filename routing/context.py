@@ -12,13 +12,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from oms.geo import province_point, region_point
 from oms.models import (
     InventoryBatch,
     Order,
+    OrderLine,
     Region,
     Shipment,
     Warehouse,
@@ -294,6 +295,27 @@ def _estimated_lanes(latitude: float, longitude: float) -> tuple[tuple[str, floa
     return tuple(estimates)
 
 
+def demand_outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.DemandOutlook:
+    """Units of ``skus`` the merchant's orders asked for today so far (local day), for the
+    scarcity bid price (``routing.engine.scarcity``)."""
+    local = timezone.localtime(now)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = (
+        OrderLine.objects.filter(
+            order__merchant_id=merchant_id, order__created_at__gte=midnight, sku__in=skus
+        )
+        .values("sku")
+        .annotate(units=Sum("quantity"))
+        .values_list("sku", "units")
+    )
+    elapsed = (local - midnight).total_seconds() / 3600
+    return p.DemandOutlook(
+        units_so_far={sku: float(units) for sku, units in rows},
+        hours_elapsed=elapsed,
+        hours_left=max(0.0, 24.0 - elapsed),
+    )
+
+
 def routing_context(
     *,
     merchant_id: int,
@@ -310,4 +332,5 @@ def routing_context(
         signals=live_signals(merchant_id=merchant_id, now=now),
         profile=engine_profile(profile),
         now=now,
+        outlook=demand_outlook(merchant_id=merchant_id, skus=skus, now=now),
     )

@@ -39,6 +39,7 @@ FACTOR_SHORT = {
     "splits": gettext_lazy("splits"),
     "distance": gettext_lazy("distance"),
     "certainty": gettext_lazy("delivery certainty"),
+    "scarcity": gettext_lazy("scarcity of stock later orders will want"),
 }
 TEMPERATURE = {"chilled": gettext_lazy("chilled"), "frozen": gettext_lazy("frozen")}
 COUNTED_REASONS = ("out of stock", "capacity full", "not serving region")

@@ -26,6 +26,7 @@ from simple_history.models import HistoricalRecords
 
 from oms.history import history_user
 from oms.models import Region
+from oms.tenancy import same_merchant
 from routing.engine.problem import (
     DEFAULT_PRICES,
     FACTOR_NAMES,
@@ -50,6 +51,8 @@ FACTOR_LABELS = {
     "splits": _("number of shipments (splits)"),
     "distance": _("distance"),
     "certainty": _("delivery certainty (historic on-time rate)"),
+    # Not a weight of its own (the stock weight steers it): a row of the decision page.
+    "scarcity": _("scarcity bid price (stock later orders today will want)"),
 }
 DEFAULT_WEIGHTS = {
     "stock": 4,
@@ -78,6 +81,7 @@ PRICE_LABELS = {
     "splits": _("a split: each parcel beyond the first (¥)"),
     "distance": _("1,000 km, per parcel (¥)"),
     "certainty": _("a point (1 %) of delivery certainty, per parcel (¥)"),
+    "scarcity": _("a unit a later order of the day cannot get (¥; steered by the stock weight)"),
 }
 # The same, as a sentence with this profile's price in CNY of shipping and handling.
 PRICE_SENTENCES = {
@@ -91,8 +95,13 @@ PRICE_SENTENCES = {
     "courier_load": _("A parcel when couriers are fully loaded costs ¥%(v)s."),
     "stock": _("Taking the last, freshest units of an order's SKUs costs ¥%(v)s."),
     "distance": _("1,000 km cost ¥%(v)s."),
+    "scarcity": _(
+        "Using the last units of a SKU that later orders today will want costs up to ¥%(v)s a unit."
+    ),
 }
-assert set(PRICE_LABELS) == set(PRICE_SENTENCES) == set(PRICED_FACTORS)
+# Prices of the profile: one per priced factor, and the scarcity bid price.
+PROFILE_PRICES = (*PRICED_FACTORS, "scarcity")
+assert set(PRICE_LABELS) == set(PRICE_SENTENCES) == set(PROFILE_PRICES)
 
 
 def _price_field(name: str) -> models.DecimalField:
@@ -122,7 +131,7 @@ def _weight_field(name: str) -> models.PositiveSmallIntegerField:
 # changes how an order is routed (not its name, window or priority, which say when it applies).
 CONFIG_FIELDS: tuple[str, ...] = (
     *FACTOR_NAMES,
-    *(f"price_{name}" for name in PRICED_FACTORS),
+    *(f"price_{name}" for name in PROFILE_PRICES),
     "high_value_enabled",
     "high_value_threshold",
     "high_value_include_vip",
@@ -195,6 +204,7 @@ class RoutingProfile(models.Model):
     price_weather = _price_field("weather")
     price_courier_load = _price_field("courier_load")
     price_distance = _price_field("distance")
+    price_scarcity = _price_field("scarcity")
     measured_trade_off = models.CharField(
         _("measured trade-off"),
         max_length=200,
@@ -249,7 +259,7 @@ class RoutingProfile(models.Model):
         return Weights(**{k: float(v) for k, v in self.weights_percent().items()})
 
     def engine_prices(self) -> Prices:
-        return Prices(**{name: float(getattr(self, f"price_{name}")) for name in PRICED_FACTORS})
+        return Prices(**{name: float(getattr(self, f"price_{name}")) for name in PROFILE_PRICES})
 
     def prices_in_cny(self) -> dict[str, float] | None:
         """What each factor costs with this profile's weights, in CNY of shipping and handling.
@@ -269,7 +279,7 @@ class RoutingProfile(models.Model):
         money = self.shipping_cost + self.handling_cost
         head = _("Money (shipping + handling, %(w)d %%): one CNY counts as one CNY.") % {"w": money}
         order = ["lateness", "certainty", "splits"]
-        rest = [f for f in PRICED_FACTORS if f not in order]
+        rest = [f for f in PROFILE_PRICES if f not in order]
         return [str(head)] + [
             str(PRICE_SENTENCES[f] % {"v": f"{prices[f]:.2f}"})
             for f in order + rest
@@ -392,7 +402,9 @@ class ProfileSimulation(models.Model):
 class RoutingRule(models.Model):
     """A rule operations staff write without code (see ``routing.engine.problem.Rule``)."""
 
-    profile = models.ForeignKey(RoutingProfile, on_delete=models.CASCADE, related_name="rules")
+    profile = models.ForeignKey(
+        RoutingProfile, verbose_name=_("profile"), on_delete=models.CASCADE, related_name="rules"
+    )
     name = models.CharField(_("name"), max_length=120)
     enabled = models.BooleanField(_("enabled"), default=True)
     condition = models.CharField(
@@ -459,7 +471,9 @@ class RoutingRule(models.Model):
 class Lane(models.Model):
     """Carrier service from a warehouse to a destination region: price, time, track record."""
 
-    warehouse = models.ForeignKey("oms.Warehouse", on_delete=models.CASCADE, related_name="lanes")
+    warehouse = models.ForeignKey(
+        "oms.Warehouse", verbose_name=_("warehouse"), on_delete=models.CASCADE, related_name="lanes"
+    )
     region = models.CharField(_("destination region"), max_length=20, choices=Region.choices)
     carrier = models.CharField(_("carrier"), max_length=60)
     shipping_cost = models.DecimalField(
@@ -553,7 +567,10 @@ class CarrierCapacity(Signal):
 
 class CourierLoad(Signal):
     warehouse = models.ForeignKey(
-        "oms.Warehouse", on_delete=models.CASCADE, related_name="courier_loads"
+        "oms.Warehouse",
+        verbose_name=_("warehouse"),
+        on_delete=models.CASCADE,
+        related_name="courier_loads",
     )
     load = models.FloatField(
         _("load (0..1)"), validators=[MinValueValidator(0), MaxValueValidator(1)]
@@ -567,6 +584,9 @@ class CourierLoad(Signal):
 
     def __str__(self) -> str:
         return f"{self.warehouse.code}: {self.load:.0%}"
+
+    def clean(self) -> None:
+        same_merchant(self.merchant_id, warehouse=self.warehouse if self.warehouse_id else None)
 
 
 class RoutingDecision(models.Model):
@@ -584,9 +604,9 @@ class RoutingDecision(models.Model):
 
     order = models.ForeignKey(
         "oms.Order",
+        verbose_name=_("order"),
         on_delete=models.CASCADE,
         related_name="routing_decisions",
-        verbose_name=_("order"),
     )
     consolidation = models.ForeignKey(
         "oms.Consolidation",
@@ -600,11 +620,7 @@ class RoutingDecision(models.Model):
     created_at = models.DateTimeField(_("decided at"), auto_now_add=True, db_index=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
     profile = models.ForeignKey(
-        RoutingProfile,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        verbose_name=_("routing profile"),
+        RoutingProfile, verbose_name=_("profile"), on_delete=models.SET_NULL, null=True, blank=True
     )
     profile_name = models.CharField(_("profile"), max_length=80, blank=True)
     profile_version = models.PositiveIntegerField(_("profile version"), default=0)

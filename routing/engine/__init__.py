@@ -9,7 +9,9 @@ Inputs (``problem``, all frozen dataclasses)
     ``Signals`` (carrier saturation, ``WeatherLevel``, courier load), ``Profile`` (``Weights``
     for the 12 factors in ``FACTOR_NAMES``, ``Prices`` in CNY for the non-money ones - the
     objective is money plus each factor at its price, ``factor_prices`` - ``Rule`` s, a
-    ``HighValuePolicy``), all bundled in a ``RoutingContext``; ``SolverOptions`` / ``BatchOptions`` choose solver and time limits.
+    ``HighValuePolicy``), all bundled in a ``RoutingContext`` with an optional ``DemandOutlook``
+    (units per SKU the day has asked for so far: it prices scarce stock, ``scarcity``);
+    ``SolverOptions`` / ``BatchOptions`` choose solver and time limits.
 
 Single order
     ``route_order(order, ctx, options=None) -> Decision`` with ``.result`` (a
@@ -45,6 +47,7 @@ from routing.engine.batch import BatchOptions, BatchResult, route_batch, solve_a
 from routing.engine.explain import CandidateView, Explanation, explain
 from routing.engine.problem import (
     FACTOR_NAMES,
+    DemandOutlook,
     HighValuePolicy,
     Node,
     NodeKind,
@@ -86,6 +89,7 @@ __all__ = [
     "BatchResult",
     "CandidateView",
     "Decision",
+    "DemandOutlook",
     "Disruption",
     "Explanation",
     "HighValuePolicy",

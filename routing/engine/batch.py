@@ -309,6 +309,7 @@ def route_batch(
         integral = _generate_columns(state, options)
         _choose_master_columns(state, integral, options)
         _settle_overloads(state)
+        _route_leftovers(state)
 
     results, objective = _batch_results(orders, ctx, context_for, state)
     lower_bound = state.lower_bound
@@ -573,6 +574,26 @@ def _settle_overloads(state: _BatchState) -> None:
         state.choice[o] = j
 
 
+def _route_leftovers(state: _BatchState) -> None:
+    """No order is refused in favour of nothing: an order the master left unrouted that a plan
+    could serve alone is re-solved against what every chosen plan leaves (``_greedy_repair``)
+    and routed if anything is left for it, whatever the plan costs. The master leaves such
+    orders behind when none of their columns fits beside the others' (a plan outside its
+    columns may), or when a plan's objective - scarcity bid prices included - exceeds the
+    order's penalty."""
+    leftovers = [
+        o
+        for o, (pool, j) in enumerate(zip(state.pools, state.choice, strict=True))
+        if j < 0 and pool
+    ]
+    if not leftovers:
+        return
+    others = _load(state.pools, state.choice)
+    for o, j in _greedy_repair(state, leftovers, others, at_any_cost=True).items():
+        if j >= 0:
+            state.choice[o] = j
+
+
 def _batch_results(
     orders: Sequence[Order],
     ctx: RoutingContext,
@@ -629,19 +650,25 @@ def _contested(
 
 
 def _greedy_repair(
-    state: _BatchState, orders: list[int], others: dict[Resource, float]
+    state: _BatchState,
+    orders: list[int],
+    others: dict[Resource, float],
+    *,
+    at_any_cost: bool = False,
 ) -> dict[int, int]:
     """Assign ``orders`` one at a time, largest regret first, to their cheapest column that
     still fits, ``others`` being the load of every order not in ``orders``. An order none of
     whose columns fits is re-solved against what is left (stock, unit and parcel bounds
     tightened), which adds a column - the online, one-by-one answer; unrouted only if nothing
-    is left for it.
+    is left for it. With ``at_any_cost`` a plan is taken even when it costs more than leaving the
+    order unrouted (the penalty): what ``_route_leftovers`` uses.
 
     Always feasible: what is left is tracked on every resource a column touches, not only on
     the contested ones, because a re-solved plan may reach stock or a node no earlier column
     used (and that the other orders' plans may already have taken).
     """
-    pools, penalty, capacity = state.pools, state.penalty, state.capacity
+    pools, capacity = state.pools, state.capacity
+    penalty = [math.inf] * len(pools) if at_any_cost else state.penalty
     used: dict[Resource, float] = dict(others)
 
     def left(resource: Resource) -> float:

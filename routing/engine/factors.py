@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -72,6 +72,7 @@ from routing.engine.problem import (
     Weights,
     factor_prices,
 )
+from routing.engine.scarcity import bid_prices
 
 # Factors priced once per shipment from a node's scores (distance and splits are added per order).
 ROUTE_FACTORS = (
@@ -224,6 +225,8 @@ class OrderModel:
     transit_hours: list[float]
     rejections: list[Rejection]
     notes: list[str]
+    # Per line, node code -> chance a unit there is needed later today (``needed_later``).
+    line_needed: list[dict[str, float]] = field(default_factory=list)
 
     def money_cost(self, k: int, units: int) -> float:
         return self.nodes[k].shipment_cost(self.order.region, units)
@@ -313,6 +316,7 @@ class _NodeRoute:
 class _EngineMemo(TypedDict):
     routes: dict[tuple[str, float, bool, float | None, Weights], list[_NodeRoute | Rejection]]
     stock: dict[tuple[str, str, Temperature], tuple[int, float | None]]
+    needed: dict[tuple[str, Temperature], dict[str, float]]
 
 
 def _memo(ctx: RoutingContext) -> _EngineMemo:
@@ -320,7 +324,7 @@ def _memo(ctx: RoutingContext) -> _EngineMemo:
     # style), so a context routes many orders with the node-level work done once.
     memo: _EngineMemo | None = ctx.__dict__.get("_engine_memo")
     if memo is None:
-        memo = {"routes": {}, "stock": {}}
+        memo = {"routes": {}, "stock": {}, "needed": {}}
         ctx.__dict__["_engine_memo"] = memo
     return memo
 
@@ -442,6 +446,41 @@ def _stock_lookup(ctx: RoutingContext, node: Node, line: ModelLine) -> tuple[int
     return hit
 
 
+def needed_later(ctx: RoutingContext, sku: str, temperature: Temperature) -> dict[str, float]:
+    """Per node code, the chance a unit of ``sku`` there is needed by a later order today.
+
+    ``scarcity.bid_prices`` at a value of 1 over the units each active node eligible for the
+    temperature class can still ship (usable stock capped by its remaining unit capacity; none
+    when its units or parcels are used up). Empty without a demand outlook. Computed once per
+    context and SKU.
+    """
+    outlook = ctx.outlook
+    if outlook is None:
+        return {}
+    table = _memo(ctx)["needed"]
+    key = (sku, temperature)
+    hit = table.get(key)
+    if hit is not None:
+        return hit
+    supply: dict[str, float] = {}
+    line = ModelLine(sku, 1, temperature, 1.0)
+    for node in ctx.nodes:
+        if node.status is NodeStatus.PAUSED or (
+            temperature.needs_cold_chain and not node.cold_chain
+        ):
+            continue
+        if node.remaining_capacity_orders is not None and node.remaining_capacity_orders <= 0:
+            continue
+        units = float(_stock_lookup(ctx, node, line)[0])
+        if node.remaining_capacity_units is not None:
+            units = min(units, float(max(0, node.remaining_capacity_units)))
+        if units > 0:
+            supply[node.code] = units
+    hit = bid_prices(supply, outlook.expected(sku), 1.0, network_size=len(ctx.nodes))
+    table[key] = hit
+    return hit
+
+
 def fast_distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Equirectangular distance: within 1 % of great-circle below ~3,000 km, 5x cheaper."""
     x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
@@ -473,6 +512,10 @@ def build_order_model(
     p_split = price["splits"]
     lines = merged_lines(order)
     stock_per_unit = [p_stock * line.value_share / line.quantity for line in lines]
+    p_scarcity = price["scarcity"]
+    needed = [
+        needed_later(ctx, line.sku, line.temperature) if p_scarcity > 0 else {} for line in lines
+    ]
     region = order.region
 
     nodes: list[Node] = []
@@ -522,7 +565,8 @@ def build_order_model(
         km = fast_distance_km(node.latitude, node.longitude, order.latitude, order.longitude)
         fixed = route.fixed + p_distance * km
         column = [
-            route.per_unit + sp * st for sp, st in zip(stock_per_unit, stock_col, strict=True)
+            route.per_unit + sp * st + p_scarcity * need.get(node.code, 0.0)
+            for sp, st, need in zip(stock_per_unit, stock_col, needed, strict=True)
         ]
         if route.scale != 1.0:
             fixed *= route.scale
@@ -570,6 +614,7 @@ def build_order_model(
         transit_hours=transit_list,
         rejections=rejections,
         notes=[],
+        line_needed=needed,
     )
 
 
@@ -586,7 +631,7 @@ def factor_breakdown(
     price = model.prices
     money = price["money"]
     region = model.order.region
-    out = dict.fromkeys(FACTOR_NAMES, 0.0)
+    out = dict.fromkeys((*FACTOR_NAMES, "scarcity"), 0.0)
     used = sorted({k for (_, k), q in quantities.items() if q > 0})
     for (li, k), qty in quantities.items():
         if qty <= 0:
@@ -594,6 +639,9 @@ def factor_breakdown(
         line = model.lines[li]
         share = line.value_share * qty / line.quantity
         out["stock"] += price["stock"] * model.line_stock_scores[li][k] * share
+        if model.line_needed:
+            need = model.line_needed[li].get(model.nodes[k].code, 0.0)
+            out["scarcity"] += price["scarcity"] * need * qty
         out["capacity"] += price["capacity"] * model.pair_scores[k]["capacity"] * qty
         out["handling_cost"] += money * model.nodes[k].handling_cost_per_unit * qty
     for k in used:

@@ -32,6 +32,7 @@ from routing.engine.factors import MIN_SHELF_LIFE_DAYS
 from routing.engine.nearest import route_nearest
 from routing.engine.optimum import OptimumOptions, solve_day
 from routing.engine.problem import (
+    DemandOutlook,
     Node,
     NodeStatus,
     Order,
@@ -433,12 +434,21 @@ def replay_optimizer(
     started = time.perf_counter()
     network = _Network(scenario)
     outcomes = _Outcomes(scenario, f"optimizer:{profile.name}")
+    seen: dict[str, float] = {}
     for hour, orders in _windows(scenario, batch_minutes):
+        for order in orders:
+            for line in order.lines:
+                seen[line.sku] = seen.get(line.sku, 0.0) + line.quantity
         ctx = RoutingContext(
             nodes=network.nodes_at(hour),
             signals=signals_at(scenario, hour, network),
             profile=profile,
             now=scenario.start + timedelta(hours=hour),
+            outlook=DemandOutlook(
+                units_so_far=dict(seen),
+                hours_elapsed=hour,
+                hours_left=max(0.0, scenario.horizon_hours - hour),
+            ),
         )
         batch = route_batch(orders, ctx, batch_options)
         for order, result in zip(orders, batch.results, strict=True):

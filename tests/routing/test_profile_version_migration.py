@@ -10,7 +10,7 @@ from tests.factories import BatchFactory, ProductFactory, WarehouseFactory, make
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("routing.migrations.0008_decision_profile_version_per_profile")
+migration = importlib.import_module("routing.migrations.0010_decision_profile_version_per_profile")
 
 
 def test_history_ids_become_per_profile_versions_and_back(merchant):

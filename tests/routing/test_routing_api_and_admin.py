@@ -185,6 +185,10 @@ def test_profile_page_says_what_the_weights_mean_in_cny(admin_client):
     assert "An hour late costs ¥0.50." in page
     assert "A point of delivery certainty is worth ¥0.15." in page
     assert "A split costs ¥1.50." in page
+    assert (
+        "Using the last units of a SKU that later orders today will want costs up to ¥300.00"
+        in page
+    )
     chinese = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     translation.activate("en")  # the request left Chinese active in this thread
     assert "迟到一小时的代价为 ¥0.50。" in chinese

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from customers.models import MatchRuleSet
 from oms.models import InventoryBatch, OrderStatus, TemperatureClass
 from oms.services.warehouses import warehouse_set_status
 from routing import context
@@ -300,3 +301,36 @@ def test_an_order_whose_routing_task_was_killed_is_routed_by_the_next_sweep(merc
     assert order.status == OrderStatus.ROUTED
     assert settings.CELERY_BEAT_SCHEDULE["sweep-unrouted-orders"]["schedule"] <= 30
     assert settings.OMS_ROUTING_SWEEP_AFTER_SECONDS + 30 <= 120  # routed within 2 minutes
+
+
+def test_the_routing_context_knows_what_today_asked_for(merchant, network):
+    make_order(merchant=merchant, lines=[(network["product"], 2)])
+    make_order(merchant=merchant, lines=[(network["product"], 3)])
+    ctx = context.routing_context(merchant_id=merchant.pk, skus={"MILK", "NONE"})
+    assert ctx.outlook is not None
+    assert ctx.outlook.units_so_far == {"MILK": 5.0}
+    assert ctx.outlook.hours_elapsed + ctx.outlook.hours_left == pytest.approx(24.0)
+
+
+@pytest.mark.parametrize("price, chosen", [("300.00", "W-BIG"), ("0.00", "W-SMALL")])
+def test_a_decision_keeps_the_last_units_and_names_the_scarcity_price(
+    merchant, monkeypatch, price, chosen
+):
+    # 14:00 local: the day so far is 14 hours. "W-SMALL" ships for 0.50 less but holds the last
+    # 3 units outside "W-BIG", and today's orders want many more: its units are the reserve.
+    RoutingProfile.objects.filter(is_default=True).update(price_scarcity=Decimal(price))
+    afternoon = timezone.localtime().replace(hour=14, minute=0, second=0, microsecond=0)
+    monkeypatch.setattr(context.timezone, "now", lambda: afternoon)
+    MatchRuleSet.objects.create(merchant=merchant, merge_window_minutes=0)  # route each alone
+    small = WarehouseFactory(merchant=merchant, code="W-SMALL", name="Small FC")
+    big = WarehouseFactory(merchant=merchant, code="W-BIG", name="Big DC")
+    _lane(small, cost="8.00", hours=20.0)
+    _lane(big, cost="8.50", hours=20.0)
+    cheese = ProductFactory(merchant=merchant, sku="CHEESE")
+    BatchFactory(warehouse=small, product=cheese, on_hand=3)
+    BatchFactory(warehouse=big, product=cheese, on_hand=200)
+    make_order(merchant=merchant, lines=[(cheese, 40)])
+    order = make_order(merchant=merchant, lines=[(cheese, 1)])
+    decision = RoutingDecision.objects.filter(order=order).latest("pk")
+    assert [s["warehouse"] for s in decision.shipments] == [chosen]
+    assert ("scarcity" in decision.explanation) is (chosen == "W-BIG")

@@ -42,6 +42,6 @@ def table_wide(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("routing", "0007_decision_facts_and_profile_simulations")]
+    dependencies = [("routing", "0009_decision_facts_and_profile_simulations")]
 
     operations = [migrations.RunPython(per_profile, table_wide)]
