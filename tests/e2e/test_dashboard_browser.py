@@ -3,30 +3,72 @@ vendored ECharts, under the page's Content-Security-Policy) and the logistics he
 English and in Chinese with no English left outside names staff typed. Headless Debian chromium
 driven by Playwright."""
 
+import os
 import re
+import shutil
 from datetime import timedelta
 
 import pytest
 
-from tests.e2e import test_console_browser as console
-
-# The console tests' fixtures: a headless chromium (skipped module-wide when it is missing) and
-# an Operations staff user who logs in.
-browser = console.browser
-ops_user = console.ops_user
-_log_in = console._log_in
+CHROMIUM = os.environ.get("OMS_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "pw-12345-long"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
+if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+    pytest.skip(
+        f"{CHROMIUM} is missing (Debian: apt-get install -y chromium)", allow_module_level=True
+    )
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright Python package is not installed"
+)
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 CHART_IDS = ["chart-orders", "chart-on-time", "chart-cost"]
 
 
 @pytest.fixture
-def history(db):
+def browser(monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def ops_user(db):
+    from django.contrib.auth.models import Group, User
+
+    from oms.permissions import OPERATIONS_GROUP
+
+    user = User.objects.create_user("ops", password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name=OPERATIONS_GROUP))
+    return user
+
+
+def _log_in(browser, live_server, language: str):
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900},
+        extra_http_headers={"Accept-Language": language},
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill('input[name="username"]', "ops")
+    page.fill('input[name="password"]', PASSWORD)
+    with page.expect_navigation():
+        page.click('button[type="submit"]')
+    return page
+
+
+@pytest.fixture
+def history():
     """A week of orders to three provinces: delivered on time, late, and still on the way."""
     from django.utils import timezone
 
