@@ -1,6 +1,7 @@
 """What operations staff edit: channels, price lists, promotions; the inbox with its replay;
 group-buying pick waves (build now, print)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -96,9 +97,25 @@ class ChannelPriceAdmin(SimpleHistoryAdmin, ModelAdmin):
     autocomplete_fields = ["product"]
 
 
+class PromotionForm(forms.ModelForm):
+    """The products a promotion covers are the merchant's own (a many-to-many field, which the
+    model's ``clean()`` cannot see)."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        merchant = cleaned.get("merchant") or (
+            self.instance.merchant if self.instance.merchant_id else None
+        )
+        products = cleaned.get("products")
+        if merchant and products and any(p.merchant_id != merchant.pk for p in products):
+            self.add_error("products", _("This belongs to another merchant."))
+        return cleaned
+
+
 @admin.register(Promotion)
 class PromotionAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("merchant", "campaign_code")
+    form = PromotionForm
     list_display = [
         "campaign_code",
         "name",

@@ -21,7 +21,10 @@ class ChannelPriceList(models.Model):
     """A named set of channel prices; one or more channels point at it as their price list."""
 
     merchant = models.ForeignKey(
-        "oms.Merchant", on_delete=models.CASCADE, related_name="channel_price_lists"
+        "oms.Merchant",
+        verbose_name=_("merchant"),
+        on_delete=models.CASCADE,
+        related_name="channel_price_lists",
     )
     name = models.CharField(_("name"), max_length=120)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
@@ -79,10 +82,16 @@ class ChannelPrice(models.Model):
     """
 
     price_list = models.ForeignKey(
-        ChannelPriceList, on_delete=models.CASCADE, related_name="prices"
+        ChannelPriceList,
+        verbose_name=_("price list"),
+        on_delete=models.CASCADE,
+        related_name="prices",
     )
     product = models.ForeignKey(
-        "oms.Product", on_delete=models.CASCADE, related_name="channel_prices"
+        "oms.Product",
+        verbose_name=_("product"),
+        on_delete=models.CASCADE,
+        related_name="channel_prices",
     )
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
@@ -126,10 +135,14 @@ class Promotion(models.Model):
     """
 
     merchant = models.ForeignKey(
-        "oms.Merchant", on_delete=models.CASCADE, related_name="promotions"
+        "oms.Merchant",
+        verbose_name=_("merchant"),
+        on_delete=models.CASCADE,
+        related_name="promotions",
     )
     channel = models.ForeignKey(
         SalesChannel,
+        verbose_name=_("channel"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -231,10 +244,20 @@ class ChannelInboxMessage(models.Model):
     """
 
     merchant = models.ForeignKey(
-        "oms.Merchant", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "oms.Merchant",
+        verbose_name=_("merchant"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     channel = models.ForeignKey(
-        SalesChannel, on_delete=models.CASCADE, null=True, blank=True, related_name="inbox"
+        SalesChannel,
+        verbose_name=_("channel"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="inbox",
     )
     channel_code = models.CharField(_("channel code"), max_length=40)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
@@ -250,7 +273,12 @@ class ChannelInboxMessage(models.Model):
     error = models.JSONField(_("error"), default=dict, blank=True)
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
     order = models.ForeignKey(
-        "oms.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "oms.Order",
+        verbose_name=_("order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
@@ -284,13 +312,20 @@ class ChannelBuyerKey(models.Model):
         PHONE = "phone", _("Phone")
         ACCOUNT = "account", _("Channel account")
 
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    digest = models.CharField(max_length=64)
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    merchant = models.ForeignKey(
+        "oms.Merchant", verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=10, choices=Kind.choices)
+    digest = models.CharField(verbose_name=_("digest"), max_length=64)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("buyer key")
@@ -308,24 +343,56 @@ class ChannelBuyerKey(models.Model):
 class ChannelOrder(models.Model):
     """What the channel told us about an order beyond the canonical order: buyer and group."""
 
-    order = models.OneToOneField("oms.Order", on_delete=models.CASCADE, related_name="channel_info")
-    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
+    order = models.OneToOneField(
+        "oms.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="channel_info"
+    )
+    channel = models.ForeignKey(
+        SalesChannel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="+"
+    )
     inbox_message = models.ForeignKey(
-        ChannelInboxMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ChannelInboxMessage,
+        verbose_name=_("inbox message"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    buyer_phone_masked = models.CharField(max_length=32, blank=True)
-    buyer_device_id = models.CharField(max_length=128, blank=True)
-    buyer_account_id = models.CharField(max_length=128, blank=True)
-    reported_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    group_order_type = models.CharField(max_length=20, blank=True)
-    group_leader_id = models.CharField(max_length=64, blank=True)
-    group_leader_name = models.CharField(max_length=80, blank=True)
-    pickup_point_id = models.CharField(max_length=64, blank=True, db_index=True)
-    pickup_point_name = models.CharField(max_length=120, blank=True)
-    group_activity_id = models.CharField(max_length=64, blank=True)
+    buyer_phone_masked = models.CharField(
+        verbose_name=_("buyer phone masked"), max_length=32, blank=True
+    )
+    buyer_device_id = models.CharField(
+        verbose_name=_("buyer device id"), max_length=128, blank=True
+    )
+    buyer_account_id = models.CharField(
+        verbose_name=_("buyer account id"), max_length=128, blank=True
+    )
+    reported_total = models.DecimalField(
+        verbose_name=_("reported total"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    group_order_type = models.CharField(
+        verbose_name=_("group order type"), max_length=20, blank=True
+    )
+    group_leader_id = models.CharField(verbose_name=_("group leader id"), max_length=64, blank=True)
+    group_leader_name = models.CharField(
+        verbose_name=_("group leader name"), max_length=80, blank=True
+    )
+    pickup_point_id = models.CharField(
+        verbose_name=_("pickup point id"), max_length=64, blank=True, db_index=True
+    )
+    pickup_point_name = models.CharField(
+        verbose_name=_("pickup point name"), max_length=120, blank=True
+    )
+    group_activity_id = models.CharField(
+        verbose_name=_("group activity id"), max_length=64, blank=True
+    )
 
     class Meta:
         verbose_name = _("channel order")
@@ -342,11 +409,18 @@ class OrderLinePricing(models.Model):
     ``discount_total`` is the sum of the promotion discounts of its lines.
     """
 
-    line = models.OneToOneField("oms.OrderLine", on_delete=models.CASCADE, related_name="pricing")
+    line = models.OneToOneField(
+        "oms.OrderLine", verbose_name=_("line"), on_delete=models.CASCADE, related_name="pricing"
+    )
     list_price = models.DecimalField(_("list price"), max_digits=12, decimal_places=2)
     channel_price = models.DecimalField(_("channel price"), max_digits=12, decimal_places=2)
     channel_rule = models.ForeignKey(
-        ChannelPrice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ChannelPrice,
+        verbose_name=_("channel rule"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     channel_rule_label = models.CharField(_("channel rule"), max_length=200, blank=True)
     promotion_discount = models.DecimalField(
@@ -371,12 +445,23 @@ class OrderLinePricing(models.Model):
 class GiftGrant(models.Model):
     """The gift ledger: a campaign granted to a unified customer, at most once (DB-enforced)."""
 
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(
+        "oms.Merchant", verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
+    )
     campaign_code = models.SlugField(_("campaign code"), max_length=60)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.ForeignKey(
+        SalesChannel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="+"
+    )
     order = models.ForeignKey(
-        "oms.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "oms.Order",
+        verbose_name=_("order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
 
@@ -398,15 +483,30 @@ class GiftGrant(models.Model):
 class GiftRefusal(models.Model):
     """A second claim of a campaign by a customer who already has it: what was withheld, why."""
 
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(
+        "oms.Merchant", verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
+    )
     campaign_code = models.SlugField(_("campaign code"), max_length=60)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.ForeignKey(
+        SalesChannel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="+"
+    )
     order = models.ForeignKey(
-        "oms.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "oms.Order",
+        verbose_name=_("order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     grant = models.ForeignKey(
-        GiftGrant, on_delete=models.CASCADE, null=True, related_name="refusals"
+        GiftGrant,
+        verbose_name=_("grant"),
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="refusals",
     )
     reason = models.CharField(_("reason"), max_length=300)
     refused_at = models.DateTimeField(_("refused at"), auto_now_add=True, db_index=True)
@@ -433,7 +533,9 @@ class PickWave(models.Model):
     time. ``warehouse`` is empty for orders whose warehouse routing has not fixed.
     """
 
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(
+        "oms.Merchant", verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
+    )
     warehouse = models.ForeignKey(
         "oms.Warehouse",
         on_delete=models.PROTECT,
@@ -467,7 +569,9 @@ class PickWave(models.Model):
 class PickList(models.Model):
     """The orders of one pickup point in a wave: what goes into its crates and who gets what."""
 
-    wave = models.ForeignKey(PickWave, on_delete=models.CASCADE, related_name="pick_lists")
+    wave = models.ForeignKey(
+        PickWave, verbose_name=_("wave"), on_delete=models.CASCADE, related_name="pick_lists"
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     pickup_point_id = models.CharField(_("pickup point id"), max_length=64)
     pickup_point_name = models.CharField(_("pickup point"), max_length=120)
@@ -504,11 +608,19 @@ class PickListLine(models.Model):
     # orders exist, and the ORM's PROTECT here still refuses deleting a product that is in one.
     # FKs to orders are kept.
     pick_list = models.ForeignKey(
-        PickList, on_delete=models.CASCADE, related_name="lines", db_constraint=False
+        PickList,
+        verbose_name=_("pick list"),
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_constraint=False,
     )
     position = models.PositiveIntegerField(_("position"), default=0)
     product = models.ForeignKey(
-        "oms.Product", on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "oms.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=200)

@@ -233,7 +233,7 @@ class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(MatchRuleSet)
-class MatchRuleSetAdmin(SimpleHistoryAdmin, ModelAdmin):
+class MatchRuleSetAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = ["__str__", "merge_window_minutes", "updated_at"]
 
 

@@ -62,9 +62,15 @@ class Identity(models.Model):
     # statistics are stale (new, or grown since the last ANALYZE) could get plans that read all
     # of its rows through it instead of the unique index.
     merchant = models.ForeignKey(
-        "oms.Merchant", on_delete=models.CASCADE, related_name="+", db_index=False
+        "oms.Merchant",
+        verbose_name=_("merchant"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="identities"
+    )
     record_id = models.CharField(_("source record"), max_length=80)
     channel = models.CharField(_("channel"), max_length=40, blank=True)
     account_key = models.CharField(_("channel account"), max_length=120, blank=True)
@@ -77,7 +83,7 @@ class Identity(models.Model):
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     score = models.FloatField(_("score"), default=0)
     reasons = models.JSONField(_("why"), default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
     history = HistoricalRecords(get_user=history_user, excluded_fields=["fingerprint"])
 
     class Meta:
@@ -93,6 +99,9 @@ class Identity(models.Model):
     def __str__(self) -> str:
         return f"{self.record_id} → {self.customer_id}"
 
+    def clean(self) -> None:
+        same_merchant(self.merchant_id, customer=self.customer if self.customer_id else None)
+
 
 class IdentityKey(models.Model):
     """A blocking key an identity is filed under (phone digest, device, account, address...)."""
@@ -101,10 +110,16 @@ class IdentityKey(models.Model):
     # statistics are stale (new, or grown since the last ANALYZE) got plans that read all of
     # its keys through it (70 ms per resolution at 100,000 keys) instead of the key index.
     merchant = models.ForeignKey(
-        "oms.Merchant", on_delete=models.CASCADE, related_name="+", db_index=False
+        "oms.Merchant",
+        verbose_name=_("merchant"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
-    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="keys")
-    key = models.CharField(max_length=160)
+    identity = models.ForeignKey(
+        Identity, verbose_name=_("identity"), on_delete=models.CASCADE, related_name="keys"
+    )
+    key = models.CharField(verbose_name=_("key"), max_length=160)
 
     class Meta:
         # With the identity id in the index, "the newest n identities under this key" is a
@@ -122,6 +137,7 @@ class MatchRuleSet(models.Model):
 
     merchant = models.OneToOneField(
         "oms.Merchant",
+        verbose_name=_("merchant"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -144,7 +160,7 @@ class MatchRuleSet(models.Model):
             "Orders of one customer within this window that can ship together ship as one."
         ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
     history = HistoricalRecords(get_user=history_user)
     _change_reason: str  # set before a save; the history record keeps it
 
@@ -174,16 +190,20 @@ class ReviewItem(models.Model):
         MERGED = "merged", _("merged by staff")
         KEPT_APART = "kept_apart", _("kept apart by staff")
 
-    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="reviews")
-    suggested_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    identity = models.ForeignKey(
+        Identity, verbose_name=_("identity"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    suggested_customer = models.ForeignKey(
+        Customer, verbose_name=_("suggested customer"), on_delete=models.CASCADE, related_name="+"
+    )
     score = models.FloatField(_("score"))
     reasons = models.JSONField(_("why"), default=list)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    decided_at = models.DateTimeField(verbose_name=_("decided at"), null=True, blank=True)
+    decided_by = models.CharField(verbose_name=_("decided by"), max_length=120, blank=True)
 
     class Meta:
         verbose_name = _("match to review")
@@ -197,21 +217,27 @@ class ReviewItem(models.Model):
 class CustomerMerge(models.Model):
     """One merge, with exactly what moved, so it can be undone."""
 
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
-    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_in")
-    absorbed = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_out")
+    merchant = models.ForeignKey(
+        "oms.Merchant", verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
+    )
+    survivor = models.ForeignKey(
+        Customer, verbose_name=_("survivor"), on_delete=models.CASCADE, related_name="merges_in"
+    )
+    absorbed = models.ForeignKey(
+        Customer, verbose_name=_("absorbed"), on_delete=models.CASCADE, related_name="merges_out"
+    )
     reason = models.CharField(_("reason"), max_length=300)
     actor = models.CharField(_("by"), max_length=120)
-    moved_identity_ids = models.JSONField(default=list)
-    moved_order_ids = models.JSONField(default=list)
+    moved_identity_ids = models.JSONField(verbose_name=_("moved identity ids"), default=list)
+    moved_order_ids = models.JSONField(verbose_name=_("moved order ids"), default=list)
     # Gift ledger rows of the absorbed customer (channels.GiftGrant) now held by the survivor,
     # and the grants dropped because both held one campaign (restored by an unmerge). Written
     # by the channels app's receiver of ``customers_merged`` (``channels.gift_merges``).
-    moved_gift_grant_ids = models.JSONField(default=list)
-    dropped_gift_grants = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
-    undone_at = models.DateTimeField(null=True, blank=True)
-    undone_by = models.CharField(max_length=120, blank=True)
+    moved_gift_grant_ids = models.JSONField(verbose_name=_("moved gift grant ids"), default=list)
+    dropped_gift_grants = models.JSONField(verbose_name=_("dropped gift grants"), default=list)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    undone_at = models.DateTimeField(verbose_name=_("undone at"), null=True, blank=True)
+    undone_by = models.CharField(verbose_name=_("undone by"), max_length=120, blank=True)
 
     class Meta:
         verbose_name = _("customer merge")
@@ -297,18 +323,26 @@ class CustomerSplit(models.Model):
     """One split: identities (and their orders) moved from a customer to a new one, so it is
     audited like a merge and a merge of the two undoes it."""
 
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="splits_out")
-    created = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="splits_in")
+    merchant = models.ForeignKey(
+        "oms.Merchant", verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
+    )
+    source = models.ForeignKey(
+        Customer, verbose_name=_("source"), on_delete=models.CASCADE, related_name="splits_out"
+    )
+    created = models.ForeignKey(
+        Customer, verbose_name=_("created"), on_delete=models.CASCADE, related_name="splits_in"
+    )
     reason = models.CharField(_("reason"), max_length=300)
     actor = models.CharField(_("by"), max_length=120)
-    moved_identity_ids = models.JSONField(default=list)
-    moved_order_ids = models.JSONField(default=list)
+    moved_identity_ids = models.JSONField(verbose_name=_("moved identity ids"), default=list)
+    moved_order_ids = models.JSONField(verbose_name=_("moved order ids"), default=list)
     # Gift ledger rows whose order moved (written by the channels app's receiver of
     # ``customers_split``) and merged fulfilments whose orders all moved.
-    moved_gift_grant_ids = models.JSONField(default=list)
-    moved_consolidation_ids = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
+    moved_gift_grant_ids = models.JSONField(verbose_name=_("moved gift grant ids"), default=list)
+    moved_consolidation_ids = models.JSONField(
+        verbose_name=_("moved consolidation ids"), default=list
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("customer split")

@@ -31,3 +31,9 @@ class StockBelowReserved(DomainError):
 
 class InUse(DomainError):
     code = "in_use"
+
+
+class ChargesRefused(DomainError):
+    """A correction of an order's shipping fee or discount that cannot stand."""
+
+    code = "charges_refused"

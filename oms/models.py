@@ -157,10 +157,14 @@ def _hash_key(raw_key: str) -> str:
 class ApiKey(models.Model):
     """A merchant's API key. Only a SHA-256 of the key is stored; the key is shown once."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_keys")
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="api_keys"
+    )
     name = models.CharField(_("name"), max_length=80)
     prefix = models.CharField(_("prefix"), max_length=12, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hash = models.CharField(
+        verbose_name=_("key hash"), max_length=64, unique=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
@@ -194,7 +198,9 @@ class TemperatureClass(models.TextChoices):
 class Product(models.Model):
     """A sellable SKU of one merchant."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="products")
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="products"
+    )
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
     category = models.CharField(_("category"), max_length=80, blank=True)
@@ -249,7 +255,9 @@ class WarehouseStatus(models.TextChoices):
 class Warehouse(models.Model):
     """A fulfilment node: a DC, regional centre, store, 3PL warehouse or drop-ship supplier."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="warehouses")
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="warehouses"
+    )
     code = models.CharField(_("code"), max_length=32)
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=20, choices=WarehouseKind.choices)
@@ -302,8 +310,12 @@ class Warehouse(models.Model):
 class InventoryBatch(models.Model):
     """Stock of one SKU batch in one warehouse; ``reserved`` is held for routed orders."""
 
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="batches")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="batches"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="batches"
+    )
     batch_number = models.CharField(_("batch number"), max_length=64)
     expiry_date = models.DateField(_("expiry date"), null=True, blank=True)
     on_hand = models.PositiveIntegerField(_("on hand"), default=0)
@@ -359,7 +371,9 @@ class Consolidation(models.Model):
     record stays readable after an order of it is cancelled.
     """
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
+    )
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.SET_NULL,
@@ -384,11 +398,16 @@ class Consolidation(models.Model):
 class Order(models.Model):
     """A canonical order from any channel; ``status`` follows ``oms.state.TRANSITIONS``."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="orders")
-    channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="orders")
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.PROTECT, related_name="orders"
+    )
+    channel = models.ForeignKey(
+        SalesChannel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="orders"
+    )
     external_id = models.CharField(_("external id"), max_length=64)
     customer = models.ForeignKey(
         "customers.Customer",
+        verbose_name=_("customer"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -475,8 +494,12 @@ class OrderLine(models.Model):
     ``product`` still says which stock the line takes.
     """
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="order_lines"
+    )
     sku = models.CharField(_("SKU as ordered"), max_length=64)
     name = models.CharField(_("name as ordered"), max_length=200)
     quantity = models.PositiveIntegerField(_("quantity"))
@@ -507,8 +530,15 @@ class ReservationStatus(models.TextChoices):
 class Reservation(models.Model):
     """Quantity of one order line held on one batch."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="reservations")
-    batch = models.ForeignKey(InventoryBatch, on_delete=models.PROTECT, related_name="reservations")
+    line = models.ForeignKey(
+        OrderLine, verbose_name=_("line"), on_delete=models.CASCADE, related_name="reservations"
+    )
+    batch = models.ForeignKey(
+        InventoryBatch,
+        verbose_name=_("batch"),
+        on_delete=models.PROTECT,
+        related_name="reservations",
+    )
     quantity = models.PositiveIntegerField(_("quantity"))
     status = models.CharField(
         _("status"),
@@ -542,7 +572,9 @@ class Shipment(models.Model):
     """A parcel from one warehouse. A merged fulfilment's shipment carries the lines of all its
     orders; ``order`` is then the earliest order still in it."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="shipments"
+    )
     consolidation = models.ForeignKey(
         Consolidation,
         on_delete=models.SET_NULL,
@@ -551,7 +583,9 @@ class Shipment(models.Model):
         related_name="shipments",
         verbose_name=_("merged fulfilment"),
     )
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="shipments")
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="shipments"
+    )
     carrier = models.CharField(_("carrier"), max_length=60, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
     status = models.CharField(
@@ -573,7 +607,9 @@ class Shipment(models.Model):
 class OrderEvent(models.Model):
     """One entry of an order's timeline: who did what, when and why. Append-only."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="events"
+    )
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     kind = models.CharField(_("kind"), max_length=30)
     actor = models.CharField(_("actor"), max_length=120)
@@ -598,15 +634,25 @@ class IdempotencyRecord(models.Model):
         IN_FLIGHT = "in_flight", _("In flight")
         COMPLETED = "completed", _("Completed")
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.IN_FLIGHT)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.BinaryField(null=True, blank=True)
-    response_content_type = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    locked_until = models.DateTimeField()
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(verbose_name=_("key"), max_length=255)
+    fingerprint = models.CharField(verbose_name=_("fingerprint"), max_length=64)
+    state = models.CharField(
+        verbose_name=_("state"), max_length=10, choices=State.choices, default=State.IN_FLIGHT
+    )
+    response_status = models.PositiveSmallIntegerField(
+        verbose_name=_("response status"), null=True, blank=True
+    )
+    response_body = models.BinaryField(verbose_name=_("response body"), null=True, blank=True)
+    response_content_type = models.CharField(
+        verbose_name=_("response content type"), max_length=100, blank=True
+    )
+    created_at = models.DateTimeField(
+        verbose_name=_("created at"), auto_now_add=True, db_index=True
+    )
+    locked_until = models.DateTimeField(verbose_name=_("locked until"))
 
     class Meta:
         verbose_name = _("idempotency record")

@@ -313,6 +313,7 @@ OMS_ROUTING_BELL_SECONDS = env_int("OMS_ROUTING_BELL_SECONDS", 60)
 # mid-routing leaves its claim behind for this long at most.
 OMS_ROUTING_CLAIM_SECONDS = env_int("OMS_ROUTING_CLAIM_SECONDS", 30)
 OMS_ROUTING_SWEEP_AFTER_SECONDS = env_int("OMS_ROUTING_SWEEP_AFTER_SECONDS", 60)
+OMS_ROUTING_SWEEP_INTERVAL_SECONDS = env_int("OMS_ROUTING_SWEEP_INTERVAL_SECONDS", 30)
 OMS_ROUTING_BATCH_SECONDS = env_int("OMS_ROUTING_BATCH_SECONDS", 30)
 OMS_ROUTING_BATCH_LIMIT = env_int("OMS_ROUTING_BATCH_LIMIT", 2000)
 OMS_SIGNAL_PROVIDERS = env_list(
@@ -328,9 +329,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.route_pending",
         "schedule": float(OMS_ROUTING_BATCH_SECONDS),
     },
-    # Every 30 s, orders waiting over OMS_ROUTING_SWEEP_AFTER_SECONDS: a killed worker's order
-    # is routed within sweep-after + 30 s (+ its claim, OMS_ROUTING_CLAIM_SECONDS, if shorter).
-    "sweep-unrouted-orders": {"task": "routing.sweep_unrouted", "schedule": 30.0},
+    # Orders waiting over OMS_ROUTING_SWEEP_AFTER_SECONDS are routed again by ``route_order``,
+    # which takes no claim: once a worker runs again, a killed task's order is routed within
+    # sweep-after + one interval, whatever is left of its claim.
+    "sweep-unrouted-orders": {
+        "task": "routing.sweep_unrouted",
+        "schedule": float(OMS_ROUTING_SWEEP_INTERVAL_SECONDS),
+    },
     "purge-idempotency-records": {"task": "oms.purge_idempotency_records", "schedule": 3600.0},
     "purge-rejected-inbox": {"task": "channels.purge_rejected_inbox", "schedule": 3600.0},
     "orchestration-check-slas": {"task": "orchestration.check_slas", "schedule": 60.0},

@@ -12,3 +12,7 @@ order_status_changed = Signal()
 # sender=InventoryBatch, merchant_id=int, product_ids=list[int]: units became available
 # (a receipt, a recount upwards, a released reservation), so waiting orders may fit now.
 stock_available = Signal()
+# sender=Order, order=Order: the apps above answer with panels for the order's admin page, each
+# ``{"title": str, "columns": [str], "rows": [[str]], "empty": str}`` (routing decisions, service
+# steps), so the order workspace shows them without ``oms`` importing those apps.
+order_panels = Signal()

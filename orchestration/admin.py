@@ -41,7 +41,8 @@ def _local(iso: str) -> str:
 
 
 @admin.register(ServiceAtom)
-class ServiceAtomAdmin(SimpleHistoryAdmin, ModelAdmin):
+class ServiceAtomAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
+    locked_on_change = ("code",)  # the catalogue (``catalogue_install``) finds atoms by it
     list_display = [
         "code",
         "label_en",
@@ -89,7 +90,8 @@ class TemplateStepInline(TabularInline):
 
 
 @admin.register(ServiceTemplate)
-class ServiceTemplateAdmin(SimpleHistoryAdmin, ModelAdmin):
+class ServiceTemplateAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
+    locked_on_change = ("merchant", "code")  # orders' tracking links keep their template
     list_display = [
         "code",
         "name",
@@ -162,9 +164,12 @@ class OrderTrackingAdmin(NeverDeletedMixin, ModelAdmin):
     readonly_fields = ["order", "token", "template", "created_at", "revoked_at", "status_page"]
     actions = ["revoke", "reissue"]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # links are made when an order's services are planned
+
     @admin.display(description=_("status page"))
     def status_page(self, obj: OrderTracking) -> str:
-        if not obj.active:
+        if obj.pk is None or not obj.token or not obj.active:
             return "—"
         url = reverse("orchestration:track", args=[obj.token])
         return format_html(
@@ -236,7 +241,8 @@ class SlaAlertAdmin(NeverDeletedMixin, ModelAdmin):
 
 
 @admin.register(PickupPoint)
-class PickupPointAdmin(ModelAdmin):
+class PickupPointAdmin(TenantLockedMixin, ModelAdmin):
+    locked_on_change = ("merchant", "code")  # customers' pickup choices refer to it
     list_display = ["code", "name", "city", "merchant", "opening_hours", "active"]
     list_filter = ["city", "active"]
     search_fields = ["code", "name", "address"]

@@ -7,9 +7,12 @@ class OrchestrationConfig(AppConfig):
     verbose_name = _("Order services")
 
     def ready(self) -> None:
-        from oms.signals import order_status_changed
+        from oms.signals import order_panels, order_status_changed
         from orchestration import handlers, receivers  # noqa: F401 - registers the handlers
 
         order_status_changed.connect(
             receivers.on_order_status_changed, dispatch_uid="orchestration.on_status_changed"
+        )
+        order_panels.connect(
+            receivers.order_services_panel, dispatch_uid="orchestration.order_panel"
         )

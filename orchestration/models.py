@@ -97,6 +97,7 @@ class ServiceTemplate(models.Model):
     description = models.TextField(_("description"), blank=True)
     merchant = models.ForeignKey(
         "oms.Merchant",
+        verbose_name=_("merchant"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -134,9 +135,13 @@ class ServiceTemplate(models.Model):
 class TemplateStep(models.Model):
     """One node of a template's DAG: an atom under a key, after the steps it depends on."""
 
-    template = models.ForeignKey(ServiceTemplate, on_delete=models.CASCADE, related_name="steps")
+    template = models.ForeignKey(
+        ServiceTemplate, verbose_name=_("template"), on_delete=models.CASCADE, related_name="steps"
+    )
     key = models.SlugField(_("key"), max_length=40)
-    atom = models.ForeignKey(ServiceAtom, on_delete=models.PROTECT, related_name="template_steps")
+    atom = models.ForeignKey(
+        ServiceAtom, verbose_name=_("atom"), on_delete=models.PROTECT, related_name="template_steps"
+    )
     depends_on = models.CharField(
         _("depends on"),
         max_length=300,
@@ -164,10 +169,17 @@ class TemplateStep(models.Model):
 class OrderTracking(models.Model):
     """An order's service plan and its customer link: a random token, revocable."""
 
-    order = models.OneToOneField("oms.Order", on_delete=models.CASCADE, related_name="tracking")
+    order = models.OneToOneField(
+        "oms.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="tracking"
+    )
     token = models.CharField(_("token"), max_length=64, unique=True)
     template = models.ForeignKey(
-        ServiceTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ServiceTemplate,
+        verbose_name=_("template"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
@@ -207,12 +219,20 @@ class ServiceStep(models.Model):
     grows when a customer intervention re-plans the step, so a re-run books anew.
     """
 
-    order = models.ForeignKey("oms.Order", on_delete=models.CASCADE, related_name="service_steps")
-    atom = models.ForeignKey(ServiceAtom, on_delete=models.PROTECT, related_name="steps")
+    order = models.ForeignKey(
+        "oms.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="service_steps"
+    )
+    atom = models.ForeignKey(
+        ServiceAtom, verbose_name=_("atom"), on_delete=models.PROTECT, related_name="steps"
+    )
     key = models.SlugField(_("key"), max_length=40)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     upstream = models.ManyToManyField(
-        "self", symmetrical=False, related_name="downstream", blank=True
+        "self",
+        verbose_name=_("upstream steps"),
+        symmetrical=False,
+        related_name="downstream",
+        blank=True,
     )
     status = models.CharField(
         _("status"), max_length=10, choices=StepStatus.choices, default=StepStatus.WAITING
@@ -258,6 +278,7 @@ class PickupPoint(models.Model):
 
     merchant = models.ForeignKey(
         "oms.Merchant",
+        verbose_name=_("merchant"),
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -300,15 +321,22 @@ class InterventionRequest(models.Model):
         LOCKED = "locked", _("Too many wrong codes")
 
     tracking = models.ForeignKey(
-        OrderTracking, on_delete=models.CASCADE, related_name="interventions"
+        OrderTracking,
+        verbose_name=_("tracking"),
+        on_delete=models.CASCADE,
+        related_name="interventions",
     )
-    step = models.ForeignKey(ServiceStep, on_delete=models.CASCADE, related_name="interventions")
+    step = models.ForeignKey(
+        ServiceStep, verbose_name=_("step"), on_delete=models.CASCADE, related_name="interventions"
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=InterventionKind.choices)
     payload = models.JSONField(_("what was asked"), default=dict)
-    code_hash = models.CharField(max_length=128)
+    code_hash = models.CharField(verbose_name=_("code hash"), max_length=128)
     expires_at = models.DateTimeField(_("code expires at"))
     attempts = models.PositiveSmallIntegerField(_("wrong codes"), default=0)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    state = models.CharField(
+        verbose_name=_("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
@@ -324,9 +352,15 @@ class InterventionRequest(models.Model):
 class SlaAlert(models.Model):
     """A step past its deadline, with the root cause: which step or system was late, and why."""
 
-    step = models.ForeignKey(ServiceStep, on_delete=models.CASCADE, related_name="sla_alerts")
-    order = models.ForeignKey("oms.Order", on_delete=models.CASCADE, related_name="sla_alerts")
-    atom = models.ForeignKey(ServiceAtom, on_delete=models.CASCADE, related_name="sla_alerts")
+    step = models.ForeignKey(
+        ServiceStep, verbose_name=_("step"), on_delete=models.CASCADE, related_name="sla_alerts"
+    )
+    order = models.ForeignKey(
+        "oms.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="sla_alerts"
+    )
+    atom = models.ForeignKey(
+        ServiceAtom, verbose_name=_("atom"), on_delete=models.CASCADE, related_name="sla_alerts"
+    )
     deadline = models.DateTimeField(_("deadline"))
     detected_at = models.DateTimeField(_("detected at"), auto_now_add=True, db_index=True)
     cause_kind = models.CharField(_("cause"), max_length=20)
@@ -376,7 +410,10 @@ class WebhookSubscription(models.Model):
     """
 
     merchant = models.ForeignKey(
-        "oms.Merchant", on_delete=models.CASCADE, related_name="webhook_subscriptions"
+        "oms.Merchant",
+        verbose_name=_("merchant"),
+        on_delete=models.CASCADE,
+        related_name="webhook_subscriptions",
     )
     event_type = models.CharField(_("event type"), max_length=40, choices=WebhookEventType.choices)
     url = models.URLField(_("URL"), max_length=500)
@@ -412,10 +449,17 @@ class WebhookEvent(models.Model):
     """One event for one merchant, written in the transaction that caused it (the outbox)."""
 
     event_id = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
-    merchant = models.ForeignKey("oms.Merchant", on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(
+        "oms.Merchant", verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
+    )
     event_type = models.CharField(_("event type"), max_length=40)
     order = models.ForeignKey(
-        "oms.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "oms.Order",
+        verbose_name=_("order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     payload = models.JSONField(_("payload"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
@@ -437,15 +481,24 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         GAVE_UP = "gave_up", _("Gave up")
 
-    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
-    subscription = models.ForeignKey(
-        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    event = models.ForeignKey(
+        WebhookEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries"
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        verbose_name=_("subscription"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    state = models.CharField(
+        verbose_name=_("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        verbose_name=_("last status code"), null=True, blank=True
+    )
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -467,7 +520,9 @@ class WebhookDelivery(models.Model):
 class WebhookAttempt(models.Model):
     """The delivery log: one row per HTTP attempt."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
+    delivery = models.ForeignKey(
+        WebhookDelivery, verbose_name=_("delivery"), on_delete=models.CASCADE, related_name="log"
+    )
     number = models.PositiveSmallIntegerField(_("attempt"))
     at = models.DateTimeField(_("at"), auto_now_add=True)
     status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)

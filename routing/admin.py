@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
-from oms.adminkit import NeverDeletedMixin
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from routing.engine.problem import FACTOR_NAMES
 from routing.models import (
     FACTOR_LABELS,
@@ -57,7 +57,7 @@ def _diff_rows(profile: RoutingProfile, limit: int = 10) -> list[tuple]:
 
 
 @admin.register(RoutingProfile)
-class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
+class RoutingProfileAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = [
         "name",
         "merchant",
@@ -190,7 +190,8 @@ class RoutingProfileAdmin(SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(SimpleHistoryAdmin, ModelAdmin):
+class RoutingRuleAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
+    locked_on_change = ("profile",)  # a rule moved to another profile could change merchant
     list_display = [
         "name",
         "profile",
@@ -221,7 +222,7 @@ class LaneAdmin(ModelAdmin):
     list_select_related = ["warehouse"]
 
 
-class SignalAdmin(ModelAdmin):
+class SignalAdmin(TenantLockedMixin, ModelAdmin):
     list_filter = ["source", "merchant"]
     date_hierarchy = "observed_at"
 

@@ -7,11 +7,12 @@ class RoutingConfig(AppConfig):
     verbose_name = _("Routing")
 
     def ready(self) -> None:
-        from oms.signals import order_created, stock_available
+        from oms.signals import order_created, order_panels, stock_available
         from routing import receivers
         from routing.signals import before_route
 
         order_created.connect(receivers.enqueue_routing, dispatch_uid="routing.enqueue_routing")
+        order_panels.connect(receivers.order_routing_panel, dispatch_uid="routing.order_panel")
         stock_available.connect(
             receivers.retry_waiting_orders, dispatch_uid="routing.retry_waiting_orders"
         )

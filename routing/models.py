@@ -23,6 +23,7 @@ from simple_history.models import HistoricalRecords
 
 from oms.history import history_user
 from oms.models import Region
+from oms.tenancy import same_merchant
 from routing.engine.problem import (
     DEFAULT_PRICES,
     FACTOR_NAMES,
@@ -277,7 +278,9 @@ class RoutingProfile(models.Model):
 class RoutingRule(models.Model):
     """A rule operations staff write without code (see ``routing.engine.problem.Rule``)."""
 
-    profile = models.ForeignKey(RoutingProfile, on_delete=models.CASCADE, related_name="rules")
+    profile = models.ForeignKey(
+        RoutingProfile, verbose_name=_("profile"), on_delete=models.CASCADE, related_name="rules"
+    )
     name = models.CharField(_("name"), max_length=120)
     enabled = models.BooleanField(_("enabled"), default=True)
     condition = models.CharField(
@@ -344,7 +347,9 @@ class RoutingRule(models.Model):
 class Lane(models.Model):
     """Carrier service from a warehouse to a destination region: price, time, track record."""
 
-    warehouse = models.ForeignKey("oms.Warehouse", on_delete=models.CASCADE, related_name="lanes")
+    warehouse = models.ForeignKey(
+        "oms.Warehouse", verbose_name=_("warehouse"), on_delete=models.CASCADE, related_name="lanes"
+    )
     region = models.CharField(_("destination region"), max_length=20, choices=Region.choices)
     carrier = models.CharField(_("carrier"), max_length=60)
     shipping_cost = models.DecimalField(
@@ -438,7 +443,10 @@ class CarrierCapacity(Signal):
 
 class CourierLoad(Signal):
     warehouse = models.ForeignKey(
-        "oms.Warehouse", on_delete=models.CASCADE, related_name="courier_loads"
+        "oms.Warehouse",
+        verbose_name=_("warehouse"),
+        on_delete=models.CASCADE,
+        related_name="courier_loads",
     )
     load = models.FloatField(
         _("load (0..1)"), validators=[MinValueValidator(0), MaxValueValidator(1)]
@@ -452,6 +460,9 @@ class CourierLoad(Signal):
 
     def __str__(self) -> str:
         return f"{self.warehouse.code}: {self.load:.0%}"
+
+    def clean(self) -> None:
+        same_merchant(self.merchant_id, warehouse=self.warehouse if self.warehouse_id else None)
 
 
 class RoutingDecision(models.Model):
@@ -468,7 +479,10 @@ class RoutingDecision(models.Model):
         SUPERSEDED = "superseded", _("replaced by a merged fulfilment's decision")
 
     order = models.ForeignKey(
-        "oms.Order", on_delete=models.CASCADE, related_name="routing_decisions"
+        "oms.Order",
+        verbose_name=_("order"),
+        on_delete=models.CASCADE,
+        related_name="routing_decisions",
     )
     consolidation = models.ForeignKey(
         "oms.Consolidation",
@@ -481,7 +495,9 @@ class RoutingDecision(models.Model):
     )
     created_at = models.DateTimeField(_("decided at"), auto_now_add=True, db_index=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
-    profile = models.ForeignKey(RoutingProfile, on_delete=models.SET_NULL, null=True, blank=True)
+    profile = models.ForeignKey(
+        RoutingProfile, verbose_name=_("profile"), on_delete=models.SET_NULL, null=True, blank=True
+    )
     profile_name = models.CharField(_("profile"), max_length=80, blank=True)
     profile_version = models.PositiveIntegerField(_("profile version"), default=0)
     method = models.CharField(_("solver / method"), max_length=40)

@@ -61,3 +61,38 @@ def retry_waiting_orders(sender, merchant_id: int, product_ids: list[int], **kwa
             "could not enqueue a retry of merchant %s's waiting orders",
             merchant_id,
         )
+
+
+def order_routing_panel(sender, order, **kwargs) -> list[dict]:
+    """The order workspace's panel of routing decisions, newest first."""
+    from django.utils import timezone
+    from django.utils.translation import gettext
+
+    from routing.models import RoutingDecision
+
+    decisions = RoutingDecision.objects.filter(order=order).order_by("-created_at", "-pk")[:10]
+    return [
+        {
+            "title": gettext("Routing decisions"),
+            "columns": [
+                gettext("decided at"),
+                gettext("outcome"),
+                gettext("warehouses"),
+                gettext("cost (CNY)"),
+                gettext("profile"),
+                gettext("reason"),
+            ],
+            "rows": [
+                [
+                    timezone.localtime(decision.created_at).strftime("%Y-%m-%d %H:%M"),
+                    decision.get_outcome_display(),
+                    ", ".join(s["warehouse"] for s in decision.shipments) or "—",
+                    f"{decision.cost:.2f}" if decision.cost is not None else "—",
+                    f"{decision.profile_name} v{decision.profile_version}",
+                    decision.reason or "—",
+                ]
+                for decision in decisions
+            ],
+            "empty": gettext("Not routed yet."),
+        }
+    ]

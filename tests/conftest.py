@@ -21,6 +21,15 @@ def _celery_eager(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_outage_log():
+    """Each test logs its own first outage: an earlier test's window would count it silently."""
+    from oms import outagelog
+
+    outagelog.reset()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_local_caches(request):
     """Each test starts with empty process-local caches: rolled-back rows reuse their ids."""
     if "django_db_setup" in request.fixturenames or request.node.get_closest_marker("django_db"):

@@ -543,7 +543,14 @@ def order_release(*, order: Order, actor: str) -> Order:
     return released
 
 
-def _ship(order: Order, *, actor: str, tracking: dict[int, str], reason: str) -> Order:
+def _ship(
+    order: Order,
+    *,
+    actor: str,
+    tracking: dict[int, str],
+    reason: str,
+    carriers: dict[int, str] | None = None,
+) -> Order:
     locked = _lock(order)
     if not can_transition(locked.status, OrderStatus.SHIPPED):
         raise IllegalTransition(
@@ -557,16 +564,22 @@ def _ship(order: Order, *, actor: str, tracking: dict[int, str], reason: str) ->
         shipment.status = ShipmentStatus.SHIPPED
         shipment.shipped_at = now
         shipment.tracking_number = tracking.get(shipment.warehouse_id, shipment.tracking_number)
-        shipment.save(update_fields=["status", "shipped_at", "tracking_number"])
+        shipment.carrier = (carriers or {}).get(shipment.warehouse_id, shipment.carrier)
+        shipment.save(update_fields=["status", "shipped_at", "tracking_number", "carrier"])
     return order_transition(order=order, to_status=OrderStatus.SHIPPED, actor=actor, reason=reason)
 
 
 @transaction.atomic
 def order_ship(
-    *, order: Order, actor: str, tracking_numbers: dict[int, str] | None = None
+    *,
+    order: Order,
+    actor: str,
+    tracking_numbers: dict[int, str] | None = None,
+    carriers: dict[int, str] | None = None,
 ) -> Order:
     """Mark every pending shipment shipped; reserved stock leaves the warehouse.
 
+    ``tracking_numbers`` and ``carriers`` are keyed by warehouse id (one parcel per warehouse).
     The orders merged with it ship too: their goods are in the same parcels.
     """
     shipped = order
@@ -575,6 +588,7 @@ def order_ship(
             member,
             actor=actor,
             tracking=tracking_numbers or {},
+            carriers=carriers,
             reason="Parcel handed to the carrier." + _together(order, member),
         )
         if member is order:

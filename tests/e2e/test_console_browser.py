@@ -13,7 +13,7 @@ PASSWORD = "pw-12345-long"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
@@ -40,12 +40,28 @@ def browser(monkeypatch):
 
 @pytest.fixture
 def ops_user(db):
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import Group, Permission, User
 
     from oms.permissions import OPERATIONS_GROUP
 
+    # A transactional test starts from a flushed database: the migrations' group is gone, the
+    # permissions are back (post_migrate). The group gets what this test's pages need.
+    group, _ = Group.objects.get_or_create(name=OPERATIONS_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(
+            codename__in=[
+                "view_order",
+                "change_order",
+                "view_slaalert",
+                "change_slaalert",
+                "view_servicestep",
+                "change_servicestep",
+                "view_routingdecision",
+            ]
+        )
+    )
     user = User.objects.create_user("ops", password=PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name=OPERATIONS_GROUP))
+    user.groups.add(group)
     User.objects.create_user("colleague", is_staff=True)
     return user
 

@@ -8,27 +8,30 @@ database and the Redis broker, on a queue of its own, with the production Celery
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from celery.signals import after_task_publish
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from oms.celery import app as celery_app
 from oms.models import Order, OrderStatus
 from oms.services.orders import LineInput, order_create
 from routing.tasks import route_ready, sweep_unrouted
+from tests.celery_workers import (
+    Worker,
+    purge_queue,
+    redis_client,
+    stop_worker,
+)
+from tests.celery_workers import start_worker as start_celery_worker
 from tests.factories import (
     ADDRESS,
     BatchFactory,
@@ -44,91 +47,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.timeout(60),
 ]
-ROOT = Path(__file__).resolve().parents[2]
 PROBE_TASK = "tests.celery_probe.record_attempt"  # sent by name: the test never imports it
-WAIT = 30.0  # seconds a worker gets to do what a test waits for
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen
-    queue: str
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_until(self, predicate: Callable[[], object], what: str, timeout: float = WAIT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            if self.process.poll() is not None:
-                pytest.fail(
-                    f"worker exited ({self.process.returncode}) before {what}\n{self.log()}"
-                )
-            time.sleep(0.1)
-        pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{self.log()}")
-
-
-def _test_database_url() -> str:
-    """DATABASE_URL with its database name replaced by the pytest-django test database."""
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
-
-
-def _redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
-def _purge(queue: str) -> None:
-    """Drop the queue and the binding keys kombu keeps for it (its exchange has its name)."""
-    client = _redis()
-    client.delete(queue, *client.scan_iter(match=f"_kombu.binding*.{queue}"))
-    client.zrem("_kombu.binding_deadlines", queue)
-
-
-def _start_worker(queue: str, log_path: Path, **env_overrides: str) -> Worker:
-    env = {
-        **os.environ,
-        "DATABASE_URL": _test_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "oms.settings",
-        "CELERY_TRACE_LOG_LEVEL": "INFO",  # log each task's outcome and run time
-        **env_overrides,
-    }
-    command = [
-        str(Path(sys.executable).with_name("celery")),
-        "-A",
-        "oms",
-        "worker",
-        "--pool=prefork",
-        "--concurrency=1",
-        f"--queues={queue}",
-        f"--hostname={log_path.stem}-{queue}@%h",
-        "--include=tests.celery_probe",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "--loglevel=INFO",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    handle = Worker(process=process, queue=queue, log_path=log_path)
-    try:
-        handle.wait_until(lambda: " ready." in handle.log(), f"{log_path.stem} to start")
-    except BaseException:
-        _stop(process)
-        print(handle.log())
-        raise
-    return handle
 
 
 @pytest.fixture
@@ -144,12 +63,12 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., Worker]]:
         pytest.skip("needs Redis (set REDIS_URL)")
     cache.clear()  # no routing doorbell left ringing by an earlier test
     queue = f"oms-test-{uuid.uuid4().hex[:12]}"
-    _purge(queue)  # a fresh name; purge anyway so the queue starts empty
+    purge_queue(queue)  # a fresh name; purge anyway so the queue starts empty
     started: list[Worker] = []
 
     def start(**env_overrides: str) -> Worker:
         log_path = tmp_path / f"worker{len(started) + 1}.log"
-        started.append(_start_worker(queue, log_path, **env_overrides))
+        started.append(start_celery_worker(queue, log_path, **env_overrides))
         return started[-1]
 
     eager, default_queue = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
@@ -161,8 +80,8 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., Worker]]:
         celery_app.conf.task_always_eager = eager
         celery_app.conf.task_default_queue = default_queue
         for handle in started:
-            _stop(handle.process)
-        _purge(queue)
+            stop_worker(handle.process)
+        purge_queue(queue)
         for handle in started:
             print(f"--- {handle.log_path} ---\n{handle.log()}")
 
@@ -170,22 +89,6 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., Worker]]:
 @pytest.fixture
 def worker(start_worker) -> Worker:
     return start_worker()
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Warm shutdown, then cold, then SIGKILL to the worker's process group; bounded waits."""
-    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGQUIT, 5), (signal.SIGKILL, 5)):
-        if process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 @pytest.fixture
@@ -232,7 +135,7 @@ def test_a_real_worker_routes_an_order_only_after_its_transaction_commits(
         # order now. Nothing is sent while the transaction is open.
         time.sleep(0.5)
         assert published == []
-        assert _redis().llen(worker.queue) == 0
+        assert redis_client().llen(worker.queue) == 0
         assert " received" not in worker.log()
     # The order rang its merchant's routing doorbell: one task for the merchant's waiting orders.
     assert published == [("routing.route_ready", (product.merchant_id,))]
@@ -272,7 +175,7 @@ def test_a_killed_pool_process_loses_no_task(worker, tmp_path):
     assert starts[1][1] != child_pid  # a fresh pool process ran it again
     assert worker.process.poll() is None  # the main process survived and re-queued it
     assert "WorkerLostError" in worker.log()
-    assert _redis().llen(worker.queue) == 0
+    assert redis_client().llen(worker.queue) == 0
 
 
 def test_a_whole_worker_killed_mid_task_loses_no_task(start_worker, tmp_path):
@@ -290,9 +193,9 @@ def test_a_whole_worker_killed_mid_task_loses_no_task(start_worker, tmp_path):
 
     os.killpg(first.process.pid, signal.SIGKILL)  # main process and pool process at once
     first.process.wait(timeout=10)
-    parked = [value for value in _redis().hvals("unacked") if message.id.encode() in value]
+    parked = [value for value in redis_client().hvals("unacked") if message.id.encode() in value]
     assert len(parked) == 1  # not lost: held unacknowledged by the broker
-    assert _redis().llen(first.queue) == 0
+    assert redis_client().llen(first.queue) == 0
 
     time.sleep(2.5)  # the message is now older than the second worker's visibility timeout
     second = start_worker(
@@ -303,7 +206,7 @@ def test_a_whole_worker_killed_mid_task_loses_no_task(start_worker, tmp_path):
 
     assert [attempt for attempt, _pid in _probe_lines(attempts, "start")] == [1, 2]
     assert [attempt for attempt, _pid in _probe_lines(attempts, "done")] == [2]
-    assert not [value for value in _redis().hvals("unacked") if message.id.encode() in value]
+    assert not [value for value in redis_client().hvals("unacked") if message.id.encode() in value]
 
 
 def _closed_port() -> int:

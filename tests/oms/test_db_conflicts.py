@@ -134,3 +134,52 @@ def _recording(work, aborted):
             raise
 
     return run
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_run_step_runs_a_step_again_after_a_real_postgresql_deadlock(monkeypatch, caplog):
+    """The task as a worker runs it: two steps whose transactions lock two rows in opposite
+    order, so PostgreSQL aborts one of them (40P01); ``run_step`` runs it again and both finish.
+    The step's work is the deadlock itself, so the test depends on no DAG's timing."""
+    from oms.models import Merchant
+    from orchestration import tasks
+    from orchestration.services import steps
+    from tests.factories import MerchantFactory
+
+    first, second = MerchantFactory(), MerchantFactory()
+    rows = {1: (first.pk, second.pk), 2: (second.pk, first.pk)}
+    barrier = threading.Barrier(2, timeout=10)
+    attempts = {1: 0, 2: 0}
+
+    class Done:
+        state = "done"
+        retry_in = None
+
+    def step_run(*, step_id: int) -> Done:
+        attempts[step_id] += 1
+        with transaction.atomic():
+            Merchant.objects.select_for_update().get(pk=rows[step_id][0])
+            if attempts[step_id] == 1:
+                barrier.wait()  # both hold their first row
+            Merchant.objects.select_for_update().get(pk=rows[step_id][1])
+        return Done()
+
+    monkeypatch.setattr(steps, "step_run", step_run)
+    outcomes: dict[int, str] = {}
+
+    def run(step_id: int) -> None:
+        try:
+            outcomes[step_id] = tasks.run_step(step_id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(step_id,)) for step_id in rows]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert outcomes == {1: "done", 2: "done"}
+    assert sorted(attempts.values()) == [1, 2]  # one was aborted and ran again
+    assert "deadlock detected" in caplog.text

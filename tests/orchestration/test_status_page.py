@@ -82,3 +82,18 @@ def test_the_page_renders_in_a_fixed_number_of_queries(
     order = routed("ev")
     with django_assert_max_num_queries(12):
         assert client.get(_url(order)).status_code == 200
+
+
+def test_known_unknown_and_revoked_links_answer_with_the_same_privacy_headers(client, routed):
+    """The headers alone never tell a guessed token from a real one (#11)."""
+    order = routed("furniture")
+    headers = ("Content-Security-Policy", "Referrer-Policy", "Cache-Control", "X-Robots-Tag")
+    known = client.get(_url(order))
+    unknown = client.get("/track/" + "A" * 32 + "/")
+    tracking_revoke(tracking=OrderTracking.objects.get(order=order), actor="test", reissue=False)
+    revoked = client.get(_url(order))
+
+    assert (known.status_code, unknown.status_code, revoked.status_code) == (200, 404, 404)
+    assert "default-src 'none'" in known["Content-Security-Policy"]
+    for response in (unknown, revoked):
+        assert {h: response.get(h) for h in headers} == {h: known.get(h) for h in headers}

@@ -2,7 +2,7 @@
 
 The worker routes the order, lays out its plan, runs the ready steps and retries a failing one
 after the atom's backoff through a countdown message (not the sweeper). Reuses the worker
-helpers of ``tests/oms/test_celery_worker_postgres.py``; skipped on SQLite and without Redis.
+helpers of ``tests/celery_workers.py``; skipped on SQLite and without Redis.
 Tasks the worker enqueues itself go to the project's default queue, so the worker here also
 consumes that queue (purged first: use a Redis database of your own, as the README says).
 """
@@ -12,8 +12,8 @@ from django.db import transaction
 
 from oms.services.orders import LineInput, order_create
 from orchestration.models import ServiceAtom, ServiceStep, StepStatus
+from tests import celery_workers as harness
 from tests.factories import ADDRESS, ChannelFactory
-from tests.oms import test_celery_worker_postgres as harness
 
 pytestmark = [
     pytest.mark.postgres,
@@ -34,20 +34,20 @@ def worker(transactional_db, tmp_path):
         pytest.skip("needs Redis (set REDIS_URL)")
     queue = f"oms-test-{uuid.uuid4().hex[:12]}"
     default = settings.CELERY_TASK_DEFAULT_QUEUE
-    harness._purge(queue)
-    harness._purge(default)
+    harness.purge_queue(queue)
+    harness.purge_queue(default)
     eager, previous = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
-    handle = harness._start_worker(f"{queue},{default}", tmp_path / "worker.log")
+    handle = harness.start_worker(f"{queue},{default}", tmp_path / "worker.log")
     try:
         yield handle
     finally:
         celery_app.conf.task_always_eager = eager
         celery_app.conf.task_default_queue = previous
-        harness._stop(handle.process)
-        harness._purge(queue)
-        harness._purge(default)
+        harness.stop_worker(handle.process)
+        harness.purge_queue(queue)
+        harness.purge_queue(default)
         print(handle.log())
 
 

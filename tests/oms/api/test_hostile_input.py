@@ -47,6 +47,18 @@ def test_times_with_any_offset_answer_without_a_server_error(api, merchant, path
         assert response.status_code == 200, response.content
 
 
+@pytest.mark.parametrize("moment", FAR_OFFSETS)
+def test_the_timeline_with_a_far_offset_answers_its_events(api, merchant, channel, moment):
+    """``created_after`` on the timeline (item 8) is read as on the list: never a 500."""
+    order = order_of(merchant, channel)
+    response = api.get(f"/api/orders/{order.pk}/timeline/", {"created_after": moment})
+    if moment.startswith("0001"):
+        assert response.status_code == 400 and "created_after" in response.json()
+    else:
+        assert response.status_code == 200, response.content
+        assert response.json()[0]["kind"] == "created"
+
+
 def test_a_far_offset_is_the_same_instant_in_utc(api, merchant, channel):
     order = order_of(merchant, channel)
     # 2026-01-01T00:00+17:53 is 2025-12-31T06:07Z: the order, created now, is after it.
