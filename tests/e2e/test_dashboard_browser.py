@@ -15,7 +15,7 @@ PASSWORD = "pw-12345-long"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
@@ -48,8 +48,10 @@ def ops_user(db):
 
     from oms.permissions import OPERATIONS_GROUP
 
+    # A transactional test starts from a flushed database: the migrations' group is gone.
+    group, _ = Group.objects.get_or_create(name=OPERATIONS_GROUP)
     user = User.objects.create_user("ops", password=PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name=OPERATIONS_GROUP))
+    user.groups.add(group)
     return user
 
 
