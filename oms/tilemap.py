@@ -81,6 +81,7 @@ class Tile:
     title: str  # the full name in the active language (tooltip, screen readers)
     css_class: str = ""
     fill: str = ""
+    value: str = ""  # a short figure under the label (a heat map's number)
 
     @property
     def cx(self) -> int:
@@ -94,6 +95,10 @@ class Tile:
     @property
     def text_y(self) -> int:
         return self.y + CELL * 2 // 5 + 2
+
+    @property
+    def value_y(self) -> int:
+        return self.y + CELL * 4 // 5 + 1
 
 
 @dataclass(frozen=True)
@@ -129,19 +134,23 @@ def tile_map(
     classes: Mapping[str, str] | None = None,
     fills: Mapping[str, str] | None = None,
     titles: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
     route: Iterable[str] = (),
     travelled: int = 0,
     label: str = "",
 ) -> TileMap:
     """Every tile of the grid with what the caller wants it to show.
 
-    ``classes``, ``fills`` and ``titles`` are keyed by province in any form ``grid_key``
+    ``classes``, ``fills``, ``titles`` and ``values`` are keyed by province in any form ``grid_key``
     understands; unknown provinces are ignored. ``route`` lists provinces the line passes
     through (repeats collapse), ``travelled`` how many of its legs are done.
     """
     chinese = (translation.get_language() or "en").startswith("zh")
-    by_key = {name: {"css_class": "", "fill": "", "title": ""} for name in PROVINCE_GRID}
-    for source, attribute in ((classes, "css_class"), (fills, "fill"), (titles, "title")):
+    by_key = {
+        name: {"css_class": "", "fill": "", "title": "", "value": ""} for name in PROVINCE_GRID
+    }
+    sources = ((classes, "css_class"), (fills, "fill"), (titles, "title"), (values, "value"))
+    for source, attribute in sources:
         for province, value in (source or {}).items():
             key = grid_key(province)
             if key:
@@ -159,6 +168,7 @@ def tile_map(
                 title=f"{full}: {shown['title']}" if shown["title"] else full,
                 css_class=shown["css_class"],
                 fill=shown["fill"],
+                value=shown["value"],
             )
         )
     centres = {tile.key: (tile.cx, tile.cy) for tile in tiles}

@@ -2,8 +2,9 @@
 
 Three merchants, their sales channels, 30 warehouses over East/North/South/Central/West China
 (cold-chain DCs, stores, third-party cloud warehouses, one supplier drop-ship), 300 SKUs with
-dated batches, and 1,000 historic orders spread over the last 60 days with a realistic status
-mix. Routing's demo (lanes, profiles, signals and live orders routed by the optimizer) is
+dated batches held in amounts that last a few months at the demo's pace of sales, and 4,000
+historic orders spread over the last 60 days (every day of the last month has its orders, to
+every part of the country) with a realistic status mix and timeline. Routing's demo (lanes, profiles, signals and live orders routed by the optimizer) is
 ``seed_routing_demo``; each app seeds its own demo and ``make run`` calls them in order.
 """
 
@@ -257,7 +258,29 @@ CUSTOMERS = [
     ("徐明", "辽宁", "沈阳", "和平区", "南京北街206号"),
     ("孙丽", "福建", "厦门", "思明区", "鹭江道8号"),
 ]
-TOTAL_HISTORIC = 1000
+# Historic orders also go to these, so the dashboard's map of destinations covers the country.
+MORE_DESTINATIONS = [
+    ("马超", "河南", "郑州", "金水区", "花园路39号"),
+    ("胡静", "湖南", "长沙", "岳麓区", "麓山南路932号"),
+    ("郭涛", "重庆", "重庆", "渝中区", "解放碑民族路166号"),
+    ("何欣", "天津", "天津", "和平区", "南京路189号"),
+    ("高峰", "安徽", "合肥", "蜀山区", "长江西路669号"),
+    ("林芳", "江西", "南昌", "东湖区", "八一大道357号"),
+    ("罗敏", "云南", "昆明", "五华区", "东风西路11号"),
+    ("梁伟", "广西", "南宁", "青秀区", "民族大道136号"),
+    ("宋佳", "黑龙江", "哈尔滨", "南岗区", "西大直街92号"),
+    ("郑浩", "河北", "石家庄", "长安区", "中山东路188号"),
+    ("谢婷", "山西", "太原", "小店区", "长风街115号"),
+    ("韩冰", "贵州", "贵阳", "云岩区", "中华北路242号"),
+    ("唐亮", "甘肃", "兰州", "城关区", "东岗西路638号"),
+    ("冯雪", "吉林", "长春", "朝阳区", "人民大街7989号"),
+    ("曹阳", "海南", "海口", "美兰区", "国兴大道5号"),
+    ("彭丽", "内蒙古", "呼和浩特", "新城区", "新华大街63号"),
+]
+TOTAL_HISTORIC = 4000
+# A batch holds fewer units the dearer the product (about ¥100 worth of the 5-400 drawn), so
+# the demo's stock lasts months at its pace of sales rather than decades.
+STOCK_VALUE_SCALE = Decimal(100)
 DEMO_PASSWORD = "oms-demo-2026"
 CARRIERS = ["Express A", "Economy B", "Regional C", "Freight D"]
 # Days a batch keeps, by the product's temperature class; ambient goods do not expire.
@@ -411,7 +434,13 @@ class Command(BaseCommand):
                             product=product,
                             batch_number=f"B{today:%y%m}{batch_index + 1:02d}",
                             expiry_date=expiry,
-                            on_hand=rng.randint(5, 400),
+                            on_hand=max(
+                                1,
+                                int(
+                                    rng.randint(5, 400)
+                                    * min(Decimal(1), STOCK_VALUE_SCALE / product.unit_value)
+                                ),
+                            ),
                         )
                     )
         InventoryBatch.objects.bulk_create(rows, ignore_conflicts=True)
@@ -425,9 +454,10 @@ class Command(BaseCommand):
             + [OrderStatus.CANCELLED] * 8
             + [OrderStatus.NEEDS_ATTENTION] * 5
         )
-        orders, line_specs = [], []
+        orders, line_specs, timings = [], [], []
+        destinations = CUSTOMERS + MORE_DESTINATIONS
         for number in range(count):
-            name, province, city, district, street = rng.choice(CUSTOMERS)
+            name, province, city, district, street = rng.choice(destinations)
             # Orders cluster in the evening and on the promotion days, as real demand does.
             day = rng.choices(
                 range(60), weights=[3 if d in (14, 15, 44) else 1 for d in range(60)]
@@ -435,10 +465,17 @@ class Command(BaseCommand):
             placed = (now - timedelta(days=60 - day)).replace(
                 hour=rng.choice([9, 11, 12, 14, 19, 20, 21, 22]), minute=rng.randint(0, 59)
             )
+            if placed > now - timedelta(hours=20):
+                placed -= timedelta(days=1)  # every historic order has had time to ship
             chosen = rng.sample(products, k=rng.choice([1, 1, 1, 2, 2, 3]))
             lines = [(p, rng.choice([1, 1, 1, 2, 3])) for p in chosen]
             subtotal = sum((p.unit_value * q for p, q in lines), Decimal("0"))
             status = rng.choice(statuses)
+            shipped = placed + timedelta(hours=rng.uniform(2, 20))
+            delivered = shipped + timedelta(hours=rng.triangular(10, 56, 18))
+            if status == OrderStatus.DELIVERED and delivered > now:
+                status = OrderStatus.SHIPPED  # still on its way: nothing is delivered in future
+            timings.append((shipped, delivered))
             orders.append(
                 Order(
                     merchant=merchant,
@@ -469,9 +506,12 @@ class Command(BaseCommand):
             for o in Order.objects.filter(merchant=merchant, external_id__startswith="H")
         }
         order_lines, shipments, events = [], [], []
-        for order, lines in zip(orders, line_specs, strict=True):
+        with_lines = set(
+            OrderLine.objects.filter(order__merchant=merchant).values_list("order_id", flat=True)
+        )
+        for order, lines, (shipped, delivered) in zip(orders, line_specs, timings, strict=True):
             order = saved[order.external_id]
-            if order.lines.exists():
+            if order.pk in with_lines:
                 continue
             order_lines += [
                 OrderLine(
@@ -498,8 +538,6 @@ class Command(BaseCommand):
                 warehouse = rng.choice(
                     [w for w in warehouses if w.region == order.region] or warehouses
                 )
-                shipped = order.placed_at + timedelta(hours=rng.uniform(2, 20))
-                delivered = shipped + timedelta(hours=rng.uniform(12, 60))
                 shipments.append(
                     Shipment(
                         order=order,

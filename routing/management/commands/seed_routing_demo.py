@@ -4,6 +4,11 @@ Runs after the core demo (``seed_demo``). The live orders go through the real se
 created, routed by the optimizer (stock held), a third of them released to the warehouse, so
 their reservations, decisions and timelines are exactly what production would write. Safe to
 run again: it only fills gaps.
+
+The core demo's order history (shipped and delivered orders of the last 60 days) gets the
+routing decision each order would carry, back-dated to when it was placed: the warehouse it
+shipped from at that lane's price and the warehouse's handling, so the dashboard's cost per
+order has a month of history too.
 """
 
 import random
@@ -19,16 +24,25 @@ from oms.management.commands.seed_demo import CARRIERS, CUSTOMERS, MERCHANTS
 from oms.models import (
     Merchant,
     Order,
+    OrderLine,
     OrderStatus,
     Product,
     Region,
     SalesChannel,
+    Shipment,
     Warehouse,
     WarehouseKind,
 )
 from oms.services.orders import AddressInput, LineInput, order_create, order_release
 from routing.engine.factors import haversine_km
-from routing.models import DEFAULT_WEIGHTS, Lane, RoutingProfile, RoutingRule, WeatherAlert
+from routing.models import (
+    DEFAULT_WEIGHTS,
+    Lane,
+    RoutingDecision,
+    RoutingProfile,
+    RoutingRule,
+    WeatherAlert,
+)
 from routing.providers import SimulatedFeed, signals_ingest
 from routing.services import order_route
 
@@ -55,6 +69,7 @@ class Command(BaseCommand):
         for merchant in merchants.order_by("code"):
             if not Lane.objects.filter(warehouse__merchant=merchant).exists():
                 self._lanes(list(Warehouse.objects.filter(merchant=merchant).order_by("pk")))
+            self._historic_decisions(merchant)
             channels = list(SalesChannel.objects.filter(merchant=merchant).order_by("pk"))
             products = list(Product.objects.filter(merchant=merchant).order_by("pk"))
             self._live_orders(merchant, channels, products, rng)
@@ -132,6 +147,66 @@ class Command(BaseCommand):
                     )
                 )
         Lane.objects.bulk_create(rows, ignore_conflicts=True)
+
+    def _historic_decisions(self, merchant: Merchant) -> None:
+        """A routed decision for each shipped historic order that has none (back-dated)."""
+        shipments = list(
+            Shipment.objects.filter(
+                order__merchant=merchant,
+                order__external_id__startswith="H",
+                order__routing_decisions__isnull=True,
+            )
+            .select_related("warehouse", "order")
+            .order_by("pk")
+        )
+        if not shipments:
+            return
+        lanes = {
+            (lane.warehouse_id, lane.region): lane
+            for lane in Lane.objects.filter(warehouse__merchant=merchant)
+        }
+        lines: dict[int, list[dict]] = {}
+        for order_id, sku, quantity in OrderLine.objects.filter(
+            order__in=[s.order_id for s in shipments]
+        ).values_list("order_id", "sku", "quantity"):
+            lines.setdefault(order_id, []).append({"sku": sku, "quantity": quantity})
+        profile = RoutingProfile.objects.filter(is_default=True).first()
+        decisions = []
+        for shipment in shipments:
+            order, warehouse = shipment.order, shipment.warehouse
+            lane = lanes.get((warehouse.pk, order.region))
+            if lane is None:
+                continue
+            units = sum(line["quantity"] for line in lines.get(order.pk, []))
+            cost = (
+                lane.shipping_cost
+                + warehouse.handling_cost_per_shipment
+                + warehouse.handling_cost_per_unit * units
+            )
+            decisions.append(
+                RoutingDecision(
+                    order=order,
+                    outcome=RoutingDecision.Outcome.ROUTED,
+                    profile=profile,
+                    profile_name=profile.name if profile else "built-in",
+                    profile_version=profile.version if profile else 0,
+                    method="history",
+                    cost=cost,
+                    shipments=[
+                        {
+                            "warehouse": warehouse.code,
+                            "cost": float(cost),
+                            "transit_hours": lane.transit_hours,
+                            "lines": lines.get(order.pk, []),
+                        }
+                    ],
+                )
+            )
+        created = RoutingDecision.objects.bulk_create(decisions)
+        placed = {s.order_id: s.order.placed_at for s in shipments}
+        for decision in created:
+            decision.created_at = placed[decision.order_id] + timedelta(minutes=2)
+        RoutingDecision.objects.bulk_update(created, ["created_at"], batch_size=500)
 
     def _live_orders(self, merchant, channels, products, rng) -> None:
         """Recent orders through the real services: created, routed (stock held), some released."""
