@@ -174,13 +174,14 @@ class StockChange:
 
 @transaction.atomic
 def stock_bulk_update(
-    *, merchant: Merchant, changes: Iterable[StockChange]
+    *, merchant: Merchant, changes: Iterable[StockChange], reason: str = ""
 ) -> list[InventoryBatch]:
     """Apply stock counts or movements to many batches at once, all or nothing.
 
     Existing batches are locked in primary-key order; missing ones are created. A change that
     would leave fewer units on hand than are reserved raises ``StockBelowReserved`` and nothing
-    is written: a recount never silently takes stock from orders already promised it.
+    is written: a recount never silently takes stock from orders already promised it. Each
+    batch's history records the change, with ``reason`` (a stock count's file name) if given.
     """
     changes = list(changes)
     key_filter = Q()
@@ -226,6 +227,8 @@ def stock_bulk_update(
         batch.on_hand = new_on_hand
         if change.expiry_date is not None:
             batch.expiry_date = change.expiry_date
+        if reason:
+            batch._change_reason = reason
         batch.save()
         results.append(batch)
     if problems:
