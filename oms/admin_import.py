@@ -14,6 +14,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import resources
@@ -31,7 +32,7 @@ from oms.services.tabular import NON_COLUMN, Column, ImportReport, TabularImport
 def _merchant_field(**kwargs: Any) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
         queryset=Merchant.objects.filter(active=True).order_by("code"),
-        label=_("merchant"),
+        label=capfirst(_("merchant")),
         help_text=_("Every row must name this merchant's warehouses, SKUs and lists."),
         **kwargs,
     )
@@ -142,8 +143,13 @@ def _diff_cell(row: Any, key: str) -> str:
 
 
 def _column_text(column: Column) -> str:
-    text = f"{column.label} ({column.key})" if str(column.label) != column.key else column.key
-    return text if column.required else gettext("%(column)s, optional") % {"column": text}
+    """ "expiry date (expiry_date, optional)": the column as the reader calls it, and its key."""
+    label = str(column.label)
+    if label == column.key:
+        return label if column.required else gettext("%(label)s (optional)") % {"label": label}
+    if column.required:
+        return f"{label} ({column.key})"
+    return gettext("%(label)s (%(key)s, optional)") % {"label": label, "key": column.key}
 
 
 class SpreadsheetImportMixin(ImportExportMixin):

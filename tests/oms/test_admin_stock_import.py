@@ -81,6 +81,7 @@ def test_a_bad_row_shows_its_error_offers_no_confirm_and_changes_nothing(
     response = upload(ops_client, merchant, BAD)
     assert response.status_code == 200
     page = text(response)
+    assert "Nothing was imported: 1 row needs correcting." in page
     assert "on hand: '-2' is below 0." in page
     assert "confirm_form" not in response.context
     assert CONFIRM not in response.content.decode()
@@ -136,14 +137,14 @@ def test_the_import_screens_read_in_chinese(ops_client, merchant, shelf):
         "导入文件",
         "格式",
         "仓库编码 (warehouse)",
-        "有效期至 (expiry_date)（可选）",
+        "有效期至（expiry_date，可选）",
     ):
         assert words in form, words
     for english in ("File to import", "This importer", "Submit", "Select format", "optional"):
         assert english not in form, english
     refused = text(upload(ops_client, merchant, BAD, language="zh-hans"))
     assert "在库: '-2' 小于 0。" in refused
-    assert "Some rows" not in refused and "Please correct" not in refused
+    assert "未导入任何数据：有 1 行需要更正。" in refused and "Nothing was" not in refused
     unreadable = text(
         upload(ops_client, merchant, b"not a workbook", name="c.xlsx", language="zh-hans")
     )
@@ -194,4 +195,13 @@ def test_staff_who_may_only_view_stock_may_export_but_not_import(client, merchan
     assert client.get(IMPORT).status_code == 403
     assert upload(client, merchant, GOOD).status_code == 403
     assert client.post(EXPORT, {"format": CSV_FORMAT, "resource": "0"}).status_code == 200
+    assert on_hand(shelf["kettle"]) == 10
+
+
+def test_repeated_rows_are_both_flagged_in_admin(ops_client, merchant, shelf):
+    content = b"warehouse,sku,batch,on_hand\nSH-DC,KETTLE,K1,25\nSH-DC,KETTLE,K1,26\n"
+    page = text(upload(ops_client, merchant, content))
+    assert "Nothing was imported: 2 rows need correcting." in page
+    assert page.count("Warehouse, SKU and batch repeat in rows 2, 3; count each once.") == 2
+    assert "Non field specific" not in page
     assert on_hand(shelf["kettle"]) == 10

@@ -252,3 +252,21 @@ def test_an_imported_count_routes_the_order_waiting_for_that_stock(merchant):
     assert waiting.status == OrderStatus.ROUTED
     batch.refresh_from_db()
     assert (batch.on_hand, batch.reserved) == (12, 5)
+
+
+@pytest.mark.django_db
+def test_the_sample_files_in_docs_import_as_documented():
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parents[2] / "docs" / "samples"
+    homeliving = MerchantFactory(code="homeliving")
+    for code in ("SH-DC", "SZ-RC", "HZ-RC"):
+        WarehouseFactory(merchant=homeliving, code=code)
+    for sku in ("HOM-0001", "HOM-0002", "HOM-0005"):
+        ProductFactory(merchant=homeliving, sku=sku)
+    bad = run(homeliving, (samples / "stock-count-one-bad-row.csv").read_bytes(), "csv")
+    assert [row.number for row in bad.refused_rows] == [3]
+    assert not InventoryBatch.objects.exists()
+    good = run(homeliving, (samples / "stock-count.xlsx").read_bytes(), "xlsx")
+    assert good.applied
+    assert InventoryBatch.objects.filter(batch_number="COUNT-A").count() == 4
