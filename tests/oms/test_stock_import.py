@@ -270,3 +270,25 @@ def test_the_sample_files_in_docs_import_as_documented():
     good = run(homeliving, (samples / "stock-count.xlsx").read_bytes(), "xlsx")
     assert good.applied
     assert InventoryBatch.objects.filter(batch_number="COUNT-A").count() == 4
+
+
+@pytest.mark.django_db
+def test_a_recount_that_finds_the_books_right_writes_nothing(merchant, stock):
+    before = stock["kettle_sh"].history.count()
+    report = run(merchant, as_csv([("SH-DC", "KETTLE", "K1", "", 10)]), "csv")
+    assert report.applied and on_hand(stock["kettle_sh"]) == 10
+    assert stock["kettle_sh"].history.count() == before
+
+
+@pytest.mark.django_db
+def test_a_file_of_over_a_thousand_rows_is_checked_and_applied(merchant):
+    """The batches are looked up in one query whatever the size of the file (an OR per row
+    went past SQLite's expression depth of 1,000)."""
+    warehouses = [WarehouseFactory(merchant=merchant, code=f"W{i}") for i in range(3)]
+    products = [ProductFactory(merchant=merchant, sku=f"S{i:04d}") for i in range(400)]
+    rows = [(w.code, p.sku, "B1", "", 5) for w in warehouses for p in products]
+    report = run(merchant, as_csv(rows), "csv", dry_run=True)
+    assert report.ok and len(report.rows) == 1200
+    report = run(merchant, as_csv(rows), "csv")
+    assert report.applied
+    assert InventoryBatch.objects.filter(warehouse__merchant=merchant).count() == 1200
