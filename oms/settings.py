@@ -396,9 +396,14 @@ LOGGING = {
 LOGIN_REDIRECT_URL = "admin:index"
 
 # Spreadsheet imports (stock counts, channel prices) need the model's change permission, exports
-# its view permission. Between preview and confirm the file waits in the system's temp folder.
+# its view permission. Between preview and confirm the file waits in the machine's temp folder;
+# with several web machines behind one address, keep it in the shared cache (Redis) instead:
+# OMS_IMPORT_TMP_STORAGE=import_export.tmp_storages.CacheStorage.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = env_str(
+    "OMS_IMPORT_TMP_STORAGE", "import_export.tmp_storages.TempFolderStorage"
+)
 
 # The admin theme (django-unfold): sidebar by job, the project's name, languages switch.
 UNFOLD = {

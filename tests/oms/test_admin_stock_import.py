@@ -142,6 +142,10 @@ def test_the_import_screens_read_in_chinese(ops_client, merchant, shelf):
         assert words in form, words
     for english in ("File to import", "This importer", "Submit", "Select format", "optional"):
         assert english not in form, english
+    export = text(ops_client.get(EXPORT, HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert "将导出以下字段" in export and "导出" in export
+    for english in ("This exporter", "Submit", "Select format", "Format"):
+        assert english not in export, english
     refused = text(upload(ops_client, merchant, BAD, language="zh-hans"))
     assert "在库: '-2' 小于 0。" in refused
     assert "未导入任何数据：有 1 行需要更正。" in refused and "Nothing was" not in refused
