@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export.fields import Field
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
@@ -29,7 +30,9 @@ from channels.models import (
     PickWaveStatus,
     Promotion,
 )
+from channels.price_import import ChannelPriceImport
 from channels.services import channel_secret_rotate, inbox_replay
+from oms.admin_import import SpreadsheetImportMixin, TabularResource
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from oms.models import ChannelKind, Merchant, SalesChannel
 
@@ -89,8 +92,32 @@ class ChannelPriceListAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     inlines = [ChannelPriceInline]
 
 
+class ChannelPriceResource(TabularResource):
+    """Channel prices: the import sets a SKU's price on a price list from a date; the export
+    writes the same columns (dates in the merchant's time zone)."""
+
+    importer_class = ChannelPriceImport
+    merchant = Field(attribute="price_list__merchant__code", column_name="merchant")
+    price_list = Field(attribute="price_list__name", column_name="price_list")
+    sku = Field(attribute="product__sku", column_name="sku")
+    price = Field(attribute="price", column_name="price")
+    valid_from = Field(column_name="valid_from")
+    valid_to = Field(column_name="valid_to")
+
+    def dehydrate_valid_from(self, price: ChannelPrice) -> str:
+        return _local_day(price, price.valid_from)
+
+    def dehydrate_valid_to(self, price: ChannelPrice) -> str:
+        return _local_day(price, price.valid_to)
+
+
+def _local_day(price: ChannelPrice, moment) -> str:
+    return moment.astimezone(price.price_list.merchant.tzinfo).date().isoformat() if moment else ""
+
+
 @admin.register(ChannelPrice)
-class ChannelPriceAdmin(SimpleHistoryAdmin, ModelAdmin):
+class ChannelPriceAdmin(SpreadsheetImportMixin, SimpleHistoryAdmin, ModelAdmin):
+    resource_classes = [ChannelPriceResource]
     list_display = ["product", "price_list", "price", "valid_from", "valid_to"]
     list_filter = ["price_list"]
     search_fields = ["product__sku"]

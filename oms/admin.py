@@ -23,12 +23,15 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from import_export.fields import Field
+from import_export.widgets import DateWidget
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from oms import localcache
+from oms.admin_import import SpreadsheetImportMixin, TabularResource
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from oms.exceptions import DomainError
 from oms.geo import region_for_province
@@ -52,6 +55,7 @@ from oms.models import (
 from oms.services import order_edits
 from oms.services import orders as order_services
 from oms.services.inventory import stock_announce
+from oms.services.stock_import import StockCountImport
 from oms.services.warehouses import warehouse_set_status
 from oms.signals import order_panels
 from oms.tasks_queue import enqueue
@@ -214,8 +218,24 @@ class ReservationInline(TabularInline):
         return False
 
 
+class StockCountResource(TabularResource):
+    """Stock counts: the import sets on-hand per warehouse, SKU and batch; the export writes the
+    same columns, so an exported file can be counted, edited and imported back."""
+
+    importer_class = StockCountImport
+    merchant = Field(attribute="warehouse__merchant__code", column_name="merchant")
+    warehouse = Field(attribute="warehouse__code", column_name="warehouse")
+    sku = Field(attribute="product__sku", column_name="sku")
+    batch = Field(attribute="batch_number", column_name="batch")
+    expiry_date = Field(attribute="expiry_date", column_name="expiry_date", widget=DateWidget())
+    on_hand = Field(attribute="on_hand", column_name="on_hand")
+
+
 @admin.register(InventoryBatch)
-class InventoryBatchAdmin(TenantLockedMixin, ModelAdmin):
+class InventoryBatchAdmin(
+    TenantLockedMixin, SpreadsheetImportMixin, SimpleHistoryAdmin, ModelAdmin
+):
+    resource_classes = [StockCountResource]
     locked_on_change = ("warehouse", "product")
     list_display = [
         "product",
@@ -240,6 +260,9 @@ class InventoryBatchAdmin(TenantLockedMixin, ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(available_qty=F("on_hand") - F("reserved"))
+
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).select_related("warehouse__merchant")
 
     @admin.display(description=_("available"), ordering="available_qty")
     def available(self, batch) -> int:

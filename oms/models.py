@@ -321,6 +321,10 @@ class InventoryBatch(models.Model):
     on_hand = models.PositiveIntegerField(_("on hand"), default=0)
     reserved = models.PositiveIntegerField(_("reserved"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Counts staff change (admin, stock count imports, the API's bulk update) are audited; the
+    # reservations' bulk updates are recorded by the reservations themselves.
+    history = HistoricalRecords(get_user=history_user, excluded_fields=["reserved", "updated_at"])
+    _change_reason: str  # set before a save; the history record keeps it
 
     class Meta:
         verbose_name = _("inventory batch")

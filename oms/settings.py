@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "unfold.contrib.filters",
     "unfold.contrib.forms",
     "unfold.contrib.simple_history",
+    "unfold.contrib.import_export",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "import_export",
     "oms.axes_app.StaffLoginsConfig",  # django-axes, named for staff
     "oms",
     "channels",
@@ -392,6 +394,16 @@ LOGGING = {
 # Staff who open the login page directly land in the console (the theme's login form sends no
 # "next" of its own, and Django's default is /accounts/profile/, which this project has not).
 LOGIN_REDIRECT_URL = "admin:index"
+
+# Spreadsheet imports (stock counts, channel prices) need the model's change permission, exports
+# its view permission. Between preview and confirm the file waits in the machine's temp folder;
+# with several web machines behind one address, keep it in the shared cache (Redis) instead:
+# OMS_IMPORT_TMP_STORAGE=import_export.tmp_storages.CacheStorage.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = env_str(
+    "OMS_IMPORT_TMP_STORAGE", "import_export.tmp_storages.TempFolderStorage"
+)
 
 # The admin theme (django-unfold): sidebar by job, the project's name, languages switch.
 UNFOLD = {

@@ -174,23 +174,29 @@ class StockChange:
 
 @transaction.atomic
 def stock_bulk_update(
-    *, merchant: Merchant, changes: Iterable[StockChange]
+    *, merchant: Merchant, changes: Iterable[StockChange], reason: str = ""
 ) -> list[InventoryBatch]:
     """Apply stock counts or movements to many batches at once, all or nothing.
 
     Existing batches are locked in primary-key order; missing ones are created. A change that
     would leave fewer units on hand than are reserved raises ``StockBelowReserved`` and nothing
-    is written: a recount never silently takes stock from orders already promised it.
+    is written: a recount never silently takes stock from orders already promised it. Each
+    batch's history records the change, with ``reason`` (a stock count's file name) if given.
     """
     changes = list(changes)
-    key_filter = Q()
-    for change in changes:
-        key_filter |= Q(
-            warehouse=change.warehouse, product=change.product, batch_number=change.batch_number
-        )
+    # One lookup by the key's three columns rather than an OR per change, which a stock-count
+    # file of thousands of rows would make too deep for the database (SQLite stops at 1,000).
+    # It may lock a few batches more than the changes name (same warehouses, SKUs and numbers).
+    keys = {(c.warehouse.pk, c.product.pk, c.batch_number) for c in changes}
     existing = {
         (b.warehouse_id, b.product_id, b.batch_number): b
-        for b in InventoryBatch.objects.select_for_update().filter(key_filter).order_by("pk")
+        for b in InventoryBatch.objects.select_for_update()
+        .filter(
+            warehouse_id__in={k[0] for k in keys},
+            product_id__in={k[1] for k in keys},
+            batch_number__in={k[2] for k in keys},
+        )
+        .order_by("pk")
     }
     problems: list[dict] = []
     results: list[InventoryBatch] = []
@@ -221,13 +227,17 @@ def stock_bulk_update(
                 }
             )
             continue
+        results.append(batch)
+        expiry = change.expiry_date if change.expiry_date is not None else batch.expiry_date
+        if batch.pk is not None and (new_on_hand, expiry) == (batch.on_hand, batch.expiry_date):
+            continue  # a recount that finds what the books say: nothing to write or audit
         if new_on_hand > batch.on_hand:
             grown.add(batch.product_id)
         batch.on_hand = new_on_hand
-        if change.expiry_date is not None:
-            batch.expiry_date = change.expiry_date
+        batch.expiry_date = expiry
+        if reason:
+            batch._change_reason = reason
         batch.save()
-        results.append(batch)
     if problems:
         raise StockBelowReserved(
             "Stock cannot go below what is reserved for orders (or below zero).", items=problems
