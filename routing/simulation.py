@@ -71,6 +71,7 @@ class MerchantWorld:
     merchant_id: int
     world: World
     active: RoutingProfile | None
+    active_engine: Profile
     active_tally: Tally
     nearest_tally: Tally
 
@@ -159,12 +160,14 @@ def _build_worlds(*, merchant_id: int | None, last_n: int) -> Worlds:
     for mid, merchant_orders in sorted(by_merchant.items()):
         world = _world(mid, merchant_orders, now=now)
         active = context.active_profile(merchant_id=mid, now=now)
+        active_engine = context.engine_profile(active)
         merchants.append(
             MerchantWorld(
                 merchant_id=mid,
                 world=world,
                 active=active,
-                active_tally=replay(world, profile_policy(), context.engine_profile(active)),
+                active_engine=active_engine,
+                active_tally=replay(world, profile_policy(), active_engine),
                 nearest_tally=replay(world, nearest_policy),
             )
         )
@@ -311,7 +314,10 @@ def profile_what_if(
     rows = {key: Tally() for key in ROW_KEYS}
     policy = profile_policy()
     for merchant in worlds.merchants:
-        rows["draft"].merge(replay(merchant.world, policy, engine))
+        if replace(engine, name="") == replace(merchant.active_engine, name=""):
+            rows["draft"].merge(merchant.active_tally)  # the same configuration: the same plans
+        else:
+            rows["draft"].merge(replay(merchant.world, policy, engine))
         rows["active"].merge(merchant.active_tally)
         rows["nearest"].merge(merchant.nearest_tally)
     actives = sorted({m.active.name if m.active else "" for m in worlds.merchants})

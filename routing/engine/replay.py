@@ -160,6 +160,7 @@ class _Network:
         self.parcels: dict[str, int] = {}
         self.day: int | None = None
         self._tuples: dict[str, tuple[StockBatch, ...]] = {}
+        self._nodes: dict[str, tuple[tuple[Any, ...], Node]] = {}
         self._dirty: set[str] = set()
 
     def start_day(self, day: int, first: bool) -> None:
@@ -168,6 +169,11 @@ class _Network:
         self._dirty = set(self.stock)  # expiry is counted from the day
 
     def nodes(self, region: str) -> tuple[Node, ...]:
+        """The warehouses as the next order (to ``region``) finds them.
+
+        A node is rebuilt only when its stock, parcels left or on-time rate to the region
+        changed; the others are the same objects as before (the engine caches per node).
+        """
         assert self.day is not None
         out = []
         for node in self.world.nodes:
@@ -180,16 +186,18 @@ class _Network:
                     if quantity > 0 and (expires is None or expires >= self.day)
                 )
             daily = self.world.daily_parcels.get(code)
-            out.append(
-                replace(
-                    node,
-                    stock=self._tuples[code],
-                    on_time_rate=self.world.on_time.get(code, {}).get(region, node.on_time_rate),
-                    remaining_capacity_orders=None
-                    if daily is None
-                    else max(daily - self.parcels.get(code, 0), 0),
-                )
+            remaining = None if daily is None else max(daily - self.parcels.get(code, 0), 0)
+            on_time = self.world.on_time.get(code, {}).get(region, node.on_time_rate)
+            stock = self._tuples[code]
+            cached = self._nodes.get(code)
+            if cached is not None and cached[0] == (id(stock), remaining, on_time):
+                out.append(cached[1])
+                continue
+            built = replace(
+                node, stock=stock, remaining_capacity_orders=remaining, on_time_rate=on_time
             )
+            self._nodes[code] = ((id(stock), remaining, on_time), built)
+            out.append(built)
         self._dirty.clear()
         return tuple(out)
 
