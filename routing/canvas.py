@@ -109,7 +109,10 @@ def staff_json(view):
         user = request.user
         if not (user.is_authenticated and user.is_active and user.is_staff):
             return _json_error(403, _("Staff only: log in to the admin."))
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            return _json_error(404, _("No such routing profile or merchant."))
 
     return wrapped
 

@@ -223,8 +223,9 @@ def test_another_merchants_profile_or_orders_answer_404(client, staff, merchant,
     assert _post(client, own, {"weights": _weights(), "merchant": other.pk}).status_code == 404
     assert _post(client, own, {"weights": _weights(), "merchant": merchant.pk}).status_code == 200
     assert _post(client, _default(), {"weights": _weights(), "merchant": 99999}).status_code == 404
-    missing = RoutingProfile(pk=99999)
-    assert _post(client, missing, {"weights": _weights()}).status_code == 404
+    missing = _post(client, RoutingProfile(pk=99999), {"weights": _weights()})
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "No such routing profile or merchant."}
 
 
 def test_the_other_merchants_orders_are_not_replayed(client, staff, merchant, network):
