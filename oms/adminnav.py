@@ -155,6 +155,12 @@ def navigation(request: HttpRequest) -> list[dict]:
                 _model(
                     pgettext_lazy("sidebar", "Routing profiles"), "tune", "routing.routingprofile"
                 ),
+                _page(
+                    pgettext_lazy("sidebar", "Routing canvas"),
+                    "instant_mix",
+                    "admin:routing_canvas",
+                    "routing.routingprofile",
+                ),
                 _model(
                     pgettext_lazy("sidebar", "Routing rules"),
                     "rule_settings",

@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, StackedInline
 
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
+from routing import canvas
 from routing.drafts import (
     DraftNotSimulated,
     not_simulated_message,
@@ -117,7 +119,13 @@ class RoutingProfileAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     list_filter = ["enabled", "is_default", "merchant"]
     search_fields = ["name", "description"]
     inlines = [RoutingRuleInline]
-    readonly_fields = ["weights_total", "weights_in_cny", "recent_changes", "simulations"]
+    readonly_fields = [
+        "canvas_link",
+        "weights_total",
+        "weights_in_cny",
+        "recent_changes",
+        "simulations",
+    ]
     actions = ["simulate", "enable_simulated_drafts", "revert_last_change"]
     history_list_display = ["version"]
     fieldsets = [
@@ -137,7 +145,7 @@ class RoutingProfileAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
         (
             _("Weights (%, must add up to 100)"),
             {
-                "fields": [*FACTOR_NAMES, "weights_total"],
+                "fields": ["canvas_link", *FACTOR_NAMES, "weights_total"],
                 "description": _(
                     "Shipping and handling are both money: their weights add up to the money "
                     "weight, and one CNY of either counts the same. Every other weight scales "
@@ -178,6 +186,58 @@ class RoutingProfileAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     class Media:
         js = ["routing/profile_form.js"]
         css = {"all": ["routing/profile_form.css"]}
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(
+                lambda request, object_id: function(self, request, object_id)
+            )
+
+        extra = [
+            path("canvas/", self.admin_site.admin_view(self.canvas_start), name="routing_canvas"),
+            path(
+                "<int:object_id>/canvas/",
+                view(canvas.canvas_view),
+                name="routing_routingprofile_canvas",
+            ),
+            path(
+                "<int:object_id>/canvas/what-if/",
+                canvas.staff_json(
+                    lambda request, object_id: canvas.what_if_view(self, request, object_id)
+                ),
+                name="routing_routingprofile_what_if",
+            ),
+            path(
+                "<int:object_id>/canvas/save/",
+                view(canvas.save_view),
+                name="routing_routingprofile_canvas_save",
+            ),
+            path(
+                "<int:object_id>/canvas/enable/",
+                view(canvas.enable_view),
+                name="routing_routingprofile_canvas_enable",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def canvas_start(self, request):
+        """The sidebar's "Routing canvas": the default profile's canvas (else the list)."""
+        profile = RoutingProfile.objects.filter(is_default=True).first()
+        if profile is None:
+            return HttpResponseRedirect(reverse("admin:routing_routingprofile_changelist"))
+        return HttpResponseRedirect(
+            reverse("admin:routing_routingprofile_canvas", args=[profile.pk])
+        )
+
+    @admin.display(description=_("routing canvas"))
+    def canvas_link(self, profile: RoutingProfile):
+        if profile.pk is None:
+            return _("Save the profile to try its weights on the routing canvas.")
+        return format_html(
+            '<a class="routing-canvas-link" href="{}">{}</a>',
+            reverse("admin:routing_routingprofile_canvas", args=[profile.pk]),
+            _("Open the routing canvas: move the weights and see the what-if on recent orders"),
+        )
 
     @admin.display(description=_("weights"))
     def weights_summary(self, profile: RoutingProfile) -> str:

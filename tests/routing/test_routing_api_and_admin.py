@@ -169,9 +169,9 @@ def test_simulation_action_compares_a_draft_with_the_profile_in_force(admin_clie
     assert response.status_code == 200
     page = response.content.decode()
     assert (
-        "draft: Draft: cheapest" in page
-        and "in force: Balanced (default)" in page
-        and "static baseline" in page
+        "Draft: cheapest" in page
+        and "Profile in force: Balanced (default)" in page
+        and "Nearest-warehouse rule" in page
     )
     assert RoutingDecision.objects.count() == 1  # the what-if routed nothing for real
     run = draft.simulations.get()  # the run is kept with the version it simulated
