@@ -258,7 +258,6 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from bench.machine import describe
     from oms.models import Product
@@ -277,10 +276,14 @@ def main() -> int:
         f"200 SKUs, {batch_count} batches, PostgreSQL {connection.pg_version}, Redis cache"
     )
 
+    cpu: dict[str, list[float]] = {}
+    current = ["warm"]
+
     def post(body) -> float:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         response = client.post("/api/promise/", body, content_type="application/json")
         elapsed = (time.perf_counter() - started) * 1000
+        cpu.setdefault(current[0], []).append((time.thread_time() - started_cpu) * 1000)
         assert response.status_code == 200, response.content[:300]
         return elapsed
 
@@ -288,7 +291,9 @@ def main() -> int:
     hot = carts(products, args.requests, rng, hot=True)
     for body in carts(products, 300, random.Random(1), hot=True):  # warm-up: fill the cache
         post(body)
+    cpu.clear()
     results["promise warm"] = [post(body) for body in hot]
+    current[0] = "cold"
     cold = carts(products, args.requests // 2, rng, hot=False)
     times = []
     for body in cold:
@@ -296,6 +301,7 @@ def main() -> int:
         times.append(post(body))
     results["promise cold"] = times
     cache.clear()
+    current[0] = "mixed"
     results["promise mixed"] = [
         post(body) for body in carts(products, args.requests, rng, hot=False)
     ]
@@ -341,17 +347,35 @@ def main() -> int:
         times.append((time.perf_counter() - started) * 1000)
     results["GET channels (baseline)"] = times
 
-    with CaptureQueriesContext(connection) as queries:
+    current[0] = "extra"  # not reported
+    executed: list[str] = []
+
+    def count(execute, sql, params, many, ctx):
+        executed.append(sql)
+        return execute(sql, params, many, ctx)
+
+    with connection.execute_wrapper(count):
         post(hot[0])
-    sample = client.post("/api/promise/", hot[0], content_type="application/json").json()
+    options = [
+        len(client.post("/api/promise/", b, content_type="application/json").json()["options"])
+        for b in hot[:200]
+    ]
     print(
-        f"queries per warm promise: {len(queries.captured_queries)}; options in a sample "
-        f"answer: {len(sample['options'])}; load average {os.getloadavg()[0]:.2f}"
+        f"queries per warm promise: {len(executed)}; options per answer (200 warm carts): "
+        f"mean {statistics.mean(options):.2f}, max {max(options)}; "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     print(f"{'measure':<26} {'n':>5} {'median ms':>10} {'p95 ms':>8} {'p99 ms':>8}")
     for name, values in results.items():
         print(
             f"{name:<26} {len(values):>5} {statistics.median(values):>10.2f} "
+            f"{percentile(values, 95):>8.2f} {percentile(values, 99):>8.2f}"
+        )
+    for name, values in cpu.items():
+        if name == "extra":
+            continue
+        print(
+            f"{'promise ' + name + ' (CPU)':<26} {len(values):>5} {statistics.median(values):>10.2f} "
             f"{percentile(values, 95):>8.2f} {percentile(values, 99):>8.2f}"
         )
     warm = results["promise warm"]

@@ -234,7 +234,7 @@ class PromiseSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
     evaluated_at = LocalDateTimeField()
     time_zone = serializers.CharField()
-    currency = serializers.CharField()
+    currency = serializers.ChoiceField(choices=["CNY"])
     destination = PromiseDestinationSerializer()
     lines = PromiseLineAvailabilitySerializer(many=True)
     options = PromiseOptionSerializer(many=True)
@@ -327,7 +327,7 @@ def promise_body(promise: Promise) -> dict[str, Any]:
         "reason": reason,
         "evaluated_at": promise.now.astimezone(promise.tz),
         "time_zone": str(promise.tz),
-        "currency": promise.merchant.currency,
+        "currency": "CNY",  # lane prices and the engine's money are CNY
         "destination": {"province": promise.province, "region": promise.region},
         "lines": [
             {

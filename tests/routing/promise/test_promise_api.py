@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -259,3 +260,15 @@ def test_the_endpoint_is_in_the_openapi_schema(api):
     assert schema.status_code == 200
     text = schema.content.decode()
     assert "/api/promise/" in text and "CartPromiseRequest" in text and "PromiseOption" in text
+
+
+def test_it_routes_with_the_profile_in_force_and_sees_a_change_at_once(api, merchant, network):
+    from routing.models import RoutingProfile
+
+    first = _promise(api, [{"sku": "MILK", "quantity": 1}]).json()["profile"]
+    profile = context.active_profile(merchant_id=merchant.pk)
+    assert first == {"name": profile.name, "version": profile.version}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        mine = RoutingProfile.objects.create(name="Mine", merchant=merchant, priority=5)
+    assert _promise(api, [{"sku": "MILK", "quantity": 1}]).json()["profile"]["name"] == "Mine"
+    assert context.active_profile(merchant_id=merchant.pk) == mine
