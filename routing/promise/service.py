@@ -129,7 +129,11 @@ def cart_promise(
                     expires_in_days=(row.expiry_date - today).days if row.expiry_date else None,
                 )
             )
-    nodes = tuple(replace(node, stock=tuple(stock.get(node.code, ()))) for node in net.nodes)
+    # Snapshot nodes carry no stock; only those holding some of the cart get a copy with it.
+    nodes = tuple(
+        replace(node, stock=tuple(stock[node.code])) if node.code in stock else node
+        for node in net.nodes
+    )
     ctx = p.RoutingContext(
         nodes=nodes,
         signals=network.signals(merchant_id=merchant.pk, now=now),
