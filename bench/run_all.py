@@ -34,6 +34,8 @@ BENCHMARKS = {
         *("--db", "bench_customers", "--reuse-db", "--import", "--no-sqlite"),
         *("--probes", "1000", "--warmup", "100", "--committed", "100"),
     ],
+    "promise_api": [PY, "bench/promise_api.py", "--requests", "1000"],
+    "promise_kept": [PY, "bench/promise_kept.py", "--orders", "3000", "--warehouses", "50"],
     "status_page": [PY, "bench/status_page.py", "--backend", "both", "--requests", "300"],
     "dashboard": [PY, "bench/dashboard.py", "--requests", "30"],
     "canvas_whatif": [PY, "bench/canvas_whatif.py", "--requests", "30", "--cold", "10"],

@@ -9,19 +9,11 @@ orders, nothing is stored.
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
-from customers.matching import Observation
-from customers.selectors import (
-    address_key,
-    delivery_address_key,
-    merge_window_minutes,
-    orders_in_merge_window,
-)
-from customers.services import customer_lookup
+from customers.selectors import MergeCheck, merge_check
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from oms.models import Order
 
@@ -44,51 +36,33 @@ class MergeCheckViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.Gener
         data = MergeCheckSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        merchant = self.merchant
-        window = merge_window_minutes(merchant)
-        customer, decision = customer_lookup(
-            merchant=merchant,
-            observation=Observation(
-                record_id="merge-check",
-                channel=v["channel"],
-                channel_account_id=v["account_id"],
-                device_id=v["device_id"],
-                phone=v["phone"],
-                receiver_name=v["name"],
-                address=v["address"],
-                created_at=timezone.now(),
-            ),
+        check = merge_check(
+            merchant=self.merchant,
+            phone=v["phone"],
+            name=v["name"],
+            address=v["address"],
+            device_id=v["device_id"],
+            account_id=v["account_id"],
+            channel=v["channel"],
         )
-        body: dict[str, Any] = {
-            "mergeable": False,
-            "customer": None,
-            "window_minutes": window,
-            "orders": [],
-            "reasons": list(decision.reasons),
-        }
-        if customer is None or window <= 0:
-            body["customer"] = customer.pk if customer else None
-            return Response(body)
-        address = address_key(v["address"])
-        orders = [
-            order
-            for order in orders_in_merge_window(
-                merchant=merchant, customer=customer, at=timezone.now(), minutes=window
-            )
-            if delivery_address_key(order) == address
-        ]
-        body.update(
-            customer=customer.pk,
-            mergeable=bool(orders),
-            orders=[
-                {
-                    "id": o.pk,
-                    "external_id": o.external_id,
-                    "channel": o.channel.code,
-                    "status": o.status,
-                    "created_at": serializers.DateTimeField().to_representation(o.created_at),
-                }
-                for o in orders
-            ],
-        )
-        return Response(body)
+        return Response(merge_check_body(check))
+
+
+def merge_check_body(check: MergeCheck) -> dict[str, Any]:
+    """The merge-check's answer as the API writes it (also inside a delivery promise)."""
+    return {
+        "mergeable": check.mergeable,
+        "customer": check.customer,
+        "window_minutes": check.window_minutes,
+        "orders": [
+            {
+                "id": o.pk,
+                "external_id": o.external_id,
+                "channel": o.channel.code,
+                "status": o.status,
+                "created_at": serializers.DateTimeField().to_representation(o.created_at),
+            }
+            for o in check.orders
+        ],
+        "reasons": check.reasons,
+    }

@@ -6,13 +6,15 @@ some from skewed clocks, and the question is whether the earlier order has left 
 warehouse yet, which only our clock answers.
 """
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from customers.matching import normalize_address
+from customers.matching import Observation, normalize_address
 from customers.models import Customer
-from customers.services import rules_for
+from customers.services import customer_lookup, rules_for
 from oms.models import Merchant, Order, OrderStatus
 
 DEFAULT_WINDOW_MINUTES = 30
@@ -120,3 +122,58 @@ def merge_companions(order: Order) -> list[Order]:
 
 def _group_buy(order: Order) -> bool:
     return Order.objects.filter(pk=order.pk, channel_info__group_order_type__gt="").exists()
+
+
+@dataclass(frozen=True)
+class MergeCheck:
+    """Whether a buyer's next order can ship with one they placed within the merge window."""
+
+    mergeable: bool
+    customer: int | None
+    window_minutes: int
+    orders: list[Order] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+def merge_check(
+    *,
+    merchant: Merchant,
+    phone: str,
+    name: str,
+    address: str,
+    device_id: str = "",
+    account_id: str = "",
+    channel: str = "",
+    at: datetime | None = None,
+) -> MergeCheck:
+    """Before payment: the buyer's orders in the merge window to the same address, not yet
+    released (the rules ``merge_companions`` applies when the order arrives). Read-only: the
+    buyer is resolved with the same matcher as orders (``customer_lookup``), nothing is stored.
+    """
+    at = at or timezone.now()
+    window = merge_window_minutes(merchant)
+    customer, decision = customer_lookup(
+        merchant=merchant,
+        observation=Observation(
+            record_id="merge-check",
+            channel=channel,
+            channel_account_id=account_id,
+            device_id=device_id,
+            phone=phone,
+            receiver_name=name,
+            address=address,
+            created_at=at,
+        ),
+    )
+    reasons = list(decision.reasons)
+    if customer is None or window <= 0:
+        return MergeCheck(False, customer.pk if customer else None, window, [], reasons)
+    key = address_key(address)
+    orders = [
+        order
+        for order in orders_in_merge_window(
+            merchant=merchant, customer=customer, at=at, minutes=window
+        )
+        if delivery_address_key(order) == key
+    ]
+    return MergeCheck(bool(orders), customer.pk, window, orders, reasons)

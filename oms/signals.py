@@ -16,3 +16,7 @@ stock_available = Signal()
 # ``{"title": str, "columns": [str], "rows": [[str]], "empty": str}`` (routing decisions, service
 # steps), so the order workspace shows them without ``oms`` importing those apps.
 order_panels = Signal()
+# sender=InventoryBatch, merchant_id=int, product_ids=list[int]: units on hand or reserved moved
+# either way (a reservation, a release, a shipment, a recount or a receipt); caches of what can
+# be promised listen.
+stock_changed = Signal()

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from routing.api import OrderRoutingViewSet, SignalViewSet
+from routing.promise.api import PromiseViewSet
 
 urlpatterns = [
     path(
@@ -11,4 +12,5 @@ urlpatterns = [
         name="order-routing",
     ),
     path("signals/", SignalViewSet.as_view({"post": "create"}), name="signals"),
+    path("promise/", PromiseViewSet.as_view({"post": "create"}), name="promise"),
 ]

@@ -55,7 +55,11 @@ _WRITES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "422": ("The Idempotency-Key was used with another request body.", _ERROR, {}),
 }
 # Nested list serializers with ``allow_empty=False``, which the generator does not read.
-_NON_EMPTY_LISTS = (("OrderCreateRequest", "lines"), ("StockBulkUpdateRequest", "items"))
+_NON_EMPTY_LISTS = (
+    ("OrderCreateRequest", "lines"),
+    ("StockBulkUpdateRequest", "items"),
+    ("CartPromiseRequest", "lines"),
+)
 _CHANNEL_INGEST = "/api/channels/{code}/orders"
 _WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 _DECIMAL = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")

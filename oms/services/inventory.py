@@ -26,7 +26,7 @@ from oms.models import (
     ReservationStatus,
     Warehouse,
 )
-from oms.signals import stock_available
+from oms.signals import stock_available, stock_changed
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,7 @@ def stock_reserve(
         raise InsufficientStock(f"Not enough stock for {skus}.", shortfalls=shortfalls)
     touched = {r.batch.pk: r.batch for r in reservations}
     InventoryBatch.objects.bulk_update(list(touched.values()), ["reserved"])
+    stock_moved(merchant_id=order.merchant_id, product_ids=(b.product_id for b in touched.values()))
     return Reservation.objects.bulk_create(reservations)
 
 
@@ -110,6 +111,22 @@ def _lock_reservations(order: Order, status: str = ReservationStatus.ACTIVE) -> 
     for reservation in reservations:
         reservation.batch = batches[reservation.batch_id]
     return reservations
+
+
+def stock_moved(*, merchant_id: int, product_ids: Iterable[int]) -> None:
+    """Tell the apps above, after the commit, that stock of ``product_ids`` moved (any way).
+
+    Called by every function here that changes ``on_hand`` or ``reserved``, so a cache of what
+    can be promised (``routing.promise.atp``) never outlives the stock it describes.
+    """
+    products = sorted(set(product_ids))
+    if not products:
+        return
+    transaction.on_commit(
+        lambda: stock_changed.send(
+            sender=InventoryBatch, merchant_id=merchant_id, product_ids=products
+        )
+    )
 
 
 @transaction.atomic
@@ -138,6 +155,9 @@ def stock_release(*, order: Order) -> int:
         reservation.closed_at = now
     InventoryBatch.objects.bulk_update({r.batch for r in reservations}, ["reserved"])
     Reservation.objects.bulk_update(reservations, ["status", "closed_at"])
+    stock_moved(
+        merchant_id=order.merchant_id, product_ids=(r.batch.product_id for r in reservations)
+    )
     if reservations:
         stock_announce(
             merchant_id=order.merchant_id, product_ids=(r.batch.product_id for r in reservations)
@@ -157,6 +177,9 @@ def stock_consume(*, order: Order) -> int:
         reservation.closed_at = now
     InventoryBatch.objects.bulk_update({r.batch for r in reservations}, ["reserved", "on_hand"])
     Reservation.objects.bulk_update(reservations, ["status", "closed_at"])
+    stock_moved(
+        merchant_id=order.merchant_id, product_ids=(r.batch.product_id for r in reservations)
+    )
     return sum(r.quantity for r in reservations)
 
 
@@ -242,5 +265,6 @@ def stock_bulk_update(
         raise StockBelowReserved(
             "Stock cannot go below what is reserved for orders (or below zero).", items=problems
         )
+    stock_moved(merchant_id=merchant.pk, product_ids=(batch.product_id for batch in results))
     stock_announce(merchant_id=merchant.pk, product_ids=grown)
     return results

@@ -1,0 +1,100 @@
+"""The slow-moving half of the routing context, kept per process for a few seconds.
+
+A promise answers on every product page and checkout, many times per order, so reading the
+warehouses, lanes, profile, live signals and the day's demand on every request would cost more
+than the promise itself. This module keeps what ``routing.context`` builds from them:
+
+* warehouses, lanes and the profile (``routing.context.engine_nodes``, ``active_profile``,
+  ``engine_profile``), keyed by the merchant's network token and the profiles' token
+  (``atp``): a warehouse, lane, profile or rule saved anywhere replaces a token, so every
+  process rebuilds at its next request. Capacity left today (parcels shipped so far), also read
+  by ``engine_nodes``, may lag by up to ``OMS_API_LOCAL_CACHE_SECONDS`` (30 s by default);
+* live signals (``routing.context.live_signals``) and the units each SKU was ordered today
+  (``routing.context.demand_outlook``): up to ``OMS_API_LOCAL_CACHE_SECONDS`` (30 s by default) old.
+
+Routing itself reads all of them fresh for every order; the promise is an estimate made
+minutes before the order exists, and its test (``bench/promise_kept.py``) routes 10 minutes
+later on the network as it is then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from oms.localcache import LocalCache
+from routing import context
+from routing.engine import problem as p
+from routing.models import Lane, RoutingProfile
+
+
+@dataclass(frozen=True)
+class Network:
+    nodes: tuple[p.Node, ...]  # without stock: the promise adds it from the ATP cache
+    carriers: dict[str, str]  # warehouse code -> carrier of its lane to the destination region
+    profile: RoutingProfile | None
+    engine_profile: p.Profile
+    profile_version: int
+
+
+_networks: LocalCache[Network] = LocalCache("promise networks", max_entries=2_000)
+_signals: LocalCache[p.Signals] = LocalCache("promise signals", max_entries=2_000)
+_demand: LocalCache[float] = LocalCache("promise demand", max_entries=50_000)
+
+
+def network(*, merchant_id: int, region: str, tokens: tuple[str, str], now: datetime) -> Network:
+    """Warehouses, lanes and the profile in force, as routing reads them (see the docstring)."""
+
+    def build() -> Network:
+        profile = context.active_profile(merchant_id=merchant_id, now=now)
+        return Network(
+            # No SKUs asked: the stock comes from the ATP cache, not from this query.
+            nodes=context.engine_nodes(
+                merchant_id=merchant_id, skus=set(), destination_region=region, now=now
+            ),
+            carriers=dict(
+                Lane.objects.filter(warehouse__merchant_id=merchant_id, region=region).values_list(
+                    "warehouse__code", "carrier"
+                )
+            ),
+            profile=profile,
+            engine_profile=context.engine_profile(profile),
+            profile_version=profile.version if profile else 0,
+        )
+
+    return _networks.get((merchant_id, region, tokens), build)
+
+
+def signals(*, merchant_id: int, now: datetime) -> p.Signals:
+    return _signals.get(merchant_id, lambda: context.live_signals(merchant_id=merchant_id, now=now))
+
+
+def outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.DemandOutlook:
+    """The day's demand so far for ``skus`` (``context.demand_outlook``), per SKU cached."""
+    day = timezone.localdate(now).isoformat()
+    read: dict[str, float] = {}
+
+    def load_all() -> None:
+        # One query for every SKU of the cart, the first time one of them is missing.
+        if not read:
+            outlook = context.demand_outlook(merchant_id=merchant_id, skus=skus, now=now)
+            read.update({sku: outlook.units_so_far.get(sku, 0.0) for sku in skus})
+
+    def loader(sku: str) -> Callable[[], float]:
+        def load() -> float:
+            load_all()
+            return read[sku]
+
+        return load
+
+    units = {sku: _demand.get((merchant_id, day, sku), loader(sku)) for sku in skus}
+    local = timezone.localtime(now)
+    elapsed = (local - local.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds()
+    return p.DemandOutlook(
+        units_so_far={sku: value for sku, value in units.items() if value > 0},
+        hours_elapsed=elapsed / 3600,
+        hours_left=max(0.0, 24.0 - elapsed / 3600),
+    )
