@@ -30,7 +30,7 @@ from routing.engine.baseline import route_baseline
 from routing.engine.batch import BatchOptions, route_batch
 from routing.engine.factors import MIN_SHELF_LIFE_DAYS
 from routing.engine.nearest import route_nearest
-from routing.engine.optimum import OptimumOptions, solve_day
+from routing.engine.optimum import DayOptimum, OptimumOptions, solve_day
 from routing.engine.problem import (
     DemandOutlook,
     Node,
@@ -516,6 +516,7 @@ def money_optimum(
     batch_minutes: float = 5.0,
     options: OptimumOptions | None = None,
     plans: list[dict[str, Any]] | None = None,
+    solved: list[DayOptimum] | None = None,
 ) -> PolicyMetrics:
     """The day's money optimum (``optimum.solve_day``) scored like every other policy.
 
@@ -542,6 +543,8 @@ def money_optimum(
         penalty=penalty,
         options=options,
     )
+    if solved is not None:  # the caller wants the solver's own figures (bounds, status)
+        solved.append(day)
     network = _Network(scenario)
     outcomes = _Outcomes(scenario, "optimum")
     by_id = {result.order_id: result for result in day.results}
