@@ -46,6 +46,7 @@ from oms.services.orders import (
     orders_consolidate,
 )
 from routing import context
+from routing.carriers import service_names
 from routing.engine import problem as p
 from routing.engine.batch import BatchOptions, route_batch
 from routing.engine.explain import explain
@@ -103,6 +104,9 @@ def _store(
         shipments=[
             {
                 "warehouse": s.node_code,
+                "carrier_service": s.carrier_service,
+                "carrier": s.carrier,
+                "weight_kg": s.weight_kg,
                 "cost": round(s.cost, 2),
                 "transit_hours": s.transit_hours,
                 "lines": [{"sku": line.sku, "quantity": line.quantity} for line in s.lines],
@@ -151,6 +155,14 @@ def _allocations(
             "warehouse_id", "carrier"
         )
     )
+    # The carrier service the plan chose wins over the lane's label; its name is what the
+    # parcel shows and what a service's daily capacity is counted by (``routing.carriers``).
+    names = service_names(order.merchant_id)
+    for shipment in result.shipments:
+        if shipment.carrier_service:
+            carriers[warehouses[shipment.node_code]] = names.get(
+                shipment.carrier_service, shipment.carrier_service
+            )
     return allocations, carriers
 
 
@@ -246,6 +258,7 @@ def order_route(*, order_id: int) -> Order | None:
             skus={line.sku for line in engine_order.lines},
             destination_region=order.region,
             profile=profile,
+            destination_province=order.province,
         )
         decision = route_order(engine_order, ctx)
         duration_ms = (time.perf_counter() - started) * 1000
@@ -331,6 +344,7 @@ def _route_merged(order: Order) -> Order | None:
         skus={line.sku for line in engine_order.lines},
         destination_region=order.region,
         profile=profile,
+        destination_province=order.province,
     )
     decision = route_order(engine_order, _counting_held(ctx, companions))
     duration_ms = (time.perf_counter() - started) * 1000
@@ -438,7 +452,12 @@ def orders_route_batch(
     profile = context.active_profile(merchant_id=merchant_id)
     engine_orders = [context.engine_order(order) for order in orders]
     skus = {line.sku for eo in engine_orders for line in eo.lines}
-    ctx = context.routing_context(merchant_id=merchant_id, skus=skus, profile=profile)
+    ctx = context.routing_context(
+        merchant_id=merchant_id,
+        skus=skus,
+        profile=profile,
+        destination_provinces=sorted({order.province for order in orders if order.province}),
+    )
     batch = route_batch(engine_orders, ctx, options or BatchOptions())
     per_order_ms = (time.perf_counter() - started) * 1000 / len(orders)
     counts: dict[str, int] = {}

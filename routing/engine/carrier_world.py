@@ -31,6 +31,7 @@ from routing.engine.problem import (
     Temperature,
 )
 from routing.engine.scenario import CITIES, Disruption, Scenario, Sku
+from routing.engine.zones import zone
 
 CITY_PROVINCE: dict[str, str] = {
     "Shanghai": "Shanghai",
@@ -65,7 +66,6 @@ CITY_PROVINCE: dict[str, str] = {
     "Lanzhou": "Gansu",
 }
 REMOTE_PROVINCES = frozenset({"Inner Mongolia", "Hainan", "Gansu", "Xinjiang", "Tibet", "Qinghai"})
-ZONE_LIMITS_KM = (600.0, 1200.0, 2000.0)
 
 # Per carrier: level, capability, volumetric divisor, daily parcels per warehouse, remote
 # surcharge, and per zone 1..5: (first kg CNY, each further kg CNY, planned hours, on-time).
@@ -147,13 +147,6 @@ CARRIERS: dict[str, dict[str, Any]] = {
 }
 DEFAULT_SERVICE = "PINE"
 COLD_DEFAULT_SERVICE = "POLAR"
-
-
-def zone(km: float, same_province: bool) -> int:
-    """Rate-card zone 1..5 of a lane (see the module docstring)."""
-    if same_province:
-        return 1
-    return 2 + sum(1 for limit in ZONE_LIMITS_KM if km > limit)
 
 
 def province_points() -> dict[str, tuple[float, float]]:

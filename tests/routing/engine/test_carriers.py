@@ -11,12 +11,7 @@ import pytest
 
 from routing.engine.audit import audit
 from routing.engine.batch import route_batch
-from routing.engine.carrier_world import (
-    default_carrier_only,
-    storm_provinces,
-    with_carriers,
-    zone,
-)
+from routing.engine.carrier_world import default_carrier_only, storm_provinces, with_carriers
 from routing.engine.problem import (
     CarrierLane,
     CarrierService,
@@ -36,6 +31,7 @@ from routing.engine.problem import (
 )
 from routing.engine.router import route_order
 from routing.engine.scenario import generate, scenario_from_dict, scenario_to_dict
+from routing.engine.zones import zone
 
 ALL_MONEY = Profile(
     name="all money",
