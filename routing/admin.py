@@ -177,6 +177,7 @@ class RoutingProfileAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
                 ]
             },
         ),
+        (_("Carriers"), {"fields": ["carrier_preference_premium"]}),
         (_("Simulations"), {"fields": ["simulations"]}),
         (_("Audit"), {"fields": ["recent_changes"]}),
     ]

@@ -21,9 +21,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from oms.geo import city_key, province_key, province_keys, province_point
-from oms.models import Shipment, Warehouse
+from oms.models import Order, Shipment, Warehouse
 from routing.engine import problem as p
 from routing.engine.factors import haversine_km
+from routing.engine.preference import usual_carrier as engine_usual_carrier
 from routing.engine.zones import zone
 from routing.models import CarrierRate, CarrierService, WarehouseCarrier
 
@@ -165,3 +166,33 @@ def service_names(merchant_id: int) -> dict[str, str]:
             carrier__merchant_id=merchant_id
         ).values_list("carrier__code", "code", "name")
     }
+
+
+def usual_carrier(order: Order) -> str:
+    """The carrier the order's customer chose for most past orders, across channels ('': none).
+
+    Past orders are the golden customer's (``customers`` links every channel account to one),
+    the order itself excluded; each counts once, by the carrier of its first parcel. A parcel's
+    carrier label is a service name or a carrier name; both map to the carrier. "Usual" is
+    ``routing.engine.preference.usual_carrier``: at least 3 such orders, a strict majority.
+    """
+    if not order.customer_id:
+        return ""
+    names: dict[str, str] = {}
+    for service_name, carrier_name, carrier_code in CarrierService.objects.filter(
+        carrier__merchant_id=order.merchant_id
+    ).values_list("name", "carrier__name", "carrier__code"):
+        names[service_name] = carrier_name
+        names[carrier_name] = carrier_name
+        names[carrier_code] = carrier_name
+    firsts: dict[int, str] = {}
+    for order_id, label in (
+        Shipment.objects.filter(order__customer_id=order.customer_id)
+        .exclude(order_id=order.pk)
+        .exclude(carrier="")
+        .order_by("order_id", "pk")
+        .values_list("order_id", "carrier")
+    ):
+        if order_id not in firsts and label in names:
+            firsts[order_id] = names[label]
+    return engine_usual_carrier(firsts.values())

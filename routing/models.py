@@ -148,11 +148,14 @@ CONFIG_FIELDS: tuple[str, ...] = (
     "high_value_threshold",
     "high_value_include_vip",
     "high_value_min_certainty",
+    "carrier_preference_premium",
 )
 RULE_CONFIG_FIELDS: tuple[str, ...] = (
     "condition",
     "threshold",
     "region",
+    "province",
+    "service_level",
     "cold_chain_only",
     "effect",
     "factor",
@@ -245,6 +248,17 @@ class RoutingProfile(models.Model):
         _("minimum delivery certainty for high-value orders (%)"),
         default=95,
         validators=[MinValueValidator(50), MaxValueValidator(100)],
+    )
+    carrier_preference_premium = models.DecimalField(
+        _("customer's usual carrier: worth up to (¥ per parcel)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("3.00"),
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "A customer who chose one carrier for most past orders (any channel) gets it when "
+            "it costs at most this much more. 0: past choices are ignored."
+        ),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(get_user=history_user)

@@ -46,7 +46,7 @@ from oms.services.orders import (
     orders_consolidate,
 )
 from routing import context
-from routing.carriers import service_names
+from routing.carriers import service_names, usual_carrier
 from routing.engine import problem as p
 from routing.engine.batch import BatchOptions, route_batch
 from routing.engine.explain import explain
@@ -252,7 +252,7 @@ def order_route(*, order_id: int) -> Order | None:
                 return merged
         started = time.perf_counter()
         profile = context.active_profile(merchant_id=order.merchant_id)
-        engine_order = context.engine_order(order)
+        engine_order = with_preference(context.engine_order(order), order, profile)
         ctx = context.routing_context(
             merchant_id=order.merchant_id,
             skus={line.sku for line in engine_order.lines},
@@ -268,6 +268,17 @@ def order_route(*, order_id: int) -> Order | None:
         if settled:
             return order
     return Order.objects.get(pk=order_id)
+
+
+def with_preference(engine_order: p.Order, order: Order, profile: RoutingProfile | None) -> p.Order:
+    """``engine_order`` with the customer's usual carrier and what the profile lets it cost."""
+    premium = float(profile.carrier_preference_premium) if profile is not None else 0.0
+    if premium <= 0:
+        return engine_order
+    carrier = usual_carrier(order)
+    if not carrier:
+        return engine_order
+    return replace(engine_order, preferred_carrier=carrier, preference_premium=premium)
 
 
 def _merged_engine_order(orders: Sequence[Order], trigger: Order) -> p.Order:
@@ -338,7 +349,7 @@ def _route_merged(order: Order) -> Order | None:
     companions = sorted(_orders([c.pk for c in companions]), key=lambda o: (o.created_at, o.pk))
     together = sorted([order, *companions], key=lambda o: (o.created_at, o.pk))
     profile = context.active_profile(merchant_id=order.merchant_id)
-    engine_order = _merged_engine_order(together, order)
+    engine_order = with_preference(_merged_engine_order(together, order), order, profile)
     ctx = context.routing_context(
         merchant_id=order.merchant_id,
         skus={line.sku for line in engine_order.lines},
@@ -450,7 +461,9 @@ def orders_route_batch(
         return {}
     started = time.perf_counter()
     profile = context.active_profile(merchant_id=merchant_id)
-    engine_orders = [context.engine_order(order) for order in orders]
+    engine_orders = [
+        with_preference(context.engine_order(order), order, profile) for order in orders
+    ]
     skus = {line.sku for eo in engine_orders for line in eo.lines}
     ctx = context.routing_context(
         merchant_id=merchant_id,

@@ -286,9 +286,25 @@ def storm_provinces(scenario: Scenario) -> tuple[str, ...]:
 
 
 def default_carrier_only(scenario: Scenario) -> Scenario:
-    """The same day with each warehouse's default service only (warehouse-only routing)."""
+    """The same day with each warehouse's default service only (warehouse-only routing).
+
+    The default service takes all of the warehouse's parcels: its own daily cap is lifted (a
+    warehouse that ships with one carrier contracts that carrier for its whole volume), so the
+    comparison is about prices and times, not about a cap only one side has.
+    """
     nodes = tuple(
-        replace(node, services=(node.default_service,)) if node.default_service else node
+        replace(
+            node,
+            services=(
+                replace(
+                    node.default_service,
+                    daily_capacity_orders=None,
+                    remaining_capacity_orders=None,
+                ),
+            ),
+        )
+        if node.default_service
+        else node
         for node in scenario.nodes
     )
     return replace(scenario, name=f"{scenario.name}/default-carrier", nodes=nodes)

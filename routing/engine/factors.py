@@ -452,6 +452,7 @@ class _EngineMemo(TypedDict):
     routes: dict[tuple[object, ...], list[_NodeRoute | Rejection]]
     stock: dict[tuple[str, str, Temperature], tuple[int, float | None]]
     needed: dict[tuple[str, Temperature], dict[str, float]]
+    groups: dict[int, tuple[list[_NodeRoute | Rejection], list[Any]]]
 
 
 def _memo(ctx: RoutingContext) -> _EngineMemo:
@@ -459,7 +460,7 @@ def _memo(ctx: RoutingContext) -> _EngineMemo:
     # style), so a context routes many orders with the node-level work done once.
     memo: _EngineMemo | None = ctx.__dict__.get("_engine_memo")
     if memo is None:
-        memo = {"routes": {}, "stock": {}, "needed": {}}
+        memo = {"routes": {}, "stock": {}, "needed": {}, "groups": {}}
         ctx.__dict__["_engine_memo"] = memo
     return memo
 
@@ -562,14 +563,14 @@ def _node_routes(
     """Every candidate (node, or node and carrier service) for the order's route, or why not.
 
     A node with carrier services yields one candidate per service with a lane to the order's
-    destination (and, for a same-city courier, in its city) and parcels left today; their
+    destination and parcels left today (a same-city courier only in its city, checked per
+    order); their
     transit, on-time rate, saturation and weather delay are the service's. Without services the
     node is one candidate priced from its own per-region figures.
     """
     key = (
         order.region,
         order.province,
-        order.city,
         order.promised_hours,
         order.needs_cold_chain,
         min_certainty,
@@ -609,7 +610,7 @@ def _node_routes(
             full = 0
             for service in node.services:
                 lane = service.lanes.get(destination)
-                if lane is None or (service.same_city and service.same_city != order.city):
+                if lane is None:
                     continue
                 if (
                     service.remaining_capacity_orders is not None
@@ -685,6 +686,41 @@ def _node_routes(
         table.clear()
     table[key] = out
     return out
+
+
+_NodeGroup = tuple[Node, list[_NodeRoute], bool]
+
+
+def _node_groups(
+    ctx: RoutingContext,
+    order: Order,
+    weights: Weights,
+    min_certainty: float | None,
+) -> list[_NodeGroup | Rejection]:
+    """``_node_routes`` grouped per node: (node, its candidates, any same-city courier among
+    them) or the node's rejection; memoised with it."""
+    routes = _node_routes(ctx, order, weights, min_certainty)
+    table = _memo(ctx)["groups"]
+    hit = table.get(id(routes))
+    if hit is not None and hit[0] is routes:
+        return hit[1]
+    groups: list[_NodeGroup | Rejection] = []
+    for route in routes:
+        if isinstance(route, Rejection):
+            groups.append(route)
+            continue
+        last = groups[-1] if groups else None
+        if isinstance(last, tuple) and last[0] is route.node:
+            last[1].append(route)
+            if route.service is not None and route.service.same_city:
+                groups[-1] = (last[0], last[1], True)
+        else:
+            same_city = route.service is not None and bool(route.service.same_city)
+            groups.append((route.node, [route], same_city))
+    if len(table) > 4096:
+        table.clear()
+    table[id(routes)] = (routes, groups)
+    return groups
 
 
 def _stock_lookup(ctx: RoutingContext, node: Node, line: ModelLine) -> tuple[int, float | None]:
@@ -823,16 +859,17 @@ def _price_option(
             + 1e-3 * (option.scale * (option.fixed + extra_fixed) + p_split)
         )
     else:
+        # The preference is worth ``bonus`` for the whole order, spread over its units, so
+        # a plan earns it in full only with every unit on the preferred carrier and never
+        # more by splitting the order into several preferred parcels.
+        per_unit_bonus = money * bonus / max(1, order.units)
         column = [
             option.scale
             * (option.per_unit + st + sc + (money * unit_money[li] if unit_money else 0.0))
+            - per_unit_bonus
             for li, (st, sc) in enumerate(stock_terms)
         ]
-        fixed = (
-            option.scale * (option.fixed + extra_fixed + money * parcel_money)
-            + p_split
-            - money * bonus
-        )
+        fixed = option.scale * (option.fixed + extra_fixed + money * parcel_money) + p_split
     total = fixed + sum(column[li] * line.quantity for li, line in enumerate(lines) if upper[li])
     return _Priced(
         option,
@@ -849,28 +886,89 @@ def _price_option(
     )
 
 
-def _runner_up_service(
-    ranked: list[tuple[tuple[int, float], _Priced]],
-    chosen: _Priced,
-    best: tuple[int, float],
-    node: Node,
+def _rank_services(
+    options: list[_NodeRoute],
     order: Order,
+    lines: list[ModelLine],
+    upper_col: list[int],
+    stock_terms: list[tuple[float, float]],
+    *,
+    extra_fixed: float,
+    money: float,
+    p_split: float,
+    money_objective: bool,
+) -> list[tuple[tuple[int, float], _NodeRoute, float]]:
+    """A node's carrier services, best first, each with the price of its parcel (CNY).
+
+    Ranked by how many of the order's lines the service may carry from there (most first),
+    then by the objective of shipping those lines in one parcel on it - what ``_price_option``
+    gives the whole order, computed without building columns: every service of a node shares
+    the stock terms, so only its route coefficients, scale and rate card differ.
+    """
+    by_class: dict[tuple[bool, bool], tuple[int, int, float, float, float]] = {}
+    out = []
+    for option in options:
+        service, lane = option.service, option.lane
+        if service is None or lane is None:
+            continue
+        key = (service.chilled, service.frozen)
+        cover = by_class.get(key)
+        if cover is None:
+            count = units = 0
+            terms = weight = volume = 0.0
+            for u, line, (st, sc) in zip(upper_col, lines, stock_terms, strict=True):
+                if u and service.carries(line.temperature):
+                    count += 1
+                    units += line.quantity
+                    terms += line.quantity * (st + sc)
+                    weight += line.unit_weight_kg * line.quantity
+                    volume += line.unit_volume_litres * line.quantity
+            cover = (count, units, terms, weight, volume)
+            by_class[key] = cover
+        count, units, terms, weight, volume = cover
+        if not count:
+            continue
+        node = option.node
+        parcel = lane.price(service.billable_kg(weight, volume))
+        route = option.scale * (option.fixed + extra_fixed + option.per_unit * units + terms)
+        if money_objective:
+            total = (
+                parcel
+                + node.handling_cost_per_shipment
+                + node.handling_cost_per_unit * units
+                + 1e-3 * (route + p_split)
+            )
+        else:
+            bonus = (
+                order.preference_premium
+                if order.preferred_carrier and service.carrier == order.preferred_carrier
+                else 0.0
+            )
+            total = (
+                route
+                + option.scale * money * parcel
+                + p_split
+                - money * bonus * units / max(1, order.units)
+            )
+        out.append(((-count, total), option, parcel))
+    out.sort(key=lambda item: item[0])
+    return out
+
+
+def _runner_up_service(
+    ranked: list[tuple[tuple[int, float], _NodeRoute, float]], node: Node, order: Order
 ) -> ServiceAlternative | None:
     """The next-best service at ``node`` that may carry as many lines as the chosen one."""
-    ranked.sort(key=lambda item: item[0])
-    for rank, other in ranked:
-        service = other.option.service
-        if other is chosen or service is None or rank[0] != best[0]:
-            continue
-        return ServiceAlternative(
-            service,
-            other.parcel_cny
-            + node.handling_cost_per_shipment
-            + node.handling_cost_per_unit * order.units,
-            other.option.transit,
-            other.option.scale > 1.0,
-        )
-    return None
+    if len(ranked) < 2 or ranked[1][0][0] != ranked[0][0][0]:
+        return None
+    _rank, other, parcel = ranked[1]
+    assert other.service is not None
+    return ServiceAlternative(
+        other.service,
+        parcel + node.handling_cost_per_shipment + node.handling_cost_per_unit * order.units,
+        other.transit,
+        other.scale > 1.0,
+    )
 
 
 def build_order_model(
@@ -931,23 +1029,28 @@ def build_order_model(
     scales: list[float] = []
     linear: list[tuple[float, float, float]] = []
 
-    routes = _node_routes(ctx, order, weights, min_certainty)
-    i, n_routes = 0, len(routes)
-    while i < n_routes:
-        route = routes[i]
-        if isinstance(route, Rejection):
-            rejections.append(route)
-            i += 1
+    for entry in _node_groups(ctx, order, weights, min_certainty):
+        if isinstance(entry, Rejection):
+            rejections.append(entry)
             continue
-        node = route.node
-        j = i + 1
-        while j < n_routes:
-            nxt = routes[j]
-            if isinstance(nxt, Rejection) or nxt.node is not node:
-                break
-            j += 1
-        options = [o for o in routes[i:j] if isinstance(o, _NodeRoute)]
-        i = j
+        node, options, same_city = entry
+        if same_city:
+            # Same-city couriers serve only their own city (the memo is per province).
+            options = [
+                o
+                for o in options
+                if o.service is None or not o.service.same_city or o.service.same_city == order.city
+            ]
+            if not options:
+                rejections.append(
+                    Rejection(
+                        node.code,
+                        "not serving region",
+                        f"does not ship to {order.destination}",
+                        note=order.destination,
+                    )
+                )
+                continue
         upper_col: list[int] = []
         stock_col: list[float] = []
         cold_blocked = False
@@ -983,10 +1086,10 @@ def build_order_model(
         ]
         best: tuple[int, float] | None = None
         chosen: _Priced | None = None
-        ranked: list[tuple[tuple[int, float], _Priced]] = []
-        for option in options:
-            priced = _price_option(
-                option,
+        ranked: list[tuple[tuple[int, float], _NodeRoute, float]] = []
+        if len(options) == 1:
+            chosen = _price_option(
+                options[0],
                 order,
                 lines,
                 upper_col,
@@ -998,13 +1101,35 @@ def build_order_model(
                 weight_total=weight_total,
                 volume_total=volume_total,
             )
-            if priced is None:
-                continue
-            rank = (-priced.covered, priced.total)
-            if option.service is not None and len(options) > 1:
-                ranked.append((rank, priced))
-            if best is None or rank < best:
-                best, chosen = rank, priced
+            if chosen is not None:
+                best = (-chosen.covered, chosen.total)
+        else:
+            ranked = _rank_services(
+                options,
+                order,
+                lines,
+                upper_col,
+                stock_terms,
+                extra_fixed=p_distance * km,
+                money=money,
+                p_split=p_split,
+                money_objective=money_objective,
+            )
+            if ranked:
+                best = ranked[0][0]
+                chosen = _price_option(
+                    ranked[0][1],
+                    order,
+                    lines,
+                    upper_col,
+                    stock_terms,
+                    extra_fixed=p_distance * km,
+                    money=money,
+                    p_split=p_split,
+                    money_objective=money_objective,
+                    weight_total=weight_total,
+                    volume_total=volume_total,
+                )
         if chosen is None or best is None:
             rejections.append(
                 Rejection(
@@ -1019,7 +1144,7 @@ def build_order_model(
             chosen.upper,
             chosen.bonus,
         )
-        alternative = _runner_up_service(ranked, chosen, best, node, order)
+        alternative = _runner_up_service(ranked, node, order)
         runner_ups.append(alternative)
         scales.append(1.0 / option.scale)
         linear.append((chosen.money_scale, chosen.parcel_fixed, chosen.per_kg))

@@ -99,7 +99,8 @@ class Order:
     province: str = ""
     city: str = ""
     # Carrier the customer usually picks (learned from past orders; empty: none), and the most
-    # CNY more the router pays to honour it (0: the preference only breaks ties).
+    # CNY more the router pays to honour it for the whole order (spread over its units, so a
+    # split earns no more than one parcel; 0: no preference).
     preferred_carrier: str = ""
     preference_premium: float = 0.0
 

@@ -308,3 +308,76 @@ def test_the_carrier_sentence_is_said_in_chinese_too(merchant, carriers):
     with translation.override("zh-hans"):
         sentences = decision_sentences(decision)
     assert "Shanghai DC 的承运商：选 Pine eco（经济快递）而非 Polar cold" in " ".join(sentences)
+
+
+def _past_orders_with(merchant, carriers, carrier_label: str, count: int) -> None:
+    """``count`` delivered orders of the customer (same phone) whose parcel went with a carrier.
+
+    Delivered at once, so no later order of the test merges with them.
+    """
+    from oms.models import Order
+
+    for _ in range(count):
+        order = make_order(merchant=merchant, lines=[(carriers["tea"], 1)])
+        Shipment.objects.filter(order=order).update(carrier=carrier_label)
+        Order.objects.filter(pk=order.pk).update(status=OrderStatus.DELIVERED)
+
+
+def test_a_customers_usual_carrier_wins_within_the_profiles_premium(merchant, carriers):
+    # Tea (1.5 kg) within Shanghai: Pine eco ¥9 + ¥2 = ¥11, Kite air ¥17 + ¥8 = ¥25.
+    _past_orders_with(merchant, carriers, "Kite air", 3)
+    first = RoutingDecision.objects.order_by("pk").first()
+    assert first is not None and first.shipments[0]["carrier_service"] == "pine/eco"
+    profile = RoutingProfile.objects.get(is_default=True)
+    assert profile.carrier_preference_premium == Decimal("3.00")
+    modest = make_order(merchant=merchant, lines=[(carriers["tea"], 1)])
+    assert RoutingDecision.objects.get(order=modest).shipments[0]["carrier_service"] == "pine/eco"
+    Shipment.objects.filter(order=modest).update(carrier="Kite air")
+    modest.__class__.objects.filter(pk=modest.pk).update(status=OrderStatus.DELIVERED)
+    profile.carrier_preference_premium = Decimal("30")
+    profile.save()
+    generous = make_order(merchant=merchant, lines=[(carriers["tea"], 1)])
+    decision = RoutingDecision.objects.get(order=generous)
+    assert decision.shipments[0]["carrier_service"] == "kite/air"
+    assert "the customer usually ships with Kite" in decision.explanation
+
+
+def test_no_usual_carrier_without_enough_history_or_a_majority(merchant, carriers):
+    from oms.models import Order
+    from routing.carriers import usual_carrier
+
+    _past_orders_with(merchant, carriers, "Kite air", 2)
+    probe = make_order(merchant=merchant, lines=[(carriers["tea"], 1)])
+    Order.objects.filter(pk=probe.pk).update(status=OrderStatus.DELIVERED)  # no merging into it
+    Shipment.objects.filter(order=probe).update(carrier="Pine eco")
+    probe.refresh_from_db()  # linked to the golden customer when it was routed
+    assert probe.customer_id is not None
+    assert usual_carrier(probe) == ""  # two past orders: not enough to call it usual
+    _past_orders_with(merchant, carriers, "Pine eco", 2)
+    assert usual_carrier(probe) == ""  # 2 of 4: no majority (the probe itself is not counted)
+    _past_orders_with(merchant, carriers, "Kite air", 1)
+    assert usual_carrier(probe) == "Kite"  # 3 of 5
+
+
+def test_the_status_page_says_the_usual_carrier_in_the_customers_words(client, merchant, carriers):
+    from django.urls import reverse
+    from django.utils import translation
+
+    from orchestration.catalogue import catalogue_install
+    from orchestration.models import OrderTracking
+
+    catalogue_install()  # the standard services, so the order gets a status page
+    carriers["tea"].category = "furniture"
+    carriers["tea"].save()
+    _past_orders_with(merchant, carriers, "Kite air", 3)
+    profile = RoutingProfile.objects.get(is_default=True)
+    profile.carrier_preference_premium = Decimal("30")
+    profile.save()
+    order = make_order(merchant=merchant, lines=[(carriers["tea"], 1)])
+    tracking = OrderTracking.objects.get(order=order)
+    url = reverse("orchestration:track", args=[tracking.token])
+    page = client.get(url).content.decode()
+    assert "You usually choose Kite, so this delivery goes with Kite too." in page
+    with translation.override("zh-hans"):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "您常选 Kite，本次配送也由 Kite 承运。" in page
