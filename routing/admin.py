@@ -397,14 +397,20 @@ class LaneAdmin(ModelAdmin):
 
 
 class CarrierServiceInline(TabularInline):
+    """The carrier's services, listed; each is added and edited on its own page."""
+
     model = CarrierService
     extra = 0
+    max_num = 0
+    can_delete = False
     fields = ["code", "name", "level", "chilled", "frozen", "daily_capacity", "active"]
+    readonly_fields = fields
     show_change_link = True
 
 
 @admin.register(Carrier)
 class CarrierAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
+    locked_on_change = ("merchant", "code")  # the code is what rate-card files name
     list_display = ["name", "code", "merchant"]
     list_filter = ["merchant"]
     search_fields = ["name", "code"]
@@ -430,7 +436,9 @@ class CarrierRateInline(TabularInline):
 
 @admin.register(CarrierService)
 class CarrierServiceAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
-    locked_on_change = ("carrier",)  # moving a service to another carrier could change merchant
+    # Moving a service to another carrier could change merchant; the code is what rate-card
+    # files and routing decisions name.
+    locked_on_change = ("carrier", "code")
     list_display = [
         "name",
         "carrier",

@@ -7,6 +7,19 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
 
+from oms.permissions import grant_operations
+
+CARRIER_PERMS = {
+    "routing.carrier": ["view", "add", "change"],
+    "routing.carrierservice": ["view", "add", "change"],
+    "routing.carrierrate": ["view", "add", "change"],
+    "routing.warehousecarrier": ["view", "add", "change"],
+}
+
+
+def grant_carriers(apps, schema_editor):
+    grant_operations(apps, schema_editor, CARRIER_PERMS)
+
 
 class Migration(migrations.Migration):
 
@@ -267,4 +280,5 @@ class Migration(migrations.Migration):
             model_name='warehousecarrier',
             constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('warehouse',), name='one_default_carrier_per_warehouse'),
         ),
+        migrations.RunPython(grant_carriers, migrations.RunPython.noop),
     ]
