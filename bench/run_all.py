@@ -14,7 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BENCHMARKS = {
-    "routing_single": [PY, "bench/routing_single.py"],
+    "routing_single": [PY, "bench/routing_single.py", "--carriers"],
+    "routing_carriers": [PY, "bench/routing_carriers.py"],
+    "routing_carrier_preference": [PY, "bench/routing_carrier_preference.py"],
     "routing_batch": [PY, "bench/routing_batch.py"],
     "routing_simulate": [
         PY,

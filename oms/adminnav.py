@@ -168,6 +168,20 @@ def navigation(request: HttpRequest) -> list[dict]:
                 ),
                 _model(pgettext_lazy("sidebar", "Warehouses"), "warehouse", "oms.warehouse"),
                 _model(pgettext_lazy("sidebar", "Lanes"), "route", "routing.lane"),
+                _model(pgettext_lazy("sidebar", "Carriers"), "local_shipping", "routing.carrier"),
+                _model(
+                    pgettext_lazy("sidebar", "Carrier services"),
+                    "conveyor_belt",
+                    "routing.carrierservice",
+                ),
+                _model(
+                    pgettext_lazy("sidebar", "Rate cards"), "request_quote", "routing.carrierrate"
+                ),
+                _model(
+                    pgettext_lazy("sidebar", "Warehouse carriers"),
+                    "hub",
+                    "routing.warehousecarrier",
+                ),
                 _model(
                     pgettext_lazy("sidebar", "Weather alerts"),
                     "thunderstorm",

@@ -106,6 +106,17 @@ def province_key(province: str) -> str:
     return _province_key(province)
 
 
+def province_keys() -> tuple[str, ...]:
+    """Every province's short Chinese name."""
+    return tuple(_PROVINCES)
+
+
+def city_key(city: str) -> str:
+    """A city name without spaces or a trailing 市 ('杭州市' and '杭州' are one city)."""
+    name = city.strip()
+    return name[:-1] if name.endswith("市") and len(name) > 1 else name
+
+
 def province_english(province: str) -> str:
     """The English name of a province given in any of its forms; '' when unknown."""
     key = _province_key(province)

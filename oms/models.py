@@ -213,6 +213,13 @@ class Product(models.Model):
     unit_value = models.DecimalField(_("unit value"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default=settings.OMS_DEFAULT_CURRENCY)
     weight_kg = models.DecimalField(_("weight (kg)"), max_digits=9, decimal_places=3, default=0)
+    volume_litres = models.DecimalField(
+        _("packed volume (litres)"),
+        max_digits=9,
+        decimal_places=3,
+        default=0,
+        help_text=_("For carriers' volumetric weight; 0: weight alone decides."),
+    )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -228,6 +235,7 @@ class Product(models.Model):
             ),
             models.CheckConstraint(condition=Q(unit_value__gte=0), name="product_unit_value_gte_0"),
             models.CheckConstraint(condition=Q(weight_kg__gte=0), name="product_weight_gte_0"),
+            models.CheckConstraint(condition=Q(volume_litres__gte=0), name="product_volume_gte_0"),
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,7 @@ from orchestration.models import (
 )
 from orchestration.privacy import mask_address
 from orchestration.slots import available_slots, slot_settings
+from routing.models import RoutingDecision
 
 
 @dataclass
@@ -451,8 +452,27 @@ def status_page(*, tracking: OrderTracking, now: datetime | None = None) -> dict
         "lines": lines,
         "phone": mask_phone(order.receiver_phone),
         "status_items": len(views) + len(shipments) + (1 if route_map else 0),
+        "usual_carrier": usual_carrier_chosen(order) if shipments else "",
         "now": now,
     }
+
+
+def usual_carrier_chosen(order: Order) -> str:
+    """The carrier routing chose because the customer usually picks it ('' when it did not).
+
+    Read from the order's latest routed decision: a shipment whose carrier was preferred for
+    the customer's past choices (``routing.engine.explain.CarrierChoice.preferred``).
+    """
+    decision = (
+        RoutingDecision.objects.filter(order=order, outcome=RoutingDecision.Outcome.ROUTED)
+        .order_by("-pk")
+        .values_list("facts", flat=True)
+        .first()
+    )
+    for choice in (decision or {}).get("carriers", []):
+        if choice.get("preferred"):
+            return str(choice.get("carrier", ""))
+    return ""
 
 
 def _live_shipments(order: Order):

@@ -1,5 +1,6 @@
 """Routing in admin: profiles (weights as percentages, audited, diffed, revertible), rules,
-lanes, live signals, and every decision with its explanation."""
+lanes, carriers with their services and rate cards (audited), live signals, and every decision
+with its explanation."""
 
 import itertools
 from collections.abc import Collection
@@ -16,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.admin import ModelAdmin, StackedInline
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from routing import canvas
@@ -45,12 +46,16 @@ from routing.models import (
     FACTOR_LABELS,
     NEGATIVE_WEIGHT,
     PROFILE_PRICES,
+    Carrier,
     CarrierCapacity,
+    CarrierRate,
+    CarrierService,
     CourierLoad,
     Lane,
     RoutingDecision,
     RoutingProfile,
     RoutingRule,
+    WarehouseCarrier,
     WeatherAlert,
 )
 
@@ -64,7 +69,8 @@ class RoutingRuleInline(StackedInline):
     fields = [
         ("name", "enabled"),
         ("condition", "threshold"),
-        ("region", "cold_chain_only"),
+        ("region", "province"),
+        ("cold_chain_only", "service_level"),
         ("effect", "factor"),
         "amount",
     ]
@@ -179,6 +185,7 @@ class RoutingProfileAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
                 ]
             },
         ),
+        (_("Carriers"), {"fields": ["carrier_preference_premium"]}),
         (_("Simulations"), {"fields": ["simulations"]}),
         (_("Audit"), {"fields": ["recent_changes"]}),
     ]
@@ -424,11 +431,13 @@ class RoutingRuleAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
         "condition",
         "threshold",
         "region",
+        "province",
+        "service_level",
         "effect",
         "factor",
         "amount",
     ]
-    list_filter = ["enabled", "condition", "effect", "profile"]
+    list_filter = ["enabled", "condition", "effect", "service_level", "profile"]
     search_fields = ["name"]
 
 
@@ -447,6 +456,93 @@ class LaneAdmin(ModelAdmin):
     list_select_related = ["warehouse"]
 
 
+class CarrierServiceInline(TabularInline):
+    """The carrier's services, listed; each is added and edited on its own page."""
+
+    model = CarrierService
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ["code", "name", "level", "chilled", "frozen", "daily_capacity", "active"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(Carrier)
+class CarrierAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
+    locked_on_change = ("merchant", "code")  # the code is what rate-card files name
+    list_display = ["name", "code", "merchant"]
+    list_filter = ["merchant"]
+    search_fields = ["name", "code"]
+    inlines = [CarrierServiceInline]
+
+
+class CarrierRateInline(TabularInline):
+    """The rate card: one row a lane (a destination province, or a zone 1-5)."""
+
+    model = CarrierRate
+    extra = 0
+    fields = [
+        "origin_province",
+        "destination_province",
+        "zone",
+        "first_weight_kg",
+        "first_price",
+        "additional_per_kg",
+        "transit_hours",
+        "on_time_rate",
+    ]
+
+
+@admin.register(CarrierService)
+class CarrierServiceAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
+    # Moving a service to another carrier could change merchant; the code is what rate-card
+    # files and routing decisions name.
+    locked_on_change = ("carrier", "code")
+    list_display = [
+        "name",
+        "carrier",
+        "level",
+        "chilled",
+        "frozen",
+        "volumetric_divisor",
+        "remote_surcharge",
+        "daily_capacity",
+        "same_city_only",
+        "active",
+    ]
+    list_filter = ["level", "active", "carrier__merchant"]
+    search_fields = ["name", "code", "carrier__name"]
+    list_select_related = ["carrier"]
+    inlines = [CarrierRateInline]
+
+
+@admin.register(CarrierRate)
+class CarrierRateAdmin(SimpleHistoryAdmin, ModelAdmin):
+    list_display = [
+        "service",
+        "origin_province",
+        "destination_province",
+        "zone",
+        "first_weight_kg",
+        "first_price",
+        "additional_per_kg",
+        "transit_hours",
+        "on_time_rate",
+    ]
+    list_filter = ["service__carrier", "service__level", "zone"]
+    search_fields = ["service__name", "origin_province", "destination_province"]
+    list_select_related = ["service__carrier"]
+
+
+@admin.register(WarehouseCarrier)
+class WarehouseCarrierAdmin(SimpleHistoryAdmin, ModelAdmin):
+    list_display = ["warehouse", "service", "is_default"]
+    list_filter = ["is_default", "service__carrier", "warehouse__merchant"]
+    search_fields = ["warehouse__code", "service__name"]
+    list_select_related = ["warehouse", "service__carrier"]
+
+
 class SignalAdmin(TenantLockedMixin, ModelAdmin):
     list_filter = ["source", "merchant"]
     date_hierarchy = "observed_at"
@@ -458,7 +554,16 @@ class SignalAdmin(TenantLockedMixin, ModelAdmin):
 
 @admin.register(WeatherAlert)
 class WeatherAlertAdmin(SignalAdmin):
-    list_display = ["region", "level", "source", "observed_at", "expires_at", "fresh", "merchant"]
+    list_display = [
+        "region",
+        "province",
+        "level",
+        "source",
+        "observed_at",
+        "expires_at",
+        "fresh",
+        "merchant",
+    ]
     list_filter = ["region", "level", *SignalAdmin.list_filter]
 
 
@@ -467,6 +572,7 @@ class CarrierCapacityAdmin(SignalAdmin):
     list_display = [
         "region",
         "carrier",
+        "service_level",
         "saturation",
         "source",
         "observed_at",
@@ -474,7 +580,7 @@ class CarrierCapacityAdmin(SignalAdmin):
         "fresh",
         "merchant",
     ]
-    list_filter = ["region", *SignalAdmin.list_filter]
+    list_filter = ["region", "service_level", *SignalAdmin.list_filter]
 
 
 @admin.register(CourierLoad)

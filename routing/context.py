@@ -15,7 +15,7 @@ from functools import lru_cache
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from oms.geo import province_point, region_point
+from oms.geo import city_key, province_point, region_point
 from oms.models import (
     InventoryBatch,
     Order,
@@ -26,6 +26,7 @@ from oms.models import (
     WarehouseKind,
     WarehouseStatus,
 )
+from routing.carriers import engine_services, province_of
 from routing.engine import problem as p
 from routing.engine.factors import haversine_km
 from routing.models import CarrierCapacity, CourierLoad, Lane, RoutingProfile, WeatherAlert
@@ -81,10 +82,11 @@ def engine_profile(profile: RoutingProfile | None) -> p.Profile:
             condition=p.RuleCondition(rule.condition),
             effect=p.RuleEffect(rule.effect),
             threshold=rule.threshold,
-            region=rule.region or None,
+            region=(province_of(rule.province) if rule.province else rule.region) or None,
             cold_chain_only=rule.cold_chain_only,
             factor=rule.factor or None,
             amount=rule.amount,
+            service_level=rule.service_level or None,
         )
         for rule in profile.rules.all()
         if rule.enabled
@@ -128,20 +130,29 @@ def live_signals(
     def conservative(value: float, expires_at: datetime) -> float:
         return value if expires_at > now else max(value, STALE_FLOOR)
 
-    carriers: dict[tuple[str, str], float] = {}
+    carriers: dict[tuple[str, str, str], float] = {}
     for row in CarrierCapacity.objects.filter(scope, observed_at__gte=horizon).order_by(
         "-observed_at"
     ):
-        carriers.setdefault((row.region, row.carrier), conservative(row.saturation, row.expires_at))
+        carriers.setdefault(
+            (row.region, row.carrier, row.service_level),
+            conservative(row.saturation, row.expires_at),
+        )
     saturation: dict[str, float] = defaultdict(float)
-    for (region, _carrier), value in carriers.items():
-        saturation[region] = max(saturation[region], value)
+    by_level: dict[str, float] = defaultdict(float)
+    for (region, _carrier, level), value in carriers.items():
+        if level:
+            # A carrier type running full (cold chain in a heat wave) is that type's reading.
+            by_level[level] = max(by_level[level], value)
+        else:
+            saturation[region] = max(saturation[region], value)
+    # An alert names a region, or a province in it: keyed by the province then.
     weather = {
-        region: row.level
-        for region, row in _latest(
+        (province_of(row.province) if row.province else row.region): row.level
+        for row in _latest(
             WeatherAlert.objects.filter(scope, observed_at__gte=horizon).order_by("-observed_at"),
-            lambda r: r.region,
-        ).items()
+            lambda r: (r.region, r.province),
+        ).values()
         if row.expires_at + WEATHER_GRACE > now
     }
     courier_loads = (
@@ -158,7 +169,12 @@ def live_signals(
             lambda r: r.warehouse_id,
         ).values()
     }
-    return p.Signals(carrier_saturation=dict(saturation), weather=weather, courier_load=couriers)
+    return p.Signals(
+        carrier_saturation=dict(saturation),
+        weather=weather,
+        courier_load=couriers,
+        carrier_saturation_by_level=dict(by_level),
+    )
 
 
 def engine_order(order: Order, *, now: datetime | None = None) -> p.Order:
@@ -183,11 +199,15 @@ def engine_order(order: Order, *, now: datetime | None = None) -> p.Order:
                 quantity=qty,
                 temperature=p.Temperature(product.temperature_class),
                 unit_value=price,
+                unit_weight_kg=float(product.weight_kg),
+                unit_volume_litres=float(product.volume_litres),
             )
             for sku, (product, qty, price) in merged.items()
         ),
         promised_hours=max(promised, 0.0),
         vip=bool(order.customer and order.customer.vip),
+        province=province_of(order.province) if order.province else "",
+        city=city_key(order.city),
     )
 
 
@@ -197,11 +217,17 @@ def engine_nodes(
     skus: set[str],
     destination_region: str | None = None,
     now: datetime | None = None,
+    destination_provinces: list[str] | None = None,
 ) -> tuple[p.Node, ...]:
-    """Every warehouse of the merchant (paused ones too, so explanations can name them)."""
+    """Every warehouse of the merchant (paused ones too, so explanations can name them).
+
+    Carrier services picking up at a warehouse come with lanes to ``destination_provinces``
+    (None: every province); a warehouse without services keeps its per-region lanes.
+    """
     now = now or timezone.now()
     today = timezone.localdate(now)
     warehouses = list(Warehouse.objects.filter(merchant_id=merchant_id).order_by("code"))
+    services = engine_services(warehouses, destinations=destination_provinces, now=now)
     stock: dict[int, list[p.StockBatch]] = defaultdict(list)
     batches = (
         InventoryBatch.objects.filter(warehouse__merchant_id=merchant_id, product__sku__in=skus)
@@ -271,6 +297,9 @@ def engine_nodes(
                 handling_cost_per_shipment=float(warehouse.handling_cost_per_shipment),
                 handling_cost_per_unit=float(warehouse.handling_cost_per_unit),
                 on_time_rate=on_time,
+                province=province_of(warehouse.province) if warehouse.province else "",
+                city=city_key(warehouse.city),
+                services=services.get(warehouse.pk, ()),
             )
         )
     return tuple(nodes)
@@ -323,11 +352,22 @@ def routing_context(
     destination_region: str | None = None,
     profile: RoutingProfile | None = None,
     now: datetime | None = None,
+    destination_province: str | None = None,
+    destination_provinces: list[str] | None = None,
 ) -> p.RoutingContext:
+    """What routing needs at ``now``. Carrier lanes are built to ``destination_province`` only
+    (single-order routing and promises) or to ``destination_provinces`` (a batch); with
+    neither, to every province."""
     now = now or timezone.now()
+    if destination_province:
+        destination_provinces = [destination_province]
     return p.RoutingContext(
         nodes=engine_nodes(
-            merchant_id=merchant_id, skus=skus, destination_region=destination_region, now=now
+            merchant_id=merchant_id,
+            skus=skus,
+            destination_region=destination_region,
+            now=now,
+            destination_provinces=destination_provinces or None,
         ),
         signals=live_signals(merchant_id=merchant_id, now=now),
         profile=engine_profile(profile),

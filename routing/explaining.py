@@ -74,6 +74,7 @@ def facts_of(explanation: Explanation, *, weights: dict[str, int] | None = None)
         "high_value_floor": explanation.high_value_floor,
         "weights": weights or {},
         "lead": None,
+        "carriers": [asdict(choice) for choice in explanation.carriers],
     }
 
 
@@ -235,6 +236,45 @@ def _head(facts: dict) -> str:
     return sentence + pgettext("sentence end", ".")
 
 
+def carrier_sentence(facts: dict, choice: dict) -> str:
+    """The carrier service of one shipment, what it was chosen over and why, in words."""
+    from routing.models import SERVICE_LEVELS
+
+    levels = dict(SERVICE_LEVELS)
+    values = {
+        "w": _label(facts, choice["node_code"]),
+        "s": choice["service_label"],
+        "level": levels.get(choice["level"], choice["level"]),
+        "o": choice.get("other_label", ""),
+    }
+    if not choice.get("other_service"):
+        sentence = (
+            _("Carrier from %(w)s: %(s)s (%(level)s), the only service there for this order")
+            % values
+        )
+    else:
+        parts = _deltas(
+            {
+                "cost_delta": choice["cost"] - choice["other_cost"],
+                "hours_delta": choice["hours"] - choice["other_hours"],
+                "certainty_delta": 0,
+            }
+        )
+        values["deltas"] = (
+            pgettext("list separator", ", ").join(parts) if parts else _("the same price and time")
+        )
+        sentence = _("Carrier from %(w)s: %(s)s (%(level)s) over %(o)s: %(deltas)s") % values
+        if choice.get("other_down_weighted"):
+            sentence += (
+                pgettext("clause separator", "; ") + _("%(o)s is down-weighted by a rule") % values
+            )
+    if choice.get("preferred"):
+        sentence += pgettext("clause separator", "; ") + _(
+            "the customer usually ships with %(c)s, preferred at up to ¥%(p)s more"
+        ) % {"c": choice["carrier"], "p": money(choice["premium"])}
+    return sentence + pgettext("sentence end", ".")
+
+
 def _blocking(facts: dict) -> str:
     block = facts.get("blocking") or {}
     kind = block.get("kind")
@@ -382,6 +422,7 @@ def render(facts: dict, *, tz: zoneinfo.ZoneInfo, outcome: str = "routed") -> li
     sentences = [_lead(facts)]
     if facts.get("chosen"):
         sentences.append(_head(facts))
+        sentences += [carrier_sentence(facts, choice) for choice in facts.get("carriers", [])]
     elif outcome == "unroutable":
         sentences.append(_blocking(facts))
     for row in facts.get("rejected", []):

@@ -6,7 +6,11 @@ Operations staff steer routing here without a deploy: ``RoutingProfile`` holds f
 high-value policy; ``RoutingRule``
 rows are rules written without code. Both keep a full history (django-simple-history), so every
 change is audited, shown as a diff and can be reverted. ``Lane`` rows are the carrier price and
-transit time from a warehouse to a region. Signals (weather, carrier saturation, courier load)
+transit time from a warehouse to a region (the estimate used where no carrier service is set
+up). ``Carrier``, ``CarrierService``, ``CarrierRate`` (the rate card: first weight and each
+further kg per origin -> destination province or zone, transit hours and on-time rate) and
+``WarehouseCarrier`` (which services pick up at a warehouse, one its default) are the carrier
+contracts routing chooses among per shipment; they keep a history too. Signals (weather, carrier saturation, courier load)
 carry their source, time and expiry. ``RoutingDecision`` stores every decision with its
 explanation.
 """
@@ -34,9 +38,17 @@ from routing.engine.problem import (
     Prices,
     RuleCondition,
     RuleEffect,
+    ServiceLevel,
     Weights,
     prices_in_cny,
 )
+
+SERVICE_LEVELS = [
+    (ServiceLevel.ECONOMY.value, _("economy")),
+    (ServiceLevel.EXPRESS.value, _("express / air")),
+    (ServiceLevel.SAME_DAY.value, _("same-day courier")),
+    (ServiceLevel.COLD_CHAIN.value, _("cold chain")),
+]
 
 FACTOR_LABELS = {
     "stock": _("stock level and freshness (FEFO)"),
@@ -136,11 +148,14 @@ CONFIG_FIELDS: tuple[str, ...] = (
     "high_value_threshold",
     "high_value_include_vip",
     "high_value_min_certainty",
+    "carrier_preference_premium",
 )
 RULE_CONFIG_FIELDS: tuple[str, ...] = (
     "condition",
     "threshold",
     "region",
+    "province",
+    "service_level",
     "cold_chain_only",
     "effect",
     "factor",
@@ -233,6 +248,17 @@ class RoutingProfile(models.Model):
         _("minimum delivery certainty for high-value orders (%)"),
         default=95,
         validators=[MinValueValidator(50), MaxValueValidator(100)],
+    )
+    carrier_preference_premium = models.DecimalField(
+        _("customer's usual carrier: worth up to (¥ per parcel)"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("3.00"),
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "A customer who chose one carrier for most past orders (any channel) gets it when "
+            "it costs at most this much more. 0: past choices are ignored."
+        ),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(get_user=history_user)
@@ -432,13 +458,29 @@ class RoutingRule(models.Model):
         blank=True,
         help_text=_("Empty: any region."),
     )
+    province = models.CharField(
+        _("province"),
+        max_length=40,
+        blank=True,
+        help_text=_("Empty: any province of the region."),
+    )
     cold_chain_only = models.BooleanField(_("only cold-chain warehouses"), default=False)
+    service_level = models.CharField(
+        _("only carrier services of level"),
+        max_length=20,
+        blank=True,
+        choices=SERVICE_LEVELS,
+        help_text=_("Empty: any shipment. E.g. cold chain: down-weight cold-chain carriers."),
+    )
     effect = models.CharField(
         _("then"),
         max_length=20,
         choices=[
-            (RuleEffect.EXCLUDE.value, _("exclude the warehouse")),
-            (RuleEffect.DOWN_WEIGHT.value, _("down-weight the warehouse by amount (0..1)")),
+            (RuleEffect.EXCLUDE.value, _("exclude the warehouse (or carrier service)")),
+            (
+                RuleEffect.DOWN_WEIGHT.value,
+                _("down-weight the warehouse (or carrier service) by amount (0..1)"),
+            ),
             (RuleEffect.SCALE_WEIGHT.value, _("multiply a factor's weight by amount")),
         ],
     )
@@ -498,6 +540,192 @@ class Lane(models.Model):
         return f"{self.warehouse.code} → {self.get_region_display()} ({self.carrier})"
 
 
+class Carrier(models.Model):
+    """A carrier the merchant has a contract with (its services carry the prices)."""
+
+    merchant = models.ForeignKey(
+        "oms.Merchant", verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
+    )
+    code = models.SlugField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=80)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+        ordering = ["merchant_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "code"], name="carrier_code_per_merchant")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CarrierService(models.Model):
+    """One service of a carrier: its level, what it may carry, weight rules and daily capacity."""
+
+    carrier = models.ForeignKey(
+        Carrier, verbose_name=_("carrier"), on_delete=models.CASCADE, related_name="services"
+    )
+    code = models.SlugField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=80)
+    level = models.CharField(_("service level"), max_length=20, choices=SERVICE_LEVELS)
+    chilled = models.BooleanField(_("carries chilled goods"), default=False)
+    frozen = models.BooleanField(_("carries frozen goods"), default=False)
+    volumetric_divisor = models.PositiveIntegerField(
+        _("volumetric divisor (cm³ per kg)"),
+        default=8000,
+        validators=[MinValueValidator(1000)],
+        help_text=_("Billable weight is the larger of actual kg and cm³ / this divisor."),
+    )
+    remote_surcharge = models.DecimalField(
+        _("remote-area surcharge (¥ per parcel)"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+    )
+    daily_capacity = models.PositiveIntegerField(
+        _("daily capacity (parcels per warehouse)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: no limit."),
+    )
+    same_city_only = models.BooleanField(
+        _("same city only"),
+        default=False,
+        help_text=_("A same-day courier: delivers only in the warehouse's own city."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("carrier service")
+        verbose_name_plural = _("carrier services")
+        ordering = ["carrier_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "code"], name="service_code_per_carrier")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.level == ServiceLevel.COLD_CHAIN and not (self.chilled or self.frozen):
+            raise ValidationError(
+                {"chilled": _("A cold-chain service carries chilled or frozen goods.")}
+            )
+
+
+class CarrierRate(models.Model):
+    """One line of a rate card: a service from an origin province to a destination.
+
+    The destination is a province or a zone (1 within the province, 2 up to 600 km, 3 up to
+    1,200 km, 4 up to 2,000 km, 5 beyond, between the provinces' capitals); an empty origin
+    means every origin. Routing takes the most specific line: origin and province, any origin
+    and province, origin and zone, any origin and zone.
+    """
+
+    service = models.ForeignKey(
+        CarrierService, verbose_name=_("service"), on_delete=models.CASCADE, related_name="rates"
+    )
+    origin_province = models.CharField(
+        _("origin province"), max_length=40, blank=True, help_text=_("Empty: any origin.")
+    )
+    destination_province = models.CharField(_("destination province"), max_length=40, blank=True)
+    zone = models.PositiveSmallIntegerField(
+        _("zone"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    first_weight_kg = models.DecimalField(
+        _("first weight (kg)"), max_digits=6, decimal_places=2, default=Decimal("1")
+    )
+    first_price = models.DecimalField(_("first weight price (¥)"), max_digits=8, decimal_places=2)
+    additional_per_kg = models.DecimalField(
+        _("each additional kg (¥)"), max_digits=8, decimal_places=2
+    )
+    transit_hours = models.FloatField(_("transit hours"), validators=[MinValueValidator(0)])
+    on_time_rate = models.FloatField(
+        _("on-time rate"), default=0.97, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("rate card line")
+        verbose_name_plural = _("rate card")
+        ordering = ["service_id", "origin_province", "zone", "destination_province"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(zone__isnull=True) & ~Q(destination_province=""))
+                | (Q(zone__isnull=False) & Q(destination_province="")),
+                name="rate_province_or_zone",
+            ),
+            models.UniqueConstraint(
+                fields=["service", "origin_province", "destination_province", "zone"],
+                name="one_rate_per_lane",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(condition=Q(first_price__gte=0), name="rate_first_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(additional_per_kg__gte=0), name="rate_additional_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        to = self.destination_province or f"zone {self.zone}"
+        return f"{self.service}: {self.origin_province or '*'} → {to}"
+
+    def clean(self) -> None:
+        if bool(self.destination_province) == (self.zone is not None):
+            raise ValidationError(
+                {"zone": _("Give either a destination province or a zone, not both.")}
+            )
+
+
+class WarehouseCarrier(models.Model):
+    """A carrier service picking up at a warehouse; at most one is the warehouse's default."""
+
+    warehouse = models.ForeignKey(
+        "oms.Warehouse",
+        verbose_name=_("warehouse"),
+        on_delete=models.CASCADE,
+        related_name="carrier_services",
+    )
+    service = models.ForeignKey(
+        CarrierService,
+        verbose_name=_("carrier service"),
+        on_delete=models.CASCADE,
+        related_name="warehouses",
+    )
+    is_default = models.BooleanField(_("default"), default=False)
+    history = HistoricalRecords(get_user=history_user)
+
+    class Meta:
+        verbose_name = _("warehouse carrier service")
+        verbose_name_plural = _("warehouse carrier services")
+        ordering = ["warehouse_id", "service_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["warehouse", "service"], name="one_link_per_warehouse_service"
+            ),
+            models.UniqueConstraint(
+                fields=["warehouse"],
+                condition=Q(is_default=True),
+                name="one_default_carrier_per_warehouse",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse} · {self.service}"
+
+    def clean(self) -> None:
+        if self.warehouse_id and self.service_id:
+            same_merchant(self.warehouse.merchant_id, service=self.service.carrier)
+
+
 class Signal(models.Model):
     """Common fields of a live signal: where it came from, when, and until when it holds.
 
@@ -536,6 +764,9 @@ class WeatherAlert(Signal):
         RED = 4, _("red")
 
     region = models.CharField(_("region"), max_length=20, choices=Region.choices)
+    province = models.CharField(
+        _("province"), max_length=40, blank=True, help_text=_("Empty: the whole region.")
+    )
     level = models.PositiveSmallIntegerField(_("alert level"), choices=Level.choices)
 
     class Meta:
@@ -545,12 +776,20 @@ class WeatherAlert(Signal):
         indexes = [models.Index(fields=["region", "-observed_at"], name="weather_region_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_region_display()}: {self.get_level_display()}"
+        where = self.province or self.get_region_display()
+        return f"{where}: {self.get_level_display()}"
 
 
 class CarrierCapacity(Signal):
     region = models.CharField(_("origin region"), max_length=20, choices=Region.choices)
     carrier = models.CharField(_("carrier"), max_length=60, blank=True)
+    service_level = models.CharField(
+        _("carrier type"),
+        max_length=20,
+        blank=True,
+        choices=SERVICE_LEVELS,
+        help_text=_("Empty: every carrier type picking up in the region."),
+    )
     saturation = models.FloatField(
         _("saturation (0..1)"), validators=[MinValueValidator(0), MaxValueValidator(1)]
     )

@@ -46,6 +46,7 @@ from oms.services.orders import (
     orders_consolidate,
 )
 from routing import context
+from routing.carriers import service_names, usual_carrier
 from routing.engine import problem as p
 from routing.engine.batch import BatchOptions, route_batch
 from routing.engine.explain import explain
@@ -103,6 +104,9 @@ def _store(
         shipments=[
             {
                 "warehouse": s.node_code,
+                "carrier_service": s.carrier_service,
+                "carrier": s.carrier,
+                "weight_kg": s.weight_kg,
                 "cost": round(s.cost, 2),
                 "transit_hours": s.transit_hours,
                 "lines": [{"sku": line.sku, "quantity": line.quantity} for line in s.lines],
@@ -151,6 +155,14 @@ def _allocations(
             "warehouse_id", "carrier"
         )
     )
+    # The carrier service the plan chose wins over the lane's label; its name is what the
+    # parcel shows and what a service's daily capacity is counted by (``routing.carriers``).
+    names = service_names(order.merchant_id)
+    for shipment in result.shipments:
+        if shipment.carrier_service:
+            carriers[warehouses[shipment.node_code]] = names.get(
+                shipment.carrier_service, shipment.carrier_service
+            )
     return allocations, carriers
 
 
@@ -240,12 +252,13 @@ def order_route(*, order_id: int) -> Order | None:
                 return merged
         started = time.perf_counter()
         profile = context.active_profile(merchant_id=order.merchant_id)
-        engine_order = context.engine_order(order)
+        engine_order = with_preference(context.engine_order(order), order, profile)
         ctx = context.routing_context(
             merchant_id=order.merchant_id,
             skus={line.sku for line in engine_order.lines},
             destination_region=order.region,
             profile=profile,
+            destination_province=order.province,
         )
         decision = route_order(engine_order, ctx)
         duration_ms = (time.perf_counter() - started) * 1000
@@ -255,6 +268,17 @@ def order_route(*, order_id: int) -> Order | None:
         if settled:
             return order
     return Order.objects.get(pk=order_id)
+
+
+def with_preference(engine_order: p.Order, order: Order, profile: RoutingProfile | None) -> p.Order:
+    """``engine_order`` with the customer's usual carrier and what the profile lets it cost."""
+    premium = float(profile.carrier_preference_premium) if profile is not None else 0.0
+    if premium <= 0:
+        return engine_order
+    carrier = usual_carrier(order)
+    if not carrier:
+        return engine_order
+    return replace(engine_order, preferred_carrier=carrier, preference_premium=premium)
 
 
 def _merged_engine_order(orders: Sequence[Order], trigger: Order) -> p.Order:
@@ -325,12 +349,13 @@ def _route_merged(order: Order) -> Order | None:
     companions = sorted(_orders([c.pk for c in companions]), key=lambda o: (o.created_at, o.pk))
     together = sorted([order, *companions], key=lambda o: (o.created_at, o.pk))
     profile = context.active_profile(merchant_id=order.merchant_id)
-    engine_order = _merged_engine_order(together, order)
+    engine_order = with_preference(_merged_engine_order(together, order), order, profile)
     ctx = context.routing_context(
         merchant_id=order.merchant_id,
         skus={line.sku for line in engine_order.lines},
         destination_region=order.region,
         profile=profile,
+        destination_province=order.province,
     )
     decision = route_order(engine_order, _counting_held(ctx, companions))
     duration_ms = (time.perf_counter() - started) * 1000
@@ -436,9 +461,16 @@ def orders_route_batch(
         return {}
     started = time.perf_counter()
     profile = context.active_profile(merchant_id=merchant_id)
-    engine_orders = [context.engine_order(order) for order in orders]
+    engine_orders = [
+        with_preference(context.engine_order(order), order, profile) for order in orders
+    ]
     skus = {line.sku for eo in engine_orders for line in eo.lines}
-    ctx = context.routing_context(merchant_id=merchant_id, skus=skus, profile=profile)
+    ctx = context.routing_context(
+        merchant_id=merchant_id,
+        skus=skus,
+        profile=profile,
+        destination_provinces=sorted({order.province for order in orders if order.province}),
+    )
     batch = route_batch(engine_orders, ctx, options or BatchOptions())
     per_order_ms = (time.perf_counter() - started) * 1000 / len(orders)
     counts: dict[str, int] = {}

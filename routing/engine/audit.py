@@ -3,9 +3,10 @@
 Given the orders, the network they were routed against and the results (one order's or a whole
 batch's), ``audit`` lists every way the plans together break the physical world: a line not
 shipped in full (or a SKU shipped that was not ordered), a shipment from a paused node or one
-that does not serve the destination, a chilled or frozen SKU from a node without cold chain,
+that does not serve the destination (on its carrier service's lanes, when it names one), a
+chilled or frozen SKU from a node without cold chain or on a carrier service that carries none,
 more units of a SKU than the node's batches with enough shelf life hold, more units or parcels
-than the node has left today.
+than the node has left today, more parcels than a carrier service takes there today.
 
 It shares no code with the solver on purpose: it imports only the problem dataclasses and
 recomputes everything from them, so a bug in the engine's bookkeeping cannot hide itself. The
@@ -116,7 +117,32 @@ def _shipment_rules(order: Order, result: RoutingResult, nodes: dict[str, Node])
             continue
         if node.status is NodeStatus.PAUSED:
             out.append(Violation("paused", node.code, "shipped from a paused node", order.order_id))
-        if (
+        service = None
+        if shipment.carrier_service:
+            service = next((s for s in node.services if s.code == shipment.carrier_service), None)
+            if service is None:
+                out.append(
+                    Violation(
+                        "region",
+                        node.code,
+                        f"no carrier service {shipment.carrier_service} there",
+                        order.order_id,
+                    )
+                )
+                continue
+            destination = order.province or order.region
+            if destination not in service.lanes or (
+                service.same_city and service.same_city != order.city
+            ):
+                out.append(
+                    Violation(
+                        "region",
+                        node.code,
+                        f"{service.code} does not ship to {destination}",
+                        order.order_id,
+                    )
+                )
+        elif (
             order.region not in node.shipping_cost_by_region
             or order.region not in node.transit_hours_by_region
         ):
@@ -125,12 +151,23 @@ def _shipment_rules(order: Order, result: RoutingResult, nodes: dict[str, Node])
             )
         for line in shipment.lines:
             need = needs.get(line.sku)
-            if need is not None and need.needs_cold_chain and not node.cold_chain:
+            if need is None or not need.needs_cold_chain:
+                continue
+            if not node.cold_chain:
                 out.append(
                     Violation(
                         "cold_chain",
                         node.code,
                         f"{line.sku} needs cold chain, the node has none",
+                        order.order_id,
+                    )
+                )
+            elif service is not None and not (service.chilled or service.frozen):
+                out.append(
+                    Violation(
+                        "cold_chain",
+                        node.code,
+                        f"{line.sku} needs cold chain, {service.code} carries none",
                         order.order_id,
                     )
                 )
@@ -189,6 +226,7 @@ def audit(
     demand: dict[tuple[str, str], dict[float, int]] = {}
     units: dict[str, int] = {}
     parcels: dict[str, int] = {}
+    service_parcels: dict[tuple[str, str], int] = {}
     for order, result in zip(orders, results, strict=True):
         if result.order_id != order.order_id:
             out.append(Violation("status", "", f"result for {result.order_id}", order.order_id))
@@ -204,6 +242,9 @@ def audit(
         for shipment in result.shipments:
             code = shipment.node_code
             parcels[code] = parcels.get(code, 0) + 1
+            if shipment.carrier_service:
+                key = (code, shipment.carrier_service)
+                service_parcels[key] = service_parcels.get(key, 0) + 1
             for line in shipment.lines:
                 units[code] = units.get(code, 0) + line.quantity
                 days = needs[line.sku].shelf_life_days if line.sku in needs else 0.0
@@ -232,6 +273,19 @@ def audit(
                     code,
                     f"{parcels[code]} parcels planned, {cap} left",
                     excess=parcels[code] - cap,
+                )
+            )
+    for (code, service_code), count in sorted(service_parcels.items()):
+        node = shared.get(code)
+        found = [s for s in node.services if s.code == service_code] if node else []
+        cap = found[0].remaining_capacity_orders if found else None
+        if cap is not None and count > cap:
+            out.append(
+                Violation(
+                    "parcels",
+                    code,
+                    f"{count} parcels planned on {service_code}, {cap} left",
+                    excess=count - cap,
                 )
             )
     return out

@@ -110,7 +110,7 @@ class _Resources:
     """The shared resources of a batch and what each has left in ``ctx``.
 
     ``("units", node)`` and ``("orders", node)`` are the node's remaining units and parcels
-    today. Stock is kept per batch through shelf life: ``("stock", node, sku, temperature)``
+    today, ``("service", node, service)`` the parcels a carrier service still takes there. Stock is kept per batch through shelf life: ``("stock", node, sku, temperature)``
     holds the units of the SKU whose batches have at least that temperature class's minimum
     shelf life left. Those sets are nested (a batch fresh enough for the strictest class serves
     every class), so a line of class T counts against every row whose minimum is at most T's,
@@ -161,6 +161,10 @@ class _Resources:
             used.add(code)
         for code in used:
             usage[("orders", code)] = 1
+        for k in {k for (_, k), q in quantities.items() if q > 0}:
+            key = _service_key(model, k)
+            if key is not None:
+                usage[key] = 1
         return usage
 
     def capacity(self, resource: Resource) -> float:
@@ -172,6 +176,10 @@ class _Resources:
             value = float(usable_stock(node, resource[2], Temperature(resource[3]))[0])
         elif resource[0] == "units":
             cap = node.remaining_capacity_units
+            value = math.inf if cap is None else float(cap)
+        elif resource[0] == "service":
+            service = node.service_by_code.get(resource[2])
+            cap = service.remaining_capacity_orders if service is not None else 0
             value = math.inf if cap is None else float(cap)
         else:
             cap = node.remaining_capacity_orders
@@ -196,10 +204,21 @@ def _priced_model(
             ]
         )
     fixed = [
-        f - prices.get(("orders", n.code), 0.0)
-        for f, n in zip(model.fixed_cost, model.nodes, strict=True)
+        f - prices.get(("orders", n.code), 0.0) - _service_price(model, k, prices)
+        for k, (f, n) in enumerate(zip(model.fixed_cost, model.nodes, strict=True))
     ]
     return replace(model, unit_cost=unit_cost, fixed_cost=fixed)
+
+
+def _service_price(model: OrderModel, k: int, prices: dict[Resource, float]) -> float:
+    key = _service_key(model, k)
+    return 0.0 if key is None else prices.get(key, 0.0)
+
+
+def _service_key(model: OrderModel, k: int) -> Resource | None:
+    """``("service", node, service)``: the parcels a carrier service takes at a node today."""
+    service = model.service(k)
+    return None if service is None else ("service", model.nodes[k].code, service.code)
 
 
 def _scaled_model(model: OrderModel, scale: float) -> OrderModel:
@@ -437,7 +456,7 @@ def _pricing_round(
         if o not in conv:
             bound += min(best_objective[o], penalty[o])
             continue
-        touches = any(
+        touches = any(_service_price(model, k, prices) for k in range(len(model.nodes))) or any(
             prices.get(("units", n.code), 0)
             or prices.get(("orders", n.code), 0)
             or any(prices.get(key, 0) for key in resources.stock_keys(n.code, line))
@@ -710,7 +729,10 @@ def _restricted_model(
     upper = [list(row) for row in model.upper]
     capacity_units = list(model.capacity_units)
     for k, node in enumerate(model.nodes):
-        if left(("orders", node.code)) < 1 - 1e-9:
+        service_key = _service_key(model, k)
+        if left(("orders", node.code)) < 1 - 1e-9 or (
+            service_key is not None and left(service_key) < 1 - 1e-9
+        ):
             for row in upper:
                 row[k] = 0
         capacity_units[k] = min(capacity_units[k], max(0.0, left(("units", node.code))))

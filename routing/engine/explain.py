@@ -78,6 +78,95 @@ class TradeOff:
 
 
 @dataclass(frozen=True)
+class CarrierChoice:
+    """The carrier service of one shipment, and the next-best service at that warehouse.
+
+    ``cost`` / ``other_cost`` are what the whole order would cost from that warehouse on each
+    (CNY), ``hours`` / ``other_hours`` their planned transit. ``preferred``: the service is the
+    customer's usual carrier, chosen at up to ``premium`` CNY more. ``other_down_weighted``: a
+    rule down-weighted the other service (e.g. cold chain in a storm); ``down_weighted``: the
+    chosen one.
+    """
+
+    node_code: str
+    service: str
+    service_label: str
+    carrier: str
+    level: str
+    cost: float
+    hours: float
+    other_service: str = ""
+    other_label: str = ""
+    other_level: str = ""
+    other_cost: float = 0.0
+    other_hours: float = 0.0
+    other_down_weighted: bool = False
+    down_weighted: bool = False
+    preferred: bool = False
+    premium: float = 0.0
+
+
+def carrier_choices(model: OrderModel, used: list[int]) -> tuple[CarrierChoice, ...]:
+    """What carrier each shipment of a plan uses and what it was chosen over."""
+    out = []
+    for k in used:
+        service = model.service(k)
+        if service is None:
+            continue
+        node = model.nodes[k]
+        cost = model.money_cost(k, model.order.units)
+        other = model.runner_up_services[k] if model.runner_up_services else None
+        bonus = model.preference_bonus[k] if model.preference_bonus else 0.0
+        scale = model.scales[k] if model.scales else 1.0
+        out.append(
+            CarrierChoice(
+                node_code=node.code,
+                service=service.code,
+                service_label=service.label,
+                carrier=service.carrier,
+                level=service.level.value,
+                cost=cost,
+                hours=model.transit_hours[k],
+                other_service=other.service.code if other else "",
+                other_label=other.service.label if other else "",
+                other_level=other.service.level.value if other else "",
+                other_cost=other.cost if other else 0.0,
+                other_hours=other.transit_hours if other else 0.0,
+                other_down_weighted=bool(other and other.down_weighted),
+                down_weighted=scale < 1.0,
+                preferred=bonus > 0,
+                premium=bonus,
+            )
+        )
+    return tuple(out)
+
+
+def carrier_sentence(choice: CarrierChoice, node_label: str) -> str:
+    """One sentence on a shipment's carrier: the choice, the alternative and the trade-off."""
+    head = f"Carrier from {node_label}: {choice.service_label} ({choice.level.replace('_', ' ')})"
+    if not choice.other_service:
+        text = f"{head}, the only service there for this order"
+    else:
+        parts = []
+        delta = choice.cost - choice.other_cost
+        if abs(delta) >= 0.005:
+            parts.append(f"¥{abs(delta):.2f} {'dearer' if delta > 0 else 'cheaper'}")
+        hours = choice.hours - choice.other_hours
+        if abs(hours) >= 0.5:
+            parts.append(f"{abs(hours):.0f} h {'slower' if hours > 0 else 'faster'}")
+        versus = ", ".join(parts) if parts else "the same price and time"
+        text = f"{head} over {choice.other_label}: {versus}"
+        if choice.other_down_weighted:
+            text += f"; {choice.other_label} is down-weighted by a rule"
+    if choice.preferred:
+        text += (
+            f"; the customer usually ships with {choice.carrier}, preferred at up to "
+            f"¥{choice.premium:.2f} more"
+        )
+    return text + "."
+
+
+@dataclass(frozen=True)
 class Blocking:
     """Why no plan exists: ``kind`` "stock" (the first line short of units, with the nodes
     paused or excluded by a rule), "region" (no active node ships there) or "capacity"."""
@@ -132,15 +221,18 @@ class Explanation:
     high_value_floor: float | None = None
     blocking: Blocking | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    carriers: tuple[CarrierChoice, ...] = ()
 
 
 def _view(
     model: OrderModel, quantities: dict[tuple[int, int], int], objective: float
 ) -> CandidateView:
     units: dict[int, int] = {}
-    for (_, k), q in quantities.items():
+    per_column: dict[int, dict[int, int]] = {}
+    for (li, k), q in quantities.items():
         if q > 0:
             units[k] = units.get(k, 0) + q
+            per_column.setdefault(k, {})[li] = q
     used = sorted(units)
     value_share = {k: 0.0 for k in used}
     for (li, k), q in quantities.items():
@@ -148,13 +240,20 @@ def _view(
             value_share[k] += model.lines[li].value_share * q / model.lines[li].quantity
     return CandidateView(
         node_codes=tuple(model.nodes[k].code for k in used),
-        label=" + ".join(model.nodes[k].label for k in used),
+        label=" + ".join(candidate_label(model, k) for k in used),
         objective=objective,
-        cost=sum(model.money_cost(k, u) for k, u in units.items()),
+        cost=sum(model.shipment_money(k, per_column[k]) for k in used),
         transit_hours=max(model.transit_hours[k] for k in used),
         certainty=sum(model.certainty[k] * value_share[k] for k in used),
         contributions=factor_breakdown(model, quantities),
     )
+
+
+def candidate_label(model: OrderModel, k: int) -> str:
+    """A column as people say it: the warehouse, and the carrier service when there is one."""
+    service = model.service(k)
+    label = model.nodes[k].label
+    return f"{label} via {service.label}" if service is not None else label
 
 
 def _worth(winner: CandidateView, other: CandidateView, money: float) -> list[tuple[str, float]]:
@@ -236,6 +335,7 @@ def explain(
     sentences: list[str] = []
     winner = None
     runners: list[CandidateView] = []
+    carriers: tuple[CarrierChoice, ...] = ()
     if plan is not None:
         winner = _view(model, plan.quantities, plan.objective)
         used = set(plan.nodes_used)
@@ -256,6 +356,11 @@ def explain(
             sentences.append(f"{head}: no single node can ship every line.")
         else:
             sentences.append(f"{head}: the only node able to ship the order.")
+        carriers = carrier_choices(model, sorted(used))
+        for choice in carriers:
+            sentences.append(
+                carrier_sentence(choice, labels.get(choice.node_code, choice.node_code))
+            )
     for rejection in rejected:
         if rejection.reason in ("paused", "excluded by rule", "no cold chain", "certainty too low"):
             label = labels.get(rejection.node_code, rejection.node_code)
@@ -282,4 +387,5 @@ def explain(
         high_value_floor=policy.min_certainty if money_objective and policy else None,
         blocking=blocking(model) if plan is None else None,
         labels=labels,
+        carriers=carriers,
     )

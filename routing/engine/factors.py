@@ -59,6 +59,8 @@ from typing import Any, TypedDict
 
 from routing.engine.problem import (
     FACTOR_NAMES,
+    CarrierLane,
+    CarrierService,
     Node,
     NodeStatus,
     Order,
@@ -67,6 +69,7 @@ from routing.engine.problem import (
     Rule,
     RuleCondition,
     RuleEffect,
+    ServiceLevel,
     StockBatch,
     Temperature,
     Weights,
@@ -102,6 +105,15 @@ MIN_TRANSIT_SPREAD_HOURS = 1.0
 MIN_KEEP = 1e-3
 # Expected extra hours on a route under a weather alert (none, blue, yellow, orange, red).
 WEATHER_DELAY_HOURS = (0.0, 0.0, 1.0, 4.0, 8.0)
+# How much of that delay each carrier type suffers: air legs are grounded by storms, same-city
+# couriers ride short distances, cold chain needs its reefer trucks to keep moving (stated
+# assumptions, not fitted: the simulator's replay applies the same factors).
+WEATHER_SENSITIVITY: dict[str, float] = {
+    ServiceLevel.ECONOMY: 1.0,
+    ServiceLevel.EXPRESS: 1.5,
+    ServiceLevel.SAME_DAY: 0.5,
+    ServiceLevel.COLD_CHAIN: 1.25,
+}
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -196,6 +208,18 @@ class ModelLine:
     quantity: int
     temperature: Temperature
     value_share: float  # share of the order's value (or units, for zero-value orders)
+    unit_weight_kg: float = 0.0
+    unit_volume_litres: float = 0.0
+
+
+@dataclass(frozen=True)
+class ServiceAlternative:
+    """Another carrier service at the same node: the whole order on it, in CNY and hours."""
+
+    service: CarrierService
+    cost: float
+    transit_hours: float
+    down_weighted: bool
 
 
 @dataclass
@@ -227,8 +251,84 @@ class OrderModel:
     notes: list[str]
     # Per line, node code -> chance a unit there is needed later today (``needed_later``).
     line_needed: list[dict[str, float]] = field(default_factory=list)
+    # Per column, the carrier service chosen for a shipment from that node and its lane (None:
+    # the node's own per-region price), and the preference bonus granted (CNY, 0: none).
+    services: list[CarrierService | None] = field(default_factory=list)
+    lanes: list[CarrierLane | None] = field(default_factory=list)
+    preference_bonus: list[float] = field(default_factory=list)
+    # Per column with a service, the next-best service at that node for the same lines (None:
+    # no other), with what the whole order would cost on it and its transit.
+    runner_up_services: list[ServiceAlternative | None] = field(default_factory=list)
+    # Per column, the kept desirability of its route after DOWN_WEIGHT rules (1: none).
+    scales: list[float] = field(default_factory=list)
+    # Per column, how its carrier price entered the objective: (objective units per CNY, fixed
+    # CNY, CNY per billable kg); see ``price_correction``.
+    linear_prices: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def service(self, k: int) -> CarrierService | None:
+        return self.services[k] if self.services else None
+
+    def shipping_price(self, k: int, quantities: Mapping[int, int]) -> float:
+        """Carrier price of the parcel from column k holding ``quantities`` (line -> units)."""
+        lane = self.lanes[k] if self.lanes else None
+        if lane is None:
+            return self.nodes[k].shipping_cost_by_region[self.order.region]
+        return lane.price(self.billable_kg(k, quantities))
+
+    def billable_kg(self, k: int, quantities: Mapping[int, int]) -> float:
+        service = self.service(k)
+        if service is None:
+            return 0.0
+        weight = sum(self.lines[li].unit_weight_kg * q for li, q in quantities.items())
+        volume = sum(self.lines[li].unit_volume_litres * q for li, q in quantities.items())
+        return service.billable_kg(weight, volume)
+
+    def shipment_money(self, k: int, quantities: Mapping[int, int]) -> float:
+        """Money cost (CNY) of the shipment from column k: carrier price plus handling."""
+        node = self.nodes[k]
+        units = sum(quantities.values())
+        return (
+            self.shipping_price(k, quantities)
+            + node.handling_cost_per_shipment
+            + node.handling_cost_per_unit * units
+        )
+
+    def price_correction(self, quantities: Mapping[tuple[int, int], int]) -> float:
+        """What a plan's objective misses by pricing carrier parcels linearly (objective units).
+
+        The model prices a service's parcel as a fixed part plus a rate per billable kg,
+        anchored at the whole order's weight, so a plan that ships the whole order from one
+        node is priced exactly; a parcel holding part of the order really costs its rate card's
+        price for its own weight (first weight, started kg). This is the sum over the plan's
+        parcels of (rate-card price - linear price) times the column's objective units per CNY.
+        """
+        if not self.lanes or not self.linear_prices:
+            return 0.0
+        per_column: dict[int, dict[int, int]] = {}
+        for (li, k), q in quantities.items():
+            if q > 0:
+                per_column.setdefault(k, {})[li] = q
+        correction = 0.0
+        for k, lines in per_column.items():
+            lane, service = self.lanes[k], self.service(k)
+            if lane is None or service is None:
+                continue
+            money_scale, fixed, per_kg = self.linear_prices[k]
+            weight = sum(self.lines[li].unit_weight_kg * q for li, q in lines.items())
+            volume = sum(self.lines[li].unit_volume_litres * q for li, q in lines.items())
+            total_weight = sum(line.unit_weight_kg * line.quantity for line in self.lines)
+            total_volume = sum(line.unit_volume_litres * line.quantity for line in self.lines)
+            volumetric = service.billable_kg(total_weight, total_volume) > total_weight
+            kg = volume * 1000.0 / service.volumetric_divisor if volumetric else weight
+            linear = fixed + per_kg * kg
+            correction += money_scale * (lane.price(self.billable_kg(k, lines)) - linear)
+        return correction
 
     def money_cost(self, k: int, units: int) -> float:
+        """Money of a shipment of ``units`` from column k (the whole order's lines when it has
+        a carrier service, whose price depends on weight)."""
+        if self.lanes and self.lanes[k] is not None:
+            return self.shipment_money(k, {li: line.quantity for li, line in enumerate(self.lines)})
         return self.nodes[k].shipment_cost(self.order.region, units)
 
 
@@ -236,13 +336,34 @@ def _when(moment: datetime | None) -> str:
     return f" since {moment:%H:%M}" if moment is not None else ""
 
 
-def _rule_matches(rule: Rule, order: Order, node: Node | None, ctx: RoutingContext) -> bool:
+def _route_places(order: Order, node: Node | None) -> tuple[str, ...]:
+    """Regions and provinces a route touches (destination only without a node)."""
+    places = [order.region]
+    if order.province and order.province != order.region:
+        places.append(order.province)
+    if node is not None:
+        places.append(node.region)
+        if node.province and node.province != node.region:
+            places.append(node.province)
+    return tuple(places)
+
+
+def _rule_matches(
+    rule: Rule,
+    order: Order,
+    node: Node | None,
+    ctx: RoutingContext,
+    service: CarrierService | None = None,
+) -> bool:
     """Whether ``rule``'s condition holds for the route node -> order destination.
 
     With ``node`` None (weight-scaling rules) the condition is checked at the destination only.
+    A rule with a ``service_level`` matches only shipments on a carrier service of that level.
     """
-    regions = (order.region,) if node is None else (node.region, order.region)
+    regions = _route_places(order, node)
     if rule.region is not None and rule.region not in regions:
+        return False
+    if rule.service_level and (service is None or service.level != rule.service_level):
         return False
     if rule.cold_chain_only and (node is None or not (node.cold_chain and order.needs_cold_chain)):
         return False
@@ -279,9 +400,12 @@ def order_weights(order: Order, ctx: RoutingContext) -> Weights:
 
 
 def merged_lines(order: Order) -> list[ModelLine]:
-    by_sku: dict[str, list[Any]] = {}  # sku -> [units, temperature, value]
+    # sku -> [units, temperature, value, weight, volume]
+    by_sku: dict[str, list[Any]] = {}
     for line in order.lines:
-        entry = by_sku.setdefault(line.sku, [0, line.temperature, 0.0])
+        entry = by_sku.setdefault(
+            line.sku, [0, line.temperature, 0.0, line.unit_weight_kg, line.unit_volume_litres]
+        )
         entry[0] += line.quantity
         entry[2] += line.value
         if line.temperature.needs_cold_chain:
@@ -294,29 +418,41 @@ def merged_lines(order: Order) -> list[ModelLine]:
             quantity=qty,
             temperature=temp,
             value_share=(value / total_value) if total_value > 0 else qty / max(1, total_units),
+            unit_weight_kg=weight,
+            unit_volume_litres=volume,
         )
-        for sku, (qty, temp, value) in by_sku.items()
+        for sku, (qty, temp, value, weight, volume) in by_sku.items()
         if qty > 0
     ]
 
 
 @dataclass(frozen=True)
 class _NodeRoute:
-    """Order-independent part of a node's coefficients for one (region, promise, cold, weights)."""
+    """Order-independent part of a candidate's coefficients for one (destination, promise, cold,
+    weights): a node, and the carrier service it would ship with (None: the node's own price).
+
+    ``fixed`` is per shipment: handling per parcel (money), the node's own parcel price when it
+    has no services, and the ROUTE_FACTORS at their prices; the weight-dependent carrier price
+    of a service is added per order (``build_order_model``). ``per_unit``: handling per unit
+    (money) and capacity.
+    """
 
     node: Node
     scores: dict[str, float]
-    fixed: float  # per shipment: money (parcel + handling) and the ROUTE_FACTORS at their prices
-    per_unit: float  # money (handling per unit) and capacity
+    fixed: float
+    per_unit: float
     scale: float  # 1 / kept desirability of matching DOWN_WEIGHT rules (1: none)
     certainty: float
     transit: float
+    service: CarrierService | None = None
+    lane: CarrierLane | None = None
 
 
 class _EngineMemo(TypedDict):
-    routes: dict[tuple[str, float, bool, float | None, Weights], list[_NodeRoute | Rejection]]
+    routes: dict[tuple[object, ...], list[_NodeRoute | Rejection]]
     stock: dict[tuple[str, str, Temperature], tuple[int, float | None]]
     needed: dict[tuple[str, Temperature], dict[str, float]]
+    groups: dict[int, tuple[list[_NodeRoute | Rejection], list[Any]]]
 
 
 def _memo(ctx: RoutingContext) -> _EngineMemo:
@@ -324,9 +460,98 @@ def _memo(ctx: RoutingContext) -> _EngineMemo:
     # style), so a context routes many orders with the node-level work done once.
     memo: _EngineMemo | None = ctx.__dict__.get("_engine_memo")
     if memo is None:
-        memo = {"routes": {}, "stock": {}, "needed": {}}
+        memo = {"routes": {}, "stock": {}, "needed": {}, "groups": {}}
         ctx.__dict__["_engine_memo"] = memo
     return memo
+
+
+def _weather_level(signals_weather: Mapping[str, int], places: tuple[str, ...]) -> int:
+    return max((signals_weather.get(place, 0) for place in places), default=0)
+
+
+def _service_saturation(ctx: RoutingContext, node: Node, service: CarrierService) -> float:
+    """How full this service is: its reading at this node ("NODE:SERVICE"), else network-wide,
+    else its carrier type's (at least the origin's), else the origin region's."""
+    signals = ctx.signals
+    own = signals.service_saturation.get(f"{node.code}:{service.code}")
+    if own is None:
+        own = signals.service_saturation.get(service.code)
+    if own is not None:
+        return _clip(own)
+    level = signals.carrier_saturation_by_level.get(service.level.value)
+    regional = signals.carrier_saturation.get(node.region, 0.0)
+    return _clip(max(level, regional) if level is not None else regional)
+
+
+def _route_option(
+    ctx: RoutingContext,
+    order: Order,
+    node: Node,
+    weights_price: dict[str, float],
+    rules: list[Rule],
+    min_certainty: float | None,
+    *,
+    transit: float,
+    on_time_rate: float,
+    weather_level: int,
+    saturation: float,
+    delay: float,
+    service: CarrierService | None = None,
+    lane: CarrierLane | None = None,
+) -> _NodeRoute | Rejection:
+    price = weights_price
+    money = price["money"]
+    excluded = next(
+        (
+            r
+            for r in rules
+            if r.effect is RuleEffect.EXCLUDE and _rule_matches(r, order, node, ctx, service)
+        ),
+        None,
+    )
+    if excluded is not None:
+        return Rejection(node.code, "excluded by rule", excluded.name, note=excluded.name)
+    expected = transit + delay
+    risk = lateness_risk(expected, order.promised_hours)
+    certainty = delivery_certainty(on_time_rate, risk, weather_level, saturation)
+    if min_certainty is not None and certainty < min_certainty:
+        return Rejection(
+            node.code,
+            "certainty too low",
+            f"delivery certainty {certainty:.1%} < {min_certainty:.0%}",
+            value=certainty,
+            limit=min_certainty,
+        )
+    scores = {
+        "status": 1.0 if node.status is NodeStatus.DEGRADED else 0.0,
+        "capacity": (
+            _clip(1 - node.remaining_capacity_units / node.daily_capacity_units) ** 2
+            if node.daily_capacity_units and node.remaining_capacity_units is not None
+            else 0.0
+        ),
+        "carrier_saturation": saturation,
+        "weather": weather_level / 4,
+        "courier_load": _clip(ctx.signals.courier_load.get(node.code, 0.0)),
+        "lateness": expected_hours_late(expected, order.promised_hours),
+        "certainty": 100.0 * (1.0 - certainty),
+    }
+    keep = 1.0
+    for rule in rules:
+        if rule.effect is RuleEffect.DOWN_WEIGHT and _rule_matches(rule, order, node, ctx, service):
+            keep *= 1 - _clip(rule.amount)
+    parcel = 0.0 if service is not None else node.shipping_cost_by_region[order.region]
+    return _NodeRoute(
+        node=node,
+        scores=scores,
+        fixed=money * (parcel + node.handling_cost_per_shipment)
+        + sum(price[f] * scores[f] for f in ROUTE_FACTORS),
+        per_unit=money * node.handling_cost_per_unit + price["capacity"] * scores["capacity"],
+        scale=1.0 / max(keep, MIN_KEEP),
+        certainty=certainty,
+        transit=transit,
+        service=service,
+        lane=lane,
+    )
 
 
 def _node_routes(
@@ -335,15 +560,29 @@ def _node_routes(
     weights: Weights,
     min_certainty: float | None,
 ) -> list[_NodeRoute | Rejection]:
-    key = (order.region, order.promised_hours, order.needs_cold_chain, min_certainty, weights)
+    """Every candidate (node, or node and carrier service) for the order's route, or why not.
+
+    A node with carrier services yields one candidate per service with a lane to the order's
+    destination and parcels left today (a same-city courier only in its city, checked per
+    order); their
+    transit, on-time rate, saturation and weather delay are the service's. Without services the
+    node is one candidate priced from its own per-region figures.
+    """
+    key = (
+        order.region,
+        order.province,
+        order.promised_hours,
+        order.needs_cold_chain,
+        min_certainty,
+        weights,
+    )
     table = _memo(ctx)["routes"]
     cached = table.get(key)
     if cached is not None:
         return cached
     price = factor_prices(weights, ctx.profile.prices)
-    money = price["money"]
     signals = ctx.signals
-    region = order.region
+    destination = order.destination
     rules = [r for r in ctx.profile.rules if r.effect is not RuleEffect.SCALE_WEIGHT]
     out: list[_NodeRoute | Rejection] = []
     for node in ctx.nodes:
@@ -359,81 +598,129 @@ def _node_routes(
                 )
             )
             continue
-        if not node.serves(region):
-            out.append(
-                Rejection(
-                    node.code, "not serving region", f"does not ship to {region}", note=region
-                )
-            )
-            continue
-        if (node.remaining_capacity_units is not None and node.remaining_capacity_units <= 0) or (
-            node.remaining_capacity_orders is not None and node.remaining_capacity_orders <= 0
-        ):
+        full = (
+            node.remaining_capacity_units is not None and node.remaining_capacity_units <= 0
+        ) or (node.remaining_capacity_orders is not None and node.remaining_capacity_orders <= 0)
+        if full and (node.services or node.serves(order.region)):
             out.append(Rejection(node.code, "capacity full", "no capacity left today"))
             continue
-        excluded = next(
-            (
-                r
-                for r in rules
-                if r.effect is RuleEffect.EXCLUDE and _rule_matches(r, order, node, ctx)
-            ),
-            None,
-        )
-        if excluded is not None:
-            out.append(Rejection(node.code, "excluded by rule", excluded.name, note=excluded.name))
+        weather_level = _weather_level(signals.weather, _route_places(order, node))
+        if node.services:
+            options: list[_NodeRoute | Rejection] = []
+            full = 0
+            for service in node.services:
+                lane = service.lanes.get(destination)
+                if lane is None:
+                    continue
+                if (
+                    service.remaining_capacity_orders is not None
+                    and service.remaining_capacity_orders <= 0
+                ):
+                    full += 1
+                    continue
+                sensitivity = WEATHER_SENSITIVITY.get(service.level, 1.0)
+                options.append(
+                    _route_option(
+                        ctx,
+                        order,
+                        node,
+                        price,
+                        rules,
+                        min_certainty,
+                        transit=lane.transit_hours,
+                        on_time_rate=lane.on_time_rate,
+                        weather_level=weather_level,
+                        saturation=_service_saturation(ctx, node, service),
+                        delay=WEATHER_DELAY_HOURS[weather_level] * sensitivity,
+                        service=service,
+                        lane=lane,
+                    )
+                )
+            kept = [o for o in options if isinstance(o, _NodeRoute)]
+            if kept:
+                out.extend(kept)
+            elif options:
+                out.append(options[0])
+            elif full:
+                out.append(
+                    Rejection(
+                        node.code, "capacity full", "its carriers have no capacity left today"
+                    )
+                )
+            else:
+                out.append(
+                    Rejection(
+                        node.code,
+                        "not serving region",
+                        f"does not ship to {destination}",
+                        note=destination,
+                    )
+                )
             continue
-        transit = node.transit_hours_by_region[region]
-        weather_level = max(signals.weather.get(node.region, 0), signals.weather.get(region, 0))
-        saturation = _clip(signals.carrier_saturation.get(node.region, 0.0))
-        expected = transit + WEATHER_DELAY_HOURS[weather_level]
-        risk = lateness_risk(expected, order.promised_hours)
-        certainty = delivery_certainty(node.on_time_rate, risk, weather_level, saturation)
-        if min_certainty is not None and certainty < min_certainty:
+        if not node.serves(order.region):
             out.append(
                 Rejection(
                     node.code,
-                    "certainty too low",
-                    f"delivery certainty {certainty:.1%} < {min_certainty:.0%}",
-                    value=certainty,
-                    limit=min_certainty,
+                    "not serving region",
+                    f"does not ship to {order.region}",
+                    note=order.region,
                 )
             )
             continue
-        scores = {
-            "status": 1.0 if node.status is NodeStatus.DEGRADED else 0.0,
-            "capacity": (
-                _clip(1 - node.remaining_capacity_units / node.daily_capacity_units) ** 2
-                if node.daily_capacity_units and node.remaining_capacity_units is not None
-                else 0.0
-            ),
-            "carrier_saturation": saturation,
-            "weather": weather_level / 4,
-            "courier_load": _clip(signals.courier_load.get(node.code, 0.0)),
-            "lateness": expected_hours_late(expected, order.promised_hours),
-            "certainty": 100.0 * (1.0 - certainty),
-        }
-        keep = 1.0
-        for rule in rules:
-            if rule.effect is RuleEffect.DOWN_WEIGHT and _rule_matches(rule, order, node, ctx):
-                keep *= 1 - _clip(rule.amount)
         out.append(
-            _NodeRoute(
-                node=node,
-                scores=scores,
-                fixed=money
-                * (node.shipping_cost_by_region[region] + node.handling_cost_per_shipment)
-                + sum(price[f] * scores[f] for f in ROUTE_FACTORS),
-                per_unit=money * node.handling_cost_per_unit
-                + price["capacity"] * scores["capacity"],
-                scale=1.0 / max(keep, MIN_KEEP),
-                certainty=certainty,
-                transit=transit,
+            _route_option(
+                ctx,
+                order,
+                node,
+                price,
+                rules,
+                min_certainty,
+                transit=node.transit_hours_by_region[order.region],
+                on_time_rate=node.on_time_rate,
+                weather_level=weather_level,
+                saturation=_clip(signals.carrier_saturation.get(node.region, 0.0)),
+                delay=WEATHER_DELAY_HOURS[weather_level],
             )
         )
     if len(table) > 4096:
         table.clear()
     table[key] = out
     return out
+
+
+_NodeGroup = tuple[Node, list[_NodeRoute], bool]
+
+
+def _node_groups(
+    ctx: RoutingContext,
+    order: Order,
+    weights: Weights,
+    min_certainty: float | None,
+) -> list[_NodeGroup | Rejection]:
+    """``_node_routes`` grouped per node: (node, its candidates, any same-city courier among
+    them) or the node's rejection; memoised with it."""
+    routes = _node_routes(ctx, order, weights, min_certainty)
+    table = _memo(ctx)["groups"]
+    hit = table.get(id(routes))
+    if hit is not None and hit[0] is routes:
+        return hit[1]
+    groups: list[_NodeGroup | Rejection] = []
+    for route in routes:
+        if isinstance(route, Rejection):
+            groups.append(route)
+            continue
+        last = groups[-1] if groups else None
+        if isinstance(last, tuple) and last[0] is route.node:
+            last[1].append(route)
+            if route.service is not None and route.service.same_city:
+                groups[-1] = (last[0], last[1], True)
+        else:
+            same_city = route.service is not None and bool(route.service.same_city)
+            groups.append((route.node, [route], same_city))
+    if len(table) > 4096:
+        table.clear()
+    table[id(routes)] = (routes, groups)
+    return groups
 
 
 def _stock_lookup(ctx: RoutingContext, node: Node, line: ModelLine) -> tuple[int, float | None]:
@@ -488,6 +775,202 @@ def fast_distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> floa
     return 6371.0 * math.sqrt(x * x + y * y)
 
 
+@dataclass(frozen=True)
+class _Priced:
+    """One candidate (node, service) priced for an order: its column, fixed cost, bounds."""
+
+    option: _NodeRoute
+    column: list[float]
+    fixed: float
+    upper: list[int]
+    bonus: float
+    covered: int
+    total: float  # objective of every line it may carry, all from here
+    parcel_cny: float  # the carrier's price for the whole order (CNY; 0 without a service)
+    money_scale: float = 0.0  # objective units per CNY of this column's carrier price
+    per_kg: float = 0.0  # the per-kg rate in its linear price (0: first weight only)
+    parcel_fixed: float = 0.0  # the fixed part of its linear price (CNY)
+
+
+def _price_option(
+    option: _NodeRoute,
+    order: Order,
+    lines: list[ModelLine],
+    upper_col: list[int],
+    stock_terms: list[tuple[float, float]],
+    *,
+    extra_fixed: float,
+    money: float,
+    p_split: float,
+    money_objective: bool,
+    weight_total: float,
+    volume_total: float,
+) -> _Priced | None:
+    """The coefficients of ``option`` for ``order`` (None: it may carry none of the lines).
+
+    A service's price enters linearly (see ``build_order_model``): each unit's billable kg at
+    the lane's per-kg rate per unit, the rest of the parcel price at the order's weight fixed.
+    """
+    node, service, lane = option.node, option.service, option.lane
+    bonus = 0.0
+    unit_money: list[float] | None = None
+    parcel_money = parcel_cny = per_kg = 0.0
+    upper = upper_col
+    if service is not None and lane is not None:
+        upper = [
+            u if (u and service.carries(line.temperature)) else 0
+            for u, line in zip(upper_col, lines, strict=True)
+        ]
+        billable = service.billable_kg(weight_total, volume_total)
+        volumetric = billable > weight_total
+        per_kg = lane.additional_per_kg if billable > lane.first_weight_kg else 0.0
+        unit_money = [
+            per_kg
+            * (
+                line.unit_volume_litres * 1000.0 / service.volumetric_divisor
+                if volumetric
+                else line.unit_weight_kg
+            )
+            for line in lines
+        ]
+        parcel_cny = lane.price(billable)
+        parcel_money = parcel_cny - per_kg * billable
+        # The high-value policy minimises money alone: a preference does not enter it.
+        if (
+            not money_objective
+            and order.preferred_carrier
+            and service.carrier == order.preferred_carrier
+        ):
+            bonus = order.preference_premium
+    covered = sum(1 for u in upper if u)
+    if not covered:
+        return None
+    if money_objective:
+        column = [
+            node.handling_cost_per_unit
+            + (unit_money[li] if unit_money else 0.0)
+            + 1e-3 * (option.scale * (option.per_unit + st + sc))
+            for li, (st, sc) in enumerate(stock_terms)
+        ]
+        parcel = node.shipping_cost_by_region[order.region] if service is None else parcel_money
+        fixed = (
+            parcel
+            + node.handling_cost_per_shipment
+            + 1e-3 * (option.scale * (option.fixed + extra_fixed) + p_split)
+        )
+    else:
+        # The preference is worth ``bonus`` for the whole order, spread over its units, so
+        # a plan earns it in full only with every unit on the preferred carrier and never
+        # more by splitting the order into several preferred parcels.
+        per_unit_bonus = money * bonus / max(1, order.units)
+        column = [
+            option.scale
+            * (option.per_unit + st + sc + (money * unit_money[li] if unit_money else 0.0))
+            - per_unit_bonus
+            for li, (st, sc) in enumerate(stock_terms)
+        ]
+        fixed = option.scale * (option.fixed + extra_fixed + money * parcel_money) + p_split
+    total = fixed + sum(column[li] * line.quantity for li, line in enumerate(lines) if upper[li])
+    return _Priced(
+        option,
+        column,
+        fixed,
+        upper,
+        bonus,
+        covered,
+        total,
+        parcel_cny,
+        money_scale=1.0 if money_objective else option.scale * money,
+        per_kg=per_kg if unit_money is not None else 0.0,
+        parcel_fixed=parcel_money,
+    )
+
+
+def _rank_services(
+    options: list[_NodeRoute],
+    order: Order,
+    lines: list[ModelLine],
+    upper_col: list[int],
+    stock_terms: list[tuple[float, float]],
+    *,
+    extra_fixed: float,
+    money: float,
+    p_split: float,
+    money_objective: bool,
+) -> list[tuple[tuple[int, float], _NodeRoute, float]]:
+    """A node's carrier services, best first, each with the price of its parcel (CNY).
+
+    Ranked by how many of the order's lines the service may carry from there (most first),
+    then by the objective of shipping those lines in one parcel on it - what ``_price_option``
+    gives the whole order, computed without building columns: every service of a node shares
+    the stock terms, so only its route coefficients, scale and rate card differ.
+    """
+    by_class: dict[tuple[bool, bool], tuple[int, int, float, float, float]] = {}
+    out = []
+    for option in options:
+        service, lane = option.service, option.lane
+        if service is None or lane is None:
+            continue
+        key = (service.chilled, service.frozen)
+        cover = by_class.get(key)
+        if cover is None:
+            count = units = 0
+            terms = weight = volume = 0.0
+            for u, line, (st, sc) in zip(upper_col, lines, stock_terms, strict=True):
+                if u and service.carries(line.temperature):
+                    count += 1
+                    units += line.quantity
+                    terms += line.quantity * (st + sc)
+                    weight += line.unit_weight_kg * line.quantity
+                    volume += line.unit_volume_litres * line.quantity
+            cover = (count, units, terms, weight, volume)
+            by_class[key] = cover
+        count, units, terms, weight, volume = cover
+        if not count:
+            continue
+        node = option.node
+        parcel = lane.price(service.billable_kg(weight, volume))
+        route = option.scale * (option.fixed + extra_fixed + option.per_unit * units + terms)
+        if money_objective:
+            total = (
+                parcel
+                + node.handling_cost_per_shipment
+                + node.handling_cost_per_unit * units
+                + 1e-3 * (route + p_split)
+            )
+        else:
+            bonus = (
+                order.preference_premium
+                if order.preferred_carrier and service.carrier == order.preferred_carrier
+                else 0.0
+            )
+            total = (
+                route
+                + option.scale * money * parcel
+                + p_split
+                - money * bonus * units / max(1, order.units)
+            )
+        out.append(((-count, total), option, parcel))
+    out.sort(key=lambda item: item[0])
+    return out
+
+
+def _runner_up_service(
+    ranked: list[tuple[tuple[int, float], _NodeRoute, float]], node: Node, order: Order
+) -> ServiceAlternative | None:
+    """The next-best service at ``node`` that may carry as many lines as the chosen one."""
+    if len(ranked) < 2 or ranked[1][0][0] != ranked[0][0][0]:
+        return None
+    _rank, other, parcel = ranked[1]
+    assert other.service is not None
+    return ServiceAlternative(
+        other.service,
+        parcel + node.handling_cost_per_shipment + node.handling_cost_per_unit * order.units,
+        other.transit,
+        other.scale > 1.0,
+    )
+
+
 def build_order_model(
     order: Order,
     ctx: RoutingContext,
@@ -502,11 +985,21 @@ def build_order_model(
     become zero upper bounds, and a node with no line left is rejected with the reason. With
     ``money_objective`` the coefficients are money (CNY) plus a 1e-3 tie-break on the priced
     objective, which is how the high-value dual objective is solved lexicographically.
-    Node-level coefficients depend only on (region, promise, cold chain, weights), so they are
-    computed once per context and reused for every order that shares them.
+    Node-level coefficients depend only on (destination, promise, cold chain, weights), so they
+    are computed once per context and reused for every order that shares them.
+
+    Carrier services: a node with services gets one column, shipped with the service that
+    serves the order best from there - first the one that may carry the most of the lines the
+    node holds (chilled lines only on a service that carries chilled goods), then the lowest
+    objective for those lines. The weight-dependent carrier price enters linearly: the
+    per-kg rate on each unit's billable kg and the rest of the parcel price at the order's
+    weight as the fixed part, so a single-parcel plan is priced exactly; a split parcel's price
+    is recomputed from its own weight in the result. The order's preferred carrier, when it has
+    one, is worth up to ``preference_premium`` CNY per parcel.
     """
     weights = order_weights(order, ctx)
     price = factor_prices(weights, ctx.profile.prices)
+    money = price["money"]
     p_stock = price["stock"]
     p_distance = price["distance"] / 1000.0
     p_split = price["splits"]
@@ -516,7 +1009,8 @@ def build_order_model(
     needed = [
         needed_later(ctx, line.sku, line.temperature) if p_scarcity > 0 else {} for line in lines
     ]
-    region = order.region
+    weight_total = sum(line.unit_weight_kg * line.quantity for line in lines)
+    volume_total = sum(line.unit_volume_litres * line.quantity for line in lines)
 
     nodes: list[Node] = []
     columns: list[list[float]] = []
@@ -528,12 +1022,35 @@ def build_order_model(
     certainty_list: list[float] = []
     transit_list: list[float] = []
     rejections: list[Rejection] = []
+    services: list[CarrierService | None] = []
+    lanes: list[CarrierLane | None] = []
+    bonuses: list[float] = []
+    runner_ups: list[ServiceAlternative | None] = []
+    scales: list[float] = []
+    linear: list[tuple[float, float, float]] = []
 
-    for route in _node_routes(ctx, order, weights, min_certainty):
-        if isinstance(route, Rejection):
-            rejections.append(route)
+    for entry in _node_groups(ctx, order, weights, min_certainty):
+        if isinstance(entry, Rejection):
+            rejections.append(entry)
             continue
-        node = route.node
+        node, options, same_city = entry
+        if same_city:
+            # Same-city couriers serve only their own city (the memo is per province).
+            options = [
+                o
+                for o in options
+                if o.service is None or not o.service.same_city or o.service.same_city == order.city
+            ]
+            if not options:
+                rejections.append(
+                    Rejection(
+                        node.code,
+                        "not serving region",
+                        f"does not ship to {order.destination}",
+                        note=order.destination,
+                    )
+                )
+                continue
         upper_col: list[int] = []
         stock_col: list[float] = []
         cold_blocked = False
@@ -563,28 +1080,79 @@ def build_order_model(
             continue
 
         km = fast_distance_km(node.latitude, node.longitude, order.latitude, order.longitude)
-        fixed = route.fixed + p_distance * km
-        column = [
-            route.per_unit + sp * st + p_scarcity * need.get(node.code, 0.0)
+        stock_terms = [
+            (sp * st, p_scarcity * need.get(node.code, 0.0))
             for sp, st, need in zip(stock_per_unit, stock_col, needed, strict=True)
         ]
-        if route.scale != 1.0:
-            fixed *= route.scale
-            column = [c * route.scale for c in column]
-        fixed += p_split
-        if money_objective:
-            column = [node.handling_cost_per_unit + 1e-3 * c for c in column]
-            fixed = (
-                node.shipping_cost_by_region[region]
-                + node.handling_cost_per_shipment
-                + 1e-3 * fixed
+        best: tuple[int, float] | None = None
+        chosen: _Priced | None = None
+        ranked: list[tuple[tuple[int, float], _NodeRoute, float]] = []
+        if len(options) == 1:
+            chosen = _price_option(
+                options[0],
+                order,
+                lines,
+                upper_col,
+                stock_terms,
+                extra_fixed=p_distance * km,
+                money=money,
+                p_split=p_split,
+                money_objective=money_objective,
+                weight_total=weight_total,
+                volume_total=volume_total,
             )
-
-        scores = dict(route.scores)
+            if chosen is not None:
+                best = (-chosen.covered, chosen.total)
+        else:
+            ranked = _rank_services(
+                options,
+                order,
+                lines,
+                upper_col,
+                stock_terms,
+                extra_fixed=p_distance * km,
+                money=money,
+                p_split=p_split,
+                money_objective=money_objective,
+            )
+            if ranked:
+                best = ranked[0][0]
+                chosen = _price_option(
+                    ranked[0][1],
+                    order,
+                    lines,
+                    upper_col,
+                    stock_terms,
+                    extra_fixed=p_distance * km,
+                    money=money,
+                    p_split=p_split,
+                    money_objective=money_objective,
+                    weight_total=weight_total,
+                    volume_total=volume_total,
+                )
+        if chosen is None or best is None:
+            rejections.append(
+                Rejection(
+                    node.code, "no cold chain", "no carrier here carries chilled/frozen lines"
+                )
+            )
+            continue
+        option, column, fixed, upper, bonus = (
+            chosen.option,
+            chosen.column,
+            chosen.fixed,
+            chosen.upper,
+            chosen.bonus,
+        )
+        alternative = _runner_up_service(ranked, node, order)
+        runner_ups.append(alternative)
+        scales.append(1.0 / option.scale)
+        linear.append((chosen.money_scale, chosen.parcel_fixed, chosen.per_kg))
+        scores = dict(option.scores)
         scores["distance"] = km / 1000.0
         nodes.append(node)
         columns.append(column)
-        column_upper.append(upper_col)
+        column_upper.append(upper)
         column_stock.append(stock_col)
         fixed_cost.append(fixed)
         capacity_units.append(
@@ -593,8 +1161,11 @@ def build_order_model(
             else math.inf
         )
         pair_scores.append(scores)
-        certainty_list.append(route.certainty)
-        transit_list.append(route.transit)
+        certainty_list.append(option.certainty)
+        transit_list.append(option.transit)
+        services.append(option.service)
+        lanes.append(option.lane)
+        bonuses.append(bonus)
 
     n_lines = len(lines)
     return OrderModel(
@@ -615,6 +1186,12 @@ def build_order_model(
         rejections=rejections,
         notes=[],
         line_needed=needed,
+        services=services if any(s is not None for s in services) else [],
+        lanes=lanes if any(lane is not None for lane in lanes) else [],
+        preference_bonus=bonuses,
+        runner_up_services=runner_ups,
+        scales=scales,
+        linear_prices=linear,
     )
 
 
@@ -630,9 +1207,12 @@ def factor_breakdown(
     """
     price = model.prices
     money = price["money"]
-    region = model.order.region
     out = dict.fromkeys((*FACTOR_NAMES, "scarcity"), 0.0)
     used = sorted({k for (_, k), q in quantities.items() if q > 0})
+    per_column: dict[int, dict[int, int]] = {}
+    for (li, k), qty in quantities.items():
+        if qty > 0:
+            per_column.setdefault(k, {})[li] = int(qty)
     for (li, k), qty in quantities.items():
         if qty <= 0:
             continue
@@ -648,7 +1228,7 @@ def factor_breakdown(
         node, scores = model.nodes[k], model.pair_scores[k]
         for factor in (*ROUTE_FACTORS, "distance"):
             out[factor] += price[factor] * scores[factor]
-        out["shipping_cost"] += money * node.shipping_cost_by_region[region]
+        out["shipping_cost"] += money * model.shipping_price(k, per_column[k])
         out["handling_cost"] += money * node.handling_cost_per_shipment
     out["splits"] = price["splits"] * max(0, len(used) - 1)
     return out

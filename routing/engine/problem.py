@@ -4,12 +4,16 @@ Everything here is a frozen dataclass (or a small enum) so a routing call is a p
 its inputs: the Django layer builds these from rows, the simulator builds them from a scenario
 file, and neither the factors nor the solvers can mutate them.
 
-Units: money in CNY, time in hours, distances in km, capacities in units (items) and orders
-(parcels) per day. Regions are free-form strings ("East", "North", ...).
+Units: money in CNY, time in hours, distances in km, weights in kg, volumes in litres,
+capacities in units (items) and orders (parcels) per day. Regions are free-form strings ("East",
+"North", ...): the macro-region of reports, or a province where a network prices by province.
+Orders may also carry their ``province`` and ``city``; carrier services (``CarrierService``)
+price lanes by destination province (``Order.destination``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -45,6 +49,15 @@ class NodeStatus(StrEnum):
     PAUSED = "paused"
 
 
+class ServiceLevel(StrEnum):
+    """What a carrier service is: the level decides its weather sensitivity (``factors``)."""
+
+    ECONOMY = "economy"
+    EXPRESS = "express"  # express / air
+    SAME_DAY = "same_day"  # same-day courier, same city only
+    COLD_CHAIN = "cold_chain"
+
+
 class WeatherLevel(IntEnum):
     """Chinese weather alert colours, 0 (none) to 4 (red)."""
 
@@ -63,6 +76,8 @@ class OrderLine:
     quantity: int
     temperature: Temperature = Temperature.AMBIENT
     unit_value: float = 0.0
+    unit_weight_kg: float = 0.0
+    unit_volume_litres: float = 0.0
 
     @property
     def value(self) -> float:
@@ -81,6 +96,18 @@ class Order:
     promised_hours: float = 48.0
     vip: bool = False
     created_hour: float = 0.0  # hours since the start of the scenario (simulator only)
+    province: str = ""
+    city: str = ""
+    # Carrier the customer usually picks (learned from past orders; empty: none), and the most
+    # CNY more the router pays to honour it for the whole order (spread over its units, so a
+    # split earns no more than one parcel; 0: no preference).
+    preferred_carrier: str = ""
+    preference_premium: float = 0.0
+
+    @property
+    def destination(self) -> str:
+        """What carrier lanes are keyed by: the province, else the region."""
+        return self.province or self.region
 
     @cached_property
     def value(self) -> float:
@@ -102,6 +129,73 @@ class StockBatch:
     sku: str
     quantity: int
     expires_in_days: float | None = None
+
+
+@dataclass(frozen=True)
+class CarrierLane:
+    """One rate-card lane of a carrier service from its warehouse to one destination.
+
+    A parcel of billable weight w kg costs ``first_price`` for the first ``first_weight_kg``
+    plus ``additional_per_kg`` for each started kg beyond it, plus ``surcharge`` (remote area).
+    ``transit_hours`` is the planned door-to-door time, ``on_time_rate`` its track record.
+    """
+
+    first_price: float
+    additional_per_kg: float
+    transit_hours: float
+    first_weight_kg: float = 1.0
+    on_time_rate: float = 0.97
+    surcharge: float = 0.0
+
+    def price(self, weight_kg: float) -> float:
+        """CNY for one parcel of ``weight_kg`` billable kg (extra weight in started kg)."""
+        extra = max(0.0, weight_kg - self.first_weight_kg)
+        return self.first_price + self.additional_per_kg * math.ceil(extra - 1e-9) + self.surcharge
+
+
+@dataclass(frozen=True)
+class CarrierService:
+    """A carrier's service picking up at one warehouse: its lanes, capability and capacity.
+
+    ``lanes`` maps a destination (province, or region for region-priced networks) to its
+    ``CarrierLane``; a destination without a lane is not served. Billable weight is the larger
+    of actual kg and litres * 1000 / ``volumetric_divisor`` (cm3 per kg). ``chilled`` /
+    ``frozen``: it may carry such lines. ``remaining_capacity_orders``: parcels it still takes
+    today from this warehouse (None: unlimited). ``default``: the warehouse's usual service (what
+    routing uses when it does not choose carriers). ``same_city``: a same-day courier that only
+    delivers in the warehouse's own city.
+    """
+
+    code: str
+    carrier: str
+    level: ServiceLevel = ServiceLevel.ECONOMY
+    name: str = ""
+    lanes: Mapping[str, CarrierLane] = field(default_factory=dict)
+    chilled: bool = False
+    frozen: bool = False
+    volumetric_divisor: float = 8000.0
+    remaining_capacity_orders: int | None = None
+    daily_capacity_orders: int | None = None
+    default: bool = False
+    same_city: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.code
+
+    def carries(self, temperature: Temperature) -> bool:
+        if temperature is Temperature.CHILLED:
+            return self.chilled
+        if temperature is Temperature.FROZEN:
+            return self.frozen
+        return True
+
+    @property
+    def cold_chain(self) -> bool:
+        return self.chilled or self.frozen
+
+    def billable_kg(self, weight_kg: float, volume_litres: float) -> float:
+        return max(weight_kg, volume_litres * 1000.0 / self.volumetric_divisor)
 
 
 @dataclass(frozen=True)
@@ -133,10 +227,26 @@ class Node:
     handling_cost_per_shipment: float = 0.0
     handling_cost_per_unit: float = 0.0
     on_time_rate: float = 0.97
+    province: str = ""
+    city: str = ""
+    # Carrier services picking up here. With services the router chooses one per shipment and
+    # prices it from the service's lane; without, the node's own per-region price is used.
+    services: tuple[CarrierService, ...] = ()
 
     @property
     def label(self) -> str:
         return self.name or self.code
+
+    @cached_property
+    def service_by_code(self) -> dict[str, CarrierService]:
+        return {service.code: service for service in self.services}
+
+    @cached_property
+    def default_service(self) -> CarrierService | None:
+        """The warehouse's usual service: the one marked default, else the first."""
+        return next(
+            (s for s in self.services if s.default), self.services[0] if self.services else None
+        )
 
     def serves(self, region: str) -> bool:
         return region in self.shipping_cost_by_region and region in self.transit_hours_by_region
@@ -156,12 +266,19 @@ class Signals:
 
     ``carrier_saturation`` is keyed by the *origin* region (how full the carriers picking up
     there are, 0..1); ``weather`` by region (a WeatherLevel, 0..4); ``courier_load`` by node code
-    (share of today's courier pick-up slots used, 0..1).
+    (share of today's courier pick-up slots used, 0..1). ``service_saturation`` is keyed by
+    carrier service code (how full that service is, 0..1; it wins over the regional figure for
+    shipments on that service) and ``carrier_saturation_by_level`` by ``ServiceLevel`` value
+    (a whole carrier type running full, e.g. cold chain in a heat wave). ``weather`` is also
+    looked up by province for services priced by province (a destination's province, then its
+    region).
     """
 
     carrier_saturation: Mapping[str, float] = field(default_factory=dict)
     weather: Mapping[str, int] = field(default_factory=dict)
     courier_load: Mapping[str, float] = field(default_factory=dict)
+    service_saturation: Mapping[str, float] = field(default_factory=dict)
+    carrier_saturation_by_level: Mapping[str, float] = field(default_factory=dict)
 
 
 FACTOR_NAMES: tuple[str, ...] = (
@@ -326,7 +443,13 @@ class Rule:
     down-weight cold-chain carriers by 50 %"); ``Rule("storm timeliness",
     RuleCondition.WEATHER_AT_LEAST, threshold=3, region="North",
     effect=RuleEffect.SCALE_WEIGHT, factor="lateness", amount=2)``. ``region`` None means any
-    region; for SCALE_WEIGHT the condition is checked at the order's destination.
+    region (a province matches too: the route's provinces are checked beside its regions); for
+    SCALE_WEIGHT the condition is checked at the order's destination. ``service_level`` limits
+    EXCLUDE and DOWN_WEIGHT to shipments on carrier services of that level:
+    ``Rule("storm: cold chain", RuleCondition.WEATHER_AT_LEAST, threshold=3,
+    effect=RuleEffect.DOWN_WEIGHT, amount=0.5, service_level="cold_chain")`` is "weather >=
+    orange: down-weight cold-chain carriers 50 %" - chilled lines have only cold-chain services
+    to choose from and stay on them, ambient parcels move to other services.
     """
 
     name: str
@@ -337,6 +460,7 @@ class Rule:
     cold_chain_only: bool = False
     factor: str | None = None
     amount: float = 1.0
+    service_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -437,6 +561,10 @@ class Shipment:
     lines: tuple[ShipmentLine, ...]
     cost: float  # money: shipping + handling (CNY)
     transit_hours: float
+    carrier_service: str = ""  # the service code (empty: the node's own per-region price)
+    carrier: str = ""
+    weight_kg: float = 0.0  # billable weight on that service (0 without a service)
+    on_time_rate: float | None = None  # the lane's track record (None: the node's)
 
     @property
     def units(self) -> int:

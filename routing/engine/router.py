@@ -63,7 +63,27 @@ def unroutable_reason(model: OrderModel, ctx: RoutingContext) -> str:
 
 
 def solve_order_model(model: OrderModel, options: SolverOptions) -> tuple[Plan | None, str]:
-    """The best plan the options allow, or None with the reason (see module docstring)."""
+    """The best plan the options allow, or None with the reason (see module docstring).
+
+    With carrier services a multi-parcel plan is re-priced at its parcels' rate-card prices
+    (``OrderModel.price_correction``) and kept only when it still beats the best single-parcel
+    plan, which the model prices exactly.
+    """
+    plan, reason = _solve_order_model(model, options)
+    if plan is None or not model.lanes or len(plan.nodes_used) < 2:
+        return plan, reason
+    correction = model.price_correction(plan.quantities)
+    if abs(correction) < 1e-9:
+        return plan, reason
+    corrected = replace(plan, objective=plan.objective + correction, optimal=False)
+    singles = single_node_objectives(model)
+    if singles and singles[0][0] <= corrected.objective:
+        objective, k = singles[0]
+        return single_node_plan(model, k, objective, plan.method), reason
+    return corrected, reason
+
+
+def _solve_order_model(model: OrderModel, options: SolverOptions) -> tuple[Plan | None, str]:
     if any(sum(row) < line.quantity for row, line in zip(model.upper, model.lines, strict=True)):
         return None, "stock"
     if options.use_fast_path:
@@ -117,18 +137,25 @@ def plan_to_result(
 ) -> RoutingResult:
     order = model.order
     by_node: dict[int, list[ShipmentLine]] = {}
+    quantities: dict[int, dict[int, int]] = {}
     for (li, k), qty in sorted(plan.quantities.items(), key=lambda item: (item[0][1], item[0][0])):
         if qty > 0:
             by_node.setdefault(k, []).append(ShipmentLine(model.lines[li].sku, qty))
+            quantities.setdefault(k, {})[li] = qty
     shipments = []
     for k, lines in by_node.items():
-        units = sum(line.quantity for line in lines)
+        service = model.service(k)
+        lane = model.lanes[k] if model.lanes else None
         shipments.append(
             Shipment(
                 node_code=model.nodes[k].code,
                 lines=tuple(lines),
-                cost=model.money_cost(k, units),
+                cost=model.shipment_money(k, quantities[k]),
                 transit_hours=model.transit_hours[k],
+                carrier_service=service.code if service is not None else "",
+                carrier=service.carrier if service is not None else "",
+                weight_kg=round(model.billable_kg(k, quantities[k]), 3),
+                on_time_rate=lane.on_time_rate if lane is not None else None,
             )
         )
     return RoutingResult(

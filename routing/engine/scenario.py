@@ -28,10 +28,13 @@ from typing import Any
 
 from routing.engine.factors import haversine_km
 from routing.engine.problem import (
+    CarrierLane,
+    CarrierService,
     Node,
     NodeKind,
     Order,
     OrderLine,
+    ServiceLevel,
     StockBatch,
     Temperature,
 )
@@ -121,6 +124,8 @@ class Sku:
     sku: str
     temperature: Temperature
     unit_value: float
+    weight_kg: float = 0.0
+    volume_litres: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -156,8 +161,68 @@ class Scenario:
     notes: tuple[str, ...] = field(default=())
 
 
-def _node_to_dict(node: Node) -> dict[str, Any]:
+def _lane_to_dict(lane: CarrierLane) -> dict[str, Any]:
     return {
+        "first_weight_kg": lane.first_weight_kg,
+        "first_price": lane.first_price,
+        "additional_per_kg": lane.additional_per_kg,
+        "transit_hours": lane.transit_hours,
+        "on_time_rate": lane.on_time_rate,
+        "surcharge": lane.surcharge,
+    }
+
+
+def _service_to_dict(service: CarrierService) -> dict[str, Any]:
+    return {
+        "code": service.code,
+        "carrier": service.carrier,
+        "name": service.name,
+        "level": service.level.value,
+        "chilled": service.chilled,
+        "frozen": service.frozen,
+        "volumetric_divisor": service.volumetric_divisor,
+        "daily_capacity_orders": service.daily_capacity_orders,
+        "default": service.default,
+        "same_city": service.same_city,
+        "lanes": {dest: _lane_to_dict(lane) for dest, lane in service.lanes.items()},
+    }
+
+
+def _service_from_dict(data: dict[str, Any]) -> CarrierService:
+    capacity = data.get("daily_capacity_orders")
+    return CarrierService(
+        code=data["code"],
+        carrier=data.get("carrier", data["code"]),
+        name=data.get("name", ""),
+        level=ServiceLevel(data.get("level", "economy")),
+        chilled=bool(data.get("chilled", False)),
+        frozen=bool(data.get("frozen", False)),
+        volumetric_divisor=float(data.get("volumetric_divisor", 8000)),
+        daily_capacity_orders=capacity,
+        remaining_capacity_orders=capacity,
+        default=bool(data.get("default", False)),
+        same_city=data.get("same_city", ""),
+        lanes={
+            dest: CarrierLane(
+                first_price=float(lane["first_price"]),
+                additional_per_kg=float(lane.get("additional_per_kg", 0)),
+                transit_hours=float(lane["transit_hours"]),
+                first_weight_kg=float(lane.get("first_weight_kg", 1)),
+                on_time_rate=float(lane.get("on_time_rate", 0.97)),
+                surcharge=float(lane.get("surcharge", 0)),
+            )
+            for dest, lane in data.get("lanes", {}).items()
+        },
+    )
+
+
+def _node_to_dict(node: Node) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if node.province or node.city:
+        extra["province"], extra["city"] = node.province, node.city
+    if node.services:
+        extra["services"] = [_service_to_dict(service) for service in node.services]
+    return extra | {
         "code": node.code,
         "name": node.name,
         "region": node.region,
@@ -194,12 +259,19 @@ def _node_from_dict(data: dict[str, Any]) -> Node:
         handling_cost_per_shipment=float(data.get("handling_cost_per_shipment", 0)),
         handling_cost_per_unit=float(data.get("handling_cost_per_unit", 0)),
         on_time_rate=float(data.get("on_time_rate", 0.97)),
-        shipping_cost_by_region={k: float(v) for k, v in data["shipping_cost_by_region"].items()},
-        transit_hours_by_region={k: float(v) for k, v in data["transit_hours_by_region"].items()},
+        shipping_cost_by_region={
+            k: float(v) for k, v in data.get("shipping_cost_by_region", {}).items()
+        },
+        transit_hours_by_region={
+            k: float(v) for k, v in data.get("transit_hours_by_region", {}).items()
+        },
         stock=tuple(
             StockBatch(b["sku"], int(b["quantity"]), b.get("expires_in_days"))
             for b in data.get("stock", ())
         ),
+        province=data.get("province", ""),
+        city=data.get("city", ""),
+        services=tuple(_service_from_dict(service) for service in data.get("services", ())),
     )
 
 
@@ -215,6 +287,11 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
         "notes": list(scenario.notes),
         "skus": [
             {"sku": s.sku, "temperature": s.temperature.value, "unit_value": s.unit_value}
+            | (
+                {"weight_kg": s.weight_kg, "volume_litres": s.volume_litres}
+                if s.weight_kg or s.volume_litres
+                else {}
+            )
             for s in scenario.skus
         ],
         "warehouses": [_node_to_dict(n) for n in scenario.nodes],
@@ -229,6 +306,7 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
                 "vip": o.vip,
                 "lines": [{"sku": li.sku, "quantity": li.quantity} for li in o.lines],
             }
+            | ({"province": o.province, "city": o.city} if o.province or o.city else {})
             for o in scenario.orders
         ],
         "disruptions": [
@@ -256,7 +334,13 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
     if data.get("format", FORMAT) != FORMAT:
         raise ValueError(f"unsupported scenario format {data.get('format')!r}")
     skus = tuple(
-        Sku(s["sku"], Temperature(s.get("temperature", "ambient")), float(s.get("unit_value", 0)))
+        Sku(
+            s["sku"],
+            Temperature(s.get("temperature", "ambient")),
+            float(s.get("unit_value", 0)),
+            float(s.get("weight_kg", 0)),
+            float(s.get("volume_litres", 0)),
+        )
         for s in data["skus"]
     )
     by_sku = {s.sku: s for s in skus}
@@ -267,7 +351,16 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
             if li["sku"] not in by_sku:
                 raise ValueError(f"order {o['order_id']}: unknown SKU {li['sku']!r}")
             sku = by_sku[li["sku"]]
-            lines.append(OrderLine(sku.sku, int(li["quantity"]), sku.temperature, sku.unit_value))
+            lines.append(
+                OrderLine(
+                    sku.sku,
+                    int(li["quantity"]),
+                    sku.temperature,
+                    sku.unit_value,
+                    sku.weight_kg,
+                    sku.volume_litres,
+                )
+            )
         orders.append(
             Order(
                 order_id=str(o["order_id"]),
@@ -278,6 +371,8 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
                 promised_hours=float(o.get("promised_hours", 48)),
                 vip=bool(o.get("vip", False)),
                 created_hour=float(o.get("created_hour", 0)),
+                province=o.get("province", ""),
+                city=o.get("city", ""),
             )
         )
     return Scenario(

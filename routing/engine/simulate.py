@@ -28,7 +28,7 @@ from typing import Any
 
 from routing.engine.baseline import route_baseline
 from routing.engine.batch import BatchOptions, route_batch
-from routing.engine.factors import MIN_SHELF_LIFE_DAYS
+from routing.engine.factors import MIN_SHELF_LIFE_DAYS, WEATHER_SENSITIVITY
 from routing.engine.nearest import route_nearest
 from routing.engine.optimum import DayOptimum, OptimumOptions, solve_day
 from routing.engine.problem import (
@@ -175,6 +175,8 @@ class _Network:
             self.stock[node.code] = per_sku
         self.units_used = {node.code: 0 for node in scenario.nodes}
         self.orders_sent = {node.code: 0 for node in scenario.nodes}
+        # Parcels per (node, carrier service) so far: services' daily caps bind over the day.
+        self.service_sent: dict[tuple[str, str], int] = {}
         self.daily_orders = {node.code: node.remaining_capacity_orders for node in scenario.nodes}
         # Position of each batch in the scenario's ``stock`` list, parallel to ``self.stock``
         # (the same stable sort), so plans can name the batches they take.
@@ -206,9 +208,22 @@ class _Network:
                 else node.daily_capacity_units - self.units_used[node.code]
             )
             daily_orders = self.daily_orders[node.code]
+            services = node.services
+            if services:
+                services = tuple(
+                    service
+                    if service.daily_capacity_orders is None
+                    else replace(
+                        service,
+                        remaining_capacity_orders=service.daily_capacity_orders
+                        - self.service_sent.get((node.code, service.code), 0),
+                    )
+                    for service in services
+                )
             nodes.append(
                 replace(
                     _with_status(node, self.scenario, hour),
+                    services=services,
                     stock=self._tuples[node.code],
                     remaining_capacity_units=remaining,
                     remaining_capacity_orders=None
@@ -229,6 +244,9 @@ class _Network:
         for shipment in result.shipments:
             code = shipment.node_code
             self.orders_sent[code] += 1
+            if shipment.carrier_service:
+                key = (code, shipment.carrier_service)
+                self.service_sent[key] = self.service_sent.get(key, 0) + 1
             self.units_used[code] += shipment.units
             self._dirty.add(code)
             taken_per_line = []
@@ -283,7 +301,22 @@ def signals_at(scenario: Scenario, hour: float, network: _Network | None = None)
             if node.daily_capacity_units:
                 slots = node.daily_capacity_units / 2.5  # ~2.5 units per parcel
                 courier[node.code] = min(1.0, network.orders_sent[node.code] / slots)
-    return Signals(carrier_saturation=saturation, weather=weather, courier_load=courier)
+    service_saturation: dict[str, float] = {}
+    if network is not None:
+        # A carrier service's saturation at a warehouse is the share of its day's parcels there
+        # already taken, so a service near its cap looks busy before it is full.
+        for node in scenario.nodes:
+            for service in node.services:
+                if service.daily_capacity_orders:
+                    used = network.service_sent.get((node.code, service.code), 0)
+                    share = min(1.0, used / service.daily_capacity_orders)
+                    service_saturation[f"{node.code}:{service.code}"] = share
+    return Signals(
+        carrier_saturation=saturation,
+        weather=weather,
+        courier_load=courier,
+        service_saturation=service_saturation,
+    )
 
 
 def _draw(seed: int, order_id: str, node_code: str) -> float:
@@ -315,14 +348,24 @@ class _Outcomes:
         for shipment in result.shipments:
             node = self.nodes[shipment.node_code]
             self.units[node.code] += shipment.units
+            service = node.service_by_code.get(shipment.carrier_service)
+            sensitivity = WEATHER_SENSITIVITY.get(service.level, 1.0) if service else 1.0
+            on_time_rate = (
+                shipment.on_time_rate if shipment.on_time_rate is not None else node.on_time_rate
+            )
             delay = 0.0
             for d in self.scenario.disruptions:
                 if not d.active_at(hour):
                     continue
                 if d.kind == "node_paused" and d.node == node.code:
                     delay += self.scenario.fault_delay_hours
-                elif d.kind == "weather" and d.region in (node.region, order.region):
-                    delay += WEATHER_DELAY_HOURS.get(d.level, 0.0)
+                elif d.kind == "weather" and d.region in (
+                    node.region,
+                    order.region,
+                    node.province or node.region,
+                    order.destination,
+                ):
+                    delay += WEATHER_DELAY_HOURS.get(d.level, 0.0) * sensitivity
                 elif d.kind == "carrier_cap" and d.region == node.region and d.saturation >= 0.9:
                     delay += CARRIER_CAP_DELAY_HOURS
             if any(
@@ -331,7 +374,7 @@ class _Outcomes:
             ):
                 sent_to_paused = True
             actual = shipment.transit_hours + delay
-            lucky = _draw(self.scenario.seed, order.order_id, node.code) < node.on_time_rate
+            lucky = _draw(self.scenario.seed, order.order_id, node.code) < on_time_rate
             if actual > order.promised_hours or not lucky:
                 on_time = False
                 worst = max(
@@ -391,8 +434,14 @@ def plan_record(
         return record
     shipments = []
     for shipment, taken_lines in zip(result.shipments, taken, strict=True):
+        carrier = (
+            {"carrier_service": shipment.carrier_service, "weight_kg": shipment.weight_kg}
+            if shipment.carrier_service
+            else {}
+        )
         shipments.append(
-            {
+            carrier
+            | {
                 "warehouse": shipment.node_code,
                 "units": shipment.units,
                 "cost": round(shipment.cost, 4),

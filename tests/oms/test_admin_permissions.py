@@ -102,7 +102,10 @@ MATRIX = {
         "ops": ("v", ()),
         "superuser": ("vacd", ("rotate_secret",)),
     },
+    "routing.carrier": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "routing.carriercapacity": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "routing.carrierrate": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "routing.carrierservice": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "routing.courierload": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "routing.lane": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "routing.routingdecision": {"ops": ("v", ()), "superuser": ("v", ())},
@@ -111,6 +114,7 @@ MATRIX = {
         "superuser": ("vacd", ("enable_simulated_drafts", "revert_last_change", "simulate")),
     },
     "routing.routingrule": {"ops": ("vacd", ()), "superuser": ("vacd", ())},
+    "routing.warehousecarrier": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "routing.weatheralert": {"ops": ("vac", ()), "superuser": ("vacd", ())},
 }
 

@@ -39,7 +39,14 @@ def _latest():
 
 
 # Models added after 4267676 whose permissions a migration grants to the Operations group.
-MODELS_ADDED_SINCE = {("customers", "rulesetversion"), ("customers", "customersplit")}
+MODELS_ADDED_SINCE = {
+    ("customers", "rulesetversion"),
+    ("customers", "customersplit"),
+    ("routing", "carrier"),
+    ("routing", "carrierservice"),
+    ("routing", "carrierrate"),
+    ("routing", "warehousecarrier"),
+}
 
 
 def _row_counts() -> dict[str, int]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from routing.engine.carrier_world import with_carriers
 from routing.engine.scenario import generate, scenario_to_dict
 
 
@@ -21,9 +22,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--fault-hour", type=float, default=11.0)
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--carriers",
+            action="store_true",
+            help="add five carrier services per warehouse, provinces, parcel weights and a "
+            "provincial storm (routing.engine.carrier_world)",
+        )
         parser.add_argument("--out", default="-", help="file to write; '-' for standard output")
 
-    def handle(self, *args, warehouses, orders, fault, fault_hour, seed, out, **options):
+    def handle(self, *args, warehouses, orders, fault, fault_hour, seed, carriers, out, **options):
         try:
             scenario = generate(
                 seed=seed,
@@ -34,6 +41,8 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if carriers:
+            scenario = with_carriers(scenario)
         text = json.dumps(scenario_to_dict(scenario), ensure_ascii=False)
         if out == "-":
             self.stdout.write(text)

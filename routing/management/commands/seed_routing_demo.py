@@ -1,4 +1,10 @@
-"""Routing's demo: lanes, a storm rule, a promotion profile, live signals and live orders.
+"""Routing's demo: lanes, five carriers with rate cards, storm rules, a promotion profile, live
+signals and live orders.
+
+The carriers have made-up names; their rate cards are the zone tables of
+``routing.engine.carrier_world`` (shaped like published Chinese price lists: first kg
+¥8-23 by zone, ¥1-15 each further kg, a remote-area surcharge), every warehouse picks up with
+all five, and a cold-chain warehouse's default is the cold-chain carrier.
 
 Runs after the core demo (``seed_demo``). The live orders go through the real services:
 created, routed by the optimizer (stock held), a third of them released to the warehouse, so
@@ -34,13 +40,19 @@ from oms.models import (
     WarehouseKind,
 )
 from oms.services.orders import AddressInput, LineInput, order_create, order_release
+from routing.engine.carrier_world import CARRIERS as DEMO_CARRIERS
+from routing.engine.carrier_world import COLD_DEFAULT_SERVICE, DEFAULT_SERVICE
 from routing.engine.factors import haversine_km
 from routing.models import (
     DEFAULT_WEIGHTS,
+    Carrier,
+    CarrierRate,
+    CarrierService,
     Lane,
     RoutingDecision,
     RoutingProfile,
     RoutingRule,
+    WarehouseCarrier,
     WeatherAlert,
 )
 from routing.providers import SimulatedFeed, signals_ingest
@@ -69,6 +81,8 @@ class Command(BaseCommand):
         for merchant in merchants.order_by("code"):
             if not Lane.objects.filter(warehouse__merchant=merchant).exists():
                 self._lanes(list(Warehouse.objects.filter(merchant=merchant).order_by("pk")))
+            if not Carrier.objects.filter(merchant=merchant).exists():
+                self._carriers(merchant, list(Warehouse.objects.filter(merchant=merchant)))
             self._historic_decisions(merchant)
             channels = list(SalesChannel.objects.filter(merchant=merchant).order_by("pk"))
             products = list(Product.objects.filter(merchant=merchant).order_by("pk"))
@@ -86,6 +100,16 @@ class Command(BaseCommand):
                 condition="weather_at_least",
                 threshold=3,
                 cold_chain_only=True,
+                effect="down_weight",
+                amount=0.5,
+            )
+        if default and not default.rules.filter(service_level="cold_chain").exists():
+            RoutingRule.objects.create(
+                profile=default,
+                name="Storm: down-weight cold-chain carriers 50 %",
+                condition="weather_at_least",
+                threshold=3,
+                service_level="cold_chain",
                 effect="down_weight",
                 amount=0.5,
             )
@@ -147,6 +171,45 @@ class Command(BaseCommand):
                     )
                 )
         Lane.objects.bulk_create(rows, ignore_conflicts=True)
+
+    def _carriers(self, merchant: Merchant, warehouses: list[Warehouse]) -> None:
+        """Five carriers, a service each with a zone rate card, picking up at every warehouse."""
+        for code, spec in DEMO_CARRIERS.items():
+            carrier = Carrier.objects.create(
+                merchant=merchant, code=code.lower(), name=spec["carrier"]
+            )
+            service = CarrierService.objects.create(
+                carrier=carrier,
+                code=spec["level"].value.replace("_", "-"),
+                name=spec["name"],
+                level=spec["level"].value,
+                chilled=spec.get("chilled", False),
+                frozen=spec.get("frozen", False),
+                volumetric_divisor=int(spec["divisor"]),
+                remote_surcharge=Decimal(str(spec["surcharge"])),
+                daily_capacity=spec["capacity"],
+                same_city_only=spec.get("same_city", False),
+            )
+            CarrierRate.objects.bulk_create(
+                CarrierRate(
+                    service=service,
+                    zone=zone,
+                    first_price=Decimal(str(first)),
+                    additional_per_kg=Decimal(str(extra)),
+                    transit_hours=hours,
+                    on_time_rate=on_time,
+                )
+                for zone, (first, extra, hours, on_time) in enumerate(spec["zones"], start=1)
+            )
+            WarehouseCarrier.objects.bulk_create(
+                WarehouseCarrier(
+                    warehouse=warehouse,
+                    service=service,
+                    is_default=code
+                    == (COLD_DEFAULT_SERVICE if warehouse.cold_chain else DEFAULT_SERVICE),
+                )
+                for warehouse in warehouses
+            )
 
     def _historic_decisions(self, merchant: Merchant) -> None:
         """A routed decision for each shipped historic order that has none (back-dated)."""
