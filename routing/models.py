@@ -663,10 +663,17 @@ class CarrierRate(models.Model):
                 | (Q(zone__isnull=False) & Q(destination_province="")),
                 name="rate_province_or_zone",
             ),
+            # One rate per lane: two partial constraints rather than NULLS NOT DISTINCT, which
+            # SQLite cannot enforce (a row names a province or a zone, never both).
             models.UniqueConstraint(
-                fields=["service", "origin_province", "destination_province", "zone"],
-                name="one_rate_per_lane",
-                nulls_distinct=False,
+                fields=["service", "origin_province", "destination_province"],
+                condition=Q(zone__isnull=True),
+                name="one_rate_per_province_lane",
+            ),
+            models.UniqueConstraint(
+                fields=["service", "origin_province", "zone"],
+                condition=Q(zone__isnull=False),
+                name="one_rate_per_zone_lane",
             ),
             models.CheckConstraint(condition=Q(first_price__gte=0), name="rate_first_price_gte_0"),
             models.CheckConstraint(

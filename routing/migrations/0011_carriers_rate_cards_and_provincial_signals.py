@@ -262,7 +262,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='carrierrate',
-            constraint=models.UniqueConstraint(fields=('service', 'origin_province', 'destination_province', 'zone'), name='one_rate_per_lane', nulls_distinct=False),
+            constraint=models.UniqueConstraint(condition=models.Q(('zone__isnull', True)), fields=('service', 'origin_province', 'destination_province'), name='one_rate_per_province_lane'),
+        ),
+        migrations.AddConstraint(
+            model_name='carrierrate',
+            constraint=models.UniqueConstraint(condition=models.Q(('zone__isnull', False)), fields=('service', 'origin_province', 'zone'), name='one_rate_per_zone_lane'),
         ),
         migrations.AddConstraint(
             model_name='carrierrate',
