@@ -550,9 +550,7 @@ def build_identities(merchant, total: int) -> dict[str, Any]:
             copy_s += time.perf_counter() - copy_started
 
         for index, row in enumerate(base):
-            (customer_id, record_id, channel, _account, _device, _phone, _masked, name) = row[
-                :8
-            ]
+            (customer_id, record_id, channel, _account, _device, _phone, _masked, name) = row[:8]
             fingerprint_text, observed_at, outcome, score, reasons, created_at = row[8:]
             data = json.loads(fingerprint_text)
             for copy in range(copies):
