@@ -60,7 +60,7 @@ OUT = ROOT / "bench" / "out"
 PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
 
-from customers.matching import address_digest  # noqa: E402 - the pure core, no Django
+from customers.matching import address_digest, mask_phone  # noqa: E402 - the pure core
 from customers.matching.normalize import NormalizedAddress  # noqa: E402
 
 MAIN_CODE = "bench-mdm"
@@ -415,7 +415,8 @@ def rekeyed(data: dict[str, Any], copy: int, key: bytes) -> dict[str, Any]:
         # Another person has another number: the visible last four digits move per copy (the
         # masked-phone blocking key then collides only as often as real masks do).
         suffix = (int(masked.group(2)) + 7919 * copy) % 10000
-        result["phone_masked"] = f"{masked.group(1)}****{suffix:04d}"
+        moved = mask_phone(f"{masked.group(1)}0000{suffix:04d}")
+        result["phone_masked"] = moved if _MASKED.match(moved) else data["phone_masked"]
     if data["device_id"]:
         result["device_id"] = _rehash(data["device_id"], copy, 16)
     if data["account_key"]:
