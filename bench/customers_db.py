@@ -60,7 +60,7 @@ OUT = ROOT / "bench" / "out"
 PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
 
-from customers.matching import address_digest  # noqa: E402 - the pure core, no Django
+from customers.matching import address_digest, mask_phone  # noqa: E402 - the pure core
 from customers.matching.normalize import NormalizedAddress  # noqa: E402
 
 MAIN_CODE = "bench-mdm"
@@ -395,6 +395,9 @@ def _rehash(value: str, copy: int, length: int) -> str:
     return hashlib.sha256(f"copy{copy}:{value}".encode()).hexdigest()[:length]
 
 
+_MASKED = re.compile(r"^(\d{3})\*{4}(\d{4})$")
+
+
 def rekeyed(data: dict[str, Any], copy: int, key: bytes) -> dict[str, Any]:
     """Copy ``copy`` of a stored fingerprint: another person with the same name and district.
 
@@ -407,6 +410,13 @@ def rekeyed(data: dict[str, Any], copy: int, key: bytes) -> dict[str, Any]:
     result["record_id"] = f"{data['record_id']}.{copy}"
     if data["phone_digest"]:
         result["phone_digest"] = _rehash(data["phone_digest"], copy, 64)
+    masked = _MASKED.match(data.get("phone_masked") or "")
+    if masked:
+        # Another person has another number: the visible last four digits move per copy (the
+        # masked-phone blocking key then collides only as often as real masks do).
+        suffix = (int(masked.group(2)) + 7919 * copy) % 10000
+        moved = mask_phone(f"{masked.group(1)}0000{suffix:04d}")
+        result["phone_masked"] = moved if _MASKED.match(moved) else data["phone_masked"]
     if data["device_id"]:
         result["device_id"] = _rehash(data["device_id"], copy, 16)
     if data["account_key"]:
@@ -444,6 +454,8 @@ def dict_keys(data: dict[str, Any]) -> list[str]:
     keys = []
     if data["phone_digest"]:
         keys.append("phone:" + data["phone_digest"])
+    if data["phone_masked"] and not data["phone_masked"].startswith("+"):
+        keys.append("pmask:" + data["phone_masked"])
     if data["device_id"]:
         keys.append("device:" + data["device_id"])
     if data["account_key"]:
@@ -539,9 +551,7 @@ def build_identities(merchant, total: int) -> dict[str, Any]:
             copy_s += time.perf_counter() - copy_started
 
         for index, row in enumerate(base):
-            (customer_id, record_id, channel, _account, _device, _phone, phone_masked, name) = row[
-                :8
-            ]
+            (customer_id, record_id, channel, _account, _device, _phone, _masked, name) = row[:8]
             fingerprint_text, observed_at, outcome, score, reasons, created_at = row[8:]
             data = json.loads(fingerprint_text)
             for copy in range(copies):
@@ -565,7 +575,7 @@ def build_identities(merchant, total: int) -> dict[str, Any]:
                             _copy_text(record["account_key"]),
                             _copy_text(record["device_id"]),
                             _copy_text(record["phone_digest"]),
-                            _copy_text(phone_masked),
+                            _copy_text(record["phone_masked"]),
                             _copy_text(name),
                             _copy_text(text),
                             observed_at.isoformat() if observed_at else "\\N",

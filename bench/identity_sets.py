@@ -15,6 +15,7 @@ among true pairs (all pairs, including those that share no phone, device or acco
     .venv/bin/python bench/identity_sets.py                        # the shared sample, SQLite
     .venv/bin/python bench/identity_sets.py --database-url postgres://postgres@127.0.0.1:5432/bench_identity
     .venv/bin/python bench/identity_sets.py DIR [DIR ...] --out bench/RESULTS-identity.md
+    .venv/bin/python bench/identity_sets.py --rules '{"name_address_key": true}'
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def manage(*args: str, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def run_set(directory: Path, database_url: str | None) -> dict[str, object]:
+def run_set(directory: Path, database_url: str | None, rules: str = "") -> dict[str, object]:
     with (directory / "observations.csv").open(encoding="utf-8") as handle:
         answer = list(csv.DictReader(handle))
     by_person: dict[str, list[str]] = defaultdict(list)
@@ -148,6 +149,16 @@ def run_set(directory: Path, database_url: str | None) -> dict[str, object]:
             f"Merchant.objects.get_or_create(code={MERCHANT!r}, defaults={{'name': 'Identity bench'}})",
             env=env,
         )
+        if rules:
+            # The rules in force for everyone, as an admin stores them (the matcher's JSON).
+            manage(
+                "shell",
+                "-c",
+                "import json;from customers.models import MatchRuleSet;"
+                "MatchRuleSet.objects.filter(merchant__isnull=True).delete();"
+                f"MatchRuleSet.objects.create(merchant=None, rules=json.loads({rules!r}))",
+                env=env,
+            )
         import_seconds = manage(
             "import_identities",
             str(directory / "observations_blind.csv"),
@@ -180,6 +191,9 @@ def render(results: list[dict[str, object]], command: str) -> str:
         "",
         f"Command: `{command}`",
         "",
+        "Load average at the end of the run: "
+        + ", ".join(f"{value:.2f}" for value in os.getloadavg()),
+        "",
         "| set | records | true pairs | matcher | precision | recall | F1 | TP | FP | FN | import s |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -205,8 +219,11 @@ def main() -> None:
     parser.add_argument("sets", nargs="*", type=Path, default=[DEFAULT_SET])
     parser.add_argument("--database-url", help="default: a scratch SQLite file per set")
     parser.add_argument("--out", type=Path, help="also write the table to this Markdown file")
+    parser.add_argument(
+        "--rules", default="", help="matching rules JSON in force (default: the built-in rules)"
+    )
     args = parser.parse_args()
-    results = [run_set(directory, args.database_url) for directory in args.sets]
+    results = [run_set(directory, args.database_url, args.rules) for directory in args.sets]
     table = render(results, "python " + " ".join(sys.argv))
     print(table)
     if args.out:

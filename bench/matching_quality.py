@@ -9,12 +9,14 @@ observations and times single ``resolve`` calls against them (p50/p99).
 
     .venv/bin/python bench/matching_quality.py                      # 20,000 observations
     .venv/bin/python bench/matching_quality.py --count 100000 --latency 100000
+    .venv/bin/python bench/matching_quality.py --rules '{"name_address_key": true}'
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import resource
@@ -35,6 +37,7 @@ from customers.matching.generate import (
     generate_observations,
 )
 from customers.matching.records import Fingerprint, fingerprint
+from customers.matching.score import MatchRules
 
 KEY = b"bench-hmac-key-not-secret"
 
@@ -133,7 +136,7 @@ def metrics_row(label: str, matrix: dict[str, int]) -> str:
     )
 
 
-def run_quality(count: int, seed: int) -> None:
+def run_quality(count: int, seed: int, rules: MatchRules | None = None) -> None:
     started = time.perf_counter()
     dataset = generate_observations(count, seed=seed)
     generated = time.perf_counter() - started
@@ -144,7 +147,7 @@ def run_quality(count: int, seed: int) -> None:
     fingerprints = [fingerprint(observation, key=KEY) for observation in observations]
     normalised = time.perf_counter() - started
 
-    resolver = IncrementalResolver()
+    resolver = IncrementalResolver(rules)
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
     for record in fingerprints:
@@ -166,7 +169,7 @@ def run_quality(count: int, seed: int) -> None:
     core = confusion(assignments, dataset.person_of)
     phone = confusion(key_union_baseline(fingerprints, phone_only), dataset.person_of)
     union = confusion(key_union_baseline(fingerprints, any_key), dataset.person_of)
-    print(metrics_row("customers.matching (rules default)", core))
+    print(metrics_row(f"customers.matching (rules {'given' if rules else 'default'})", core))
     print(metrics_row("baseline: exact phone only", phone))
     print(metrics_row("baseline: exact phone or device or address", union))
     print()
@@ -243,13 +246,22 @@ def main() -> None:
     )
     parser.add_argument("--latency-only", action="store_true", help="skip the quality run")
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() the loaded index")
+    parser.add_argument(
+        "--rules",
+        default="",
+        help="rules as the JSON an admin stores (MatchRules.from_mapping), e.g. name_address_key",
+    )
     args = parser.parse_args()
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}\n"
+        f"Python {platform.python_version()}, load average {load}\n"
     )
+    rules = MatchRules.from_mapping(json.loads(args.rules)) if args.rules else None
+    if rules is not None:
+        print(f"Rules: defaults with {args.rules}\n")
     if not args.latency_only:
-        run_quality(args.count, args.seed)
+        run_quality(args.count, args.seed, rules)
     if args.latency:
         run_latency(args.latency, args.seed, freeze=args.gc_freeze)
 

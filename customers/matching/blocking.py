@@ -170,20 +170,24 @@ def resolve(observation: Fingerprint, index: CandidateSource, rules: MatchRules)
         for record, customer_id in candidates
     ]
     # Receiver-only keys (name + address) apply when the sighting's phone, device and account
-    # are new, or every earlier sighting with them named this same receiver: then they are
-    # this person's own (a second phone), not a relative's who ordered for them.
+    # are new, or every earlier sighting with them named this same receiver: then they may be
+    # this person's own (a second phone), not a relative's who ordered for them. Not between
+    # two handsets (``_other_handset``), and not to a customer who also ordered under another
+    # name here (below).
     carried = [
         evidence
         for _record, _customer, evidence in compared
         if any(item.signal in CARRIER_SIGNALS for item in evidence)
     ]
-    receiver_keys = bool(carried) and all(
+    receiver_keys = all(
         any(item.signal is Signal.NAME_SAME for item in evidence) for evidence in carried
     )
     pairs = []
     others_named: set[str] = set()  # customers with a record whose name is not this one's
     for record, customer_id, evidence in compared:
         score, exact_key = score_pair(evidence, rules, receiver_keys=receiver_keys)
+        if exact_key and _other_handset(observation, record, exact_key, rules):
+            exact_key = ""
         pairs.append(PairScore(record.record_id, customer_id, score, exact_key, evidence))
         if any(item.signal in NAME_DISAGREES for item in evidence):
             others_named.add(customer_id)
@@ -200,6 +204,23 @@ def resolve(observation: Fingerprint, index: CandidateSource, rules: MatchRules)
         ]
     decision = decide(pairs, rules)
     return replace(decision, carrier_proxy=True) if observation.carrier_proxy else decision
+
+
+def _other_handset(
+    observation: Fingerprint, record: Fingerprint, exact_key: str, rules: MatchRules
+) -> bool:
+    """A receiver-only key between two sightings placed from different handsets.
+
+    With another phone and no account in common, the device is the one thing of the buyer's
+    both sightings report: when it differs too, nothing of the buyer's is shared and the
+    name and flat fit a housemate ordering for this person as well as the person.
+    """
+    return (
+        exact_key in rules.receiver_key_labels
+        and bool(observation.device_id)
+        and bool(record.device_id)
+        and observation.device_id != record.device_id
+    )
 
 
 class IncrementalResolver:

@@ -10,7 +10,9 @@ as 伟/薇 are exactly what siblings share. Addresses are compared by administra
 fuzzy ratio of the street/number/community text (rapidfuzz) and strict equality of building,
 unit and room. A sighting marked ``carrier_proxy`` (a group-buy leader's phone on a member's
 order) is compared on its receiver only; one marked ``named_other`` (a relative named as
-receiver) gives no credit for agreeing with its name.
+receiver) gives no credit for agreeing with its name; one marked ``receiver_linked`` (filed on
+its name and flat alone) lends its phone, device and account to no one ordering under another
+name.
 """
 
 from __future__ import annotations
@@ -304,9 +306,14 @@ def compare(
         # its customer's, so agreeing with it is no evidence (disagreeing still is).
         name = None
     address = compare_addresses(first, second, settings)
+    # A sighting filed on its receiver alone (``receiver_linked``) whose phone, device or
+    # account now order under another name: they are that other person's, not its customer's.
+    other_buyer = (first.receiver_linked or second.receiver_linked) and (
+        name is not None and name.signal not in _NAME_AGREES
+    )
     carriers: list[Evidence | None] = (
         []
-        if first.carrier_proxy or second.carrier_proxy
+        if first.carrier_proxy or second.carrier_proxy or other_buyer
         else [
             compare_phone(first, second, settings, spread.get("phone", 1)),
             compare_device(first, second, settings, spread.get("device", 1)),

@@ -247,10 +247,14 @@ def comparison_patterns(
 ) -> Counter[Vector]:
     """The comparison vectors of all candidate pairs of ``records``, counted.
 
-    Flags a past resolution set on a record (``named_other``, ``carrier_proxy``) are cleared:
-    the fit looks at what the records say, not at what earlier rules made of them.
+    Flags a past resolution set on a record (``named_other``, ``carrier_proxy``,
+    ``receiver_linked``) are cleared: the fit looks at what the records say, not at what
+    earlier rules made of them.
     """
-    plain = [replace(record, named_other=False, carrier_proxy=False) for record in records]
+    plain = [
+        replace(record, named_other=False, carrier_proxy=False, receiver_linked=False)
+        for record in records
+    ]
     spread = carrier_spread(plain, customer_of or {})
     patterns: Counter[Vector] = Counter()
     for later, earlier in candidate_pairs(plain, max_per_key):

@@ -70,6 +70,10 @@ class Fingerprint:
     # this customer (a group-buy leader's, a relative's tablet): they say nothing about who
     # the customer is. Set when they already carry other receivers (see ``resolve``).
     carrier_proxy: bool = False
+    # Filed under its customer on the receiver alone (same name and flat, see the optional
+    # "address + name" key): its phone, device and account were never shown to be that
+    # customer's, so once someone else orders with them they are no evidence for it.
+    receiver_linked: bool = False
 
 
 def normalize_device_id(raw: str) -> str:
@@ -121,6 +125,7 @@ def fingerprint_to_dict(record: Fingerprint) -> dict[str, Any]:
         "created_at": record.created_at.isoformat() if record.created_at else None,
         **({"named_other": True} if record.named_other else {}),
         **({"carrier_proxy": True} if record.carrier_proxy else {}),
+        **({"receiver_linked": True} if record.receiver_linked else {}),
     }
 
 
@@ -142,4 +147,5 @@ def fingerprint_from_dict(data: Mapping[str, Any]) -> Fingerprint:
         created_at=datetime.fromisoformat(created_at) if created_at else None,
         named_other=bool(data.get("named_other", False)),
         carrier_proxy=bool(data.get("carrier_proxy", False)),
+        receiver_linked=bool(data.get("receiver_linked", False)),
     )

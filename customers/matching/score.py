@@ -55,8 +55,10 @@ CARRIER_SIGNALS = frozenset(
 )
 # No receiver-only key (name + address) by default: buyers name relatives who share their
 # flat as receivers, so name + address with another phone is one person only half the time
-# on independent data. A key made of receiver signals only would apply just to sightings
-# whose phone, device and account nobody uses yet (see ``score_pair``).
+# on independent data. The optional key applies only to sightings whose phone, device and
+# account nobody else uses (see ``resolve``), never between two different handsets, and a
+# sighting filed by it lends its phone, device and account to nobody ordering under another
+# name (``Fingerprint.receiver_linked``).
 DEFAULT_EXACT_KEYS: tuple[tuple[str, frozenset[Signal], frozenset[Signal]], ...] = (
     ("phone + name", _PHONE, frozenset({Signal.NAME_SAME})),
     ("device + name", frozenset({Signal.DEVICE_SAME}), frozenset({Signal.NAME_SAME})),
@@ -122,7 +124,10 @@ class MatchRules:
         settings ``phone_recycle_days``, ``address_similarity``, ``dwelling_similarity``,
         ``shared_carrier_customers``, ``proxy_receivers``. ``name_address_key: true`` adds the
         receiver-only exact key "address + name" (:data:`NAME_ADDRESS_KEY`), for merchants
-        whose buyers rarely name a relative as receiver.
+        whose buyers rarely name a relative as receiver: a second phone at the same flat then
+        joins its customer at once, unless its phone, device or account already ordered under
+        another name, the two sightings come from different handsets, or the customer also
+        ordered under another name there.
         """
         weights = dict(DEFAULT_WEIGHTS)
         for name, value in dict(data.get("weights", {})).items():
@@ -178,6 +183,8 @@ class Decision:
     comparisons: int = 0
     evidence: tuple[Evidence, ...] = ()
     carrier_proxy: bool = False
+    # The link rests on a receiver-only key (name + address) and nothing of the buyer's.
+    receiver_only: bool = False
 
 
 NAME_DISAGREES = frozenset({Signal.NAME_DIFFERENT, Signal.NAME_SURNAME_ONLY})
@@ -186,9 +193,12 @@ NAME_DISAGREES = frozenset({Signal.NAME_DIFFERENT, Signal.NAME_SURNAME_ONLY})
 def settled(record: Fingerprint, decision: Decision) -> Fingerprint:
     """``record`` as it is filed after ``decision``: a link despite a receiver name that
     disagrees marks the sighting as made for someone else (``named_other``), so its name
-    links nobody to this customer later."""
+    links nobody to this customer later; a link on the receiver alone marks it
+    ``receiver_linked``, so its phone, device and account do not vouch for this customer."""
     if decision.carrier_proxy:
         record = replace(record, carrier_proxy=True)
+    if decision.outcome is Outcome.LINK and decision.receiver_only:
+        record = replace(record, receiver_linked=True)
     if decision.outcome is Outcome.LINK and any(
         item.signal in NAME_DISAGREES for item in decision.evidence
     ):
@@ -255,6 +265,8 @@ def decide(pairs: Iterable[PairScore], rules: MatchRules) -> Decision:
             merged,
             count,
             best.evidence,
+            receiver_only=best.score < rules.link_threshold
+            and best.exact_key in rules.receiver_key_labels,
         )
     if best.score >= rules.review_threshold:
         because = f"score {best.score:g} between review {rules.review_threshold:g} and link {rules.link_threshold:g}"

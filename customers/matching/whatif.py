@@ -37,7 +37,7 @@ def resolve_all(records: Sequence[Fingerprint], rules: MatchRules) -> Resolution
     decisions: dict[str, Decision] = {}
     filed: dict[str, Fingerprint] = {}
     for record in records:
-        plain = replace(record, named_other=False, carrier_proxy=False)
+        plain = replace(record, named_other=False, carrier_proxy=False, receiver_linked=False)
         decision = decisions[record.record_id] = resolver.add(plain)
         filed[record.record_id] = settled(plain, decision)
     return Resolution(resolver.assignments(), decisions, filed)
@@ -136,7 +136,10 @@ def compare_rule_sets(
     merges, splits = merges_and_splits(first, second.assignments)
     joined = parted = 0
     found: dict[str, list[ChangedPair]] = {"merge": [], "split": []}
-    plain = [replace(record, named_other=False, carrier_proxy=False) for record in records]
+    plain = [
+        replace(record, named_other=False, carrier_proxy=False, receiver_linked=False)
+        for record in records
+    ]
     for later, earlier in candidate_pairs(plain):
         one, other = plain[later], plain[earlier]
         together_before = first[one.record_id] == first[other.record_id]

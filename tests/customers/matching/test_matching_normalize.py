@@ -157,6 +157,7 @@ def test_room_after_a_street_number_and_complex_name():
 
 def test_a_fingerprint_survives_a_round_trip_through_plain_data():
     import json
+    from dataclasses import replace
     from datetime import datetime
 
     from customers.matching.records import (
@@ -174,6 +175,8 @@ def test_a_fingerprint_survives_a_round_trip_through_plain_data():
     data = json.loads(json.dumps(fingerprint_to_dict(record), ensure_ascii=False))
     assert "13812345678" not in json.dumps(data)
     assert fingerprint_from_dict(data) == record
+    flagged = replace(record, named_other=True, carrier_proxy=True, receiver_linked=True)
+    assert fingerprint_from_dict(fingerprint_to_dict(flagged)) == flagged
 
 
 def test_delivery_notes_are_dropped_but_comma_separated_parts_are_kept():

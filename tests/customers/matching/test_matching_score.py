@@ -275,20 +275,45 @@ def test_next_door_houses_are_neighbours_not_one_address():
     assert "number 123号 vs 124号" in evidence.detail
 
 
-def test_the_name_address_key_joins_a_second_phone_once_its_history_names_the_same_receiver():
+def test_the_name_address_key_joins_a_second_phone_that_nobody_else_uses():
     resolver = IncrementalResolver(MatchRules.from_mapping({"name_address_key": True}))
     decisions = [
         resolver.add(record)
         for record in (
             observe("a", phone="13812345678", name="张伟", address=HOME, account="dy_1"),
-            observe("b", phone="13987654321", name="张伟", address=HOME),  # new phone: doubt
-            observe("c", phone="13987654321", name="张伟", address=HOME),  # its history agrees
+            observe("b", phone="13987654321", name="张伟", address=HOME),  # a new phone
+            observe("c", phone="13987654321", name="张伟", address=HOME),
         )
     ]
-    assert decisions[1].outcome is Outcome.REVIEW
-    assert decisions[2].outcome is Outcome.LINK
-    assert decisions[2].merge_customer_ids
+    assert decisions[1].outcome is Outcome.LINK
+    assert decisions[1].receiver_only
+    assert decisions[1].reasons[0] == "exact key address + name"
     assert len(set(resolver.assignments().values())) == 1
+    assert resolver.index._records["b"].receiver_linked
+    assert not resolver.index._records["c"].receiver_linked  # its phone linked it
+
+
+def test_the_name_address_key_does_not_join_a_sighting_from_another_handset():
+    # Another phone and another device: nothing of the buyer's is shared, and a housemate
+    # ordering for 张伟 writes the same name and flat.
+    resolver = IncrementalResolver(MatchRules.from_mapping({"name_address_key": True}))
+    resolver.add(observe("a", phone="13812345678", name="张伟", address=HOME, device="handset-a"))
+    decision = resolver.add(
+        observe("b", phone="13987654321", name="张伟", address=HOME, device="handset-b")
+    )
+    assert decision.outcome is Outcome.REVIEW
+    assert resolver.index.customer_of("b") != resolver.index.customer_of("a")
+
+
+def test_a_sighting_joined_on_its_receiver_lends_its_phone_to_no_one_else():
+    resolver = IncrementalResolver(MatchRules.from_mapping({"name_address_key": True}))
+    resolver.add(observe("a", phone="13812345678", name="张伟", address=HOME))
+    assert resolver.add(observe("b", phone="13987654321", name="张伟", address=HOME)).receiver_only
+    # The phone of "b" turns out to be 王辉's, who had ordered for 张伟: 王辉's own order does
+    # not follow it into 张伟's customer.
+    decision = resolver.add(observe("c", phone="13987654321", name="王辉", address=HOME))
+    assert decision.outcome is not Outcome.LINK
+    assert resolver.index.customer_of("c") != resolver.index.customer_of("a")
 
 
 def test_the_name_address_key_does_not_follow_a_relatives_phone():
