@@ -49,7 +49,7 @@ def order_services_panel(sender, order, **kwargs) -> list[dict]:
                     when(step.deadline),
                     when(step.eta),
                     step.attempts,
-                    step.last_error or "—",
+                    step.last_error_said or "—",
                 ]
                 for step in steps
             ],

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods
 
 from oms.exceptions import DomainError
 from oms.models import Order
+from oms.selectors import status_reasons_text
 from orchestration import customer_text, dashboards
 from orchestration.models import (
     InterventionKind,
@@ -283,7 +284,9 @@ def _date_param(request, name: str) -> date | None:
 def ops_exceptions(request: HttpRequest) -> HttpResponse:
     """The exceptions queue: orders needing attention, failed steps, open SLA alerts."""
     queue = exceptions_queue(limit=50)
+    reasons = status_reasons_text(queue.orders)
     context = {
+        "orders": [(order, reasons.get(order.pk, order.status_reason)) for order in queue.orders],
         **admin.site.each_context(request),
         "title": _("Exceptions"),
         "queue": queue,

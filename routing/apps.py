@@ -8,7 +8,7 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         from oms.signals import order_created, order_panels, stock_available
-        from routing import receivers
+        from routing import receivers, timeline_text  # noqa: F401 - registers its messages
         from routing.signals import before_route
 
         order_created.connect(receivers.enqueue_routing, dispatch_uid="routing.enqueue_routing")
