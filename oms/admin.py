@@ -703,6 +703,10 @@ class OrderAdmin(NeverDeletedMixin, ModelAdmin):
             for _receiver, found in order_panels.send(sender=Order, order=order):
                 if isinstance(found, list):  # each receiver answers with its panels
                     panels.extend(found)
+            for panel in panels:  # a panel's link shows to those allowed to follow it
+                link = panel.get("link")
+                if link:
+                    link["allowed"] = request.user.has_perm(link.get("permission", ""))
             if order.consolidation_id:
                 panels.insert(0, _merged_shipments_panel(order))
         extra_context = {**(extra_context or {}), "order_panels": panels}

@@ -14,5 +14,7 @@ order_status_changed = Signal()
 stock_available = Signal()
 # sender=Order, order=Order: the apps above answer with panels for the order's admin page, each
 # ``{"title": str, "columns": [str], "rows": [[str]], "empty": str}`` (routing decisions, service
-# steps), so the order workspace shows them without ``oms`` importing those apps.
+# steps, webhooks), and optionally ``"link": {"url", "label", "permission"}`` to an action page
+# (shown to users holding that permission), so the order workspace shows them without ``oms``
+# importing those apps.
 order_panels = Signal()

@@ -23,6 +23,10 @@ class CodeRejected(DomainError):
     http_status = 400
 
 
+class WebhookNotResent(DomainError):
+    code = "webhook_not_resent"
+
+
 class StepNotCompletable(DomainError):
     code = "step_not_completable"
 
