@@ -492,7 +492,9 @@ class OrderAdmin(NeverDeletedMixin, ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
     list_filter = ["status", "merchant", "channel__kind", "region", "created_at"]
-    search_fields = ["external_id", "receiver_name", "receiver_phone", "=id"]
+    # Parts of the external id, receiver name or phone (trigram indexes on PostgreSQL), and the
+    # order number when the term is one (``get_search_results``).
+    search_fields = ["external_id", "receiver_name", "receiver_phone"]
     date_hierarchy = "created_at"
     list_select_related = ["merchant", "channel"]
     readonly_fields = [
@@ -558,6 +560,18 @@ class OrderAdmin(NeverDeletedMixin, ModelAdmin):
         (_("Times"), {"fields": ["placed_at", "promised_at", "created_at", "updated_at"]}),
     ]
     inlines = [OrderLineInline, ShipmentInline, OrderEventInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        """The search fields' matches, and the order with that number when the term is one.
+
+        Not the admin's ``=id``: for a term that is not a number it compares ``id::text``,
+        which no index answers, so every search read all orders (~170 ms at 100,000).
+        """
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term.isdigit() and len(term) <= 18:
+            found = found | queryset.filter(pk=int(term))
+        return found, may_have_duplicates
 
     @admin.display(description=_("status reason"))
     def status_reason_said(self, order: Order) -> str:
