@@ -1,10 +1,13 @@
 """The console's long lists at 100,000 orders: the order list and the exceptions queue.
 
-Fills a scratch database (PostgreSQL by default, the one ``--database-url`` names; it is
-flushed) with ``--orders`` orders of one merchant, ``--attention`` of them waiting for
+Fills a scratch database (the PostgreSQL one ``DATABASE_URL`` names: give it a new one; without
+it a SQLite file in /tmp) with ``--orders`` orders of one merchant, ``--attention`` of them waiting for
 attention, and times, as a logged-in superuser through Django's test client (the whole view,
 templates included, no network): the order list's first page, the order list filtered to
-``needs_attention``, a search by external id, and ``/ops/exceptions/``. Prints median and p99
+``needs_attention``, a search by a whole external id and by a part of one (10 orders), and
+``/ops/exceptions/``. On PostgreSQL the search reads trigram indexes
+(``oms/migrations/0015_order_search_trigram_indexes.py``); ``--no-trigram`` drops them for the
+comparison (a run without it builds them again). Prints median and p99
 of ``--requests`` requests each, and the queries per request.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_console .venv/bin/python bench/console_lists.py
@@ -13,6 +16,7 @@ of ``--requests`` requests each, and the queries per request.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import statistics
 import sys
@@ -33,8 +37,11 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--attention", type=int, default=2_000)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--no-trigram", action="store_true", help="time the search without them")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
+    if not os.environ.get("DATABASE_URL"):  # never the developer's own database
+        os.environ["DATABASE_URL"] = "sqlite:////tmp/oms_bench_console.sqlite3"
     import django
 
     django.setup()
@@ -51,6 +58,10 @@ def main() -> None:
     from oms.models import ChannelKind, Merchant, Order, OrderStatus, SalesChannel
 
     call_command("migrate", verbosity=0)
+    # The migration's own functions: drop the indexes for the comparison, or build them again.
+    trigram = importlib.import_module("oms.migrations.0015_order_search_trigram_indexes")
+    with connection.schema_editor(atomic=False) as editor:
+        (trigram.drop if args.no_trigram else trigram.create)(None, editor)
     started = time.perf_counter()
     merchant, _ = Merchant.objects.get_or_create(code="bench-console", defaults={"name": "Bench"})
     channel, _ = SalesChannel.objects.get_or_create(
@@ -94,6 +105,7 @@ def main() -> None:
         "order list": "/admin/oms/order/",
         "order list, needs attention": "/admin/oms/order/?status__exact=needs_attention",
         "order search": "/admin/oms/order/?q=B0099999",
+        "order search, part of an id": "/admin/oms/order/?q=B009999",
         "exceptions queue": "/ops/exceptions/",
     }
     print("| page | median ms | p99 ms | queries |\n|---|---|---|---|")
@@ -110,7 +122,15 @@ def main() -> None:
             f"| {label} | {statistics.median(times):.1f} | {percentile(times, 0.99):.1f} | "
             f"{len(queries)} |"
         )
-    print(f"database: {connection.vendor}; load average: {os.getloadavg()[0]:.1f}")
+    with connection.cursor() as cursor:
+        indexed = False
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'order_external_id_trgm'")
+            indexed = cursor.fetchone() is not None
+    print(
+        f"database: {connection.vendor}; trigram indexes: {'yes' if indexed else 'no'}; "
+        f"load average: {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ BENCHMARKS = {
     "status_page": [PY, "bench/status_page.py", "--backend", "both", "--requests", "300"],
     "dashboard": [PY, "bench/dashboard.py", "--requests", "30"],
     "canvas_whatif": [PY, "bench/canvas_whatif.py", "--requests", "30", "--cold", "10"],
+    "console_lists": [PY, "bench/console_lists.py", "--requests", "30"],
     "customer360": [PY, "bench/customer360.py", "--backend", "both", "--requests", "100"],
     "groupbuy": [PY, "bench/groupbuy.py", "--backend", "both", "--reps", "20", "--core-reps", "50"],
     "outages": [PY, "bench/outages.py", "--scenario", "both", "--rate", "2", "--seconds", "60"],

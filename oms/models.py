@@ -14,11 +14,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from oms.crypto import EncryptedCharField
 from oms.history import history_user
+from oms.stored_text import actor_name, event_kind
 from oms.tenancy import same_merchant
 
 
@@ -404,7 +406,7 @@ class Consolidation(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"merged fulfilment {self.pk}"
+        return gettext("merged fulfilment %(id)s") % {"id": self.pk}
 
 
 class Order(models.Model):
@@ -570,7 +572,11 @@ class Reservation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} of line {self.line_id} on batch {self.batch_id}"
+        return gettext("%(quantity)s of line %(line)s on batch %(batch)s") % {
+            "quantity": self.quantity,
+            "line": self.line_id,
+            "batch": self.batch_id,
+        }
 
 
 class ShipmentStatus(models.TextChoices):
@@ -613,7 +619,11 @@ class Shipment(models.Model):
         ordering = ["order_id", "id"]
 
     def __str__(self) -> str:
-        return f"shipment {self.pk} of order {self.order_id} from {self.warehouse.code}"
+        return gettext("parcel %(id)s of order %(order)s from %(warehouse)s") % {
+            "id": self.pk,
+            "order": self.order_id,
+            "warehouse": self.warehouse.code,
+        }
 
 
 class OrderEvent(models.Model):
@@ -636,7 +646,10 @@ class OrderEvent(models.Model):
         ordering = ["order_id", "at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.from_status}->{self.to_status} by {self.actor}"
+        return gettext("%(kind)s by %(actor)s") % {
+            "kind": event_kind(self.kind),
+            "actor": actor_name(self.actor),
+        }
 
 
 class IdempotencyRecord(models.Model):

@@ -3,6 +3,7 @@
 from django.db.models import F, Q, QuerySet
 
 from oms.models import InventoryBatch, Merchant, Order, OrderEvent, Shipment
+from oms.stored_text import status_reason_text
 
 
 def batches_of(merchant: Merchant) -> QuerySet[InventoryBatch]:
@@ -28,3 +29,24 @@ def shipments_of(order: Order) -> QuerySet[Shipment]:
     if order.consolidation_id:
         carrying |= Q(consolidation_id=order.consolidation_id)
     return Shipment.objects.filter(carrying).select_related("warehouse").order_by("pk")
+
+
+def status_reasons_text(orders: list) -> dict[int, str]:
+    """``status_reason_text`` of many orders in one query (their latest entries for it)."""
+    wanted = {order.pk: order for order in orders if order.status_reason}
+    found: dict[int, str] = {order.pk: order.status_reason for order in orders}
+    rows = (
+        OrderEvent.objects.filter(order_id__in=list(wanted), kind__in=["status", "merged"])
+        .order_by("order_id", "-at", "-id")
+        .only("order_id", "kind", "message", "data")
+    )
+    seen: set[int] = set()
+    for event in rows:
+        if event.order_id in seen:
+            continue
+        order = wanted[event.order_id]
+        said = status_reason_text(order, [event])
+        if said != order.status_reason or event.kind == "status":
+            found[event.order_id] = said
+            seen.add(event.order_id)
+    return found

@@ -14,7 +14,9 @@ order_status_changed = Signal()
 stock_available = Signal()
 # sender=Order, order=Order: the apps above answer with panels for the order's admin page, each
 # ``{"title": str, "columns": [str], "rows": [[str]], "empty": str}`` (routing decisions, service
-# steps), so the order workspace shows them without ``oms`` importing those apps.
+# steps, webhooks), and optionally ``"link": {"url", "label", "permission"}`` to an action page
+# (shown to users holding that permission), so the order workspace shows them without ``oms``
+# importing those apps.
 order_panels = Signal()
 # sender=InventoryBatch, merchant_id=int, product_ids=list[int]: units on hand or reserved moved
 # either way (a reservation, a release, a shipment, a recount or a receipt); caches of what can

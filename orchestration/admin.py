@@ -10,12 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
+from oms.stored_text import event_kind, say
 from orchestration.models import (
     InterventionRequest,
     OrderTracking,
@@ -191,7 +192,7 @@ class OrderTrackingAdmin(NeverDeletedMixin, ModelAdmin):
 
 @admin.register(SlaAlert)
 class SlaAlertAdmin(NeverDeletedMixin, ModelAdmin):
-    list_display = ["detected_at", "order", "atom", "cause_kind", "cause_label", "resolved_at"]
+    list_display = ["detected_at", "order", "atom", "cause", "late_party", "resolved_at"]
     list_filter = ["cause_kind", "atom", "resolved_at"]
     search_fields = ["order__external_id", "summary"]
     readonly_fields = [
@@ -200,43 +201,78 @@ class SlaAlertAdmin(NeverDeletedMixin, ModelAdmin):
         "atom",
         "deadline",
         "detected_at",
-        "cause_kind",
-        "cause_label",
-        "summary",
+        "cause",
+        "late_party",
+        "summary_text",
         "chain",
         "timeline",
-        "notified",
+        "notified_to",
         "resolved_at",
     ]
-    exclude = ["report"]
+    exclude = ["report", "cause_kind", "cause_label", "summary", "notified"]
 
     def has_add_permission(self, request) -> bool:
         return False
 
+    @admin.display(description=_("cause"), ordering="cause_kind")
+    def cause(self, obj: SlaAlert) -> str:
+        return obj.cause_kind_label
+
+    @admin.display(description=_("late party"))
+    def late_party(self, obj: SlaAlert) -> str:
+        return obj.cause_said
+
+    @admin.display(description=_("summary"))
+    def summary_text(self, obj: SlaAlert) -> str:
+        return obj.summary_said
+
+    @admin.display(description=_("notified"))
+    def notified_to(self, obj: SlaAlert) -> str:
+        """Who was told: staff by user name, the merchant's webhook in words."""
+        names = []
+        for recipient in obj.notified or []:
+            if recipient.startswith("operations:"):
+                names.append(recipient.removeprefix("operations:"))
+            elif recipient.startswith("merchant webhook"):
+                names.append(gettext("the merchant's webhook"))
+            elif recipient.startswith("operations ("):
+                names.append(gettext("nobody: the Operations group has no members"))
+            else:
+                names.append(recipient)
+        return ", ".join(names) or "—"
+
     @admin.display(description=_("late chain"))
     def chain(self, obj: SlaAlert) -> str:
-        return format_html_join(
-            "",
-            "<div>{} ({}) — {}, late by {} min, {} attempt(s) {}</div>",
-            (
+        statuses = dict(StepStatus.choices)
+        rows = []
+        for c in obj.report.get("chain", []):
+            line = gettext(
+                "%(key)s (%(atom)s): %(status)s, %(late)s min late, %(attempts)s attempts"
+            )
+            rows.append(
                 (
-                    c["key"],
-                    c["atom"],
-                    c["status"],
-                    c["late_by_minutes"],
-                    c["attempts"],
+                    line
+                    % {
+                        "key": c["key"],
+                        "atom": c["atom"],
+                        "status": statuses.get(c["status"], c["status"]),
+                        "late": round(c["late_by_minutes"]),
+                        "attempts": c["attempts"],
+                    },
                     c["external_system"],
                 )
-                for c in obj.report.get("chain", [])
-            ),
-        )
+            )
+        return format_html_join("", "<div>{} {}</div>", rows)
 
     @admin.display(description=_("timeline"))
     def timeline(self, obj: SlaAlert) -> str:
         return format_html_join(
             "",
             "<div>{} · {} · {}</div>",
-            ((_local(e["at"]), e["kind"], e["message"]) for e in obj.report.get("timeline", [])),
+            (
+                (_local(e["at"]), event_kind(e["kind"]), say(e.get("text"), e["message"]))
+                for e in obj.report.get("timeline", [])
+            ),
         )
 
 

@@ -8,7 +8,9 @@ class OrchestrationConfig(AppConfig):
 
     def ready(self) -> None:
         from oms.signals import order_panels, order_status_changed
-        from orchestration import handlers, receivers  # noqa: F401 - registers the handlers
+
+        # handlers and timeline_text register themselves (step handlers, stored messages)
+        from orchestration import handlers, receivers, timeline_text  # noqa: F401
 
         order_status_changed.connect(
             receivers.on_order_status_changed, dispatch_uid="orchestration.on_status_changed"

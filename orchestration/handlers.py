@@ -14,7 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_noop
 
+from oms.stored_text import message, word
 from orchestration.exceptions import HandlerTemporaryFailure
 from orchestration.models import PickupPoint, ServiceStep
 from orchestration.registry import HandlerResult, register
@@ -26,10 +28,20 @@ def _reference(prefix: str, step: ServiceStep, *, length: int = 10) -> str:
     return f"{prefix}-{hashlib.sha256(seed.encode()).hexdigest()[:length].upper()}"
 
 
+# The system an appointment is booked with when the step names no provider.
+SCHEDULING_SYSTEM = gettext_noop("scheduling system")
+
+
 def _simulated_outage(step: ServiceStep, params: dict, system: str) -> None:
     """Demo/test knob: ``outage_attempts: n`` makes the first n attempts fail as a real outage."""
     if step.attempts <= int(params.get("outage_attempts", 0)):
-        raise HandlerTemporaryFailure(f"{system} did not answer", external_system=system)
+        raise HandlerTemporaryFailure(
+            f"{system} did not answer",
+            external_system=system,
+            text=message(
+                "step.no_answer", system=word(system) if system == SCHEDULING_SYSTEM else system
+            ),
+        )
 
 
 def _chosen_slot(params: dict) -> datetime:
@@ -104,7 +116,7 @@ def appointment_booking(*, step: ServiceStep, params: dict, now: datetime) -> Ha
     With ``not_before_step`` the slot starts after that step's ETA (install after delivery).
     The step stays in progress until the appointment is confirmed as carried out.
     """
-    _simulated_outage(step, params, params.get("provider", "scheduling system"))
+    _simulated_outage(step, params, params.get("provider", SCHEDULING_SYSTEM))
     if params.get("slot_start"):
         start = _chosen_slot(params)
         end = start + timedelta(hours=slot_settings(params)["slot_hours"])
@@ -112,7 +124,11 @@ def appointment_booking(*, step: ServiceStep, params: dict, now: datetime) -> Ha
         earliest = max(now, _sibling_eta(step, params.get("not_before_step", "")) or now)
         slots = available_slots(params=params, now=earliest)
         if not slots:
-            raise HandlerTemporaryFailure("no free slot", external_system="scheduling system")
+            raise HandlerTemporaryFailure(
+                "no free slot",
+                external_system=SCHEDULING_SYSTEM,
+                text=message("step.no_free_slot"),
+            )
         start, end = slots[0].start, slots[0].end
     data = {
         "service": params.get("service", "installation"),

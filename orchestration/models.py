@@ -15,12 +15,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from oms.crypto import EncryptedCharField
 from oms.history import history_user
 from oms.outbound import validate_outbound_url
+from oms.stored_text import say
 from orchestration import registry
 
 
@@ -67,7 +69,7 @@ class ServiceAtom(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} ({self.label_en})"
+        return f"{self.code} ({self.label})"
 
     @property
     def label(self) -> str:
@@ -266,11 +268,20 @@ class ServiceStep(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.key} of order {self.order_id} ({self.status})"
+        return gettext("%(key)s of order %(order)s (%(status)s)") % {
+            "key": self.key,
+            "order": self.order_id,
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STEP_STATUSES
+
+    @property
+    def last_error_said(self) -> str:
+        """The last error in the viewer's language when the handler said it as a message."""
+        return say((self.result or {}).get("last_error_text"), self.last_error)
 
 
 class PickupPoint(models.Model):
@@ -349,6 +360,14 @@ class InterventionRequest(models.Model):
         return f"{self.kind} of step {self.step_id} ({self.state})"
 
 
+CAUSE_KINDS = {
+    "upstream_step": _("an earlier step was late"),
+    "external_system": _("external system"),
+    "this_step": _("this step"),
+    "worker_queue": _("no worker took the step"),
+}
+
+
 class SlaAlert(models.Model):
     """A step past its deadline, with the root cause: which step or system was late, and why."""
 
@@ -390,7 +409,23 @@ class SlaAlert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"SLA breach of {self.atom.code} on order {self.order_id}"
+        return gettext("SLA breach of %(atom)s on order %(order)s") % {
+            "atom": self.atom.code,
+            "order": self.order_id,
+        }
+
+    @property
+    def cause_said(self) -> str:
+        """The late party in the viewer's language (as stored for alerts before codes)."""
+        return say((self.report or {}).get("cause_text"), self.cause_label)
+
+    @property
+    def summary_said(self) -> str:
+        return say((self.report or {}).get("summary_text"), self.summary)
+
+    @property
+    def cause_kind_label(self) -> str:
+        return str(CAUSE_KINDS.get(self.cause_kind, self.cause_kind))
 
 
 class WebhookEventType(models.TextChoices):

@@ -49,10 +49,56 @@ def order_services_panel(sender, order, **kwargs) -> list[dict]:
                     when(step.deadline),
                     when(step.eta),
                     step.attempts,
-                    step.last_error or "—",
+                    step.last_error_said or "—",
                 ]
                 for step in steps
             ],
             "empty": gettext("No services planned for this order."),
-        }
+        },
+        _webhooks_panel(order),
     ]
+
+
+def _webhooks_panel(order) -> dict:
+    """The order's webhook deliveries, newest first, with the way to send one again."""
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.translation import gettext
+
+    from orchestration.models import WebhookDelivery
+
+    deliveries = (
+        WebhookDelivery.objects.filter(event__order=order)
+        .select_related("event", "subscription")
+        .order_by("-event__created_at", "-pk")[:10]
+    )
+    return {
+        "title": gettext("Webhooks"),
+        "columns": [
+            gettext("event"),
+            gettext("written at"),
+            gettext("state"),
+            gettext("attempts"),
+            gettext("last answer"),
+        ],
+        "rows": [
+            [
+                delivery.event.event_type,
+                timezone.localtime(delivery.event.created_at, order.merchant.tzinfo).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
+                delivery.get_state_display(),
+                delivery.attempts,
+                f"HTTP {delivery.last_status_code}"
+                if delivery.last_status_code
+                else (delivery.last_error or "—"),
+            ]
+            for delivery in deliveries
+        ],
+        "empty": gettext("No webhook was written for this order yet."),
+        "link": {
+            "url": reverse("orchestration:ops-order-webhooks", args=[order.pk]),
+            "label": gettext("Re-send a webhook"),
+            "permission": "oms.change_order",
+        },
+    }

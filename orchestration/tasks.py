@@ -13,6 +13,7 @@ ACTOR = "orchestration"
 def order_status_changed(order_id: int, to_status: str) -> str:
     """Routed: lay out the plan. Delivered: confirm delivery steps. Cancelled: stop the rest."""
     from oms.models import Order, OrderStatus
+    from oms.stored_text import message
     from orchestration.services.plans import plan_instantiate
     from orchestration.services.steps import steps_cancel, steps_complete_on_delivery
 
@@ -24,7 +25,8 @@ def order_status_changed(order_id: int, to_status: str) -> str:
     if to_status == OrderStatus.DELIVERED:
         return f"{steps_complete_on_delivery(order=order, actor=ACTOR)} completed"
     if to_status == OrderStatus.CANCELLED:
-        return f"{steps_cancel(order=order, actor=ACTOR, reason='order cancelled')} cancelled"
+        cancelled = message("services.order_cancelled", english="order cancelled")
+        return f"{steps_cancel(order=order, actor=ACTOR, reason=cancelled)} cancelled"
     return "ignored"
 
 

@@ -15,6 +15,9 @@ urlpatterns = [
     path("ops/exceptions/", views.ops_exceptions, name="ops-exceptions"),
     path("ops/exceptions/act/", views.ops_exception_act, name="ops-exception-act"),
     path(
+        "ops/orders/<int:order_id>/webhooks/", views.ops_order_webhooks, name="ops-order-webhooks"
+    ),
+    path(
         "api/webhooks/",
         api.WebhookSubscriptionViewSet.as_view({"get": "list", "post": "create"}),
         name="webhook-list",

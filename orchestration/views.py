@@ -26,11 +26,13 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from oms.exceptions import DomainError
 from oms.models import Order
+from oms.selectors import status_reasons_text
 from orchestration import customer_text, dashboards
 from orchestration.models import (
     InterventionKind,
@@ -38,6 +40,8 @@ from orchestration.models import (
     PickupPoint,
     ServiceStep,
     SlaAlert,
+    WebhookDelivery,
+    WebhookEvent,
 )
 from orchestration.selectors import status_page, tracking_by_token
 from orchestration.services.exceptions import (
@@ -53,6 +57,7 @@ from orchestration.services.interventions import (
     intervention_request,
     pickup_points_near,
 )
+from orchestration.services.webhooks import webhook_resend
 
 # The public pages run no script and load nothing from elsewhere; their one stylesheet is inline.
 STATUS_PAGE_CSP = (
@@ -283,7 +288,9 @@ def _date_param(request, name: str) -> date | None:
 def ops_exceptions(request: HttpRequest) -> HttpResponse:
     """The exceptions queue: orders needing attention, failed steps, open SLA alerts."""
     queue = exceptions_queue(limit=50)
+    reasons = status_reasons_text(queue.orders)
     context = {
+        "orders": [(order, reasons.get(order.pk, order.status_reason)) for order in queue.orders],
         **admin.site.each_context(request),
         "title": _("Exceptions"),
         "queue": queue,
@@ -342,3 +349,60 @@ def ops_exception_act(request: HttpRequest) -> HttpResponse:
     else:
         raise Http404
     return redirect(reverse("orchestration:ops-exceptions"))
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def ops_order_webhooks(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Re-send one of an order's webhooks: a past delivery, or its latest event.
+
+    Staff who may change orders may do it (as the order page's other actions); the choice is
+    posted, the delivery queued (``webhook_resend``), and staff go back to the order's page.
+    """
+    if not request.user.has_perm("oms.change_order"):
+        raise PermissionDenied
+    order = get_object_or_404(Order.objects.select_related("merchant"), pk=order_id)
+    deliveries = list(
+        WebhookDelivery.objects.filter(event__order=order)
+        .select_related("event", "subscription")
+        .order_by("-event__created_at", "-pk")[:50]
+    )
+    error = ""
+    if request.method == "POST":
+        choice = request.POST.get("delivery", "")
+        chosen = None
+        if choice != "latest":
+            if not choice.isdigit():
+                raise Http404
+            chosen = get_object_or_404(WebhookDelivery, pk=choice, event__order=order)
+        try:
+            queued = webhook_resend(
+                order=order, actor=f"user:{request.user.get_username()}", delivery=chosen
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Webhook queued to be sent again.",
+                    "%(count)d webhooks queued to be sent again.",
+                    len(queued),
+                )
+                % {"count": len(queued)},
+            )
+            return redirect(reverse("admin:oms_order_change", args=[order.pk]))
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Re-send a webhook of order %(order)s") % {"order": order.external_id},
+        "order": order,
+        "deliveries": deliveries,
+        "latest_event": WebhookEvent.objects.filter(order=order)
+        .order_by("-created_at", "-pk")
+        .first(),
+        "error": error,
+        "tz": order.merchant.tzinfo,
+    }
+    return render(
+        request, "orchestration/order_webhooks.html", context, status=400 if error else 200
+    )

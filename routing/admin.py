@@ -39,6 +39,7 @@ from routing.explaining import (
     money,
     note_sentence,
     percent,
+    profile_label,
     rejection_sentence,
 )
 from routing.forms import RoutingProfileForm, RoutingRuleFormSet
@@ -58,6 +59,7 @@ from routing.models import (
     WarehouseCarrier,
     WeatherAlert,
 )
+from routing.timeline_text import unroutable_text
 
 
 class RoutingRuleInline(StackedInline):
@@ -711,8 +713,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
 
     @admin.display(description=_("profile version"), ordering="profile_name")
     def profile_and_version(self, decision: RoutingDecision) -> str:
-        version = f" v{decision.profile_version}" if decision.profile_version else ""
-        return f"{decision.profile_name}{version}"
+        return profile_label(decision)
 
     @admin.display(description=_("mode"), ordering="mode")
     def routing_mode(self, decision: RoutingDecision) -> str:
@@ -726,7 +727,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
     def unroutable_reason(self, decision: RoutingDecision) -> str:
         if decision.outcome != RoutingDecision.Outcome.UNROUTABLE:
             return "—"
-        return decision.reason or "—"
+        return unroutable_text(decision)
 
     @admin.display(description=_("explanation"))
     def explanation_text(self, decision: RoutingDecision):

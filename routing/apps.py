@@ -11,7 +11,7 @@ class RoutingConfig(AppConfig):
 
         from oms.models import InventoryBatch, Warehouse
         from oms.signals import order_created, order_panels, stock_available, stock_changed
-        from routing import receivers
+        from routing import receivers, timeline_text  # noqa: F401 - registers its messages
         from routing.models import Lane, RoutingProfile, RoutingRule
         from routing.promise import receivers as promise
         from routing.signals import before_route

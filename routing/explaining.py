@@ -275,6 +275,11 @@ def carrier_sentence(facts: dict, choice: dict) -> str:
     return sentence + pgettext("sentence end", ".")
 
 
+def blocking_sentence(facts: dict) -> str:
+    """Why an unroutable order could not be planned ('' when the facts do not say)."""
+    return _blocking(facts)
+
+
 def _blocking(facts: dict) -> str:
     block = facts.get("blocking") or {}
     kind = block.get("kind")
@@ -431,6 +436,18 @@ def render(facts: dict, *, tz: zoneinfo.ZoneInfo, outcome: str = "routed") -> li
     sentences.append(_counted(facts))
     sentences.append(partial_sentence(facts))
     return [s for s in sentences if s]
+
+
+BUILT_IN_PROFILE = "built-in"  # the profile name a decision keeps when no profile was active
+
+
+def profile_label(decision: Any) -> str:
+    """'Balanced (default) v3'; the built-in weights by a translated name."""
+    name = decision.profile_name
+    if name == BUILT_IN_PROFILE:
+        name = _("built-in weights")
+    version = f" v{decision.profile_version}" if decision.profile_version else ""
+    return f"{name}{version}"
 
 
 def merchant_tz(merchant: Any) -> zoneinfo.ZoneInfo:

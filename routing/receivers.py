@@ -68,9 +68,21 @@ def order_routing_panel(sender, order, **kwargs) -> list[dict]:
     from django.utils import timezone
     from django.utils.translation import gettext
 
+    from routing.explaining import decision_sentences, profile_label
     from routing.models import RoutingDecision
+    from routing.timeline_text import unroutable_text
 
-    decisions = RoutingDecision.objects.filter(order=order).order_by("-created_at", "-pk")[:10]
+    def reason(decision: RoutingDecision) -> str:
+        if decision.outcome == RoutingDecision.Outcome.UNROUTABLE:
+            return unroutable_text(decision)
+        sentences = decision_sentences(decision)
+        return sentences[0] if sentences else "—"
+
+    decisions = (
+        RoutingDecision.objects.filter(order=order)
+        .select_related("order__merchant")
+        .order_by("-created_at", "-pk")[:10]
+    )
     return [
         {
             "title": gettext("Routing decisions"),
@@ -88,8 +100,8 @@ def order_routing_panel(sender, order, **kwargs) -> list[dict]:
                     decision.get_outcome_display(),
                     ", ".join(s["warehouse"] for s in decision.shipments) or "—",
                     f"{decision.cost:.2f}" if decision.cost is not None else "—",
-                    f"{decision.profile_name} v{decision.profile_version}",
-                    decision.reason or "—",
+                    profile_label(decision),
+                    reason(decision),
                 ]
                 for decision in decisions
             ],

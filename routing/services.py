@@ -45,6 +45,7 @@ from oms.services.orders import (
     order_transition,
     orders_consolidate,
 )
+from oms.stored_text import Message, message
 from routing import context
 from routing.carriers import service_names, usual_carrier
 from routing.engine import problem as p
@@ -192,7 +193,11 @@ def _apply(
                     order=current,
                     to_status=OrderStatus.NEEDS_ATTENTION,
                     actor=ACTOR,
-                    reason=f"Unroutable: {result.reason}"[:300],
+                    reason=message(
+                        "routing.unroutable",
+                        english=f"Unroutable: {result.reason}"[:300],
+                        decision=stored.pk,
+                    ),
                     data={"decision": stored.pk},
                 )
         return current, True
@@ -212,7 +217,12 @@ def _apply(
                 order=order,
                 allocations=allocations,
                 actor=ACTOR,
-                reason=(sentences[0] if sentences else "Routed.")[:300],
+                reason=message(
+                    "routing.explained",
+                    english=(sentences[0] if sentences else "Routed.")[:300],
+                    decision=stored.pk,
+                    part="head",
+                ),
                 carrier_by_warehouse=carriers,
                 data={"decision": stored.pk, "method": result.method},
             )
@@ -221,7 +231,12 @@ def _apply(
                     order=routed,
                     actor=ACTOR,
                     kind="routing",
-                    message=" ".join(sentences[1:]),
+                    message=message(
+                        "routing.explained",
+                        english=" ".join(sentences[1:]),
+                        decision=stored.pk,
+                        part="rest",
+                    ),
                     data={"decision": stored.pk},
                 )
         return routed, True
@@ -361,15 +376,23 @@ def _route_merged(order: Order) -> Order | None:
     duration_ms = (time.perf_counter() - started) * 1000
     names = ", ".join(f"#{other.pk}" for other in companions)
     if not decision.result.routed:
-        _not_merged(order, f"together they cannot be routed ({decision.result.reason})", names)
+        _not_merged(
+            order,
+            f"together they cannot be routed ({decision.result.reason})",
+            names,
+            why_text=message("routing.together_unroutable"),
+        )
         return None
     window = merge_window_minutes(order.merchant)
     lead = merge_lead(
         order.created_at, [(other.pk, other.channel.name, other.created_at) for other in companions]
     )
-    merge_reason = (
-        f"same customer #{order.customer_id}, same delivery address, "
-        f"within {window} min, none released yet."
+    merge_reason = message(
+        "routing.merge_rule",
+        english=f"same customer #{order.customer_id}, same delivery address, "
+        f"within {window} min, none released yet.",
+        customer=order.customer_id,
+        window=window,
     )
     rule = {
         "rule": "same unified customer, same normalised delivery address, received within "
@@ -397,7 +420,12 @@ def _route_merged(order: Order) -> Order | None:
                 companions=companions,
                 allocations=allocations,
                 actor=ACTOR,
-                routing_reason=sentences[0][:300],
+                routing_reason=message(
+                    "routing.explained",
+                    english=sentences[0][:300],
+                    decision=stored.pk,
+                    part="head",
+                ),
                 merge_reason=merge_reason,
                 rule=rule,
                 carrier_by_warehouse=carriers,
@@ -415,7 +443,12 @@ def _route_merged(order: Order) -> Order | None:
                     order=order,
                     actor=ACTOR,
                     kind="routing",
-                    message=" ".join(sentences[1:]),
+                    message=message(
+                        "routing.explained",
+                        english=" ".join(sentences[1:]),
+                        decision=stored.pk,
+                        part="rest",
+                    ),
                     data={"decision": stored.pk, "consolidation": consolidation.pk},
                 )
     except (InsufficientStock, IllegalTransition) as exc:
@@ -428,12 +461,17 @@ def _route_merged(order: Order) -> Order | None:
     return Order.objects.get(pk=order.pk)
 
 
-def _not_merged(order: Order, why: str, names: str) -> None:
+def _not_merged(order: Order, why: str, names: str, *, why_text: Message | None = None) -> None:
     order_note(
         order=order,
         actor=ACTOR,
         kind="routing",
-        message=f"Not merged with order {names}: {why.rstrip('.')}. Routed on its own."[:500],
+        message=message(
+            "routing.not_merged",
+            english=f"Not merged with order {names}: {why.rstrip('.')}. Routed on its own."[:500],
+            orders=names,
+            why={"msg": why_text.stored()} if why_text else why,
+        ),
         data={"companions": names},
     )
 

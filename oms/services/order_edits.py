@@ -21,6 +21,7 @@ from oms.exceptions import ChargesRefused
 from oms.geo import region_for_province
 from oms.models import Order, OrderLine, OrderStatus
 from oms.services.orders import order_note
+from oms.stored_text import field_word, message
 
 CHARGES_EDITABLE = frozenset(
     {OrderStatus.CREATED, OrderStatus.NEEDS_ATTENTION, OrderStatus.ROUTED, OrderStatus.RELEASED}
@@ -87,7 +88,27 @@ def order_edit(*, order: Order, actor: str, changes: Mapping[str, object]) -> Or
         order=locked,
         actor=actor,
         kind="edited",
-        message=_describe(money, others),
+        message=message(
+            "order.corrected",
+            english=_describe(money, others),
+            parts=[
+                *(
+                    message(
+                        "order.charge_changed", field=field_word(name), old=old, new=new
+                    ).stored()
+                    for name, (old, new) in money.items()
+                ),
+                *(
+                    [
+                        message(
+                            "order.fields_changed", fields=[field_word(n) for n in others]
+                        ).stored()
+                    ]
+                    if others
+                    else []
+                ),
+            ],
+        ),
         data={"money": money, "fields": others},
     )
     return locked

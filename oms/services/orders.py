@@ -39,6 +39,7 @@ from oms.models import (
 )
 from oms.services.inventory import Allocation, stock_consume, stock_release, stock_reserve
 from oms.state import HOLDS_STOCK, can_transition
+from oms.stored_text import Message, message, split
 
 
 @dataclass(frozen=True)
@@ -64,24 +65,29 @@ def _event(
     *,
     kind: str,
     actor: str,
-    message: str = "",
+    message: "str | Message" = "",
     from_status: str = "",
     to_status: str = "",
     data: dict | None = None,
 ) -> OrderEvent:
+    """One timeline entry; a ``Message`` is stored as its code (said when shown) and English."""
+    english, text = split(message)
+    data = dict(data or {})
+    if text is not None:
+        data["text"] = text
     return OrderEvent.objects.create(
         order=order,
         kind=kind,
         actor=actor,
-        message=message[:500],
+        message=english[:500],
         from_status=from_status,
         to_status=to_status,
-        data=data or {},
+        data=data,
     )
 
 
 def order_note(
-    *, order: Order, actor: str, kind: str, message: str, data: dict | None = None
+    *, order: Order, actor: str, kind: str, message: "str | Message", data: dict | None = None
 ) -> OrderEvent:
     """Append a non-status entry (routing explanation, customer action, ...) to the timeline."""
     return _event(order, kind=kind, actor=actor, message=message, data=data)
@@ -150,7 +156,10 @@ def order_create(
         actor=actor,
         to_status=OrderStatus.CREATED,
         message=f"Order received from {channel.name}."[:500],
-        data={"idempotency_key": idempotency_key} if idempotency_key else {},
+        data={
+            "text": message("order.created", channel=channel.name).stored(),
+            **({"idempotency_key": idempotency_key} if idempotency_key else {}),
+        },
     )
     connection = transaction.get_connection()
     fast = fastpaths.enabled()
@@ -228,7 +237,12 @@ def _lock(order: Order) -> Order:
 
 @transaction.atomic
 def order_transition(
-    *, order: Order, to_status: str, actor: str, reason: str = "", data: dict | None = None
+    *,
+    order: Order,
+    to_status: str,
+    actor: str,
+    reason: "str | Message" = "",
+    data: dict | None = None,
 ) -> Order:
     """Move an order to ``to_status`` if the state machine allows it, and record why.
 
@@ -256,7 +270,7 @@ def order_transition(
         locked.consolidation = None
         fields.append("consolidation")
     locked.status = to_status
-    locked.status_reason = reason[:300]
+    locked.status_reason = split(reason)[0][:300]
     locked.save(update_fields=fields)
     _event(
         locked,
@@ -314,7 +328,7 @@ def order_allocate(
     order: Order,
     allocations: Sequence[Allocation],
     actor: str,
-    reason: str,
+    reason: "str | Message",
     carrier_by_warehouse: dict[int, str] | None = None,
     data: dict | None = None,
 ) -> Order:
@@ -350,8 +364,8 @@ def orders_consolidate(
     companions: Sequence[Order],
     allocations: Sequence[Allocation],
     actor: str,
-    routing_reason: str,
-    merge_reason: str,
+    routing_reason: "str | Message",
+    merge_reason: "str | Message",
     rule: dict | None = None,
     carrier_by_warehouse: dict[int, str] | None = None,
     data: dict | None = None,
@@ -433,16 +447,17 @@ def orders_consolidate(
             stock_reserve(order=locked[order_id], allocations=own)
 
     earliest = min(locked.values(), key=lambda o: (o.created_at, o.pk))
+    merge_english = split(merge_reason)[0]
     merge = {
         "at": timezone.now().isoformat(),
         "order": trigger.pk,
         "orders": ids,
-        "reason": merge_reason,
+        "reason": merge_english,
         **(data or {}),
     }
     if merged_before:
         consolidation = Consolidation.objects.select_for_update().get(pk=merged_before[0])
-        consolidation.reason = merge_reason
+        consolidation.reason = merge_english
         consolidation.data = {
             **consolidation.data,
             **(rule or {}),
@@ -454,7 +469,7 @@ def orders_consolidate(
         consolidation = Consolidation.objects.create(
             merchant_id=trigger.merchant_id,
             customer_id=trigger.customer_id,
-            reason=merge_reason,
+            reason=merge_english,
             data={**(rule or {}), "orders": ids, "merges": [merge]},
         )
     carriers = carrier_by_warehouse or {}
@@ -470,37 +485,79 @@ def orders_consolidate(
     Order.objects.filter(pk__in=ids).update(consolidation=consolidation, updated_at=timezone.now())
     event_data = {"consolidation": consolidation.pk, "orders": ids, **(data or {})}
     for order_id in ids:
-        others = [f"#{pk}" for pk in ids if pk != order_id]
-        named = f"order{'s' if len(others) > 1 else ''} {', '.join(others)}"
-        member = locked[order_id]
-        member.consolidation = consolidation
-        _event(
-            member,
-            kind="merged",
+        locked[order_id].consolidation = consolidation
+        _merged_entry(
+            locked[order_id],
+            others=[f"#{pk}" for pk in ids if pk != order_id],
             actor=actor,
-            message=f"Merged with {named}: {merge_reason}",
+            merge_reason=merge_reason,
+            routing_reason=routing_reason,
             data=event_data,
         )
-        if member.status == OrderStatus.ROUTED:
-            # Its own plan was replaced: the reason it shows now is the merge.
-            member.status_reason = f"Ships with {named} as one merged fulfilment."[:300]
-            Order.objects.filter(pk=member.pk).update(status_reason=member.status_reason)
-        else:
-            order_transition(
-                order=member,
-                to_status=OrderStatus.ROUTED,
-                actor=actor,
-                reason=routing_reason,
-                data=event_data,
-            )
     order.status, order.consolidation = locked[order.pk].status, consolidation
     return consolidation
+
+
+def _merged_entry(
+    member: Order,
+    *,
+    others: list[str],
+    actor: str,
+    merge_reason: "str | Message",
+    routing_reason: "str | Message",
+    data: dict,
+) -> None:
+    """One merged order's timeline entry naming the others; routed now, or its reason replaced.
+
+    An order routed before keeps its status: the reason it shows becomes the merge (written on
+    the entry too, so it is said in the viewer's language).
+    """
+    named = f"order{'s' if len(others) > 1 else ''} {', '.join(others)}"
+    merge_english, merge_text = split(merge_reason)
+    merged_data = dict(data)
+    ships_with = None
+    if member.status == OrderStatus.ROUTED:
+        ships_with = message(
+            "order.ships_with",
+            english=f"Ships with {named} as one merged fulfilment.",
+            orders=others,
+        )
+        merged_data["status_reason"] = {
+            "english": ships_with.english[:300],
+            "text": ships_with.stored(),
+        }
+    _event(
+        member,
+        kind="merged",
+        actor=actor,
+        message=message(
+            "order.merged",
+            english=f"Merged with {named}: {merge_english}",
+            orders=others,
+            reason={"msg": merge_text} if merge_text else merge_english,
+        ),
+        data=merged_data,
+    )
+    if ships_with is not None:
+        member.status_reason = ships_with.english[:300]
+        Order.objects.filter(pk=member.pk).update(status_reason=member.status_reason)
+    else:
+        order_transition(
+            order=member,
+            to_status=OrderStatus.ROUTED,
+            actor=actor,
+            reason=routing_reason,
+            data=data,
+        )
 
 
 def order_cancel(*, order: Order, actor: str, reason: str = "") -> Order:
     """Cancel an order and release exactly what it had reserved."""
     return order_transition(
-        order=order, to_status=OrderStatus.CANCELLED, actor=actor, reason=reason or "Cancelled."
+        order=order,
+        to_status=OrderStatus.CANCELLED,
+        actor=actor,
+        reason=reason or message("order.cancelled"),
     )
 
 
@@ -523,8 +580,9 @@ def _shipping_together(order: Order, status: str) -> list[Order]:
     return [order] + [member for member in group if member.pk != order.pk]
 
 
-def _together(order: Order, member: Order) -> str:
-    return "" if member.pk == order.pk else f" Ships with order #{order.pk} (merged fulfilment)."
+def _together(code: str, order: Order, member: Order) -> Message:
+    """The reason of a move, naming the order it ships with when that is another one."""
+    return message(code, together=None if member.pk == order.pk else order.pk)
 
 
 @transaction.atomic
@@ -536,7 +594,7 @@ def order_release(*, order: Order, actor: str) -> Order:
             order=member,
             to_status=OrderStatus.RELEASED,
             actor=actor,
-            reason="Released to the warehouse for picking." + _together(order, member),
+            reason=_together("order.released", order, member),
         )
         if member is order:
             released = done
@@ -548,7 +606,7 @@ def _ship(
     *,
     actor: str,
     tracking: dict[int, str],
-    reason: str,
+    reason: Message,
     carriers: dict[int, str] | None = None,
 ) -> Order:
     locked = _lock(order)
@@ -589,7 +647,7 @@ def order_ship(
             actor=actor,
             tracking=tracking_numbers or {},
             carriers=carriers,
-            reason="Parcel handed to the carrier." + _together(order, member),
+            reason=_together("order.shipped", order, member),
         )
         if member is order:
             shipped = done
@@ -604,7 +662,7 @@ def order_deliver(*, order: Order, actor: str) -> Order:
             order=member,
             to_status=OrderStatus.DELIVERED,
             actor=actor,
-            reason="Delivered to the receiver." + _together(order, member),
+            reason=_together("order.delivered", order, member),
         )
         Shipment.objects.filter(order=locked, status=ShipmentStatus.SHIPPED).update(
             status=ShipmentStatus.DELIVERED, delivered_at=timezone.now()

@@ -16,8 +16,10 @@ from django.utils import timezone
 
 from oms.models import Order, OrderStatus
 from oms.services.orders import order_note
+from oms.stored_text import message
 from oms.tasks_queue import enqueue
 from orchestration.models import ServiceStep, SlaAlert, StepStatus
+from orchestration.timeline_text import atom_name
 
 KIND = "exception"
 # A failed or stuck step retried by staff gets this many further attempts.
@@ -70,7 +72,11 @@ def sla_alert_acknowledge(*, alert: SlaAlert, user: AbstractBaseUser) -> SlaAler
             order=alert.order,
             actor=_actor(user),
             kind=KIND,
-            message=f"SLA alert of step {alert.step.key} acknowledged",
+            message=message(
+                "exception.acknowledged",
+                english=f"SLA alert of step {alert.step.key} acknowledged",
+                step=atom_name(alert.atom),
+            ),
             data={"alert": alert.pk, "action": "acknowledge"},
         )
     return alert
@@ -89,8 +95,13 @@ def sla_alert_assign(
         order=alert.order,
         actor=_actor(user),
         kind=KIND,
-        message=f"SLA alert of step {alert.step.key} assigned to "
-        f"{assignee.get_username() if assignee is not None else 'nobody'}",
+        message=message(
+            "exception.assigned",
+            english=f"SLA alert of step {alert.step.key} assigned to "
+            f"{assignee.get_username() if assignee is not None else 'nobody'}",
+            step=atom_name(alert.atom),
+            user=assignee.get_username() if assignee is not None else "",
+        ),
         data={"alert": alert.pk, "action": "assign", "assignee": assignee.pk if assignee else None},
     )
     return alert
@@ -103,7 +114,11 @@ def step_retry(*, step: ServiceStep, user: AbstractBaseUser) -> ServiceStep:
     step (at once in embedded mode). Steps done or cancelled are left alone.
     """
     with transaction.atomic():
-        step = ServiceStep.objects.select_for_update().select_related("order").get(pk=step.pk)
+        step = (
+            ServiceStep.objects.select_for_update(of=("self",))
+            .select_related("order", "atom")
+            .get(pk=step.pk)
+        )
         if step.status not in (StepStatus.FAILED, StepStatus.READY):
             return step
         step.status = StepStatus.READY
@@ -115,7 +130,11 @@ def step_retry(*, step: ServiceStep, user: AbstractBaseUser) -> ServiceStep:
             order=step.order,
             actor=_actor(user),
             kind=KIND,
-            message=f"step {step.key} retried by staff",
+            message=message(
+                "exception.retried",
+                english=f"step {step.key} retried by staff",
+                step=atom_name(step.atom),
+            ),
             data={"step": step.key, "action": "retry"},
         )
         enqueue("orchestration.run_step", step.pk)
@@ -134,7 +153,7 @@ def order_route_again(*, order: Order, user: AbstractBaseUser) -> Order:
             order=order,
             actor=_actor(user),
             kind=KIND,
-            message="routed again by staff",
+            message=message("order.routed_again", english="routed again by staff"),
             data={"action": "route_again"},
         )
         enqueue("routing.route_order", order.pk)

@@ -22,6 +22,7 @@ from customers.matching import mask_phone
 from customers.matching.keyed import hmac_sha256
 from oms.geo import province_point
 from oms.services.orders import order_note
+from oms.stored_text import message as said
 from orchestration import registry
 from orchestration.dag import descendants
 from orchestration.exceptions import CodeRejected, InterventionNotAllowed, InvalidSlot
@@ -40,6 +41,7 @@ from orchestration.services.plans import deadlines_shift, step_graph
 from orchestration.services.steps import step_replan, steps_advance
 from orchestration.services.webhooks import webhook_emit
 from orchestration.slots import slot_from_value, slot_settings
+from orchestration.timeline_text import atom_name
 
 ACTOR = "customer"
 
@@ -216,6 +218,12 @@ def _apply(*, request_id: int, now: datetime) -> ServiceStep:
             f"{timezone.localtime(datetime.fromisoformat(locked.payload['slot_start'])):%Y-%m-%d %H:%M}"
         )
         code, params = "customer.rescheduled", {"start": locked.payload["slot_start"]}
+        text = said(
+            "customer.rescheduled",
+            english=message,
+            step=atom_name(step.atom),
+            start=locked.payload["slot_start"],
+        )
     else:
         changes = {"pickup_point_id": locked.payload["pickup_point_id"]}
         moved = []
@@ -226,12 +234,24 @@ def _apply(*, request_id: int, now: datetime) -> ServiceStep:
         cancelled = _home_steps_cancel(step=step, point=locked.payload["pickup_point"], now=now)
         if cancelled:
             message += f"; home appointment(s) cancelled: {', '.join(cancelled)}"
+        text = said(
+            "customer.pickup",
+            english=message,
+            step=atom_name(step.atom),
+            point=locked.payload["pickup_point"],
+            cancelled=[
+                atom_name(s.atom)
+                for s in ServiceStep.objects.filter(order=order, key__in=cancelled)
+                .select_related("atom")
+                .order_by("position", "pk")
+            ],
+        )
     step = step_replan(step=step, changes=changes, actor=ACTOR, reason=message)
     order_note(
         order=order,
         actor=ACTOR,
         kind="customer_intervention",
-        message=message,
+        message=text,
         data={
             "step": step.key,
             "kind": locked.kind,

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from oms.models import OrderEvent, Shipment
 from oms.services.orders import order_note
+from oms.stored_text import message
 from orchestration.models import PARCEL_SCAN
 
 
@@ -31,7 +32,9 @@ def parcel_scan_record(
         order=shipment.order,
         actor=actor,
         kind=PARCEL_SCAN,
-        message=f"Parcel {shipment.tracking_number or shipment.pk} scanned at {hub}",
+        message=message(
+            "parcel.scanned", parcel=shipment.tracking_number or str(shipment.pk), hub=hub
+        ),
         data={
             "shipment": shipment.pk,
             "hub": hub,

@@ -15,10 +15,12 @@ from django.utils import timezone
 
 from oms.models import Order
 from oms.services.orders import order_note
+from oms.stored_text import message
 from orchestration import registry
 from orchestration.dag import DagError, dag_check, descendants, parse_keys, topological_order
 from orchestration.exceptions import TemplateInvalid
 from orchestration.models import OrderTracking, ServiceStep, ServiceTemplate, StepStatus
+from orchestration.timeline_text import atom_name
 
 ACTOR = "orchestration"
 
@@ -153,8 +155,13 @@ def plan_instantiate(
         order=order,
         actor=ACTOR,
         kind="services_planned",
-        message=f"Services planned from template {template.name}: "
-        + ", ".join(by_key[k].atom.label_en for k in order_keys),
+        message=message(
+            "services.planned",
+            english=f"Services planned from template {template.name}: "
+            + ", ".join(by_key[k].atom.label_en for k in order_keys),
+            template=template.name,
+            steps=[atom_name(by_key[k].atom) for k in order_keys],
+        ),
         data={"template": template.code, "steps": order_keys},
     )
     from orchestration.services.steps import steps_advance
@@ -276,6 +283,6 @@ def tracking_revoke(*, tracking: OrderTracking, actor: str, reissue: bool = True
         order=locked.order,
         actor=actor,
         kind="tracking_link",
-        message="Status-page link revoked" + (" and a new one issued." if reissue else "."),
+        message=message("tracking.reissued" if reissue else "tracking.revoked"),
     )
     return locked

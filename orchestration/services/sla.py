@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from oms.permissions import OPERATIONS_GROUP
+from oms.stored_text import message as said
 from orchestration.models import (
     OPEN_STEP_STATUSES,
     ServiceStep,
@@ -28,6 +29,7 @@ from orchestration.models import (
     WebhookSubscription,
 )
 from orchestration.services.webhooks import webhook_emit
+from orchestration.timeline_text import atom_name
 
 logger = logging.getLogger(__name__)
 
@@ -70,25 +72,45 @@ def root_cause(*, step: ServiceStep, now: datetime) -> dict:
         chain.append(current)
     culprit = steps[current]
     system = culprit.atom.external_system or culprit.result.get("last_external_system", "")
+    name = atom_name(culprit.atom)
     if current != step.pk:
         kind = "upstream_step"
-        label = f"{culprit.atom.label_en} ({culprit.key})"
+        text = said(
+            "sla.cause.upstream",
+            english=f"{culprit.atom.label_en} ({culprit.key})",
+            step=name,
+            key=culprit.key,
+        )
         if culprit.status == StepStatus.RUNNING and system:
-            kind, label = "external_system", f"{system}, performing {culprit.atom.label_en}"
+            kind = "external_system"
+            text = said(
+                "sla.cause.performing",
+                english=f"{system}, performing {culprit.atom.label_en}",
+                system=system,
+                step=name,
+            )
     elif culprit.status == StepStatus.RUNNING and culprit.reference:
         kind = "external_system" if system else "this_step"
-        label = system or culprit.atom.label_en
+        text = said("sla.cause.name", name=system or name)
     elif culprit.status == StepStatus.READY and culprit.attempts:
         kind = "external_system" if system else "this_step"
-        label = f"{system or culprit.atom.label_en} (failing: {culprit.last_error})"
+        error_text = culprit.result.get("last_error_text")
+        text = said(
+            "sla.cause.failing",
+            english=f"{system or culprit.atom.label_en} (failing: {culprit.last_error})",
+            name=system or name,
+            error={"msg": error_text} if error_text else culprit.last_error,
+        )
     elif culprit.status == StepStatus.READY:
-        kind, label = "worker_queue", "no worker picked up the queued step"
+        kind = "worker_queue"
+        text = said("sla.cause.no_worker")
     else:
-        kind, label = "this_step", culprit.atom.label_en
+        kind, text = "this_step", said("sla.cause.name", name=name)
     return {
         "step": {"key": step.key, "atom": step.atom.code, "label": step.atom.label_en},
         "cause_kind": kind,
-        "cause_label": label,
+        "cause_label": text.english,
+        "cause_text": text.stored(),
         "chain": [
             {
                 "key": steps[pk].key,
@@ -134,16 +156,34 @@ def sla_alert_create(*, step: ServiceStep, now: datetime) -> SlaAlert | None:
     events = list(
         step.order.events.filter(at__lte=now)
         .order_by("-at", "-id")
-        .values("at", "kind", "actor", "message")[:25]
+        .values("at", "kind", "actor", "message", "data")[:25]
     )
-    report["timeline"] = [{**e, "at": e["at"].isoformat()} for e in reversed(events)]
+    report["timeline"] = [
+        {
+            "at": e["at"].isoformat(),
+            "kind": e["kind"],
+            "actor": e["actor"],
+            "message": e["message"],
+            "text": (e["data"] or {}).get("text"),
+        }
+        for e in reversed(events)
+    ]
     notified = _recipients(step.order.merchant_id)
     report["notified"] = notified
     late_minutes = round((now - step.deadline).total_seconds() / 60)
-    summary = (
-        f"{step.atom.label_en} of order {step.order.external_id} is {late_minutes} min past its "
-        f"deadline; late party: {report['cause_label']}"
-    )[:500]
+    summary_text = said(
+        "sla.breached",
+        english=(
+            f"{step.atom.label_en} of order {step.order.external_id} is {late_minutes} min past "
+            f"its deadline; late party: {report['cause_label']}"
+        )[:500],
+        step=atom_name(step.atom),
+        order=step.order.external_id,
+        minutes=late_minutes,
+        party={"msg": report["cause_text"]},
+    )
+    report["summary_text"] = summary_text.stored()
+    summary = summary_text.english
     try:
         with transaction.atomic():
             alert = SlaAlert.objects.create(
@@ -163,7 +203,7 @@ def sla_alert_create(*, step: ServiceStep, now: datetime) -> SlaAlert | None:
                 order=step.order,
                 actor="sla-monitor",
                 kind="sla_breached",
-                message=summary,
+                message=summary_text,
                 data={"step": step.key, "cause": report["cause_kind"]},
             )
             webhook_emit(

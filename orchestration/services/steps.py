@@ -21,6 +21,8 @@ from django.utils import timezone
 from oms.backoff import backoff_seconds
 from oms.models import Order, OrderStatus
 from oms.services.orders import order_note
+from oms.stored_text import Message
+from oms.stored_text import message as said
 from oms.tasks_queue import enqueue
 from orchestration import registry
 from orchestration.exceptions import HandlerTemporaryFailure, StepNotCompletable
@@ -32,6 +34,7 @@ from orchestration.models import (
     WebhookEventType,
 )
 from orchestration.services.webhooks import webhook_emit
+from orchestration.timeline_text import atom_name, nested, step_detail
 
 logger = logging.getLogger(__name__)
 ACTOR = "orchestration"
@@ -110,7 +113,7 @@ def steps_advance(*, order_id: int, now: datetime | None = None) -> list[int]:
                 order=order,
                 actor=ACTOR,
                 kind="services_completed",
-                message="Every service of this order is done.",
+                message=said("services.completed"),
             )
             webhook_emit(
                 merchant_id=order.merchant_id,
@@ -149,13 +152,14 @@ def step_run(*, step_id: int, now: datetime | None = None) -> StepOutcome:
         return StepOutcome("skipped")
     step = ServiceStep.objects.select_related("atom", "order").get(pk=claimed.pk)
     error, external_system, result = "", "", None
+    error_text: Message | None = None
     try:
         handler = registry.lookup(step.atom.handler)
         result = handler.run(step=step, params=dict(step.parameters), now=now)
     except registry.UnknownHandler as exc:  # the atom's handler is gone: retried, then failed
         error = str(exc)
     except HandlerTemporaryFailure as exc:
-        error, external_system = str(exc), exc.external_system
+        error, external_system, error_text = str(exc), exc.external_system, exc.text
     except Exception as exc:  # a handler bug must not kill the worker; the step is retried
         logger.exception("handler %s failed for step %s", step.atom.handler, step.pk)
         error = f"{type(exc).__name__}: {exc}"
@@ -165,11 +169,14 @@ def step_run(*, step_id: int, now: datetime | None = None) -> StepOutcome:
         result=result,
         error=error,
         external_system=external_system,
+        error_text=error_text,
     )
 
 
 @transaction.atomic
-def _finish(*, step_id, plan_version, result, error, external_system) -> StepOutcome:
+def _finish(
+    *, step_id, plan_version, result, error, external_system, error_text=None
+) -> StepOutcome:
     step = (
         ServiceStep.objects.select_for_update(of=("self",))
         .select_related("atom", "order")
@@ -199,17 +206,27 @@ def _finish(*, step_id, plan_version, result, error, external_system) -> StepOut
                 order=order,
                 actor=ACTOR,
                 kind="service_step",
-                message=f"{step.atom.label_en}: {result.message or 'in progress'}",
+                message=said(
+                    "step.waiting",
+                    english=f"{step.atom.label_en}: {result.message or 'in progress'}",
+                    step=atom_name(step.atom),
+                    detail=step_detail(step.result),
+                ),
                 data={"step": step.key, "status": "running", "reference": step.reference},
             )
             return StepOutcome("running")
         step.status = StepStatus.DONE
         step.finished_at = now
         step.save()
-        _after_done(step, message=result.message)
+        _after_done(step, message=result.message, detail=step_detail(step.result))
         return StepOutcome("done")
     step.last_error = error[:300]
-    step.result = {**step.result, "last_external_system": external_system}
+    step.result = {
+        **step.result,
+        "last_external_system": external_system,
+        "last_error_text": error_text.stored() if error_text else None,
+    }
+    error_param = nested(error_text, error[:200])
     if step.attempts < step.max_attempts:
         delay = backoff_seconds(
             step.attempts, base=step.atom.backoff_seconds, cap=step.atom.backoff_max_seconds
@@ -221,8 +238,15 @@ def _finish(*, step_id, plan_version, result, error, external_system) -> StepOut
             order=order,
             actor=ACTOR,
             kind="service_step",
-            message=f"{step.atom.label_en}: attempt {step.attempts} failed ({error[:120]}); "
-            f"retry in {int(delay)} s",
+            message=said(
+                "step.retry",
+                english=f"{step.atom.label_en}: attempt {step.attempts} failed ({error[:120]}); "
+                f"retry in {int(delay)} s",
+                step=atom_name(step.atom),
+                attempt=step.attempts,
+                error=error_param,
+                seconds=int(delay),
+            ),
             data={"step": step.key, "status": "retry", "external_system": external_system},
         )
         return StepOutcome("retry", retry_in=delay)
@@ -233,7 +257,13 @@ def _finish(*, step_id, plan_version, result, error, external_system) -> StepOut
         order=order,
         actor=ACTOR,
         kind="service_step",
-        message=f"{step.atom.label_en} failed after {step.attempts} attempts: {error[:200]}",
+        message=said(
+            "step.failed",
+            english=f"{step.atom.label_en} failed after {step.attempts} attempts: {error[:200]}",
+            step=atom_name(step.atom),
+            attempts=step.attempts,
+            error=error_param,
+        ),
         data={"step": step.key, "status": "failed", "external_system": external_system},
     )
     webhook_emit(
@@ -245,13 +275,18 @@ def _finish(*, step_id, plan_version, result, error, external_system) -> StepOut
     return StepOutcome("failed")
 
 
-def _after_done(step: ServiceStep, *, message: str = "") -> None:
+def _after_done(step: ServiceStep, *, message: str = "", detail: dict | str | None = None) -> None:
     order = step.order
     order_note(
         order=order,
         actor=ACTOR,
         kind="service_step",
-        message=f"{step.atom.label_en} done" + (f": {message}" if message else ""),
+        message=said(
+            "step.done",
+            english=f"{step.atom.label_en} done" + (f": {message}" if message else ""),
+            step=atom_name(step.atom),
+            detail=detail,
+        ),
         data={"step": step.key, "status": "done", "reference": step.reference},
     )
     SlaAlert.objects.filter(step=step, resolved_at__isnull=True).update(
@@ -283,7 +318,12 @@ def step_complete(*, step: ServiceStep, actor: str, note: str = "") -> ServiceSt
     locked.status = StepStatus.DONE
     locked.finished_at = timezone.now()
     locked.save(update_fields=["status", "finished_at", "updated_at"])
-    _after_done(locked, message=note or f"confirmed by {actor}")
+    detail = (
+        {"msg": said("step.delivered").stored()}
+        if note == "delivered"
+        else note or {"msg": said("step.confirmed_by", actor=actor).stored()}
+    )
+    _after_done(locked, message=note or f"confirmed by {actor}", detail=detail)
     return locked
 
 
@@ -318,7 +358,7 @@ def step_replan(*, step: ServiceStep, changes: dict, actor: str, reason: str) ->
     return locked
 
 
-def steps_cancel(*, order: Order, actor: str, reason: str) -> int:
+def steps_cancel(*, order: Order, actor: str, reason: "str | Message") -> int:
     """Cancel every open step of a cancelled order (nothing more will run for it)."""
     with transaction.atomic():
         count = ServiceStep.objects.filter(order=order, status__in=OPEN_STEP_STATUSES).update(
@@ -329,7 +369,12 @@ def steps_cancel(*, order: Order, actor: str, reason: str) -> int:
                 order=order,
                 actor=actor,
                 kind="services_cancelled",
-                message=f"{count} open service step(s) cancelled: {reason}",
+                message=said(
+                    "services.cancelled",
+                    english=f"{count} open service step(s) cancelled: {reason}",
+                    count=count,
+                    reason=nested(reason if isinstance(reason, Message) else None, str(reason)),
+                ),
             )
     return count
 

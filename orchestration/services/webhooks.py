@@ -17,17 +17,21 @@ import logging
 import secrets
 import time
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels import signing
 from oms.backoff import backoff_seconds
 from oms.models import Merchant, Order
-from oms.outbound import OutboundFailed, outbound_post
+from oms.outbound import OutboundFailed, outbound_post, url_refusal
+from oms.stored_text import message
 from oms.tasks_queue import enqueue
+from orchestration.exceptions import WebhookNotResent
 from orchestration.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -234,3 +238,84 @@ def webhooks_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def _resendable(delivery: WebhookDelivery) -> None:
+    subscription = delivery.subscription
+    if not subscription.active:
+        raise WebhookNotResent(
+            _("The subscription to %(url)s is switched off: nothing was sent.")
+            % {"url": _host(subscription.url)},
+            delivery=delivery.pk,
+        )
+    refusal = url_refusal(subscription.url)
+    if refusal:
+        raise WebhookNotResent(
+            _("%(url)s cannot be called (%(reason)s): nothing was sent.")
+            % {"url": _host(subscription.url), "reason": refusal},
+            delivery=delivery.pk,
+        )
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc or url
+
+
+@transaction.atomic
+def webhook_resend(
+    *, order: Order, actor: str, delivery: WebhookDelivery | None = None
+) -> list[WebhookDelivery]:
+    """Send one of an order's webhooks again, as staff asked; returns the deliveries queued.
+
+    With ``delivery``: that delivery, again (same event id and body, so the merchant can
+    deduplicate). Without: the order's latest event, to every active subscription that wants
+    it now (a subscription added since gets its first delivery). Each goes on the webhooks queue
+    like any delivery and through the same outbound guard when sent; the guard is asked first
+    too, so a refused address is said at once and nothing is queued. Each re-send is written on
+    the order's timeline with who asked; the delivery log records the attempts.
+    """
+    if delivery is not None:
+        chosen = (
+            WebhookDelivery.objects.select_related("event", "subscription")
+            .filter(pk=delivery.pk, event__order=order)
+            .first()
+        )
+        if chosen is None:
+            raise WebhookNotResent(_("This webhook is not one of the order's."))
+        deliveries = [chosen]
+    else:
+        event = WebhookEvent.objects.filter(order=order).order_by("-created_at", "-pk").first()
+        if event is None:
+            raise WebhookNotResent(_("No webhook was written for this order yet."))
+        wanted = WebhookSubscription.objects.filter(
+            merchant_id=event.merchant_id,
+            active=True,
+            event_type__in=[event.event_type, WebhookEventType.ANY],
+        ).order_by("pk")
+        deliveries = []
+        for subscription in wanted:
+            found, _created = WebhookDelivery.objects.get_or_create(
+                event=event, subscription=subscription, defaults={"next_attempt_at": None}
+            )
+            deliveries.append(found)
+        if not deliveries:
+            raise WebhookNotResent(_("No active subscription wants this order's latest webhook."))
+    for each in deliveries:
+        _resendable(each)
+    from oms.services.orders import order_note
+
+    queued = []
+    for each in deliveries:
+        queued.append(webhook_replay(delivery=each))
+        order_note(
+            order=order,
+            actor=actor,
+            kind="webhook_resent",
+            message=message(
+                "order.webhook_resent",
+                event_type=each.event.event_type,
+                url=_host(each.subscription.url),
+            ),
+            data={"delivery": each.pk, "event": str(each.event.event_id)},
+        )
+    return queued

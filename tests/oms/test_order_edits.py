@@ -96,6 +96,7 @@ def test_staff_correct_shipping_and_discount_and_the_total_is_recomputed(ops_cli
     assert order.currency == "CNY" and order.status == OrderStatus.ROUTED
     event = order.events.get(kind="edited")
     assert event.actor == "user:ops-edits"
+    text = event.data.pop("text")
     assert event.data == {
         "money": {
             "shipping_fee": ["0.00", "12.50"],
@@ -105,6 +106,7 @@ def test_staff_correct_shipping_and_discount_and_the_total_is_recomputed(ops_cli
         "fields": [],
     }
     assert "total 233.50 -> 216.00" in event.message
+    assert text["code"] == "order.corrected" and len(text["params"]["parts"]) == 3
 
 
 def test_the_discount_may_take_the_whole_order_down_to_zero(ops_client, routed_order):
@@ -173,7 +175,9 @@ def test_the_charges_of_a_shipped_order_are_read_only(ops_client, routed_order):
     assert response.status_code == 302  # the rest of the page saves; the charges are not fields
     assert _money(order) == before
     assert order.receiver_name == "李娜"
-    assert order.events.get(kind="edited").data == {"money": {}, "fields": ["receiver_name"]}
+    data = order.events.get(kind="edited").data
+    assert data.pop("text")["code"] == "order.corrected"
+    assert data == {"money": {}, "fields": ["receiver_name"]}
 
 
 def test_an_order_that_shipped_while_the_page_was_open_keeps_its_charges(routed_order):

@@ -208,7 +208,7 @@ def test_the_sla_alert_page_shows_the_chain_and_the_timeline(staff, routed):
     sla_check()
     alert = SlaAlert.objects.get()
     html = staff.get(f"/admin/orchestration/slaalert/{alert.pk}/change/").content.decode()
-    assert "climate-transport" in html and "services_planned" in html
+    assert "climate-transport" in html and "services planned" in html  # the timeline, in words
 
 
 def test_rotating_a_subscription_deleted_meanwhile_is_a_404(api, merchant, monkeypatch):
