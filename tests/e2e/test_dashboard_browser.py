@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -80,7 +81,10 @@ def history():
     merchant = MerchantFactory(name="鲜农直供")
     channel = ChannelFactory(merchant=merchant, name="抖音小店")
     warehouse = WarehouseFactory(merchant=merchant, name="上海中心仓")
-    now = timezone.now()
+    # Noon on the merchant's clock: the four orders of a day stay on that day at any hour the
+    # test runs (just after local midnight, "now minus 3 h" would be the day before).
+    local = timezone.localtime(timezone.now(), ZoneInfo(merchant.time_zone))
+    now = local.replace(hour=12, minute=0, second=0, microsecond=0)
     for days_ago in range(1, 8):
         for index, (province, transit_hours) in enumerate(
             [("浙江", 20), ("浙江", 60), ("北京", 30), ("广东", None)]
@@ -139,7 +143,12 @@ def test_ops_sees_the_dashboard_charts_and_heat_map(
             else None
         ),
     )
-    day = (history.orders.order_by("placed_at").last().placed_at).astimezone().date()
+    day = (
+        history.orders.order_by("placed_at")
+        .last()
+        .placed_at.astimezone(ZoneInfo(history.time_zone))
+        .date()
+    )
     page.goto(f"{live_server.url}/ops/dashboard/?days=30&day={day.isoformat()}")
     page.wait_for_selector("html[data-charts-ready='3']")
 
