@@ -49,6 +49,10 @@ def network(merchant):
     """A cheap slow warehouse holding one unit and a dear fast one holding plenty; orders are
     routed alone (the replay does not merge a customer's orders)."""
     MatchRuleSet.objects.create(merchant=merchant, merge_window_minutes=0)
+    # No scarcity bid price: it depends on the hour (the rest of the day's demand is extrapolated
+    # from the hours gone), so just after midnight it keeps the cheap warehouse's last unit as a
+    # reserve. These tests are about the replay drawing stock down, at any hour.
+    RoutingProfile.objects.filter(is_default=True).update(price_scarcity=0)
     cheap = WarehouseFactory(merchant=merchant, code="SZ-RC", name="Suzhou RC")
     fast = WarehouseFactory(merchant=merchant, code="SH-DC", name="Shanghai DC")
     _lane(cheap, "6.00", 30.0)
