@@ -385,7 +385,7 @@ def ops_order_webhooks(request: HttpRequest, order_id: int) -> HttpResponse:
             messages.success(
                 request,
                 ngettext(
-                    "Webhook queued to be sent again.",
+                    "%(count)d webhook queued to be sent again.",
                     "%(count)d webhooks queued to be sent again.",
                     len(queued),
                 )
