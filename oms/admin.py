@@ -158,15 +158,6 @@ class ProductAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     list_select_related = ["merchant"]
 
 
-class BatchInline(TabularInline):
-    model = InventoryBatch
-    extra = 0
-    fields = ["product", "batch_number", "expiry_date", "on_hand", "reserved"]
-    readonly_fields = ["reserved"]
-    raw_id_fields = ["product"]
-    show_change_link = True
-
-
 @admin.register(Warehouse)
 class WarehouseAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("merchant", "code")
