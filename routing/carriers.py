@@ -49,9 +49,11 @@ def lane_zone(origin: str, destination: str) -> int | None:
     return zone(haversine_km(*a, *b), False)
 
 
-def _pick(rates: list[CarrierRate], origin: str, destination: str) -> CarrierRate | None:
+RateIndex = dict[tuple[str, str, int | None], CarrierRate]
+
+
+def _pick(by_key: RateIndex, origin: str, destination: str) -> CarrierRate | None:
     """The most specific rate-card line for the lane (see the module docstring)."""
-    by_key = {(r.origin_province, r.destination_province, r.zone): r for r in rates}
     lane_zone_value = lane_zone(origin, destination)
     for key in (
         (origin, destination, None),
@@ -63,6 +65,28 @@ def _pick(rates: list[CarrierRate], origin: str, destination: str) -> CarrierRat
         if found is not None:
             return found
     return None
+
+
+def _lanes(
+    service: CarrierService, by_key: RateIndex, origin: str, wanted: tuple[str, ...]
+) -> dict[str, p.CarrierLane]:
+    """The service's lanes from ``origin`` to each province of ``wanted`` it has a rate for."""
+    lanes = {}
+    for destination in wanted:
+        if service.same_city_only and destination != origin:
+            continue
+        rate = _pick(by_key, origin, destination)
+        if rate is None:
+            continue
+        lanes[destination] = p.CarrierLane(
+            first_price=float(rate.first_price),
+            additional_per_kg=float(rate.additional_per_kg),
+            transit_hours=rate.transit_hours,
+            first_weight_kg=float(rate.first_weight_kg),
+            on_time_rate=rate.on_time_rate,
+            surcharge=float(service.remote_surcharge) if destination in REMOTE_PROVINCES else 0.0,
+        )
+    return lanes
 
 
 def used_today(warehouse_ids: Iterable[int], now: datetime) -> dict[tuple[int, str], int]:
@@ -101,35 +125,24 @@ def engine_services(
     if not links:
         return {}
     service_ids = {link.service_id for link in links}
-    rates: dict[int, list[CarrierRate]] = defaultdict(list)
+    rates: dict[int, RateIndex] = defaultdict(dict)
     for rate in CarrierRate.objects.filter(service_id__in=service_ids):
-        rate.origin_province = province_of(rate.origin_province) if rate.origin_province else ""
-        rate.destination_province = (
-            province_of(rate.destination_province) if rate.destination_province else ""
-        )
-        rates[rate.service_id].append(rate)
+        origin = province_of(rate.origin_province) if rate.origin_province else ""
+        destination = province_of(rate.destination_province) if rate.destination_province else ""
+        rates[rate.service_id][(origin, destination, rate.zone)] = rate
     used = used_today({link.warehouse_id for link in links}, now)
     by_id = {w.pk: w for w in warehouses}
     out: dict[int, list[p.CarrierService]] = defaultdict(list)
+    # Lanes depend on the service and the origin province only: warehouses of one province
+    # that share a service share its lanes (the engine never mutates them).
+    lanes_of: dict[tuple[int, str], dict[str, p.CarrierLane]] = {}
     for link in links:
         warehouse, service = by_id[link.warehouse_id], link.service
         origin = province_of(warehouse.province)
-        lanes = {}
-        for destination in wanted:
-            if service.same_city_only and destination != origin:
-                continue
-            rate = _pick(rates[service.pk], origin, destination)
-            if rate is None:
-                continue
-            lanes[destination] = p.CarrierLane(
-                first_price=float(rate.first_price),
-                additional_per_kg=float(rate.additional_per_kg),
-                transit_hours=rate.transit_hours,
-                first_weight_kg=float(rate.first_weight_kg),
-                on_time_rate=rate.on_time_rate,
-                surcharge=float(service.remote_surcharge)
-                if destination in REMOTE_PROVINCES
-                else 0.0,
+        lanes = lanes_of.get((service.pk, origin))
+        if lanes is None:
+            lanes = lanes_of[(service.pk, origin)] = _lanes(
+                service, rates[service.pk], origin, wanted
             )
         capacity = service.daily_capacity
         out[warehouse.pk].append(

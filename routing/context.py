@@ -244,11 +244,7 @@ def engine_nodes(
                 expires_in_days=(expiry - today).days if expiry else None,
             )
         )
-    lanes: dict[int, list[tuple[str, float, float, float]]] = defaultdict(list)
-    for warehouse_id, region, cost, hours, on_time in Lane.objects.filter(
-        warehouse__merchant_id=merchant_id
-    ).values_list("warehouse_id", "region", "shipping_cost", "transit_hours", "on_time_rate"):
-        lanes[warehouse_id].append((region, float(cost), hours, on_time))
+    lanes = _lanes(merchant_id)
     start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     shipped_today = dict(
         Shipment.objects.filter(warehouse__merchant_id=merchant_id, created_at__gte=start_of_day)
@@ -265,15 +261,7 @@ def engine_nodes(
         hours = {region: h for region, _cost, h in estimates}
         costs.update({region: cost for region, cost, _h, _o in own_lanes})
         hours.update({region: h for region, _c, h, _o in own_lanes})
-        on_time_here = [o for region, _c, _h, o in own_lanes if region == destination_region]
-        if on_time_here:
-            on_time = on_time_here[0]
-        else:
-            on_time = (
-                sum(o for *_rest, o in own_lanes) / len(own_lanes)
-                if own_lanes
-                else ESTIMATE_ON_TIME
-            )
+        on_time = _on_time(own_lanes, destination_region)
         nodes.append(
             p.Node(
                 code=warehouse.code,
@@ -303,6 +291,41 @@ def engine_nodes(
             )
         )
     return tuple(nodes)
+
+
+LaneRow = tuple[str, float, float, float]  # region, cost, transit hours, on-time rate
+
+
+def _lanes(merchant_id: int) -> dict[int, list[LaneRow]]:
+    """The merchant's per-region lanes by warehouse id."""
+    lanes: dict[int, list[LaneRow]] = defaultdict(list)
+    for warehouse_id, region, cost, hours, on_time in Lane.objects.filter(
+        warehouse__merchant_id=merchant_id
+    ).values_list("warehouse_id", "region", "shipping_cost", "transit_hours", "on_time_rate"):
+        lanes[warehouse_id].append((region, float(cost), hours, on_time))
+    return lanes
+
+
+def _on_time(own_lanes: list[LaneRow], region: str | None) -> float:
+    """A node's on-time rate towards ``region``: its lane's, else the mean of its lanes, else
+    the estimate for a warehouse without lanes."""
+    for lane_region, _cost, _hours, on_time in own_lanes:
+        if lane_region == region:
+            return on_time
+    if own_lanes:
+        return sum(o for *_rest, o in own_lanes) / len(own_lanes)
+    return ESTIMATE_ON_TIME
+
+
+def on_time_by_region(*, merchant_id: int, regions: Iterable[str]) -> dict[str, dict[str, float]]:
+    """Warehouse code -> region -> the on-time rate ``engine_nodes`` gives the node when routing
+    to that region (one query: for replays that need it per region)."""
+    lanes = _lanes(merchant_id)
+    wanted = list(regions)
+    return {
+        code: {region: _on_time(lanes[pk], region) for region in wanted}
+        for pk, code in Warehouse.objects.filter(merchant_id=merchant_id).values_list("pk", "code")
+    }
 
 
 @lru_cache(maxsize=4096)

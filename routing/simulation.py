@@ -186,8 +186,12 @@ def _world(merchant_id: int, orders: list[Order], *, now: datetime) -> World:
     first_local = timezone.localtime(first.created_at, tz)
     midnight = first_local.replace(hour=0, minute=0, second=0, microsecond=0)
     skus = {line.product.sku for order in orders for line in order.lines.all()}
-    # Static parts of the network (status, lanes, costs, capacity) as they are now.
-    nodes = context.engine_nodes(merchant_id=merchant_id, skus=set(), now=now)
+    # Static parts of the network (status, lanes, costs, capacity) as they are now. Carrier
+    # lanes are built to the replayed orders' provinces only: no other lane is ever looked up.
+    provinces = sorted({order.province for order in orders if order.province}) or None
+    nodes = context.engine_nodes(
+        merchant_id=merchant_id, skus=set(), now=now, destination_provinces=provinces
+    )
     daily = dict(
         Warehouse.objects.filter(merchant_id=merchant_id).values_list("code", "daily_capacity")
     )
@@ -242,12 +246,9 @@ def _world(merchant_id: int, orders: list[Order], *, now: datetime) -> World:
         .annotate(units=Sum("quantity"))
         .values_list("sku", "units")
     }
-    on_time: dict[str, dict[str, float]] = defaultdict(dict)
-    for region in {order.region for order in orders}:
-        for node in context.engine_nodes(
-            merchant_id=merchant_id, skus=set(), destination_region=region, now=now
-        ):
-            on_time[node.code][region] = node.on_time_rate
+    on_time = context.on_time_by_region(
+        merchant_id=merchant_id, regions={order.region for order in orders}
+    )
     temperature = {
         line.product.sku: Temperature(line.product.temperature_class)
         for order in orders
@@ -281,7 +282,7 @@ def _world(merchant_id: int, orders: list[Order], *, now: datetime) -> World:
         parcels_before=parcels_before,
         demand_before=demand_before,
         temperature=temperature,
-        on_time=dict(on_time),
+        on_time=on_time,
     )
 
 

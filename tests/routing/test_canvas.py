@@ -374,3 +374,39 @@ def test_view_only_staff_cannot_save(client, staff):
     _save(client, draft, lateness=30, shipping_cost=14)
     draft.refresh_from_db()
     assert draft.lateness == 22 and not ProfileSimulation.objects.exists()
+
+
+def test_on_time_per_region_is_what_the_router_sees_towards_that_region(merchant):
+    """The replay reads each region's on-time rate from one query; it must be the rate
+    ``engine_nodes`` gives a node routing there: its lane's, else its lanes' mean, else the
+    estimate of a warehouse without lanes."""
+    from routing import context
+
+    laned = WarehouseFactory(merchant=merchant, code="LANED")
+    Lane.objects.create(
+        warehouse=laned,
+        region="east",
+        shipping_cost=Decimal("6"),
+        transit_hours=20,
+        on_time_rate=0.9,
+    )
+    Lane.objects.create(
+        warehouse=laned,
+        region="north",
+        shipping_cost=Decimal("9"),
+        transit_hours=40,
+        on_time_rate=0.8,
+    )
+    WarehouseFactory(merchant=merchant, code="BARE")
+    regions = ["east", "north", "south"]
+    rates = context.on_time_by_region(merchant_id=merchant.pk, regions=regions)
+    assert rates["LANED"] == pytest.approx({"east": 0.9, "north": 0.8, "south": 0.85})
+    assert rates["BARE"] == {r: context.ESTIMATE_ON_TIME for r in regions}
+    for region in regions:
+        seen = {
+            node.code: node.on_time_rate
+            for node in context.engine_nodes(
+                merchant_id=merchant.pk, skus=set(), destination_region=region
+            )
+        }
+        assert seen == {code: by_region[region] for code, by_region in rates.items()}
