@@ -1,9 +1,44 @@
 """Reads reused by the API, admin and other apps; always scoped to one merchant."""
 
-from django.db.models import F, Q, QuerySet
+import zoneinfo
+from datetime import datetime
 
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from oms.localcache import LocalCache
 from oms.models import InventoryBatch, Merchant, Order, OrderEvent, Shipment
 from oms.stored_text import status_reason_text
+
+_ZONES: LocalCache[str] = LocalCache("merchant time zones", max_entries=1_000)
+
+
+def merchant_zone(merchant_id: int | None) -> zoneinfo.ZoneInfo:
+    """The merchant's time zone (the deployment's when it names none or an unknown one).
+
+    Cached per process like the other rows every request reads; a merchant's save clears it.
+    """
+    name = ""
+    if merchant_id is not None:
+        name = _ZONES.get(
+            merchant_id,
+            lambda: (
+                Merchant.objects.filter(pk=merchant_id).values_list("time_zone", flat=True).first()
+                or ""
+            ),
+        )
+    try:
+        return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def local_midnight(merchant_id: int | None, now: datetime) -> datetime:
+    """The start of the merchant's local day that holds ``now``: parcel caps, the day's demand
+    and expiry dates count from it."""
+    local = timezone.localtime(now, merchant_zone(merchant_id))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def batches_of(merchant: Merchant) -> QuerySet[InventoryBatch]:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from oms.geo import city_key, province_key, province_keys, province_point
 from oms.models import Order, Shipment, Warehouse
+from oms.selectors import local_midnight
 from routing.engine import problem as p
 from routing.engine.factors import haversine_km
 from routing.engine.preference import usual_carrier as engine_usual_carrier
@@ -89,9 +90,9 @@ def _lanes(
     return lanes
 
 
-def used_today(warehouse_ids: Iterable[int], now: datetime) -> dict[tuple[int, str], int]:
-    """Parcels opened today per (warehouse, carrier label), cancelled ones not counted."""
-    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+def used_today(warehouse_ids: Iterable[int], start: datetime) -> dict[tuple[int, str], int]:
+    """Parcels opened since ``start`` (the merchant's midnight) per (warehouse, carrier label),
+    cancelled ones not counted."""
     rows = (
         Shipment.objects.filter(warehouse_id__in=list(warehouse_ids), created_at__gte=start)
         .exclude(status="cancelled")
@@ -108,9 +109,11 @@ def engine_services(
     *,
     destinations: Iterable[str] | None = None,
     now: datetime | None = None,
+    start_of_day: datetime | None = None,
 ) -> dict[int, tuple[p.CarrierService, ...]]:
     """Per warehouse id, the carrier services picking up there with lanes to ``destinations``
-    (province names in any form; None: every province)."""
+    (province names in any form; None: every province). What a service has left counts the
+    parcels since ``start_of_day`` (default: the merchant's midnight before ``now``)."""
     now = now or timezone.now()
     wanted = (
         ALL_PROVINCES
@@ -130,7 +133,9 @@ def engine_services(
         origin = province_of(rate.origin_province) if rate.origin_province else ""
         destination = province_of(rate.destination_province) if rate.destination_province else ""
         rates[rate.service_id][(origin, destination, rate.zone)] = rate
-    used = used_today({link.warehouse_id for link in links}, now)
+    if start_of_day is None:
+        start_of_day = local_midnight(warehouses[0].merchant_id, now)
+    used = used_today({link.warehouse_id for link in links}, start_of_day)
     by_id = {w.pk: w for w in warehouses}
     out: dict[int, list[p.CarrierService]] = defaultdict(list)
     # Lanes depend on the service and the origin province only: warehouses of one province

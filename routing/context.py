@@ -26,6 +26,7 @@ from oms.models import (
     WarehouseKind,
     WarehouseStatus,
 )
+from oms.selectors import local_midnight
 from routing.carriers import engine_services, province_of
 from routing.engine import problem as p
 from routing.engine.factors import haversine_km
@@ -225,9 +226,12 @@ def engine_nodes(
     (None: every province); a warehouse without services keeps its per-region lanes.
     """
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    start_of_day = local_midnight(merchant_id, now)
+    today = start_of_day.date()
     warehouses = list(Warehouse.objects.filter(merchant_id=merchant_id).order_by("code"))
-    services = engine_services(warehouses, destinations=destination_provinces, now=now)
+    services = engine_services(
+        warehouses, destinations=destination_provinces, now=now, start_of_day=start_of_day
+    )
     stock: dict[int, list[p.StockBatch]] = defaultdict(list)
     batches = (
         InventoryBatch.objects.filter(warehouse__merchant_id=merchant_id, product__sku__in=skus)
@@ -245,7 +249,6 @@ def engine_nodes(
             )
         )
     lanes = _lanes(merchant_id)
-    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     shipped_today = dict(
         Shipment.objects.filter(warehouse__merchant_id=merchant_id, created_at__gte=start_of_day)
         .exclude(status="cancelled")
@@ -348,10 +351,9 @@ def _estimated_lanes(latitude: float, longitude: float) -> tuple[tuple[str, floa
 
 
 def demand_outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.DemandOutlook:
-    """Units of ``skus`` the merchant's orders asked for today so far (local day), for the
+    """Units of ``skus`` the merchant's orders asked for today so far (its local day), for the
     scarcity bid price (``routing.engine.scarcity``)."""
-    local = timezone.localtime(now)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = local_midnight(merchant_id, now)
     rows = (
         OrderLine.objects.filter(
             order__merchant_id=merchant_id, order__created_at__gte=midnight, sku__in=skus
@@ -360,7 +362,7 @@ def demand_outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.Dema
         .annotate(units=Sum("quantity"))
         .values_list("sku", "units")
     )
-    elapsed = (local - midnight).total_seconds() / 3600
+    elapsed = (now - midnight).total_seconds() / 3600
     return p.DemandOutlook(
         units_so_far={sku: float(units) for sku, units in rows},
         hours_elapsed=elapsed,

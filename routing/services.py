@@ -38,6 +38,7 @@ from oms.models import (
     ShipmentStatus,
     Warehouse,
 )
+from oms.selectors import local_midnight
 from oms.services.inventory import Allocation
 from oms.services.orders import (
     order_allocate,
@@ -326,7 +327,8 @@ def _counting_held(ctx: p.RoutingContext, orders: Sequence[Order]) -> p.RoutingC
     routed = [order.pk for order in orders if order.status == OrderStatus.ROUTED]
     if not routed:
         return ctx
-    today = timezone.localdate(ctx.now)
+    midnight = local_midnight(orders[0].merchant_id, ctx.now)
+    today = midnight.date()
     held: dict[str, list[p.StockBatch]] = defaultdict(list)
     for code, sku, quantity, expiry in Reservation.objects.filter(
         line__order_id__in=routed, status=ReservationStatus.ACTIVE
@@ -337,7 +339,7 @@ def _counting_held(ctx: p.RoutingContext, orders: Sequence[Order]) -> p.RoutingC
         held[code].append(p.StockBatch(sku=sku, quantity=quantity, expires_in_days=days))
     slots = Counter(
         Shipment.objects.filter(
-            order_id__in=routed, status=ShipmentStatus.PENDING, created_at__date=today
+            order_id__in=routed, status=ShipmentStatus.PENDING, created_at__gte=midnight
         ).values_list("warehouse__code", flat=True)
     )
     nodes = tuple(
