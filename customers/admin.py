@@ -43,8 +43,9 @@ from customers.services import (
     rule_set_activate,
     rule_set_compare,
 )
-from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin, details_html
 from oms.models import ChannelKind, Merchant, OrderStatus
+from oms.selectors import merchant_zone
 
 
 @admin.register(Customer)
@@ -200,6 +201,17 @@ def customer360_context(customer: Customer) -> dict:
     }
 
 
+def reasons_html(stored: object) -> str:
+    """Stored match reasons as sentences in the viewer's language, one a line."""
+    reasons = explain(stored)
+    if not reasons:
+        return "—"
+    return format_html(
+        '<ul class="flex flex-col gap-1">{}</ul>',
+        format_html_join("", "<li>{}</li>", ((reason.text,) for reason in reasons)),
+    )
+
+
 @admin.register(Identity)
 class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin, ModelAdmin):
     list_display = [
@@ -224,12 +236,21 @@ class IdentityAdmin(NeverDeletedMixin, SimpleHistoryAdmin, ModelAdmin):
         "phone_digest",
         "phone_masked",
         "name",
-        "fingerprint",
+        "fingerprint_shown",
         "observed_at",
         "outcome",
         "score",
-        "reasons",
+        "reasons_shown",
     ]
+    exclude = ["fingerprint", "reasons"]
+
+    @admin.display(description=_("why"))
+    def reasons_shown(self, identity: Identity) -> str:
+        return reasons_html(identity.reasons)
+
+    @admin.display(description=_("fingerprint"))
+    def fingerprint_shown(self, identity: Identity) -> str:
+        return details_html(identity.fingerprint, merchant_zone(identity.merchant_id))
 
 
 @admin.register(MatchRuleSet)
@@ -245,12 +266,17 @@ class ReviewItemAdmin(ModelAdmin):
         "identity",
         "suggested_customer",
         "score",
-        "reasons",
+        "reasons_shown",
         "status",
         "decided_at",
         "decided_by",
     ]
+    exclude = ["reasons"]
     actions = ["merge", "keep_apart"]
+
+    @admin.display(description=_("why"))
+    def reasons_shown(self, item: ReviewItem) -> str:
+        return reasons_html(item.reasons)
 
     @admin.action(description=_("Same person: merge the customers"))
     def merge(self, request, queryset):

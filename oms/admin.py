@@ -32,7 +32,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from oms import localcache
 from oms.admin_import import SpreadsheetImportMixin, TabularResource
-from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin, details_html
 from oms.exceptions import DomainError
 from oms.geo import region_for_province
 from oms.models import (
@@ -52,6 +52,7 @@ from oms.models import (
     Warehouse,
     WarehouseStatus,
 )
+from oms.selectors import merchant_zone
 from oms.services import order_edits
 from oms.services import orders as order_services
 from oms.services.inventory import stock_announce
@@ -778,12 +779,30 @@ class OrderEventAdmin(EventColumns, NeverDeletedMixin, ModelAdmin):
     list_filter = [EventKindFilter, EventStatusFilter]
     search_fields = ["order__external_id", "actor", "message"]
     date_hierarchy = "at"
+    # The page of one entry: its sentence in the viewer's language, and what else it stored in
+    # words (the stored sentence's own code and parameters are the sentence above).
+    fields = readonly_fields = [
+        "order",
+        "at",
+        "kind_label",
+        "actor_label",
+        "from_label",
+        "to_label",
+        "said",
+        "details",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("details"))
+    def details(self, event: OrderEvent) -> str:
+        data = event.data if isinstance(event.data, dict) else {"data": event.data}
+        rest = {key: value for key, value in data.items() if key not in ("text", "msg")}
+        return details_html(rest, merchant_zone(event.order.merchant_id))
 
 
 @admin.register(IdempotencyRecord)

@@ -5,15 +5,24 @@
 - ``TenantLockedMixin``: the merchant a row belongs to, and the codes other systems know it by,
   are read-only once the row exists: moving a channel with its secret and orders to another
   merchant, or renaming a code orders refer to, is not an edit.
+- ``details_html``: stored details (JSON) shown as words, never as JSON.
 
 (A foreign key to another merchant's row is refused by the models' ``clean()``, see
 ``oms.tenancy``.)
 """
 
+import zoneinfo
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 
 class NeverDeletedMixin:
@@ -33,3 +42,133 @@ class TenantLockedMixin:
         if obj is not None:
             fields += [name for name in self.locked_on_change if name not in fields]
         return fields
+
+
+# Keys of stored details staff see often, in words (others are shown humanised: "slot_start" ->
+# "Slot start"). Every sentence the product writes is translated; the keys are product words.
+DETAIL_WORDS = {
+    "account_key": _("channel account"),
+    "address": _("address"),
+    "address_digest": _("address digest"),
+    "admin_code": _("area code"),
+    "admin_prefix": _("area code prefix"),
+    "after_days": _("after days"),
+    "amount": _("amount"),
+    "at": _("at"),
+    "building": _("building"),
+    "canonical": _("normalised address"),
+    "carrier": _("carrier"),
+    "cause": _("cause"),
+    "channel": _("channel"),
+    "checked": _("checked"),
+    "checklist": _("checklist"),
+    "city": _("city"),
+    "code": _("code"),
+    "community": _("community"),
+    "count": _("count"),
+    "created_at": _("created at"),
+    "currency": _("currency"),
+    "data": _("details"),
+    "decision": _("routing decision"),
+    "demo": _("demo"),
+    "device_id": _("device"),
+    "district": _("district"),
+    "duty": _("duty"),
+    "eta": _("expected arrival"),
+    "floor": _("floor"),
+    "full": _("full name"),
+    "honorific": _("honorific"),
+    "last_error_text": _("last error"),
+    "last_external_system": _("last external system"),
+    "lead_hours": _("lead time (hours)"),
+    "location": _("location"),
+    "message": _("message"),
+    "method": _("method"),
+    "months": _("months"),
+    "name": _("name"),
+    "number": _("house number"),
+    "outage_attempts": _("attempts during outage"),
+    "params": _("parameters"),
+    "passed": _("passed"),
+    "phone": _("phone"),
+    "phone_digest": _("phone digest"),
+    "phone_masked": _("masked phone"),
+    "pickup_point": _("pickup point"),
+    "place": _("place"),
+    "plan_version": _("plan version"),
+    "previous": _("earlier attempts"),
+    "products": _("products"),
+    "province": _("province"),
+    "record_id": _("source record"),
+    "reference": _("reference"),
+    "regime": _("regime"),
+    "room": _("room"),
+    "serial_prefix": _("serial prefix"),
+    "serials": _("serial numbers"),
+    "service": _("service"),
+    "slot_end": _("slot end"),
+    "slot_start": _("slot start"),
+    "start": _("start"),
+    "status": _("status"),
+    "step": _("step"),
+    "steps": _("steps"),
+    "street": _("street"),
+    "surname": _("surname"),
+    "system": _("system"),
+    "temperature": _("temperature"),
+    "template": _("template"),
+    "total": _("total"),
+    "tracking_number": _("tracking number"),
+    "transit_hours": _("transit hours"),
+    "typical_hours": _("typical hours"),
+    "unit": _("unit"),
+    "valid_until": _("valid until"),
+    "vat": _("VAT"),
+    "visit_at": _("visit at"),
+    "waits_for_confirmation": _("waits for confirmation"),
+    "warehouse": _("warehouse"),
+}
+
+
+def _detail_key(key: str) -> str:
+    word = DETAIL_WORDS.get(key)
+    return str(word) if word is not None else key.replace("_", " ").strip().capitalize()
+
+
+def _detail_scalar(value: Any, tz: tzinfo) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and "T" in value:
+        moment = parse_datetime(value)
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, tz)
+            return timezone.localtime(moment, tz).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def details_html(value: Any, tz: tzinfo | None = None) -> SafeString:
+    """Stored details (a JSON value) as staff read them: a list of "key: value" lines, nested
+    values indented, times on the merchant's clock (``tz``), numbers to 2 decimals; no JSON."""
+    tz = tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    if isinstance(value, dict):
+        if not value:
+            return format_html("{}", "—")
+        rows = format_html_join(
+            "",
+            '<div class="flex gap-2"><dt class="font-medium min-w-32">{}</dt><dd>{}</dd></div>',
+            ((_detail_key(str(k)), details_html(v, tz)) for k, v in value.items()),
+        )
+        return format_html('<dl class="flex flex-col gap-1">{}</dl>', rows)
+    if isinstance(value, list | tuple):
+        if not value:
+            return format_html("{}", "—")
+        if all(not isinstance(item, dict | list | tuple) for item in value):
+            return format_html("{}", ", ".join(_detail_scalar(item, tz) for item in value))
+        items = format_html_join("", "<li>{}</li>", ((details_html(v, tz),) for v in value))
+        return format_html('<ul class="flex flex-col gap-1">{}</ul>', items)
+    return format_html("{}", _detail_scalar(value, tz))

@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
-from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin, details_html
+from oms.selectors import merchant_zone
 from oms.stored_text import event_kind, say
+from orchestration import customer_text
 from orchestration.models import (
     InterventionRequest,
     OrderTracking,
@@ -131,8 +133,37 @@ class ServiceStepAdmin(NeverDeletedMixin, ModelAdmin):
     list_filter = ["status", "atom"]
     search_fields = ["order__external_id", "reference", "key"]
     raw_id_fields = ["order"]
-    readonly_fields = [f.name for f in ServiceStep._meta.fields] + ["upstream"]
+    readonly_fields = [
+        "parameters_shown"
+        if f.name == "parameters"
+        else "result_shown"
+        if f.name == "result"
+        else f.name
+        for f in ServiceStep._meta.fields
+    ] + ["upstream"]
+    exclude = ["parameters", "result"]
     actions = ["complete_steps", "retry_steps"]
+
+    @admin.display(description=_("parameters"))
+    def parameters_shown(self, step: ServiceStep) -> str:
+        return details_html(step.parameters, merchant_zone(step.order.merchant_id))
+
+    @admin.display(description=_("result"))
+    def result_shown(self, step: ServiceStep) -> str:
+        tz = merchant_zone(step.order.merchant_id)
+        result = dict(step.result or {})
+        if result.get("message_code"):
+            # The step's message said in the viewer's language (as on the status page).
+            said = customer_text.step_message(
+                {
+                    "message_code": result.pop("message_code"),
+                    "message_params": result.pop("message_params", None) or {},
+                },
+                tz,
+            )
+            result.pop("message", None)
+            result = {"message": said, **result}
+        return details_html(result, tz)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -34,7 +34,7 @@ ATOMS = [
         {
             "temperature": "chilled",
             "transit_hours": 12,
-            "carrier": "SF Cold Chain",
+            "carrier": "Polar Lantern Cold Chain",
             "typical_hours": 12,
         },
     ),

@@ -75,7 +75,7 @@ def delivery_dispatch(*, step: ServiceStep, params: dict, now: datetime) -> Hand
 
     carrier = params.get("carrier") or (
         shipments_of(step.order).exclude(carrier="").values_list("carrier", flat=True).first()
-        or "SF Express"
+        or "Express A"
     )
     _simulated_outage(step, params, carrier)
     slot_start = parse_datetime(params["slot_start"]) if params.get("slot_start") else None

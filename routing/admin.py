@@ -443,6 +443,12 @@ class RoutingRuleAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     search_fields = ["name"]
 
 
+@admin.display(description=_("on-time rate"), ordering="on_time_rate")
+def on_time_percent(row: Lane | CarrierRate) -> str:
+    """A lane's on-time rate as staff read it: 93.5 %, not 0.935."""
+    return f"{percent(row.on_time_rate)} %"
+
+
 @admin.register(Lane)
 class LaneAdmin(ModelAdmin):
     list_display = [
@@ -451,7 +457,7 @@ class LaneAdmin(ModelAdmin):
         "carrier",
         "shipping_cost",
         "transit_hours",
-        "on_time_rate",
+        on_time_percent,
     ]
     list_filter = ["region", "carrier", "warehouse__merchant"]
     search_fields = ["warehouse__code", "carrier"]
@@ -530,7 +536,7 @@ class CarrierRateAdmin(SimpleHistoryAdmin, ModelAdmin):
         "first_price",
         "additional_per_kg",
         "transit_hours",
-        "on_time_rate",
+        on_time_percent,
     ]
     list_filter = ["service__carrier", "service__level", "zone"]
     search_fields = ["service__name", "origin_province", "destination_province"]

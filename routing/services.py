@@ -327,7 +327,7 @@ def _counting_held(ctx: p.RoutingContext, orders: Sequence[Order]) -> p.RoutingC
     routed = [order.pk for order in orders if order.status == OrderStatus.ROUTED]
     if not routed:
         return ctx
-    midnight = local_midnight(orders[0].merchant_id, ctx.now)
+    midnight = local_midnight(orders[0].merchant_id, ctx.now or timezone.now())
     today = midnight.date()
     held: dict[str, list[p.StockBatch]] = defaultdict(list)
     for code, sku, quantity, expiry in Reservation.objects.filter(
