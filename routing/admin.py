@@ -16,9 +16,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
+from import_export.fields import Field
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
+from oms.admin_import import SpreadsheetImportMixin, TabularResource
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from routing import canvas
 from routing.drafts import (
@@ -59,6 +61,7 @@ from routing.models import (
     WarehouseCarrier,
     WeatherAlert,
 )
+from routing.rate_cards import RateCardImport, line_values
 from routing.timeline_text import unroutable_text
 
 
@@ -525,8 +528,47 @@ class CarrierServiceAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     inlines = [CarrierRateInline]
 
 
+class RateCardResource(TabularResource):
+    """Rate cards: the import adds or changes lines per service, origin and destination; the
+    export writes the same columns, so an exported card can be edited and imported back."""
+
+    importer_class = RateCardImport
+    merchant = Field(attribute="service__carrier__merchant__code", column_name="merchant")
+    carrier = Field(attribute="service__carrier__code", column_name="carrier")
+    service = Field(attribute="service__code", column_name="service")
+    origin_province = Field(attribute="origin_province", column_name="origin_province")
+    destination_province = Field(
+        attribute="destination_province", column_name="destination_province"
+    )
+    zone = Field(attribute="zone", column_name="zone")
+    first_weight_kg = Field(column_name="first_weight_kg")
+    first_price = Field(column_name="first_price")
+    additional_per_kg = Field(column_name="additional_per_kg")
+    transit_hours = Field(column_name="transit_hours")
+    on_time_rate = Field(column_name="on_time_rate")
+
+    def _value(self, line: CarrierRate, key: str) -> str:
+        return line_values(line)[key]
+
+    def dehydrate_first_weight_kg(self, line: CarrierRate) -> str:
+        return self._value(line, "first_weight_kg")
+
+    def dehydrate_first_price(self, line: CarrierRate) -> str:
+        return self._value(line, "first_price")
+
+    def dehydrate_additional_per_kg(self, line: CarrierRate) -> str:
+        return self._value(line, "additional_per_kg")
+
+    def dehydrate_transit_hours(self, line: CarrierRate) -> str:
+        return self._value(line, "transit_hours")
+
+    def dehydrate_on_time_rate(self, line: CarrierRate) -> str:
+        return self._value(line, "on_time_rate")
+
+
 @admin.register(CarrierRate)
-class CarrierRateAdmin(SimpleHistoryAdmin, ModelAdmin):
+class CarrierRateAdmin(SpreadsheetImportMixin, SimpleHistoryAdmin, ModelAdmin):
+    resource_classes = [RateCardResource]
     list_display = [
         "service",
         "origin_province",
@@ -541,6 +583,9 @@ class CarrierRateAdmin(SimpleHistoryAdmin, ModelAdmin):
     list_filter = ["service__carrier", "service__level", "zone"]
     search_fields = ["service__name", "origin_province", "destination_province"]
     list_select_related = ["service__carrier"]
+
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).select_related("service__carrier__merchant")
 
 
 @admin.register(WarehouseCarrier)

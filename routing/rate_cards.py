@@ -5,7 +5,9 @@ says for each valid row whether it adds a lane, changes one or leaves it as it i
 ``rate_card_apply`` writes the rows in one transaction, and only when the preview has no error:
 otherwise it raises ``RateCardInvalid`` carrying the preview, and nothing is written. Rows are
 matched on (service, origin province, destination province or zone), so importing the same file
-twice changes nothing. The admin import and ``manage.py import_rate_cards`` both call these.
+twice changes nothing. ``manage.py import_rate_cards`` calls these; the admin's spreadsheet
+import (CSV or XLSX, ``RateCardImport`` under ``oms.services.tabular``) checks each row with the
+same ``_parse_row`` and writes with the same ``rate_lines_write``.
 
 Columns (header row, any order; ``first_weight_kg`` and ``on_time_rate`` may be left out):
 ``carrier`` and ``service`` (codes of a carrier service set up in admin), ``origin_province``
@@ -19,15 +21,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from oms.exceptions import DomainError
 from oms.geo import province_key
 from oms.models import Merchant
+from oms.services.tabular import NON_COLUMN, Column, PlannedRow, TabularImporter
 from routing.models import CarrierRate, CarrierService
 
 REQUIRED = (
@@ -166,6 +171,9 @@ def _parse_row(
     on_time = _decimal(get["on_time_rate"] or "0.97", "on_time_rate", line, errors)
     if on_time is not None and on_time > 1:
         errors.append(RowError(line, "on_time_rate", _("An on-time rate is between 0 and 1.")))
+    for name, amount in (("first_price", first_price), ("additional_per_kg", per_kg)):
+        if amount is not None and amount != amount.quantize(Decimal("0.01")):
+            errors.append(RowError(line, name, _("An amount has at most 2 decimals (fen).")))
     if first_weight is not None and first_weight <= 0:
         errors.append(RowError(line, "first_weight_kg", _("The first weight must be positive.")))
     if errors:
@@ -265,20 +273,123 @@ def rate_card_apply(*, merchant: Merchant, text: str) -> RateCardPreview:
     preview = rate_card_preview(merchant=merchant, text=text)
     if not preview.valid:
         raise RateCardInvalid(preview)
-    for row in preview.rows:
-        if row.action == "same":
-            continue
-        CarrierRate.objects.update_or_create(
+    rate_lines_write(row for row in preview.rows if row.action != "same")
+    return preview
+
+
+def rate_lines_write(rows: Iterable[RateRow], *, reason: str = "") -> int:
+    """Add or update the rate-card lines (matched on service, origin and destination)."""
+    written = 0
+    for row in rows:
+        line = CarrierRate.objects.filter(
             service=row.service,
             origin_province=row.origin_province,
             destination_province=row.destination_province,
             zone=row.zone,
-            defaults={
-                "first_weight_kg": row.first_weight_kg,
-                "first_price": row.first_price,
-                "additional_per_kg": row.additional_per_kg,
-                "transit_hours": row.transit_hours,
-                "on_time_rate": row.on_time_rate,
-            },
+        ).first() or CarrierRate(
+            service=row.service,
+            origin_province=row.origin_province,
+            destination_province=row.destination_province,
+            zone=row.zone,
         )
-    return preview
+        line.first_weight_kg = row.first_weight_kg
+        line.first_price = row.first_price
+        line.additional_per_kg = row.additional_per_kg
+        line.transit_hours = row.transit_hours
+        line.on_time_rate = row.on_time_rate
+        if reason:
+            line._change_reason = reason  # type: ignore[attr-defined]
+        line.save()
+        written += 1
+    return written
+
+
+RATE_COLUMNS = (
+    Column("merchant", gettext_lazy("merchant"), required=False),
+    Column("carrier", gettext_lazy("carrier"), aliases=("承运商代码",)),
+    Column("service", gettext_lazy("service"), aliases=("服务代码",)),
+    Column("origin_province", gettext_lazy("origin province"), aliases=("from",), required=False),
+    Column(
+        "destination_province",
+        gettext_lazy("destination province"),
+        aliases=("to", "destination"),
+        required=False,
+    ),
+    Column("zone", gettext_lazy("zone"), required=False),
+    Column("first_weight_kg", gettext_lazy("first weight (kg)"), required=False),
+    Column("first_price", gettext_lazy("first weight price (¥)"), aliases=("首重价格",)),
+    Column("additional_per_kg", gettext_lazy("each additional kg (¥)"), aliases=("续重价格",)),
+    Column("transit_hours", gettext_lazy("transit hours")),
+    Column("on_time_rate", gettext_lazy("on-time rate"), required=False),
+)
+
+
+def _number(value: Decimal | float) -> str:
+    """A number as the export writes it and the preview compares it: "8", "8.5", "0.97"."""
+    text = format(Decimal(str(value)).normalize(), "f")
+    return text
+
+
+def line_values(line: CarrierRate | RateRow) -> dict[str, str]:
+    """The columns of a rate-card line that an import changes, as text."""
+    return {
+        "first_weight_kg": _number(line.first_weight_kg),
+        "first_price": _number(line.first_price),
+        "additional_per_kg": _number(line.additional_per_kg),
+        "transit_hours": _number(line.transit_hours),
+        "on_time_rate": _number(line.on_time_rate),
+    }
+
+
+class RateCardImport(TabularImporter):
+    """Rate-card lines of ``merchant``'s carrier services; ``source`` goes into the history."""
+
+    columns = RATE_COLUMNS
+    verbose_name = gettext_lazy("rate card")
+
+    def __init__(self, *, merchant: Merchant, source: str = "") -> None:
+        self.merchant = merchant
+        self.source = source
+
+    def plan(self, rows: list[PlannedRow]) -> None:
+        services = {
+            (s.carrier.code, s.code): s
+            for s in CarrierService.objects.filter(carrier__merchant=self.merchant).select_related(
+                "carrier"
+            )
+        }
+        existing = {
+            (r.service_id, r.origin_province, r.destination_province, r.zone): r
+            for r in CarrierRate.objects.filter(service__in=list(services.values()))
+        }
+        seen: dict[tuple[int, str, str, int | None], int] = {}
+        for row in rows:
+            merchant_code = row.values.get("merchant", "")
+            if merchant_code and merchant_code != self.merchant.code:
+                row.refuse(
+                    "merchant",
+                    _("This row is for merchant %(other)r; the import is for %(merchant)s.")
+                    % {"other": merchant_code, "merchant": self.merchant.code},
+                )
+            parsed, errors = _parse_row(row.number, row.values, services)
+            for error in errors:
+                row.refuse(error.field if error.field in _KEYS else NON_COLUMN, error.message)
+            if parsed is None or not row.ok:
+                continue
+            if parsed.key in seen:
+                row.refuse(NON_COLUMN, _("The same lane as row %(n)d.") % {"n": seen[parsed.key]})
+                continue
+            seen[parsed.key] = row.number
+            current = existing.get(parsed.key)
+            row.is_new = current is None
+            if current is not None:
+                row.before = line_values(current)
+            row.after = {"merchant": self.merchant.code, **line_values(parsed)}
+            row.change = parsed
+
+    def apply(self, rows: list[PlannedRow]) -> None:
+        reason = _("Rate card import: %(file)s") % {"file": self.source or "-"}
+        rate_lines_write((row.change for row in rows), reason=reason)
+
+
+_KEYS = {column.key for column in RATE_COLUMNS}
