@@ -22,6 +22,7 @@ from oms.models import (
     OrderLine,
     Region,
     Shipment,
+    TemperatureClass,
     Warehouse,
     WarehouseKind,
     WarehouseStatus,
@@ -350,7 +351,38 @@ def _estimated_lanes(latitude: float, longitude: float) -> tuple[tuple[str, floa
     return tuple(estimates)
 
 
-def demand_outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.DemandOutlook:
+def cold_orders_since(merchant_id: int, start: datetime, end: datetime | None = None) -> int:
+    """The merchant's orders with a chilled or frozen line created since ``start``."""
+    cold = Order.objects.filter(merchant_id=merchant_id, created_at__gte=start)
+    if end is not None:
+        cold = cold.filter(created_at__lt=end)
+    return (
+        cold.filter(
+            lines__product__temperature_class__in=[
+                TemperatureClass.CHILLED,
+                TemperatureClass.FROZEN,
+            ]
+        )
+        .distinct()
+        .count()
+    )
+
+
+def slots_limited(nodes: Iterable[p.Node]) -> bool:
+    """Whether a cold-chain service with a daily cap picks up at a cold-chain warehouse: only
+    then do the day's cold orders so far price its slots (``factors.cold_slots_needed_later``)."""
+    return any(
+        node.cold_chain
+        and (service.chilled or service.frozen)
+        and service.daily_capacity_orders is not None
+        for node in nodes
+        for service in node.services
+    )
+
+
+def demand_outlook(
+    *, merchant_id: int, skus: set[str], now: datetime, count_cold: bool = False
+) -> p.DemandOutlook:
     """Units of ``skus`` the merchant's orders asked for today so far (its local day), for the
     scarcity bid price (``routing.engine.scarcity``)."""
     midnight = local_midnight(merchant_id, now)
@@ -367,6 +399,7 @@ def demand_outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.Dema
         units_so_far={sku: float(units) for sku, units in rows},
         hours_elapsed=elapsed,
         hours_left=max(0.0, 24.0 - elapsed),
+        cold_orders_so_far=float(cold_orders_since(merchant_id, midnight)) if count_cold else 0.0,
     )
 
 
@@ -386,16 +419,19 @@ def routing_context(
     now = now or timezone.now()
     if destination_province:
         destination_provinces = [destination_province]
+    nodes = engine_nodes(
+        merchant_id=merchant_id,
+        skus=skus,
+        destination_region=destination_region,
+        now=now,
+        destination_provinces=destination_provinces or None,
+    )
     return p.RoutingContext(
-        nodes=engine_nodes(
-            merchant_id=merchant_id,
-            skus=skus,
-            destination_region=destination_region,
-            now=now,
-            destination_provinces=destination_provinces or None,
-        ),
+        nodes=nodes,
         signals=live_signals(merchant_id=merchant_id, now=now),
         profile=engine_profile(profile),
         now=now,
-        outlook=demand_outlook(merchant_id=merchant_id, skus=skus, now=now),
+        outlook=demand_outlook(
+            merchant_id=merchant_id, skus=skus, now=now, count_cold=slots_limited(nodes)
+        ),
     )

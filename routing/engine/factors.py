@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -452,6 +452,7 @@ class _EngineMemo(TypedDict):
     routes: dict[tuple[object, ...], list[_NodeRoute | Rejection]]
     stock: dict[tuple[str, str, Temperature], tuple[int, float | None]]
     needed: dict[tuple[str, Temperature], dict[str, float]]
+    cold: dict[str, dict[str, float]]
     groups: dict[int, tuple[list[_NodeRoute | Rejection], list[Any]]]
 
 
@@ -460,7 +461,7 @@ def _memo(ctx: RoutingContext) -> _EngineMemo:
     # style), so a context routes many orders with the node-level work done once.
     memo: _EngineMemo | None = ctx.__dict__.get("_engine_memo")
     if memo is None:
-        memo = {"routes": {}, "stock": {}, "needed": {}, "groups": {}}
+        memo = {"routes": {}, "stock": {}, "needed": {}, "groups": {}, "cold": {}}
         ctx.__dict__["_engine_memo"] = memo
     return memo
 
@@ -637,6 +638,8 @@ def _node_routes(
                     )
                 )
             kept = [o for o in options if isinstance(o, _NodeRoute)]
+            if kept and not order.needs_cold_chain and price["scarcity"] > 0:
+                kept = [_with_cold_slot_price(ctx, option, price["scarcity"]) for option in kept]
             if kept:
                 out.extend(kept)
             elif options:
@@ -766,6 +769,55 @@ def needed_later(ctx: RoutingContext, sku: str, temperature: Temperature) -> dic
     hit = bid_prices(supply, outlook.expected(sku), 1.0, network_size=len(ctx.nodes))
     table[key] = hit
     return hit
+
+
+def cold_slots_needed_later(ctx: RoutingContext) -> dict[str, float]:
+    """Per node code, the chance a cold-chain parcel slot there is needed by a later order today
+    that can travel only on the cold chain.
+
+    A cold-chain service's daily cap is shared by the parcels that must travel chilled and any
+    ambient parcel that finds it cheapest or fastest. ``scarcity.bid_prices`` at a value of 1
+    over the slots each active cold-chain node has left on its capped cold-chain services,
+    against the orders needing the cold chain expected over the rest of the day
+    (``DemandOutlook.expected_cold_orders``). Empty when no such cap applies or nothing is
+    expected. Computed once per context.
+    """
+    table = _memo(ctx)["cold"]
+    hit = table.get("slots")
+    if hit is not None:
+        return hit
+    hit = {}
+    outlook = ctx.outlook
+    expected = outlook.expected_cold_orders() if outlook is not None else 0.0
+    if expected > 0:
+        supply: dict[str, float] = {}
+        for node in ctx.nodes:
+            if node.status is NodeStatus.PAUSED or not node.cold_chain:
+                continue
+            cold = [s for s in node.services if s.chilled or s.frozen]
+            if not cold or any(s.remaining_capacity_orders is None for s in cold):
+                continue  # no cold service here, or one without a cap: slots are no constraint
+            supply[node.code] = float(sum(max(0, s.remaining_capacity_orders or 0) for s in cold))
+        if supply:
+            hit = bid_prices(supply, expected, 1.0, network_size=len(ctx.nodes))
+    table["slots"] = hit
+    return hit
+
+
+def _with_cold_slot_price(ctx: RoutingContext, option: _NodeRoute, p_scarcity: float) -> _NodeRoute:
+    """An ambient shipment on a capped cold-chain service pays for the slot it takes from the
+    orders that can travel only chilled (``cold_slots_needed_later``), as a route factor."""
+    service = option.service
+    if service is None or not (service.chilled or service.frozen):
+        return option
+    need = cold_slots_needed_later(ctx).get(option.node.code, 0.0)
+    if need <= 0:
+        return option
+    return replace(
+        option,
+        fixed=option.fixed + p_scarcity * need,
+        scores={**option.scores, "cold_slot": need},
+    )
 
 
 def fast_distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -1228,6 +1280,7 @@ def factor_breakdown(
         node, scores = model.nodes[k], model.pair_scores[k]
         for factor in (*ROUTE_FACTORS, "distance"):
             out[factor] += price[factor] * scores[factor]
+        out["scarcity"] += price["scarcity"] * scores.get("cold_slot", 0.0)
         out["shipping_cost"] += money * model.shipping_price(k, per_column[k])
         out["handling_cost"] += money * node.handling_cost_per_shipment
     out["splits"] = price["splits"] * max(0, len(used) - 1)

@@ -510,7 +510,8 @@ MIN_ELAPSED_HOURS = 4.0
 
 @dataclass(frozen=True)
 class DemandOutlook:
-    """What the day has asked for so far: units per SKU ordered since the day began.
+    """What the day has asked for so far: units per SKU ordered since the day began, and how
+    many orders needed the cold chain.
 
     ``hours_elapsed`` since the day began and ``hours_left`` until it ends. ``expected(sku)`` is
     the SKU's demand over the hours left at the rate seen so far (over at least
@@ -520,12 +521,20 @@ class DemandOutlook:
     units_so_far: Mapping[str, float]
     hours_elapsed: float
     hours_left: float
+    # Orders with a chilled or frozen line so far today: the demand for cold-chain parcels.
+    cold_orders_so_far: float = 0.0
 
-    def expected(self, sku: str) -> float:
-        seen = self.units_so_far.get(sku, 0.0)
+    def _rest_of_day(self, seen: float) -> float:
         if seen <= 0 or self.hours_left <= 0:
             return 0.0
         return seen * self.hours_left / max(self.hours_elapsed, MIN_ELAPSED_HOURS)
+
+    def expected(self, sku: str) -> float:
+        return self._rest_of_day(self.units_so_far.get(sku, 0.0))
+
+    def expected_cold_orders(self) -> float:
+        """Orders needing the cold chain over the hours left, at today's rate so far."""
+        return self._rest_of_day(self.cold_orders_so_far)
 
 
 @dataclass(frozen=True)

@@ -484,8 +484,10 @@ def replay_optimizer(
     network = _Network(scenario)
     outcomes = _Outcomes(scenario, f"optimizer:{profile.name}")
     seen: dict[str, float] = {}
+    cold = 0.0
     for hour, orders in _windows(scenario, batch_minutes):
         for order in orders:
+            cold += order.needs_cold_chain
             for line in order.lines:
                 seen[line.sku] = seen.get(line.sku, 0.0) + line.quantity
         ctx = RoutingContext(
@@ -497,6 +499,7 @@ def replay_optimizer(
                 units_so_far=dict(seen),
                 hours_elapsed=hour,
                 hours_left=max(0.0, scenario.horizon_hours - hour),
+                cold_orders_so_far=cold,
             ),
         )
         batch = route_batch(orders, ctx, batch_options)

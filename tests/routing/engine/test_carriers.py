@@ -15,6 +15,7 @@ from routing.engine.carrier_world import default_carrier_only, storm_provinces, 
 from routing.engine.problem import (
     CarrierLane,
     CarrierService,
+    DemandOutlook,
     Node,
     Order,
     OrderLine,
@@ -349,3 +350,49 @@ def test_existing_scenario_files_still_load_without_carriers() -> None:
     scenario = scenario_from_dict(json.loads((WORLDS / "dev-8.json").read_text()))
     assert all(not n.services for n in scenario.nodes)
     assert all(o.destination == o.region for o in scenario.orders)
+
+
+def _cold_slots_ctx(cold_orders_so_far: float, *, capacity: int | None = 3) -> RoutingContext:
+    """A warehouse whose capped cold-chain service is the cheapest ride for ambient tea too."""
+    cheap_cold = CarrierService(
+        "COLD",
+        "Polar",
+        ServiceLevel.COLD_CHAIN,
+        lanes=lanes(7, 1, 16),
+        chilled=True,
+        daily_capacity_orders=capacity,
+        remaining_capacity_orders=capacity,
+    )
+    return RoutingContext(
+        nodes=(node(services=(ECONOMY, cheap_cold)),),
+        outlook=DemandOutlook(
+            units_so_far={"TEA": 5.0},
+            hours_elapsed=12.0,
+            hours_left=12.0,
+            cold_orders_so_far=cold_orders_so_far,
+        ),
+    )
+
+
+def test_ambient_parcels_leave_the_last_cold_chain_slots_to_chilled_orders_to_come() -> None:
+    # No chilled order seen today: the cold-chain service is the cheapest ride for tea.
+    assert route_order(order(tea()), _cold_slots_ctx(0)).result.shipments[0].carrier_service == (
+        "COLD"
+    )
+    # 10 chilled orders so far by noon: 10 more expected, 3 slots left; the tea goes economy
+    # and the factor breakdown carries the slot's price as scarcity.
+    busy = route_order(order(tea()), _cold_slots_ctx(10))
+    assert busy.result.shipments[0].carrier_service == "ECO"
+    # A chilled order still takes a cold slot: only the cold chain may carry it.
+    assert route_order(order(milk()), _cold_slots_ctx(10)).result.shipments[0].carrier_service == (
+        "COLD"
+    )
+    # Without a cap the slots are no constraint, whatever the chilled demand.
+    free = _cold_slots_ctx(10, capacity=None)
+    assert route_order(order(tea()), free).result.shipments[0].carrier_service == "COLD"
+
+
+def test_all_money_routing_ignores_the_cold_slot_price() -> None:
+    ctx = _cold_slots_ctx(10)
+    money = RoutingContext(nodes=ctx.nodes, outlook=ctx.outlook, profile=ALL_MONEY)
+    assert route_order(order(tea()), money).result.shipments[0].carrier_service == "COLD"
