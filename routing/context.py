@@ -351,26 +351,33 @@ def _estimated_lanes(latitude: float, longitude: float) -> tuple[tuple[str, floa
     return tuple(estimates)
 
 
-def cold_orders_since(merchant_id: int, start: datetime, end: datetime | None = None) -> int:
-    """The merchant's orders with a chilled or frozen line created since ``start``."""
-    cold = Order.objects.filter(merchant_id=merchant_id, created_at__gte=start)
+def cold_parcels_since(
+    merchant_id: int, start: datetime, end: datetime | None = None
+) -> dict[str, float]:
+    """Per warehouse code, the merchant's parcels since ``start`` (before ``end``) from a
+    cold-chain warehouse for an order with a chilled or frozen line, cancelled ones not counted."""
+    parcels = Shipment.objects.filter(
+        warehouse__merchant_id=merchant_id, warehouse__cold_chain=True, created_at__gte=start
+    ).exclude(status="cancelled")
     if end is not None:
-        cold = cold.filter(created_at__lt=end)
-    return (
-        cold.filter(
-            lines__product__temperature_class__in=[
+        parcels = parcels.filter(created_at__lt=end)
+    rows = (
+        parcels.filter(
+            order__lines__product__temperature_class__in=[
                 TemperatureClass.CHILLED,
                 TemperatureClass.FROZEN,
             ]
         )
-        .distinct()
-        .count()
+        .values("warehouse__code")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("warehouse__code", "n")
     )
+    return {code: float(n) for code, n in rows}
 
 
 def slots_limited(nodes: Iterable[p.Node]) -> bool:
     """Whether a cold-chain service with a daily cap picks up at a cold-chain warehouse: only
-    then do the day's cold orders so far price its slots (``factors.cold_slots_needed_later``)."""
+    then do the day's cold parcels so far price its slots (``factors.cold_slots_needed_later``)."""
     return any(
         node.cold_chain
         and (service.chilled or service.frozen)
@@ -399,7 +406,7 @@ def demand_outlook(
         units_so_far={sku: float(units) for sku, units in rows},
         hours_elapsed=elapsed,
         hours_left=max(0.0, 24.0 - elapsed),
-        cold_orders_so_far=float(cold_orders_since(merchant_id, midnight)) if count_cold else 0.0,
+        cold_parcels_so_far=cold_parcels_since(merchant_id, midnight) if count_cold else {},
     )
 
 

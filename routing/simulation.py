@@ -283,9 +283,9 @@ def _world(merchant_id: int, orders: list[Order], *, now: datetime) -> World:
         demand_before=demand_before,
         temperature=temperature,
         on_time=on_time,
-        cold_orders_before=float(context.cold_orders_since(merchant_id, midnight, first.created_at))
+        cold_parcels_before=context.cold_parcels_since(merchant_id, midnight, first.created_at)
         if context.slots_limited(nodes)
-        else 0.0,
+        else {},
     )
 
 

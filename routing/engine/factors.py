@@ -75,7 +75,7 @@ from routing.engine.problem import (
     Weights,
     factor_prices,
 )
-from routing.engine.scarcity import bid_prices
+from routing.engine.scarcity import bid_prices, demand_at_least
 
 # Factors priced once per shipment from a node's scores (distance and splits are added per order).
 ROUTE_FACTORS = (
@@ -772,15 +772,15 @@ def needed_later(ctx: RoutingContext, sku: str, temperature: Temperature) -> dic
 
 
 def cold_slots_needed_later(ctx: RoutingContext) -> dict[str, float]:
-    """Per node code, the chance a cold-chain parcel slot there is needed by a later order today
-    that can travel only on the cold chain.
+    """Per node code, the chance its last cold-chain parcel slot is needed today by a parcel
+    that can travel only chilled.
 
     A cold-chain service's daily cap is shared by the parcels that must travel chilled and any
-    ambient parcel that finds it cheapest or fastest. ``scarcity.bid_prices`` at a value of 1
-    over the slots each active cold-chain node has left on its capped cold-chain services,
-    against the orders needing the cold chain expected over the rest of the day
-    (``DemandOutlook.expected_cold_orders``). Empty when no such cap applies or nothing is
-    expected. Computed once per context.
+    ambient parcel that finds it cheapest or fastest. At each active cold-chain node whose
+    cold-chain services are all capped, the slots left against the chilled or frozen parcels
+    the node is expected to send over the rest of the day (its rate so far today,
+    ``DemandOutlook.expected_cold_parcels``): ``P(demand >= slots left)`` (Poisson, as
+    ``scarcity.demand_at_least``). Empty without an outlook. Computed once per context.
     """
     table = _memo(ctx)["cold"]
     hit = table.get("slots")
@@ -788,18 +788,17 @@ def cold_slots_needed_later(ctx: RoutingContext) -> dict[str, float]:
         return hit
     hit = {}
     outlook = ctx.outlook
-    expected = outlook.expected_cold_orders() if outlook is not None else 0.0
-    if expected > 0:
-        supply: dict[str, float] = {}
+    if outlook is not None:
         for node in ctx.nodes:
             if node.status is NodeStatus.PAUSED or not node.cold_chain:
                 continue
             cold = [s for s in node.services if s.chilled or s.frozen]
             if not cold or any(s.remaining_capacity_orders is None for s in cold):
                 continue  # no cold service here, or one without a cap: slots are no constraint
-            supply[node.code] = float(sum(max(0, s.remaining_capacity_orders or 0) for s in cold))
-        if supply:
-            hit = bid_prices(supply, expected, 1.0, network_size=len(ctx.nodes))
+            slots = sum(max(0, s.remaining_capacity_orders or 0) for s in cold)
+            expected = outlook.expected_cold_parcels(node.code)
+            if expected > 0:
+                hit[node.code] = demand_at_least(expected, slots)
     table["slots"] = hit
     return hit
 

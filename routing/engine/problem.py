@@ -510,8 +510,8 @@ MIN_ELAPSED_HOURS = 4.0
 
 @dataclass(frozen=True)
 class DemandOutlook:
-    """What the day has asked for so far: units per SKU ordered since the day began, and how
-    many orders needed the cold chain.
+    """What the day has asked for so far: units per SKU ordered since the day began, and the
+    chilled or frozen parcels each node sent.
 
     ``hours_elapsed`` since the day began and ``hours_left`` until it ends. ``expected(sku)`` is
     the SKU's demand over the hours left at the rate seen so far (over at least
@@ -521,8 +521,9 @@ class DemandOutlook:
     units_so_far: Mapping[str, float]
     hours_elapsed: float
     hours_left: float
-    # Orders with a chilled or frozen line so far today: the demand for cold-chain parcels.
-    cold_orders_so_far: float = 0.0
+    # Per node code, parcels with a chilled or frozen line it sent so far today: its own
+    # demand for cold-chain slots.
+    cold_parcels_so_far: Mapping[str, float] = field(default_factory=dict)
 
     def _rest_of_day(self, seen: float) -> float:
         if seen <= 0 or self.hours_left <= 0:
@@ -532,9 +533,10 @@ class DemandOutlook:
     def expected(self, sku: str) -> float:
         return self._rest_of_day(self.units_so_far.get(sku, 0.0))
 
-    def expected_cold_orders(self) -> float:
-        """Orders needing the cold chain over the hours left, at today's rate so far."""
-        return self._rest_of_day(self.cold_orders_so_far)
+    def expected_cold_parcels(self, node_code: str) -> float:
+        """Chilled or frozen parcels ``node_code`` will send over the hours left, at its rate
+        so far today."""
+        return self._rest_of_day(self.cold_parcels_so_far.get(node_code, 0.0))
 
 
 @dataclass(frozen=True)
@@ -640,3 +642,15 @@ class RoutingResult:
     @property
     def transit_hours(self) -> float:
         return max((s.transit_hours for s in self.shipments), default=0.0)
+
+
+def cold_parcels(order: Order, result: RoutingResult) -> dict[str, int]:
+    """Per node code, the parcels of ``result`` that carry a chilled or frozen line of ``order``."""
+    cold_skus = {line.sku for line in order.lines if line.temperature.needs_cold_chain}
+    out: dict[str, int] = {}
+    if not cold_skus:
+        return out
+    for shipment in result.shipments:
+        if any(line.sku in cold_skus for line in shipment.lines):
+            out[shipment.node_code] = out.get(shipment.node_code, 0) + 1
+    return out

@@ -36,6 +36,7 @@ from routing.engine.problem import (
     SolverOptions,
     StockBatch,
     Temperature,
+    cold_parcels,
 )
 from routing.engine.router import plan_for_policy, plan_to_result
 
@@ -78,7 +79,7 @@ class World:
     daily_parcels: Mapping[str, int | None] = field(default_factory=dict)
     parcels_before: Mapping[str, int] = field(default_factory=dict)
     demand_before: Mapping[str, float] = field(default_factory=dict)
-    cold_orders_before: float = 0.0
+    cold_parcels_before: Mapping[str, float] = field(default_factory=dict)
     temperature: Mapping[str, Temperature] = field(default_factory=dict)
     # A warehouse's historic on-time rate to the order's region, as the live router reads it
     # (``nodes`` carry the rate over all regions for the regions missing here).
@@ -232,15 +233,14 @@ def replay(world: World, policy: Policy, profile: Profile | None = None) -> Tall
     paused = {node.code for node in world.nodes if node.status is NodeStatus.PAUSED}
     tally = Tally()
     demand: dict[str, float] = {}
-    cold = 0.0
+    cold: dict[str, float] = {}
     for index, arrival in enumerate(world.arrivals):
         if arrival.day != network.day:
             network.start_day(arrival.day, first=index == 0)
             demand = dict(world.demand_before) if index == 0 else {}
-            cold = world.cold_orders_before if index == 0 else 0.0
+            cold = dict(world.cold_parcels_before) if index == 0 else {}
         order = arrival.order
-        cold += order.needs_cold_chain  # the live router counts the order being routed too
-        for line in order.lines:
+        for line in order.lines:  # the live router counts the order being routed too
             demand[line.sku] = demand.get(line.sku, 0.0) + line.quantity
         ctx = RoutingContext(
             nodes=network.nodes(order.region),
@@ -250,7 +250,7 @@ def replay(world: World, policy: Policy, profile: Profile | None = None) -> Tall
                 units_so_far=dict(demand),
                 hours_elapsed=arrival.hours_elapsed,
                 hours_left=max(0.0, 24.0 - arrival.hours_elapsed),
-                cold_orders_so_far=cold,
+                cold_parcels_so_far=dict(cold),
             ),
             **({"profile": profile} if profile is not None else {}),
         )
@@ -258,4 +258,6 @@ def replay(world: World, policy: Policy, profile: Profile | None = None) -> Tall
         tally.add(order, result, paused)
         if result.routed:
             network.dispatch(result)
+            for code, parcels in cold_parcels(order, result).items():
+                cold[code] = cold.get(code, 0.0) + parcels
     return tally

@@ -41,6 +41,7 @@ from routing.engine.problem import (
     RoutingResult,
     Signals,
     StockBatch,
+    cold_parcels,
 )
 from routing.engine.scenario import Scenario
 
@@ -484,10 +485,9 @@ def replay_optimizer(
     network = _Network(scenario)
     outcomes = _Outcomes(scenario, f"optimizer:{profile.name}")
     seen: dict[str, float] = {}
-    cold = 0.0
+    cold: dict[str, float] = {}
     for hour, orders in _windows(scenario, batch_minutes):
         for order in orders:
-            cold += order.needs_cold_chain
             for line in order.lines:
                 seen[line.sku] = seen.get(line.sku, 0.0) + line.quantity
         ctx = RoutingContext(
@@ -499,12 +499,14 @@ def replay_optimizer(
                 units_so_far=dict(seen),
                 hours_elapsed=hour,
                 hours_left=max(0.0, scenario.horizon_hours - hour),
-                cold_orders_so_far=cold,
+                cold_parcels_so_far=dict(cold),
             ),
         )
         batch = route_batch(orders, ctx, batch_options)
         for order, result in zip(orders, batch.results, strict=True):
             taken = network.dispatch(result)
+            for code, parcels in cold_parcels(order, result).items():
+                cold[code] = cold.get(code, 0.0) + parcels
             outcomes.record(order, result, hour)
             if plans is not None:
                 plans.append(plan_record(order, result, hour, taken, outcomes.policy))

@@ -381,3 +381,21 @@ def test_the_status_page_says_the_usual_carrier_in_the_customers_words(client, m
     with translation.override("zh-hans"):
         page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "您常选 Kite，本次配送也由 Kite 承运。" in page
+
+
+def test_a_cold_chain_warehouses_chilled_parcels_today_feed_the_cold_slot_price(merchant, carriers):
+    from routing import context
+    from routing.models import CarrierService as Service
+
+    carriers["warehouse"].cold_chain = True
+    carriers["warehouse"].save()
+    Service.objects.filter(pk=carriers["cold"].pk).update(daily_capacity=5)
+    make_order(merchant=merchant, lines=[(carriers["milk"], 1)])
+    make_order(merchant=merchant, lines=[(carriers["tea"], 1)])
+    midnight = context.local_midnight(merchant.pk, timezone.now())
+    assert context.cold_parcels_since(merchant.pk, midnight) == {"SH-DC": 1.0}
+    ctx = context.routing_context(merchant_id=merchant.pk, skus={"TEA"})
+    assert ctx.outlook is not None and ctx.outlook.cold_parcels_so_far == {"SH-DC": 1.0}
+    Service.objects.filter(pk=carriers["cold"].pk).update(daily_capacity=None)
+    ctx = context.routing_context(merchant_id=merchant.pk, skus={"TEA"})
+    assert ctx.outlook is not None and ctx.outlook.cold_parcels_so_far == {}  # no cap, no price

@@ -352,7 +352,7 @@ def test_existing_scenario_files_still_load_without_carriers() -> None:
     assert all(o.destination == o.region for o in scenario.orders)
 
 
-def _cold_slots_ctx(cold_orders_so_far: float, *, capacity: int | None = 3) -> RoutingContext:
+def _cold_slots_ctx(cold_parcels_so_far: float, *, capacity: int | None = 3) -> RoutingContext:
     """A warehouse whose capped cold-chain service is the cheapest ride for ambient tea too."""
     cheap_cold = CarrierService(
         "COLD",
@@ -369,7 +369,7 @@ def _cold_slots_ctx(cold_orders_so_far: float, *, capacity: int | None = 3) -> R
             units_so_far={"TEA": 5.0},
             hours_elapsed=12.0,
             hours_left=12.0,
-            cold_orders_so_far=cold_orders_so_far,
+            cold_parcels_so_far={"WH1": cold_parcels_so_far},
         ),
     )
 
@@ -379,8 +379,8 @@ def test_ambient_parcels_leave_the_last_cold_chain_slots_to_chilled_orders_to_co
     assert route_order(order(tea()), _cold_slots_ctx(0)).result.shipments[0].carrier_service == (
         "COLD"
     )
-    # 10 chilled orders so far by noon: 10 more expected, 3 slots left; the tea goes economy
-    # and the factor breakdown carries the slot's price as scarcity.
+    # 10 chilled parcels from WH1 so far by noon: 10 more expected, 3 slots left: the tea goes
+    # economy.
     busy = route_order(order(tea()), _cold_slots_ctx(10))
     assert busy.result.shipments[0].carrier_service == "ECO"
     # A chilled order still takes a cold slot: only the cold chain may carry it.
