@@ -26,6 +26,7 @@ from customers.api import merge_check_body
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from oms.geo import province_key, region_for_province
 from oms.models import Product, Region
+from routing.promise.engine_adapter import ServiceChoice
 from routing.promise.service import Buyer, CartLine, Promise, cart_promise
 
 FEN = Decimal("0.01")
@@ -137,10 +138,12 @@ class LocalDateTimeField(serializers.DateTimeField):
 
 
 class CarrierServiceSerializer(serializers.Serializer):
-    """A carrier's service (filled once routing chooses carrier services; null until then)."""
+    """The carrier service routing chose for a parcel (null for a warehouse whose lane has no
+    carrier services: its per-region price and carrier label are used)."""
 
-    code = serializers.CharField()
+    code = serializers.CharField(help_text=gettext_lazy("Carrier code / service code."))
     name = serializers.CharField()
+    carrier = serializers.CharField()
     level = serializers.ChoiceField(choices=["economy", "express", "same_day", "cold_chain"])
 
 
@@ -160,11 +163,18 @@ class PromiseShipmentSerializer(serializers.Serializer):
     warehouse = serializers.CharField()
     warehouse_name = serializers.CharField()
     carrier = serializers.CharField(
-        help_text=gettext_lazy("The lane's carrier; empty for an estimated lane.")
+        help_text=gettext_lazy(
+            "The carrier of the parcel's service, else the lane's; empty for an estimated lane."
+        )
     )
     carrier_service = CarrierServiceSerializer(allow_null=True)
     transit_hours = serializers.FloatField()
     shipping_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    billable_weight_kg = serializers.FloatField(
+        help_text=gettext_lazy(
+            "Actual or volumetric weight, the larger, on the service's rate card (0 without one)."
+        )
+    )
     lines = PromiseShipmentLineSerializer(many=True)
 
 
@@ -182,7 +192,10 @@ class PromiseOptionSerializer(serializers.Serializer):
     )
     speed = serializers.ChoiceField(choices=["same_day", "next_day", "standard"])
     carrier = serializers.CharField()
-    carrier_service = CarrierServiceSerializer(allow_null=True)
+    carrier_service = CarrierServiceSerializer(
+        allow_null=True,
+        help_text=gettext_lazy("The service of the parcel that arrives last: it sets the window."),
+    )
     window = PromiseWindowSerializer()
     promised_at = LocalDateTimeField(
         help_text=gettext_lazy(
@@ -246,6 +259,17 @@ def _fen(value: float) -> Decimal:
     return Decimal(str(value)).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+def _service_body(service: ServiceChoice | None) -> dict[str, str] | None:
+    if service is None:
+        return None
+    return {
+        "code": service.code,
+        "name": service.name,
+        "carrier": service.carrier,
+        "level": service.level,
+    }
+
+
 def promise_body(promise: Promise) -> dict[str, Any]:
     """The promise as ``PromiseSerializer`` writes it."""
     options = []
@@ -258,9 +282,10 @@ def promise_body(promise: Promise) -> dict[str, Any]:
                     "warehouse": shipment.node_code,
                     "warehouse_name": promise.warehouse_names.get(shipment.node_code, ""),
                     "carrier": shipment.carrier,
-                    "carrier_service": None,
+                    "carrier_service": _service_body(shipment.carrier_service),
                     "transit_hours": round(shipment.transit_hours, 1),
                     "shipping_price": _fen(shipment.shipping_price),
+                    "billable_weight_kg": round(shipment.weight_kg, 3),
                     "lines": [
                         {
                             "sku": sku,
@@ -287,7 +312,7 @@ def promise_body(promise: Promise) -> dict[str, Any]:
                 "tags": list(option.tags),
                 "speed": window.speed,
                 "carrier": " + ".join(carriers),
-                "carrier_service": None,
+                "carrier_service": _service_body(plan.slowest.carrier_service),
                 "window": {
                     "earliest": window.earliest,
                     "latest": window.latest,

@@ -4,11 +4,13 @@ A promise answers on every product page and checkout, many times per order, so r
 warehouses, lanes, profile, live signals and the day's demand on every request would cost more
 than the promise itself. This module keeps what ``routing.context`` builds from them:
 
-* warehouses, lanes and the profile (``routing.context.engine_nodes``, ``active_profile``,
-  ``engine_profile``), keyed by the merchant's network token and the profiles' token
-  (``atp``): a warehouse, lane, profile or rule saved anywhere replaces a token, so every
-  process rebuilds at its next request. Capacity left today (parcels shipped so far), also read
-  by ``engine_nodes``, may lag by up to ``OMS_API_LOCAL_CACHE_SECONDS`` (30 s by default);
+* warehouses, lanes, carrier services with their rate-card lanes to the destination province,
+  and the profile (``routing.context.engine_nodes``, ``active_profile``, ``engine_profile``),
+  per destination province, keyed by the merchant's network token, the carriers' token and
+  the profiles' token (``atp``): a warehouse, lane, carrier, service, rate or warehouse-carrier
+  link, profile or rule saved anywhere replaces a token, so every process rebuilds at its next
+  request. Capacity left today (parcels shipped so far, per warehouse and per service), also
+  read by ``engine_nodes``, may lag by up to ``OMS_API_LOCAL_CACHE_SECONDS`` (30 s by default);
 * live signals (``routing.context.live_signals``) and the units each SKU was ordered today
   (``routing.context.demand_outlook``): up to ``OMS_API_LOCAL_CACHE_SECONDS`` (30 s by default) old.
 
@@ -45,15 +47,22 @@ _signals: LocalCache[p.Signals] = LocalCache("promise signals", max_entries=2_00
 _demand: LocalCache[float] = LocalCache("promise demand", max_entries=50_000)
 
 
-def network(*, merchant_id: int, region: str, tokens: tuple[str, str], now: datetime) -> Network:
-    """Warehouses, lanes and the profile in force, as routing reads them (see the docstring)."""
+def network(
+    *, merchant_id: int, region: str, province: str, tokens: tuple[str, ...], now: datetime
+) -> Network:
+    """Warehouses, lanes, carrier services to ``province`` and the profile in force, as routing
+    reads them (see the module docstring)."""
 
     def build() -> Network:
         profile = context.active_profile(merchant_id=merchant_id, now=now)
         return Network(
             # No SKUs asked: the stock comes from the ATP cache, not from this query.
             nodes=context.engine_nodes(
-                merchant_id=merchant_id, skus=set(), destination_region=region, now=now
+                merchant_id=merchant_id,
+                skus=set(),
+                destination_region=region,
+                now=now,
+                destination_provinces=[province],
             ),
             carriers=dict(
                 Lane.objects.filter(warehouse__merchant_id=merchant_id, region=region).values_list(
@@ -65,7 +74,7 @@ def network(*, merchant_id: int, region: str, tokens: tuple[str, str], now: date
             profile_version=profile.version if profile else 0,
         )
 
-    return _networks.get((merchant_id, region, tokens), build)
+    return _networks.get((merchant_id, region, province, tokens), build)
 
 
 def signals(*, merchant_id: int, now: datetime) -> p.Signals:

@@ -5,12 +5,14 @@ option is a fixed point: a plan P and a window W such that routing, given the or
 the end of W, chooses P again, and P's expected arrival lies inside W.
 
 Search. Routing is asked for its plan under its default promise (48 h, what an order without a
-promise is routed for); that answer also names the expected transits of the nodes that can ship
-part of the cart. For the fastest few of those faster than the default plan
-(``MAX_FAST_CANDIDATES``), and for the default,
-routing is asked for its plan under the promise of the window of that transit; the plan's window is computed (``windows.arrival_window``); routing is asked
-again under the window's promise; until the plan repeats (at most ``MAX_ROUNDS`` times; a plan
-that never settles is not offered). The settled plans are the options, minus those another
+promise is routed for); that answer also names the expected transits of the (warehouse, carrier
+service) pairs that can ship part of the cart. For the fastest of those faster than the default
+plan at each service level (economy, express, same-day, cold chain; warehouses without services
+count as one level) and the two fastest of all, at most ``MAX_FAST_CANDIDATES``, and for the default, routing is asked for
+its plan under the promise of the window of that transit; the plan's window is computed
+(``windows.arrival_window``); routing is asked again under the window's promise; until the plan
+repeats (at most ``MAX_ROUNDS`` times; a plan that never settles is not offered). So a service
+is offered when routing itself would ship the cart with it under the promise it makes. The settled plans are the options, minus those another
 option beats on arrival, price and certainty at once. Tags name the cheapest, the fastest and
 the most certain.
 
@@ -31,7 +33,7 @@ from routing.promise.windows import Window, arrival_window
 
 DEFAULT_PROMISE_HOURS = 48.0  # routing's promise for an order that carries none
 ALLOWANCE_HOURS = 0.5
-MAX_FAST_CANDIDATES = 2
+MAX_FAST_CANDIDATES = 4  # one per service level at most
 MAX_ROUNDS = 3
 MAX_OPTIONS = 4
 
@@ -86,9 +88,16 @@ def promise_options(
     if default is None:
         return PromiseAnswer((), first.reason, 1)
     deadlines: list[float] = []
-    # Only nodes faster than routing's default plan can make a faster option.
-    for transit in (t for t in first.transits if t < default.transit_hours - 1e-9):
-        hours = window_for(transit, now=now, tz=tz).latest_hours - ALLOWANCE_HOURS
+    levels: set[str] = set()
+    # Only (warehouse, service) pairs faster than routing's default plan can make a faster
+    # option; the fastest of each service level (transits come ascending).
+    faster = [t for t in first.transits if t.hours < default.transit_hours - 1e-9]
+    for rank, transit in enumerate(faster):
+        # The fastest of each level, and the two fastest whatever their level.
+        if transit.level in levels and rank >= 2:
+            continue
+        levels.add(transit.level)
+        hours = window_for(transit.hours, now=now, tz=tz).latest_hours - ALLOWANCE_HOURS
         if hours not in deadlines:
             deadlines.append(hours)
         if len(deadlines) == MAX_FAST_CANDIDATES:

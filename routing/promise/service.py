@@ -15,8 +15,9 @@ from datetime import datetime, tzinfo
 from django.utils import timezone
 
 from customers.selectors import MergeCheck, merge_check
-from oms.geo import province_point, region_for_province
+from oms.geo import city_key, province_point, region_for_province
 from oms.models import Merchant, Product
+from routing.carriers import province_of
 from routing.engine import problem as p
 from routing.engine.factors import MIN_SHELF_LIFE_DAYS
 from routing.explaining import merchant_tz
@@ -116,7 +117,11 @@ def cart_promise(
     # Warehouses, lanes, capacity left and the profile, as routing reads them; the stock from
     # the ATP cache.
     net = network.network(
-        merchant_id=merchant.pk, region=region, tokens=(tokens.network, tokens.profiles), now=now
+        merchant_id=merchant.pk,
+        region=region,
+        province=province_of(province),
+        tokens=tokens.network_key,
+        now=now,
     )
     today = timezone.localdate(now)
     stock: dict[str, list[p.StockBatch]] = {}
@@ -153,9 +158,13 @@ def cart_promise(
                 quantity=line.quantity,
                 temperature=p.Temperature(line.product.temperature_class),
                 unit_value=float(line.product.unit_value),
+                unit_weight_kg=float(line.product.weight_kg),
+                unit_volume_litres=float(line.product.volume_litres),
             )
             for line in lines
         ),
+        province=province_of(province),
+        city=city_key(city),
     )
     tz = merchant_tz(merchant)
     answer = promise_options(order, ctx, now=now, tz=tz, carriers=net.carriers)
