@@ -150,19 +150,25 @@ class Solved:
 
 
 def _transits(order: Order, ctx: RoutingContext, model: OrderModel) -> tuple[Transit, ...]:
-    """Every (node, service) of the model's nodes that may carry a line the node can ship."""
+    """Every (node, service) of the model's nodes that may carry a line the node can ship, its
+    expected transit raised to the cart's bottleneck.
+
+    The bottleneck is the slowest line's fastest way to the buyer: no plan arrives before it,
+    so a faster pair only matters as "as fast as the cart can be", and asking routing for a
+    promise earlier than that asks it for nothing more.
+    """
     found: set[tuple[float, str]] = set()
+    fastest = [math.inf] * len(model.lines)
     destination = order.destination
     for k, node in enumerate(model.nodes):
-        temperatures = {
-            line.temperature for li, line in enumerate(model.lines) if model.upper[li][k] > 0
-        }
-        if not temperatures:
+        shippable = [li for li in range(len(model.lines)) if model.upper[li][k] > 0]
+        if not shippable:
             continue
         if not node.services:
-            found.add(
-                (round(model.transit_hours[k] + _weather_delay(node, order, ctx, None), 2), "")
-            )
+            hours = round(model.transit_hours[k] + _weather_delay(node, order, ctx, None), 2)
+            found.add((hours, ""))
+            for li in shippable:
+                fastest[li] = min(fastest[li], hours)
             continue
         for service in node.services:
             lane = service.lanes.get(destination)
@@ -173,11 +179,17 @@ def _transits(order: Order, ctx: RoutingContext, model: OrderModel) -> tuple[Tra
                 continue
             if service.same_city and service.same_city != order.city:
                 continue
-            if not any(service.carries(t) for t in temperatures):
+            carried = [li for li in shippable if service.carries(model.lines[li].temperature)]
+            if not carried:
                 continue
-            hours = lane.transit_hours + _weather_delay(node, order, ctx, service)
-            found.add((round(hours, 2), service.level.value))
-    return tuple(Transit(hours, level) for hours, level in sorted(found))
+            hours = round(lane.transit_hours + _weather_delay(node, order, ctx, service), 2)
+            found.add((hours, service.level.value))
+            for li in carried:
+                fastest[li] = min(fastest[li], hours)
+    reachable = [hours for hours in fastest if hours < math.inf]
+    bottleneck = max(reachable) if reachable else 0.0
+    clamped = {(max(hours, bottleneck), level) for hours, level in found}
+    return tuple(Transit(hours, level) for hours, level in sorted(clamped))
 
 
 def plan_for_promise(
@@ -186,15 +198,17 @@ def plan_for_promise(
     promised_hours: float,
     *,
     carriers: Mapping[str, str] | None = None,
+    with_transits: bool = True,
 ) -> Solved:
     """The plan routing would choose for ``order`` promised in ``promised_hours``.
 
     ``carriers`` maps node codes to the carrier label of their lane to the order's destination
-    (for warehouses without carrier services).
+    (for warehouses without carrier services). ``with_transits`` False leaves
+    ``Solved.transits`` empty (the promise needs them from its first call only).
     """
     solved = plan_for_policy(replace(order, promised_hours=promised_hours), ctx, SOLVER_OPTIONS)
     model = solved.model
-    transits = _transits(order, ctx, model)
+    transits = _transits(order, ctx, model) if with_transits else ()
     if solved.plan is None:
         return Solved(None, transits, unroutable_reason(model, ctx))
     result = plan_to_result(model, solved.plan)

@@ -22,12 +22,14 @@ later on the network as it is then.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from django.db.models import Count
 from django.utils import timezone
 
 from oms.localcache import LocalCache
+from oms.models import Shipment, Warehouse
 from routing import context
 from routing.engine import problem as p
 from routing.models import Lane, RoutingProfile
@@ -42,33 +44,136 @@ class Network:
     profile_version: int
 
 
+@dataclass(frozen=True)
+class _Structure:
+    """What changes only when a row is saved: nodes (capacity as built), lane carriers, and
+    each warehouse's daily parcel capacity."""
+
+    nodes: tuple[p.Node, ...]
+    carriers: dict[str, str]
+    daily_capacity: dict[str, int]
+
+
+@dataclass(frozen=True)
+class _Used:
+    """Parcels opened today: per warehouse code, and per (warehouse code, carrier label)."""
+
+    per_warehouse: dict[str, int]
+    per_service: dict[tuple[str, str], int]
+
+
+MAX_STRUCTURES = 2_000
+_structures: dict[tuple, _Structure] = {}
 _networks: LocalCache[Network] = LocalCache("promise networks", max_entries=2_000)
+_used: LocalCache[_Used] = LocalCache("promise parcels used", max_entries=2_000)
 _signals: LocalCache[p.Signals] = LocalCache("promise signals", max_entries=2_000)
 _demand: LocalCache[float] = LocalCache("promise demand", max_entries=50_000)
+
+
+def _structure(
+    *, merchant_id: int, region: str, province: str, tokens: tuple[str, ...], now: datetime
+) -> _Structure:
+    key = (merchant_id, region, province, tokens)
+    found = _structures.get(key)
+    if found is not None:
+        return found
+    nodes = context.engine_nodes(
+        # No SKUs asked: the stock comes from the ATP cache, not from this query.
+        merchant_id=merchant_id,
+        skus=set(),
+        destination_region=region,
+        now=now,
+        destination_provinces=[province],
+    )
+    found = _Structure(
+        nodes=nodes,
+        carriers=dict(
+            Lane.objects.filter(warehouse__merchant_id=merchant_id, region=region).values_list(
+                "warehouse__code", "carrier"
+            )
+        ),
+        daily_capacity=dict(
+            Warehouse.objects.filter(merchant_id=merchant_id).values_list("code", "daily_capacity")
+        ),
+    )
+    if len(_structures) >= MAX_STRUCTURES:
+        _structures.clear()
+    _structures[key] = found
+    return found
+
+
+def _parcels_used(merchant_id: int, now: datetime) -> _Used:
+    """Today's parcels per warehouse and per (warehouse, carrier label), as ``engine_nodes`` and
+    ``routing.carriers.used_today`` count them, in one query."""
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = (
+        Shipment.objects.filter(warehouse__merchant_id=merchant_id, created_at__gte=start)
+        .exclude(status="cancelled")
+        .values("warehouse__code", "carrier")
+        .annotate(n=Count("id"))
+        .values_list("warehouse__code", "carrier", "n")
+    )
+    per_warehouse: dict[str, int] = {}
+    per_service: dict[tuple[str, str], int] = {}
+    for code, carrier, n in rows:
+        per_warehouse[code] = per_warehouse.get(code, 0) + n
+        if carrier:
+            per_service[(code, carrier)] = n
+    return _Used(per_warehouse, per_service)
+
+
+def _with_capacity(structure: _Structure, used: _Used) -> tuple[p.Node, ...]:
+    """The structure's nodes with today's parcels left, warehouse and service."""
+    nodes = []
+    for node in structure.nodes:
+        daily = structure.daily_capacity.get(node.code)
+        services = tuple(
+            service
+            if service.daily_capacity_orders is None
+            else replace(
+                service,
+                remaining_capacity_orders=max(
+                    0,
+                    service.daily_capacity_orders
+                    - used.per_service.get((node.code, service.label), 0),
+                ),
+            )
+            for service in node.services
+        )
+        nodes.append(
+            replace(
+                node,
+                remaining_capacity_orders=node.remaining_capacity_orders
+                if daily is None
+                else max(daily - used.per_warehouse.get(node.code, 0), 0),
+                services=services,
+            )
+        )
+    return tuple(nodes)
 
 
 def network(
     *, merchant_id: int, region: str, province: str, tokens: tuple[str, ...], now: datetime
 ) -> Network:
     """Warehouses, lanes, carrier services to ``province`` and the profile in force, as routing
-    reads them (see the module docstring)."""
+    reads them (see the module docstring).
+
+    Two layers: the structure (warehouses, lanes, services and their rate-card lanes), built
+    once per version tokens and kept until a token changes; and, for up to
+    ``OMS_API_LOCAL_CACHE_SECONDS``, the structure with today's parcels left and the profile in
+    force (a profile may be scheduled). So the rows are read again only when one is saved,
+    and every few seconds two small queries refresh what moves during the day.
+    """
 
     def build() -> Network:
+        structure = _structure(
+            merchant_id=merchant_id, region=region, province=province, tokens=tokens, now=now
+        )
+        used = _used.get(merchant_id, lambda: _parcels_used(merchant_id, now))
         profile = context.active_profile(merchant_id=merchant_id, now=now)
         return Network(
-            # No SKUs asked: the stock comes from the ATP cache, not from this query.
-            nodes=context.engine_nodes(
-                merchant_id=merchant_id,
-                skus=set(),
-                destination_region=region,
-                now=now,
-                destination_provinces=[province],
-            ),
-            carriers=dict(
-                Lane.objects.filter(warehouse__merchant_id=merchant_id, region=region).values_list(
-                    "warehouse__code", "carrier"
-                )
-            ),
+            nodes=_with_capacity(structure, used),
+            carriers=structure.carriers,
             profile=profile,
             engine_profile=context.engine_profile(profile),
             profile_version=profile.version if profile else 0,

@@ -8,7 +8,7 @@ Search. Routing is asked for its plan under its default promise (48 h, what an o
 promise is routed for); that answer also names the expected transits of the (warehouse, carrier
 service) pairs that can ship part of the cart. For the fastest of those faster than the default
 plan at each service level (economy, express, same-day, cold chain; warehouses without services
-count as one level) and the two fastest of all, at most ``MAX_FAST_CANDIDATES``, and for the default, routing is asked for
+count as one level; the two fastest there), at most ``MAX_FAST_CANDIDATES``, and for the default, routing is asked for
 its plan under the promise of the window of that transit; the plan's window is computed
 (``windows.arrival_window``); routing is asked again under the window's promise; until the plan
 repeats (at most ``MAX_ROUNDS`` times; a plan that never settles is not offered). So a service
@@ -33,7 +33,7 @@ from routing.promise.windows import Window, arrival_window
 
 DEFAULT_PROMISE_HOURS = 48.0  # routing's promise for an order that carries none
 ALLOWANCE_HOURS = 0.5
-MAX_FAST_CANDIDATES = 4  # one per service level at most
+MAX_FAST_CANDIDATES = 3  # the fastest of at most three service levels
 MAX_ROUNDS = 3
 MAX_OPTIONS = 4
 
@@ -80,7 +80,9 @@ def promise_options(
     def plan_at(hours: float) -> CandidatePlan | None:
         key = round(hours, 4)
         if key not in solved:
-            solved[key] = plan_for_promise(order, ctx, hours, carriers=carriers)
+            solved[key] = plan_for_promise(
+                order, ctx, hours, carriers=carriers, with_transits=not solved
+            )
         return solved[key].plan
 
     default = plan_at(DEFAULT_PROMISE_HOURS)
@@ -92,9 +94,11 @@ def promise_options(
     # Only (warehouse, service) pairs faster than routing's default plan can make a faster
     # option; the fastest of each service level (transits come ascending).
     faster = [t for t in first.transits if t.hours < default.transit_hours - 1e-9]
-    for rank, transit in enumerate(faster):
-        # The fastest of each level, and the two fastest whatever their level.
-        if transit.level in levels and rank >= 2:
+    # Without carrier services (one level) the two fastest nodes are tried.
+    second = faster[1:2] if len({t.level for t in faster}) == 1 else []
+    for transit in faster:
+        # The fastest of each service level.
+        if transit.level in levels and transit not in second:
             continue
         levels.add(transit.level)
         hours = window_for(transit.hours, now=now, tz=tz).latest_hours - ALLOWANCE_HOURS

@@ -134,10 +134,11 @@ def cart_promise(
                     expires_in_days=(row.expiry_date - today).days if row.expiry_date else None,
                 )
             )
-    # Snapshot nodes carry no stock; only those holding some of the cart get a copy with it.
+    # Snapshot nodes carry no stock; only those holding some of the cart get a copy with it,
+    # and only they are routing's candidates: a node without any of the cart can ship none of
+    # it, so leaving it out changes no plan and spares the engine pricing its services.
     nodes = tuple(
-        replace(node, stock=tuple(stock[node.code])) if node.code in stock else node
-        for node in net.nodes
+        replace(node, stock=tuple(stock[node.code])) for node in net.nodes if node.code in stock
     )
     ctx = p.RoutingContext(
         nodes=nodes,
@@ -197,7 +198,7 @@ def cart_promise(
         ],
         batches=batches,
         temperatures={prod.sku: p.Temperature(prod.temperature_class) for prod in products},
-        warehouse_names={node.code: node.name for node in nodes},
+        warehouse_names={node.code: node.name for node in net.nodes},
         profile=net.profile,
         profile_version=net.profile_version,
         merge=merge,

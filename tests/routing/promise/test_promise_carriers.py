@@ -235,3 +235,18 @@ def test_an_order_carrying_an_option_is_routed_with_its_service(api, merchant, w
         order = make_order(merchant=merchant, lines=[(world["tea"], 1)], promised_in_hours=hours)
         shipment = order.shipments.get()
         assert shipment.carrier == option["carrier_service"]["name"], option["carrier_service"]
+
+
+def test_the_body_is_what_the_documented_serializer_writes(merchant, world):
+    from routing.promise.api import PromiseSerializer, promise_body
+    from routing.promise.service import CartLine, cart_promise
+
+    promise = cart_promise(
+        merchant=merchant,
+        lines=[CartLine(world["tea"], 2), CartLine(world["milk"], 1)],
+        province="上海",
+        city="上海",
+    )
+    body = promise_body(promise)
+    assert body["options"]
+    assert PromiseSerializer(body).data == body
