@@ -26,7 +26,8 @@ from customers.api import merge_check_body
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from oms.geo import province_key, region_for_province
 from oms.models import Product, Region
-from routing.promise.engine_adapter import ServiceChoice
+from routing.holds import hold_expiry, hold_place
+from routing.promise.engine_adapter import ServiceChoice, hold_for
 from routing.promise.service import Buyer, CartLine, Promise, cart_promise
 
 FEN = Decimal("0.01")
@@ -69,9 +70,27 @@ class PromiseBuyerSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=40, required=False, default="")
 
 
+class PromiseHoldRequestSerializer(serializers.Serializer):
+    option = serializers.RegexField(
+        r"^option-[1-9][0-9]{0,2}$",
+        help_text=gettext_lazy("The id of the option the buyer took, as this answer numbers it."),
+    )
+    external_id = serializers.CharField(
+        max_length=64,
+        help_text=gettext_lazy("The order reference the checkout will create the order under."),
+    )
+
+
 class CartPromiseSerializer(serializers.Serializer):
     lines = PromiseLineSerializer(many=True, allow_empty=False)
     address = PromiseAddressSerializer()
+    hold = PromiseHoldRequestSerializer(
+        required=False,
+        help_text=gettext_lazy(
+            "Hold the units and parcels of this option for the order to come, for a few "
+            "minutes (OMS_PROMISE_HOLD_MINUTES), so orders placed meanwhile do not take them."
+        ),
+    )
     buyer = PromiseBuyerSerializer(
         required=False,
         help_text=gettext_lazy(
@@ -242,6 +261,12 @@ class PromiseProfileSerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
 
+class PromiseHoldSerializer(serializers.Serializer):
+    option = serializers.CharField()
+    external_id = serializers.CharField()
+    expires_at = LocalDateTimeField()
+
+
 class PromiseSerializer(serializers.Serializer):
     promisable = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True)
@@ -253,6 +278,10 @@ class PromiseSerializer(serializers.Serializer):
     options = PromiseOptionSerializer(many=True)
     merge = PromiseMergeSerializer(allow_null=True)
     profile = PromiseProfileSerializer()
+    hold = PromiseHoldSerializer(
+        allow_null=True,
+        help_text=gettext_lazy("The hold placed for the option asked for (null: none)."),
+    )
 
 
 def _fen(value: float) -> Decimal:
@@ -372,6 +401,7 @@ def promise_body(promise: Promise) -> dict[str, Any]:
             "name": profile.name if profile else "built-in",
             "version": promise.profile_version,
         },
+        "hold": None,
     }
 
 
@@ -388,6 +418,7 @@ class PromiseViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.GenericV
         v = data.validated_data
         address = v["address"]
         buyer = v.get("buyer")
+        hold = v.get("hold")
         promise = cart_promise(
             merchant=self.merchant,
             lines=[CartLine(line["product"], line["quantity"]) for line in v["lines"]],
@@ -404,7 +435,38 @@ class PromiseViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.GenericV
                 if part
             ),
             buyer=Buyer(**buyer) if buyer else None,
+            hold_reference=hold["external_id"] if hold else "",
         )
+        body = promise_body(promise)
+        if hold and settings.OMS_PROMISE_HOLD_MINUTES > 0:
+            body["hold"] = self._hold(promise, hold)
         # The body is already what ``PromiseSerializer`` writes (a test holds them equal);
         # running the nested serializers over it again cost a quarter of a warm promise.
-        return Response(promise_body(promise))
+        return Response(body)
+
+    def _hold(self, promise: Promise, hold: dict) -> dict[str, str]:
+        number = int(hold["option"].removeprefix("option-"))
+        options = promise.answer.options
+        if number > len(options):
+            raise serializers.ValidationError(
+                {
+                    "hold": {
+                        "option": [
+                            _("This cart has no option %(id)s now.") % {"id": hold["option"]}
+                        ]
+                    }
+                }
+            )
+        option = options[number - 1]
+        expires_at = hold_expiry(promise.now)
+        hold_place(
+            merchant_id=self.merchant.pk,
+            external_id=hold["external_id"],
+            hold=hold_for(option.plan, key=hold["external_id"], expires_at=expires_at),
+            promised_at=option.window.latest,
+        )
+        return {
+            "option": hold["option"],
+            "external_id": hold["external_id"],
+            "expires_at": expires_at.astimezone(promise.tz).isoformat(),
+        }

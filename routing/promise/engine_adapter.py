@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from routing.engine.factors import (
     MIN_TRANSIT_SPREAD_HOURS,
@@ -27,6 +28,7 @@ from routing.engine.factors import (
     WEATHER_SENSITIVITY,
     OrderModel,
 )
+from routing.engine.holds import Hold
 from routing.engine.problem import (
     CarrierService,
     Node,
@@ -234,3 +236,21 @@ def plan_for_promise(
             )
         )
     return Solved(CandidatePlan(tuple(shipments), promised_hours, result.method), transits)
+
+
+def hold_for(plan: CandidatePlan, *, key: str, expires_at: datetime) -> Hold:
+    """A soft hold on what ``plan`` needs: its units per warehouse, one parcel per shipment
+    (of the warehouse's and of its carrier service's), until ``expires_at``."""
+    return Hold(
+        key=key,
+        expires_at=expires_at,
+        units=tuple(
+            (shipment.node_code, sku, units)
+            for shipment in plan.shipments
+            for sku, units in shipment.lines
+        ),
+        parcels=tuple(
+            (shipment.node_code, shipment.carrier_service.code if shipment.carrier_service else "")
+            for shipment in plan.shipments
+        ),
+    )

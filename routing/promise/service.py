@@ -21,6 +21,7 @@ from routing.carriers import province_of
 from routing.engine import problem as p
 from routing.engine.factors import MIN_SHELF_LIFE_DAYS
 from routing.explaining import merchant_tz
+from routing.holds import held_nodes_for
 from routing.models import RoutingProfile
 from routing.promise import atp, network
 from routing.promise.options import PromiseAnswer, promise_options
@@ -101,10 +102,13 @@ def cart_promise(
     address: str = "",
     buyer: Buyer | None = None,
     now: datetime | None = None,
+    hold_reference: str = "",
 ) -> Promise:
     """What can be promised for ``lines`` delivered to ``province`` (see the module docstring).
 
-    With a ``buyer`` and an ``address`` the merge-check runs too.
+    With a ``buyer`` and an ``address`` the merge-check runs too. Other checkouts' live holds
+    (``routing.holds``) are not available; the hold of ``hold_reference`` (the order reference
+    this checkout holds for) is.
     """
     now = now or timezone.now()
     region = region_for_province(province)
@@ -140,6 +144,19 @@ def cart_promise(
     nodes = tuple(
         replace(node, stock=tuple(stock[node.code])) for node in net.nodes if node.code in stock
     )
+    temperatures = {prod.sku: p.Temperature(prod.temperature_class) for prod in products}
+    # Other checkouts' live holds are not for this cart (its own, by order reference, is).
+    nodes = held_nodes_for(
+        nodes,
+        merchant_id=merchant.pk,
+        now=now,
+        own=[hold_reference] if hold_reference else (),
+        temperatures=temperatures,
+    )
+    held_stock: dict[str, int] = {}
+    for node in nodes:
+        for batch in node.stock:
+            held_stock[batch.sku] = held_stock.get(batch.sku, 0) + batch.quantity
     ctx = p.RoutingContext(
         nodes=nodes,
         signals=network.signals(merchant_id=merchant.pk, now=now),
@@ -192,12 +209,12 @@ def cart_promise(
             LineAvailability(
                 sku=line.product.sku,
                 quantity=line.quantity,
-                available=sum(b.available for b in batches.get(line.product.sku, [])),
+                available=held_stock.get(line.product.sku, 0),
             )
             for line in lines
         ],
         batches=batches,
-        temperatures={prod.sku: p.Temperature(prod.temperature_class) for prod in products},
+        temperatures=temperatures,
         warehouse_names={node.code: node.name for node in net.nodes},
         profile=net.profile,
         profile_version=net.profile_version,
