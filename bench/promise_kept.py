@@ -52,6 +52,12 @@ from routing.promise.windows import MAX_WIDTH_HOURS, SAME_DAY_MAX_HOURS
 TZ = ZoneInfo("Asia/Shanghai")
 
 
+def _outcome(window, arrival) -> str:
+    if window.contains(arrival):
+        return "inside"
+    return "early" if arrival < window.earliest else "late"
+
+
 def _choose(options, buyer: str, express: bool):
     tag = "fastest" if buyer == "fastest" or (buyer == "mixed" and express) else "cheapest"
     return next(o for o in options if tag in o.tags)
@@ -161,13 +167,7 @@ def run(
             figures["unroutable"] += 1
             continue
         figures["routed"] += 1
-        arrival = now + timedelta(hours=result.transit_hours)
-        if window.contains(arrival):
-            figures["inside"] += 1
-        elif arrival < window.earliest:
-            figures["early"] += 1
-        else:
-            figures["late"] += 1
+        figures[_outcome(window, now + timedelta(hours=result.transit_hours))] += 1
         # The same order against the generator's tiered promise, same plan: [now, now + tier].
         if result.transit_hours + delay_hours <= order.promised_hours:
             figures["baseline_inside"] += 1

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from oms.geo import province_key
 from oms.models import InventoryBatch, Product, WarehouseStatus
+from routing import holds
 from routing.engine.factors import MIN_SHELF_LIFE_DAYS
 from routing.engine.problem import Temperature
 
@@ -108,6 +109,7 @@ class Tokens:
     profiles: str
     products: dict[int, str]
     carriers: str = ""
+    holds: str = ""  # the merchant's promise holds (``routing.holds.version_key``)
 
     @property
     def network_key(self) -> tuple[str, str, str]:
@@ -118,13 +120,14 @@ class Tokens:
 def read_tokens(*, merchant_id: int, product_ids: Iterable[int]) -> Tokens:
     product_keys = {pid: _product_token_key(merchant_id, pid) for pid in product_ids}
     network_key, profiles_key = _network_token_key(merchant_id), _profiles_token_key()
-    carriers_key = _carriers_token_key()
-    found = _tokens([network_key, profiles_key, carriers_key, *product_keys.values()])
+    carriers_key, holds_key = _carriers_token_key(), holds.version_key(merchant_id)
+    found = _tokens([network_key, profiles_key, carriers_key, holds_key, *product_keys.values()])
     return Tokens(
         network=found[network_key],
         profiles=found[profiles_key],
         products={pid: found[key] for pid, key in product_keys.items()},
         carriers=found[carriers_key],
+        holds=found[holds_key],
     )
 
 

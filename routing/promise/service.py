@@ -152,6 +152,7 @@ def cart_promise(
         now=now,
         own=[hold_reference] if hold_reference else (),
         temperatures=temperatures,
+        version=tokens.holds,
     )
     held_stock: dict[str, int] = {}
     for node in nodes:
