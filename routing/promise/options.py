@@ -12,7 +12,8 @@ count as one level; the two fastest there), at most ``MAX_FAST_CANDIDATES``, and
 its plan under the promise of the window of that transit; the plan's window is computed
 (``windows.arrival_window``); routing is asked again under the window's promise; until the plan
 repeats (at most ``MAX_ROUNDS`` times; a plan that never settles is not offered). So a service
-is offered when routing itself would ship the cart with it under the promise it makes. The settled plans are the options, minus those another
+is offered when routing itself would ship the cart with it under the promise it makes. Deadlines
+between two at which routing chooses the same plan are not asked (``_worth_asking``). The settled plans are the options, minus those another
 option beats on arrival, price and certainty at once. Tags name the cheapest, the fastest and
 the most certain.
 
@@ -108,6 +109,7 @@ def promise_options(
             break
     if DEFAULT_PROMISE_HOURS not in deadlines:
         deadlines.append(DEFAULT_PROMISE_HOURS)
+    deadlines = _worth_asking(plan_at, sorted(deadlines))
 
     settled: dict[tuple, PromiseOption] = {}
     for hours in deadlines:
@@ -117,6 +119,31 @@ def promise_options(
     if not settled:
         return PromiseAnswer((), "no plan settles on a promise routing would keep", len(solved))
     return PromiseAnswer(_tagged(_undominated(list(settled.values()))), "", len(solved))
+
+
+def _worth_asking(plan_at, deadlines: list[float]) -> list[float]:
+    """The ascending ``deadlines`` routing is asked about, by bisection: when routing chooses
+    the same plan at two deadlines, the ones between them are not asked (a looser promise only
+    lowers the lateness and certainty terms, so the plan that wins at both ends is expected to
+    win between them). A deadline left out can only mean an option not offered, never a wrong
+    one: every option offered is still settled (see the module docstring)."""
+
+    def key(hours: float) -> tuple | None:
+        plan = plan_at(hours)
+        return plan.key if plan is not None else None
+
+    asked = {0, len(deadlines) - 1}
+
+    def between(lo: int, hi: int) -> None:
+        if hi - lo < 2 or key(deadlines[lo]) == key(deadlines[hi]):
+            return
+        mid = (lo + hi) // 2
+        asked.add(mid)
+        between(lo, mid)
+        between(mid, hi)
+
+    between(0, len(deadlines) - 1)
+    return [deadlines[i] for i in sorted(asked)]
 
 
 def _settle(plan_at, hours: float, *, now: datetime, tz: tzinfo) -> PromiseOption | None:
