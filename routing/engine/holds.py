@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from routing.engine.problem import Node, StockBatch
 
@@ -97,7 +98,7 @@ def held_nodes(
         if node.code not in units and node.code not in parcels:
             out.append(node)
             continue
-        changes: dict = {}
+        changes: dict[str, Any] = {}
         if node.code in units:
             changes["stock"] = _take_fefo(node.stock, units[node.code], usable)
             if node.remaining_capacity_units is not None:
