@@ -325,15 +325,16 @@ def _estimated_lanes(latitude: float, longitude: float) -> tuple[tuple[str, floa
     return tuple(estimates)
 
 
-def demand_outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.DemandOutlook:
-    """Units of ``skus`` the merchant's orders asked for today so far (local day), for the
-    scarcity bid price (``routing.engine.scarcity``)."""
+def demand_outlook(*, merchant_id: int, skus: set[str] | None, now: datetime) -> p.DemandOutlook:
+    """Units of ``skus`` (None: every SKU) the merchant's orders asked for today so far (local
+    day), for the scarcity bid price (``routing.engine.scarcity``)."""
     local = timezone.localtime(now)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    lines = OrderLine.objects.filter(
+        order__merchant_id=merchant_id, order__created_at__gte=midnight
+    )
     rows = (
-        OrderLine.objects.filter(
-            order__merchant_id=merchant_id, order__created_at__gte=midnight, sku__in=skus
-        )
+        (lines if skus is None else lines.filter(sku__in=skus))
         .values("sku")
         .annotate(units=Sum("quantity"))
         .values_list("sku", "units")

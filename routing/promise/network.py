@@ -12,7 +12,8 @@ than the promise itself. This module keeps what ``routing.context`` builds from 
   request. Capacity left today (parcels shipped so far, per warehouse and per service), also
   read by ``engine_nodes``, may lag by up to ``OMS_API_LOCAL_CACHE_SECONDS`` (30 s by default);
 * live signals (``routing.context.live_signals``) and the units each SKU was ordered today
-  (``routing.context.demand_outlook``): up to ``OMS_API_LOCAL_CACHE_SECONDS`` (30 s by default) old.
+  (``routing.context.demand_outlook``, every SKU at once): up to ``OMS_API_LOCAL_CACHE_SECONDS``
+  (30 s by default) old.
 
 Routing itself reads all of them fresh for every order; the promise is an estimate made
 minutes before the order exists, and its test (``bench/promise_kept.py``) routes 10 minutes
@@ -21,7 +22,6 @@ later on the network as it is then.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -67,7 +67,7 @@ _structures: dict[tuple, _Structure] = {}
 _networks: LocalCache[Network] = LocalCache("promise networks", max_entries=2_000)
 _used: LocalCache[_Used] = LocalCache("promise parcels used", max_entries=2_000)
 _signals: LocalCache[p.Signals] = LocalCache("promise signals", max_entries=2_000)
-_demand: LocalCache[float] = LocalCache("promise demand", max_entries=50_000)
+_demand: LocalCache[dict[str, float]] = LocalCache("promise demand", max_entries=2_000)
 
 
 def _structure(
@@ -187,28 +187,20 @@ def signals(*, merchant_id: int, now: datetime) -> p.Signals:
 
 
 def outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.DemandOutlook:
-    """The day's demand so far for ``skus`` (``context.demand_outlook``), per SKU cached."""
+    """The day's demand so far for ``skus`` (``context.demand_outlook``): every SKU's, read in
+    one query per merchant and day and kept for up to ``OMS_API_LOCAL_CACHE_SECONDS``, so a
+    cart of SKUs not asked for yet costs no query."""
     day = timezone.localdate(now).isoformat()
-    read: dict[str, float] = {}
-
-    def load_all() -> None:
-        # One query for every SKU of the cart, the first time one of them is missing.
-        if not read:
-            outlook = context.demand_outlook(merchant_id=merchant_id, skus=skus, now=now)
-            read.update({sku: outlook.units_so_far.get(sku, 0.0) for sku in skus})
-
-    def loader(sku: str) -> Callable[[], float]:
-        def load() -> float:
-            load_all()
-            return read[sku]
-
-        return load
-
-    units = {sku: _demand.get((merchant_id, day, sku), loader(sku)) for sku in skus}
+    units = _demand.get(
+        (merchant_id, day),
+        lambda: dict(
+            context.demand_outlook(merchant_id=merchant_id, skus=None, now=now).units_so_far
+        ),
+    )
     local = timezone.localtime(now)
     elapsed = (local - local.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds()
     return p.DemandOutlook(
-        units_so_far={sku: value for sku, value in units.items() if value > 0},
+        units_so_far={sku: units[sku] for sku in skus if units.get(sku, 0.0) > 0},
         hours_elapsed=elapsed / 3600,
         hours_left=max(0.0, 24.0 - elapsed / 3600),
     )
