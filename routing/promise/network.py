@@ -4,9 +4,9 @@ A promise answers on every product page and checkout, many times per order, so r
 warehouses, lanes, profile, live signals and the day's demand on every request would cost more
 than the promise itself. This module keeps what ``routing.context`` builds from them:
 
-* warehouses, lanes, carrier services with their rate-card lanes to the destination province,
-  and the profile (``routing.context.engine_nodes``, ``active_profile``, ``engine_profile``),
-  per destination province, keyed by the merchant's network token, the carriers' token and
+* warehouses, lanes, carrier services with their rate-card lanes to every province, and the
+  profile (``routing.context.engine_nodes``, ``active_profile``, ``engine_profile``), per
+  destination region, keyed by the merchant's network token, the carriers' token and
   the profiles' token (``atp``): a warehouse, lane, carrier, service, rate or warehouse-carrier
   link, profile or rule saved anywhere replaces a token, so every process rebuilds at its next
   request. Capacity left today (parcels shipped so far, per warehouse and per service), also
@@ -73,17 +73,19 @@ _demand: LocalCache[dict[str, float]] = LocalCache("promise demand", max_entries
 def _structure(
     *, merchant_id: int, region: str, province: str, tokens: tuple[str, ...], now: datetime
 ) -> _Structure:
-    key = (merchant_id, region, province, tokens)
+    key = (merchant_id, region, tokens)
     found = _structures.get(key)
     if found is not None:
         return found
     nodes = context.engine_nodes(
-        # No SKUs asked: the stock comes from the ATP cache, not from this query.
+        # No SKUs asked: the stock comes from the ATP cache, not from this query. Services
+        # get their rate-card lanes to every province: one build serves every destination of
+        # the region, so a cart to a province not asked before costs no build.
         merchant_id=merchant_id,
         skus=set(),
         destination_region=region,
         now=now,
-        destination_provinces=[province],
+        destination_provinces=None,
     )
     found = _Structure(
         nodes=nodes,
@@ -155,7 +157,8 @@ def _with_capacity(structure: _Structure, used: _Used) -> tuple[p.Node, ...]:
 def network(
     *, merchant_id: int, region: str, province: str, tokens: tuple[str, ...], now: datetime
 ) -> Network:
-    """Warehouses, lanes, carrier services to ``province`` and the profile in force, as routing
+    """Warehouses, lanes, carrier services (lanes to every province, ``province`` among them)
+    and the profile in force, as routing
     reads them (see the module docstring).
 
     Two layers: the structure (warehouses, lanes, services and their rate-card lanes), built
@@ -179,7 +182,7 @@ def network(
             profile_version=profile.version if profile else 0,
         )
 
-    return _networks.get((merchant_id, region, province, tokens), build)
+    return _networks.get((merchant_id, region, tokens), build)
 
 
 def signals(*, merchant_id: int, now: datetime) -> p.Signals:
