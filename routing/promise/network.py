@@ -158,8 +158,7 @@ def network(
     *, merchant_id: int, region: str, province: str, tokens: tuple[str, ...], now: datetime
 ) -> Network:
     """Warehouses, lanes, carrier services (lanes to every province, ``province`` among them)
-    and the profile in force, as routing
-    reads them (see the module docstring).
+    and the profile in force, as routing reads them (see the module docstring).
 
     Two layers: the structure (warehouses, lanes, services and their rate-card lanes), built
     once per version tokens and kept until a token changes; and, for up to
