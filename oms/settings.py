@@ -214,6 +214,9 @@ OMS_API_LOCAL_CACHE_SECONDS = env_int("OMS_API_LOCAL_CACHE_SECONDS", 30)
 # same answers, slower (a way out if a framework upgrade breaks one).
 OMS_API_FAST_PATHS = env_bool("OMS_API_FAST_PATHS", True)
 OMS_MAX_ORDER_LINES = env_int("OMS_MAX_ORDER_LINES", 200)
+# Minutes a delivery promise holds the units and parcels of the option a checkout takes
+# (routing.holds); 0: promises hold nothing.
+OMS_PROMISE_HOLD_MINUTES = env_int("OMS_PROMISE_HOLD_MINUTES", 15)
 # Deliveries to a channel's ingest URL per channel code and client address (a 429 beyond);
 # empty: no limit. Rejected deliveries (unsigned, oversized) keep only their first 2 KB, size and
 # hash, and are purged after this many days (channels.purge_rejected_inbox, hourly).

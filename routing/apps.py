@@ -12,7 +12,15 @@ class RoutingConfig(AppConfig):
         from oms.models import InventoryBatch, Warehouse
         from oms.signals import order_created, order_panels, stock_available, stock_changed
         from routing import receivers, timeline_text  # noqa: F401 - registers its messages
-        from routing.models import Lane, RoutingProfile, RoutingRule
+        from routing.models import (
+            Carrier,
+            CarrierRate,
+            CarrierService,
+            Lane,
+            RoutingProfile,
+            RoutingRule,
+            WarehouseCarrier,
+        )
         from routing.promise import receivers as promise
         from routing.signals import before_route
 
@@ -24,7 +32,8 @@ class RoutingConfig(AppConfig):
         before_route.connect(
             receivers.link_customer_before_routing, dispatch_uid="routing.link_customer"
         )
-        # The available-to-promise cache (routing.promise.atp) follows stock, warehouses, lanes.
+        # The available-to-promise cache (routing.promise.atp) follows stock, warehouses, lanes,
+        # carrier services and their rates.
         stock_changed.connect(promise.stock_changed, dispatch_uid="routing.promise.stock")
         for signal in (post_save, post_delete):
             signal.connect(
@@ -42,6 +51,12 @@ class RoutingConfig(AppConfig):
                 sender=Lane,
                 dispatch_uid=f"routing.promise.lane.{signal is post_save}",
             )
+            for carrier_model in (Carrier, CarrierService, CarrierRate, WarehouseCarrier):
+                signal.connect(
+                    promise.carriers_saved,
+                    sender=carrier_model,
+                    dispatch_uid=f"routing.promise.{carrier_model.__name__}.{signal is post_save}",
+                )
             for model in (RoutingProfile, RoutingRule):
                 signal.connect(
                     promise.profile_saved,

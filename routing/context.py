@@ -8,7 +8,7 @@ lifted by a new reading, not by silence).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -31,6 +31,7 @@ from oms.selectors import local_midnight
 from routing.carriers import engine_services, province_of
 from routing.engine import problem as p
 from routing.engine.factors import haversine_km
+from routing.holds import held_nodes_for
 from routing.models import CarrierCapacity, CourierLoad, Lane, RoutingProfile, WeatherAlert
 
 STALE_FLOOR = 0.85
@@ -388,15 +389,16 @@ def slots_limited(nodes: Iterable[p.Node]) -> bool:
 
 
 def demand_outlook(
-    *, merchant_id: int, skus: set[str], now: datetime, count_cold: bool = False
+    *, merchant_id: int, skus: set[str] | None, now: datetime, count_cold: bool = False
 ) -> p.DemandOutlook:
-    """Units of ``skus`` the merchant's orders asked for today so far (its local day), for the
-    scarcity bid price (``routing.engine.scarcity``)."""
+    """Units of ``skus`` (None: every SKU) the merchant's orders asked for today so far (its
+    local day), for the scarcity bid price (``routing.engine.scarcity``)."""
     midnight = local_midnight(merchant_id, now)
+    lines = OrderLine.objects.filter(
+        order__merchant_id=merchant_id, order__created_at__gte=midnight
+    )
     rows = (
-        OrderLine.objects.filter(
-            order__merchant_id=merchant_id, order__created_at__gte=midnight, sku__in=skus
-        )
+        (lines if skus is None else lines.filter(sku__in=skus))
         .values("sku")
         .annotate(units=Sum("quantity"))
         .values_list("sku", "units")
@@ -419,10 +421,14 @@ def routing_context(
     now: datetime | None = None,
     destination_province: str | None = None,
     destination_provinces: list[str] | None = None,
+    own_holds: Collection[str] | None = None,
+    temperatures: dict[str, p.Temperature] | None = None,
 ) -> p.RoutingContext:
     """What routing needs at ``now``. Carrier lanes are built to ``destination_province`` only
     (single-order routing and promises) or to ``destination_provinces`` (a batch); with
-    neither, to every province."""
+    neither, to every province. With ``own_holds`` (the order references being routed) the
+    merchant's other live promise holds are taken out of stock and parcels (``routing.holds``;
+    ``temperatures``: the SKUs' classes, for their shelf life)."""
     now = now or timezone.now()
     if destination_province:
         destination_provinces = [destination_province]
@@ -433,6 +439,10 @@ def routing_context(
         now=now,
         destination_provinces=destination_provinces or None,
     )
+    if own_holds is not None:
+        nodes = held_nodes_for(
+            nodes, merchant_id=merchant_id, now=now, own=own_holds, temperatures=temperatures
+        )
     return p.RoutingContext(
         nodes=nodes,
         signals=live_signals(merchant_id=merchant_id, now=now),

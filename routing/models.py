@@ -733,6 +733,42 @@ class WarehouseCarrier(models.Model):
             same_merchant(self.warehouse.merchant_id, service=self.service.carrier)
 
 
+class PromiseHold(models.Model):
+    """A soft hold a delivery promise placed for the order a checkout is about to create.
+
+    What the option the buyer took needs (``routing.engine.holds``): units per warehouse and
+    SKU, and a parcel per shipment (of the warehouse's daily parcels and of the carrier
+    service's), kept out of every other order's routing and promise until ``expires_at`` or
+    until the order with ``external_id`` is routed (``consumed_at``). Not stock bookkeeping:
+    nothing is reserved, and an expired hold simply stops counting.
+    """
+
+    merchant = models.ForeignKey(
+        "oms.Merchant", verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="+"
+    )
+    external_id = models.CharField(_("order reference"), max_length=64)
+    units = models.JSONField(_("units held"), default=list)  # [[warehouse, sku, units], ...]
+    parcels = models.JSONField(_("parcels held"), default=list)  # [[warehouse, service], ...]
+    promised_at = models.DateTimeField(_("promised by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    consumed_at = models.DateTimeField(_("consumed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("promise hold")
+        verbose_name_plural = _("promise holds")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "external_id"], name="one_promise_hold_per_order_reference"
+            )
+        ]
+        indexes = [models.Index(fields=["merchant", "expires_at"], name="promise_hold_live_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} until {self.expires_at:%H:%M}"
+
+
 class Signal(models.Model):
     """Common fields of a live signal: where it came from, when, and until when it holds.
 

@@ -56,6 +56,7 @@ from routing.engine.plan import Plan
 from routing.engine.problem import RoutingResult, SolverOptions
 from routing.engine.router import Decision, plan_for_policy, route_order
 from routing.explaining import facts_of, merchant_tz, merge_lead, render, stored_facts
+from routing.holds import holds_consume
 from routing.models import Lane, RoutingDecision, RoutingProfile
 from routing.signals import before_route
 
@@ -188,6 +189,8 @@ def _apply(
                 duration_ms=duration_ms,
                 mode=mode,
             )
+            # The order cannot use what its promise held: let others have it.
+            holds_consume(merchant_id=order.merchant_id, external_ids=[order.external_id])
             current = Order.objects.select_for_update().get(pk=order.pk)
             if current.status == OrderStatus.CREATED:
                 order_transition(
@@ -227,6 +230,8 @@ def _apply(
                 carrier_by_warehouse=carriers,
                 data={"decision": stored.pk, "method": result.method},
             )
+            # Its reservations and parcels now hold what its promise held.
+            holds_consume(merchant_id=order.merchant_id, external_ids=[order.external_id])
             if len(sentences) > 1:
                 order_note(
                     order=routed,
@@ -275,6 +280,8 @@ def order_route(*, order_id: int) -> Order | None:
             destination_region=order.region,
             profile=profile,
             destination_province=order.province,
+            own_holds=[order.external_id],
+            temperatures={line.sku: line.temperature for line in engine_order.lines},
         )
         decision = route_order(engine_order, ctx)
         duration_ms = (time.perf_counter() - started) * 1000
@@ -373,6 +380,8 @@ def _route_merged(order: Order) -> Order | None:
         destination_region=order.region,
         profile=profile,
         destination_province=order.province,
+        own_holds=[o.external_id for o in together],
+        temperatures={line.sku: line.temperature for line in engine_order.lines},
     )
     decision = route_order(engine_order, _counting_held(ctx, companions))
     duration_ms = (time.perf_counter() - started) * 1000
@@ -510,6 +519,8 @@ def orders_route_batch(
         skus=skus,
         profile=profile,
         destination_provinces=sorted({order.province for order in orders if order.province}),
+        own_holds=[order.external_id for order in orders],
+        temperatures={line.sku: line.temperature for eo in engine_orders for line in eo.lines},
     )
     batch = route_batch(engine_orders, ctx, options or BatchOptions())
     per_order_ms = (time.perf_counter() - started) * 1000 / len(orders)

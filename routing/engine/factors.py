@@ -170,6 +170,9 @@ def usable_stock(node: Node, sku: str, temperature: Temperature) -> tuple[int, f
     return units, first_expiry
 
 
+# Bounded small: every entry keeps a stock tuple and its index alive, and a long-running
+# process (the promise builds a context per request) must not hold millions of them for the
+# cyclic garbage collector to walk on every full collection.
 _BATCH_CACHE: dict[int, tuple[tuple[StockBatch, ...], dict[str, list[StockBatch]]]] = {}
 
 
@@ -182,7 +185,7 @@ def _batches(node: Node) -> dict[str, list[StockBatch]]:
     index: dict[str, list[StockBatch]] = {}
     for batch in node.stock:
         index.setdefault(batch.sku, []).append(batch)
-    if len(_BATCH_CACHE) > 100_000:
+    if len(_BATCH_CACHE) > 2_048:
         _BATCH_CACHE.clear()
     _BATCH_CACHE[key] = (node.stock, index)
     return index

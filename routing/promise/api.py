@@ -26,6 +26,8 @@ from customers.api import merge_check_body
 from oms.api.base import IdempotentPostMixin, MerchantScopedMixin
 from oms.geo import province_key, region_for_province
 from oms.models import Product, Region
+from routing.holds import hold_expiry, hold_place
+from routing.promise.engine_adapter import ServiceChoice, hold_for
 from routing.promise.service import Buyer, CartLine, Promise, cart_promise
 
 FEN = Decimal("0.01")
@@ -68,9 +70,27 @@ class PromiseBuyerSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=40, required=False, default="")
 
 
+class PromiseHoldRequestSerializer(serializers.Serializer):
+    option = serializers.RegexField(
+        r"^option-[1-9][0-9]{0,2}$",
+        help_text=gettext_lazy("The id of the option the buyer took, as this answer numbers it."),
+    )
+    external_id = serializers.CharField(
+        max_length=64,
+        help_text=gettext_lazy("The order reference the checkout will create the order under."),
+    )
+
+
 class CartPromiseSerializer(serializers.Serializer):
     lines = PromiseLineSerializer(many=True, allow_empty=False)
     address = PromiseAddressSerializer()
+    hold = PromiseHoldRequestSerializer(
+        required=False,
+        help_text=gettext_lazy(
+            "Hold the units and parcels of this option for the order to come, for a few "
+            "minutes (OMS_PROMISE_HOLD_MINUTES), so orders placed meanwhile do not take them."
+        ),
+    )
     buyer = PromiseBuyerSerializer(
         required=False,
         help_text=gettext_lazy(
@@ -133,14 +153,16 @@ class LocalDateTimeField(serializers.DateTimeField):
     """A datetime written as given (already on the merchant's clock), not converted."""
 
     def to_representation(self, value):
-        return value.isoformat()
+        return value if isinstance(value, str) else value.isoformat()
 
 
 class CarrierServiceSerializer(serializers.Serializer):
-    """A carrier's service (filled once routing chooses carrier services; null until then)."""
+    """The carrier service routing chose for a parcel (null for a warehouse whose lane has no
+    carrier services: its per-region price and carrier label are used)."""
 
-    code = serializers.CharField()
+    code = serializers.CharField(help_text=gettext_lazy("Carrier code / service code."))
     name = serializers.CharField()
+    carrier = serializers.CharField()
     level = serializers.ChoiceField(choices=["economy", "express", "same_day", "cold_chain"])
 
 
@@ -160,11 +182,18 @@ class PromiseShipmentSerializer(serializers.Serializer):
     warehouse = serializers.CharField()
     warehouse_name = serializers.CharField()
     carrier = serializers.CharField(
-        help_text=gettext_lazy("The lane's carrier; empty for an estimated lane.")
+        help_text=gettext_lazy(
+            "The carrier of the parcel's service, else the lane's; empty for an estimated lane."
+        )
     )
     carrier_service = CarrierServiceSerializer(allow_null=True)
     transit_hours = serializers.FloatField()
     shipping_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    billable_weight_kg = serializers.FloatField(
+        help_text=gettext_lazy(
+            "Actual or volumetric weight, the larger, on the service's rate card (0 without one)."
+        )
+    )
     lines = PromiseShipmentLineSerializer(many=True)
 
 
@@ -182,7 +211,10 @@ class PromiseOptionSerializer(serializers.Serializer):
     )
     speed = serializers.ChoiceField(choices=["same_day", "next_day", "standard"])
     carrier = serializers.CharField()
-    carrier_service = CarrierServiceSerializer(allow_null=True)
+    carrier_service = CarrierServiceSerializer(
+        allow_null=True,
+        help_text=gettext_lazy("The service of the parcel that arrives last: it sets the window."),
+    )
     window = PromiseWindowSerializer()
     promised_at = LocalDateTimeField(
         help_text=gettext_lazy(
@@ -229,6 +261,12 @@ class PromiseProfileSerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
 
+class PromiseHoldSerializer(serializers.Serializer):
+    option = serializers.CharField()
+    external_id = serializers.CharField()
+    expires_at = LocalDateTimeField()
+
+
 class PromiseSerializer(serializers.Serializer):
     promisable = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True)
@@ -240,14 +278,30 @@ class PromiseSerializer(serializers.Serializer):
     options = PromiseOptionSerializer(many=True)
     merge = PromiseMergeSerializer(allow_null=True)
     profile = PromiseProfileSerializer()
+    hold = PromiseHoldSerializer(
+        allow_null=True,
+        help_text=gettext_lazy("The hold placed for the option asked for (null: none)."),
+    )
 
 
 def _fen(value: float) -> Decimal:
     return Decimal(str(value)).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+def _service_body(service: ServiceChoice | None) -> dict[str, str] | None:
+    if service is None:
+        return None
+    return {
+        "code": service.code,
+        "name": service.name,
+        "carrier": service.carrier,
+        "level": service.level,
+    }
+
+
 def promise_body(promise: Promise) -> dict[str, Any]:
-    """The promise as ``PromiseSerializer`` writes it."""
+    """The promise as ``PromiseSerializer`` writes it: JSON types only (prices as strings to
+    the fen, times as ISO 8601 on the merchant's clock)."""
     options = []
     for number, option in enumerate(promise.answer.options, start=1):
         plan, window = option.plan, option.window
@@ -258,9 +312,10 @@ def promise_body(promise: Promise) -> dict[str, Any]:
                     "warehouse": shipment.node_code,
                     "warehouse_name": promise.warehouse_names.get(shipment.node_code, ""),
                     "carrier": shipment.carrier,
-                    "carrier_service": None,
+                    "carrier_service": _service_body(shipment.carrier_service),
                     "transit_hours": round(shipment.transit_hours, 1),
-                    "shipping_price": _fen(shipment.shipping_price),
+                    "shipping_price": str(_fen(shipment.shipping_price)),
+                    "billable_weight_kg": round(shipment.weight_kg, 3),
                     "lines": [
                         {
                             "sku": sku,
@@ -268,7 +323,9 @@ def promise_body(promise: Promise) -> dict[str, Any]:
                             "batches": [
                                 {
                                     "batch_number": batch.batch_number,
-                                    "expiry_date": batch.expiry_date,
+                                    "expiry_date": batch.expiry_date.isoformat()
+                                    if batch.expiry_date
+                                    else None,
                                     "quantity": taken,
                                 }
                                 for batch, taken in promise.batches_for(
@@ -287,18 +344,18 @@ def promise_body(promise: Promise) -> dict[str, Any]:
                 "tags": list(option.tags),
                 "speed": window.speed,
                 "carrier": " + ".join(carriers),
-                "carrier_service": None,
+                "carrier_service": _service_body(plan.slowest.carrier_service),
                 "window": {
-                    "earliest": window.earliest,
-                    "latest": window.latest,
+                    "earliest": window.earliest.isoformat(),
+                    "latest": window.latest.isoformat(),
                     "hours_wide": round(window.hours_wide, 2),
                     "same_day": window.same_day,
                 },
-                "promised_at": window.latest,
-                "shipping_price": sum(
-                    (_fen(s.shipping_price) for s in plan.shipments), Decimal("0")
+                "promised_at": window.latest.isoformat(),
+                "shipping_price": str(
+                    sum((_fen(s.shipping_price) for s in plan.shipments), Decimal("0"))
                 ),
-                "fulfilment_cost": _fen(plan.cost),
+                "fulfilment_cost": str(_fen(plan.cost)),
                 "certainty": round(plan.certainty, 4),
                 "parcels": len(shipments),
                 "shipments": shipments,
@@ -325,7 +382,7 @@ def promise_body(promise: Promise) -> dict[str, Any]:
     return {
         "promisable": bool(options),
         "reason": reason,
-        "evaluated_at": promise.now.astimezone(promise.tz),
+        "evaluated_at": promise.now.astimezone(promise.tz).isoformat(),
         "time_zone": str(promise.tz),
         "currency": "CNY",  # lane prices and the engine's money are CNY
         "destination": {"province": promise.province, "region": promise.region},
@@ -344,6 +401,7 @@ def promise_body(promise: Promise) -> dict[str, Any]:
             "name": profile.name if profile else "built-in",
             "version": promise.profile_version,
         },
+        "hold": None,
     }
 
 
@@ -360,6 +418,7 @@ class PromiseViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.GenericV
         v = data.validated_data
         address = v["address"]
         buyer = v.get("buyer")
+        hold = v.get("hold")
         promise = cart_promise(
             merchant=self.merchant,
             lines=[CartLine(line["product"], line["quantity"]) for line in v["lines"]],
@@ -376,5 +435,38 @@ class PromiseViewSet(IdempotentPostMixin, MerchantScopedMixin, viewsets.GenericV
                 if part
             ),
             buyer=Buyer(**buyer) if buyer else None,
+            hold_reference=hold["external_id"] if hold else "",
         )
-        return Response(PromiseSerializer(promise_body(promise)).data)
+        body = promise_body(promise)
+        if hold and settings.OMS_PROMISE_HOLD_MINUTES > 0:
+            body["hold"] = self._hold(promise, hold)
+        # The body is already what ``PromiseSerializer`` writes (a test holds them equal);
+        # running the nested serializers over it again cost a quarter of a warm promise.
+        return Response(body)
+
+    def _hold(self, promise: Promise, hold: dict) -> dict[str, str]:
+        number = int(hold["option"].removeprefix("option-"))
+        options = promise.answer.options
+        if number > len(options):
+            raise serializers.ValidationError(
+                {
+                    "hold": {
+                        "option": [
+                            _("This cart has no option %(id)s now.") % {"id": hold["option"]}
+                        ]
+                    }
+                }
+            )
+        option = options[number - 1]
+        expires_at = hold_expiry(promise.now)
+        hold_place(
+            merchant_id=self.merchant.pk,
+            external_id=hold["external_id"],
+            hold=hold_for(option.plan, key=hold["external_id"], expires_at=expires_at),
+            promised_at=option.window.latest,
+        )
+        return {
+            "option": hold["option"],
+            "external_id": hold["external_id"],
+            "expires_at": expires_at.astimezone(promise.tz).isoformat(),
+        }

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from oms.geo import province_key
 from oms.models import InventoryBatch, Product, WarehouseStatus
+from routing import holds
 from routing.engine.factors import MIN_SHELF_LIFE_DAYS
 from routing.engine.problem import Temperature
 
@@ -59,6 +60,10 @@ def _network_token_key(merchant_id: int) -> str:
 
 def _profiles_token_key() -> str:
     return f"{_PREFIX}:v:profiles"
+
+
+def _carriers_token_key() -> str:
+    return f"{_PREFIX}:v:carriers"
 
 
 def _tokens(keys: list[str]) -> dict[str, str]:
@@ -90,6 +95,12 @@ def invalidate_profiles() -> None:
     cache.set(_profiles_token_key(), uuid.uuid4().hex, timeout=None)
 
 
+def invalidate_carriers() -> None:
+    """A carrier, service, rate or warehouse-carrier link changed (any merchant's: they change
+    rarely, and a cascade delete cannot always name its merchant)."""
+    cache.set(_carriers_token_key(), uuid.uuid4().hex, timeout=None)
+
+
 @dataclass(frozen=True)
 class Tokens:
     """The version tokens a promise reads in one cache round trip (see the module docstring)."""
@@ -97,16 +108,26 @@ class Tokens:
     network: str
     profiles: str
     products: dict[int, str]
+    carriers: str = ""
+    holds: str = ""  # the merchant's promise holds (``routing.holds.version_key``)
+
+    @property
+    def network_key(self) -> tuple[str, str, str]:
+        """What the per-process network snapshot (``network``) is keyed by."""
+        return (self.network, self.carriers, self.profiles)
 
 
 def read_tokens(*, merchant_id: int, product_ids: Iterable[int]) -> Tokens:
     product_keys = {pid: _product_token_key(merchant_id, pid) for pid in product_ids}
     network_key, profiles_key = _network_token_key(merchant_id), _profiles_token_key()
-    found = _tokens([network_key, profiles_key, *product_keys.values()])
+    carriers_key, holds_key = _carriers_token_key(), holds.version_key(merchant_id)
+    found = _tokens([network_key, profiles_key, carriers_key, holds_key, *product_keys.values()])
     return Tokens(
         network=found[network_key],
         profiles=found[profiles_key],
         products={pid: found[key] for pid, key in product_keys.items()},
+        carriers=found[carriers_key],
+        holds=found[holds_key],
     )
 
 

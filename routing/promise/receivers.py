@@ -34,3 +34,7 @@ def lane_saved(sender, instance, **kwargs) -> None:
 
 def profile_saved(sender, instance, **kwargs) -> None:
     transaction.on_commit(atp.invalidate_profiles)
+
+
+def carriers_saved(sender, instance, **kwargs) -> None:
+    transaction.on_commit(atp.invalidate_carriers)

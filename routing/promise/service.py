@@ -15,11 +15,13 @@ from datetime import datetime, tzinfo
 from django.utils import timezone
 
 from customers.selectors import MergeCheck, merge_check
-from oms.geo import province_point, region_for_province
+from oms.geo import city_key, province_point, region_for_province
 from oms.models import Merchant, Product
+from routing.carriers import province_of
 from routing.engine import problem as p
 from routing.engine.factors import MIN_SHELF_LIFE_DAYS
 from routing.explaining import merchant_tz
+from routing.holds import held_nodes_for
 from routing.models import RoutingProfile
 from routing.promise import atp, network
 from routing.promise.options import PromiseAnswer, promise_options
@@ -100,10 +102,13 @@ def cart_promise(
     address: str = "",
     buyer: Buyer | None = None,
     now: datetime | None = None,
+    hold_reference: str = "",
 ) -> Promise:
     """What can be promised for ``lines`` delivered to ``province`` (see the module docstring).
 
-    With a ``buyer`` and an ``address`` the merge-check runs too.
+    With a ``buyer`` and an ``address`` the merge-check runs too. Other checkouts' live holds
+    (``routing.holds``) are not available; the hold of ``hold_reference`` (the order reference
+    this checkout holds for) is.
     """
     now = now or timezone.now()
     region = region_for_province(province)
@@ -116,7 +121,11 @@ def cart_promise(
     # Warehouses, lanes, capacity left and the profile, as routing reads them; the stock from
     # the ATP cache.
     net = network.network(
-        merchant_id=merchant.pk, region=region, tokens=(tokens.network, tokens.profiles), now=now
+        merchant_id=merchant.pk,
+        region=region,
+        province=province_of(province),
+        tokens=tokens.network_key,
+        now=now,
     )
     today = timezone.localdate(now)
     stock: dict[str, list[p.StockBatch]] = {}
@@ -129,11 +138,26 @@ def cart_promise(
                     expires_in_days=(row.expiry_date - today).days if row.expiry_date else None,
                 )
             )
-    # Snapshot nodes carry no stock; only those holding some of the cart get a copy with it.
+    # Snapshot nodes carry no stock; only those holding some of the cart get a copy with it,
+    # and only they are routing's candidates: a node without any of the cart can ship none of
+    # it, so leaving it out changes no plan and spares the engine pricing its services.
     nodes = tuple(
-        replace(node, stock=tuple(stock[node.code])) if node.code in stock else node
-        for node in net.nodes
+        replace(node, stock=tuple(stock[node.code])) for node in net.nodes if node.code in stock
     )
+    temperatures = {prod.sku: p.Temperature(prod.temperature_class) for prod in products}
+    # Other checkouts' live holds are not for this cart (its own, by order reference, is).
+    nodes = held_nodes_for(
+        nodes,
+        merchant_id=merchant.pk,
+        now=now,
+        own=[hold_reference] if hold_reference else (),
+        temperatures=temperatures,
+        version=tokens.holds,
+    )
+    held_stock: dict[str, int] = {}
+    for node in nodes:
+        for batch in node.stock:
+            held_stock[batch.sku] = held_stock.get(batch.sku, 0) + batch.quantity
     ctx = p.RoutingContext(
         nodes=nodes,
         signals=network.signals(merchant_id=merchant.pk, now=now),
@@ -153,9 +177,13 @@ def cart_promise(
                 quantity=line.quantity,
                 temperature=p.Temperature(line.product.temperature_class),
                 unit_value=float(line.product.unit_value),
+                unit_weight_kg=float(line.product.weight_kg),
+                unit_volume_litres=float(line.product.volume_litres),
             )
             for line in lines
         ),
+        province=province_of(province),
+        city=city_key(city),
     )
     tz = merchant_tz(merchant)
     answer = promise_options(order, ctx, now=now, tz=tz, carriers=net.carriers)
@@ -182,13 +210,13 @@ def cart_promise(
             LineAvailability(
                 sku=line.product.sku,
                 quantity=line.quantity,
-                available=sum(b.available for b in batches.get(line.product.sku, [])),
+                available=held_stock.get(line.product.sku, 0),
             )
             for line in lines
         ],
         batches=batches,
-        temperatures={prod.sku: p.Temperature(prod.temperature_class) for prod in products},
-        warehouse_names={node.code: node.name for node in nodes},
+        temperatures=temperatures,
+        warehouse_names={node.code: node.name for node in net.nodes},
         profile=net.profile,
         profile_version=net.profile_version,
         merge=merge,
