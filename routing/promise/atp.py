@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from oms.geo import province_key
 from oms.models import InventoryBatch, Product, WarehouseStatus
+from oms.selectors import local_midnight
 from routing import holds
 from routing.engine.factors import MIN_SHELF_LIFE_DAYS
 from routing.engine.problem import Temperature
@@ -137,7 +138,7 @@ def available_to_promise(
     """Per SKU of ``products``, the batches that can be promised to ``province``, FEFO
     (first expiry first, no expiry last). Read through the cache; ``tokens`` when the caller
     read them already (``read_tokens``)."""
-    today = timezone.localdate()
+    today = local_midnight(merchant_id, timezone.now()).date()
     province = province_key(province) or province
     if tokens is None:
         tokens = read_tokens(merchant_id=merchant_id, product_ids=[p.pk for p in products])

@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import Count
-from django.utils import timezone
 
 from oms.localcache import LocalCache
 from oms.models import Shipment, Warehouse
+from oms.selectors import local_midnight
 from routing import context
 from routing.engine import problem as p
 from routing.models import Lane, RoutingProfile
@@ -107,7 +107,7 @@ def _structure(
 def _parcels_used(merchant_id: int, now: datetime) -> _Used:
     """Today's parcels per warehouse and per (warehouse, carrier label), as ``engine_nodes`` and
     ``routing.carriers.used_today`` count them, in one query."""
-    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = local_midnight(merchant_id, now)
     rows = (
         Shipment.objects.filter(warehouse__merchant_id=merchant_id, created_at__gte=start)
         .exclude(status="cancelled")
@@ -192,15 +192,15 @@ def outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.DemandOutlo
     """The day's demand so far for ``skus`` (``context.demand_outlook``): every SKU's, read in
     one query per merchant and day and kept for up to ``OMS_API_LOCAL_CACHE_SECONDS``, so a
     cart of SKUs not asked for yet costs no query."""
-    day = timezone.localdate(now).isoformat()
+    midnight = local_midnight(merchant_id, now)
+    day = midnight.date().isoformat()
     units = _demand.get(
         (merchant_id, day),
         lambda: dict(
             context.demand_outlook(merchant_id=merchant_id, skus=None, now=now).units_so_far
         ),
     )
-    local = timezone.localtime(now)
-    elapsed = (local - local.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds()
+    elapsed = (now - midnight).total_seconds()
     return p.DemandOutlook(
         units_so_far={sku: units[sku] for sku in skus if units.get(sku, 0.0) > 0},
         hours_elapsed=elapsed / 3600,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from customers.selectors import MergeCheck, merge_check
 from oms.geo import city_key, province_point, region_for_province
 from oms.models import Merchant, Product
+from oms.selectors import local_midnight
 from routing.carriers import province_of
 from routing.engine import problem as p
 from routing.engine.factors import MIN_SHELF_LIFE_DAYS
@@ -78,7 +79,7 @@ class Promise:
     ) -> list[tuple[atp.BatchStock, int]]:
         """The batches ``quantity`` units of ``sku`` would come from at ``node_code``, FEFO."""
         min_days = MIN_SHELF_LIFE_DAYS[self.temperatures[sku]]
-        today = timezone.localdate(self.now)
+        today = timezone.localdate(self.now, self.tz)
         taken = []
         for batch in self.batches.get(sku, []):
             if quantity <= 0:
@@ -127,7 +128,7 @@ def cart_promise(
         tokens=tokens.network_key,
         now=now,
     )
-    today = timezone.localdate(now)
+    today = local_midnight(merchant.pk, now).date()
     stock: dict[str, list[p.StockBatch]] = {}
     for sku, rows in batches.items():
         for row in rows:
