@@ -32,7 +32,12 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from oms import localcache
 from oms.admin_import import SpreadsheetImportMixin, TabularResource
-from oms.adminkit import NeverDeletedMixin, TenantLockedMixin, details_html
+from oms.adminkit import (
+    NeverDeletedMixin,
+    TenantLockedMixin,
+    TrimmedDecimalsMixin,
+    details_html,
+)
 from oms.exceptions import DomainError
 from oms.geo import region_for_province
 from oms.models import (
@@ -143,7 +148,7 @@ class MerchantAdmin(TenantLockedMixin, NeverDeletedMixin, SimpleHistoryAdmin, Mo
 
 
 @admin.register(Product)
-class ProductAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
+class ProductAdmin(TenantLockedMixin, TrimmedDecimalsMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("merchant", "sku")
     list_display = [
         "sku",
@@ -160,14 +165,13 @@ class ProductAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
+class WarehouseAdmin(TenantLockedMixin, TrimmedDecimalsMixin, SimpleHistoryAdmin, ModelAdmin):
     locked_on_change = ("merchant", "code")
     list_display = [
         "code",
         "name",
         "merchant",
         "kind",
-        "region",
         "city",
         "cold_chain",
         "daily_capacity",

@@ -416,7 +416,8 @@ UNFOLD = {
     "SITE_SYMBOL": "local_shipping",
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
-    "STYLES": [lambda request: static("oms/admin.css")],
+    # The console's additions to the theme (lists and pickers that fit 1366 px).
+    "STYLES": [lambda request: static("oms/console.css")],
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
 
-from oms.adminkit import NeverDeletedMixin, TenantLockedMixin, details_html
+from oms.adminkit import NeverDeletedMixin, TenantLockedMixin, TrimmedDecimalsMixin, details_html
 from oms.selectors import merchant_zone
 from oms.stored_text import event_kind, say
 from orchestration import customer_text
@@ -308,7 +308,7 @@ class SlaAlertAdmin(NeverDeletedMixin, ModelAdmin):
 
 
 @admin.register(PickupPoint)
-class PickupPointAdmin(TenantLockedMixin, ModelAdmin):
+class PickupPointAdmin(TenantLockedMixin, TrimmedDecimalsMixin, ModelAdmin):
     locked_on_change = ("merchant", "code")  # customers' pickup choices refer to it
     list_display = ["code", "name", "city", "merchant", "opening_hours", "active"]
     list_filter = ["city", "active"]

@@ -21,7 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
 from oms.admin_import import SpreadsheetImportMixin, TabularResource
-from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
+from oms.adminkit import NeverDeletedMixin, SharesAsPercentMixin, TenantLockedMixin
 from routing import canvas
 from routing.drafts import (
     DraftNotSimulated,
@@ -41,6 +41,7 @@ from routing.explaining import (
     money,
     note_sentence,
     percent,
+    plan_label,
     profile_label,
     rejection_sentence,
 )
@@ -448,12 +449,12 @@ class RoutingRuleAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
 
 @admin.display(description=_("on-time rate"), ordering="on_time_rate")
 def on_time_percent(row: Lane | CarrierRate) -> str:
-    """A lane's on-time rate as staff read it: 93.5 %, not 0.935."""
+    """A lane's or rate line's on-time share as staff read it: "95.5 %"."""
     return f"{percent(row.on_time_rate)} %"
 
 
 @admin.register(Lane)
-class LaneAdmin(ModelAdmin):
+class LaneAdmin(SharesAsPercentMixin, ModelAdmin):
     list_display = [
         "warehouse",
         "region",
@@ -462,6 +463,7 @@ class LaneAdmin(ModelAdmin):
         "transit_hours",
         on_time_percent,
     ]
+    share_fields = ["on_time_rate"]
     list_filter = ["region", "carrier", "warehouse__merchant"]
     search_fields = ["warehouse__code", "carrier"]
     list_select_related = ["warehouse"]
@@ -488,11 +490,12 @@ class CarrierAdmin(TenantLockedMixin, SimpleHistoryAdmin, ModelAdmin):
     inlines = [CarrierServiceInline]
 
 
-class CarrierRateInline(TabularInline):
+class CarrierRateInline(SharesAsPercentMixin, TabularInline):
     """The rate card: one row a lane (a destination province, or a zone 1-5)."""
 
     model = CarrierRate
     extra = 0
+    share_fields = ["on_time_rate"]
     fields = [
         "origin_province",
         "destination_province",
@@ -567,7 +570,9 @@ class RateCardResource(TabularResource):
 
 
 @admin.register(CarrierRate)
-class CarrierRateAdmin(SpreadsheetImportMixin, SimpleHistoryAdmin, ModelAdmin):
+class CarrierRateAdmin(
+    SpreadsheetImportMixin, SharesAsPercentMixin, SimpleHistoryAdmin, ModelAdmin
+):
     resource_classes = [RateCardResource]
     list_display = [
         "service",
@@ -580,6 +585,7 @@ class CarrierRateAdmin(SpreadsheetImportMixin, SimpleHistoryAdmin, ModelAdmin):
         "transit_hours",
         on_time_percent,
     ]
+    share_fields = ["on_time_rate"]
     list_filter = ["service__carrier", "service__level", "zone"]
     search_fields = ["service__name", "origin_province", "destination_province"]
     list_select_related = ["service__carrier"]
@@ -837,7 +843,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
 
         rows = [
             [
-                view["label"],
+                plan_label(view["label"]),
                 pair(money(view["cost"]), _signed(view["cost"] - winner["cost"])),
                 pair(
                     hours(view["transit_hours"]),
@@ -893,7 +899,7 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
             [pgettext("routing decision", "score")]
             + [self._cny(decision, sum(c["contributions"].values())) for c in candidates]
         )
-        head = [_("factor")] + [c["label"] for c in candidates]
+        head = [_("factor")] + [plan_label(c["label"]) for c in candidates]
         return _table(head, rows, set(range(1, len(candidates) + 1)))
 
     @admin.display(description=_("excluded warehouses"))

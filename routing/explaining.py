@@ -107,6 +107,23 @@ def merge_lead(order_created_at: datetime, companions: list[tuple[int, str, date
 # Formatting ------------------------------------------------------------------------------
 
 
+def plan_label(label: str) -> str:
+    """A stored candidate's label ("Shanghai DC via Express A + ...") in the viewer's language.
+
+    The engine (no Django) writes "<warehouse> via <service>" per warehouse, joined by " + ";
+    names stay as typed and the joining word is translated here, at display time.
+    """
+    parts = []
+    for part in label.split(" + "):
+        warehouse, via, service = part.rpartition(" via ")
+        parts.append(
+            _("%(warehouse)s via %(service)s") % {"warehouse": warehouse, "service": service}
+            if via
+            else part
+        )
+    return " + ".join(parts)
+
+
 def money(value: float) -> str:
     """CNY to the fen, without a sign (the sentence says dearer or cheaper)."""
     return f"{abs(value):.2f}"

@@ -2,59 +2,19 @@
 in English and Chinese at 1366 px, then save the weights as a draft with its run and enable it.
 Headless Debian chromium driven by Playwright."""
 
-import os
-import shutil
 from decimal import Decimal
 
 import pytest
-
-CHROMIUM = os.environ.get("OMS_CHROMIUM", "/usr/bin/chromium")
-PASSWORD = "pw-12345-long"
-SHOTS = os.environ.get("OMS_SCREENSHOTS")  # a directory: keep the screenshots there
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
 
-if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-    pytest.skip(
-        f"{CHROMIUM} is missing (Debian: apt-get install -y chromium)", allow_module_level=True
-    )
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright Python package is not installed"
-)
-
 
 @pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def ops_user(db):
-    from django.contrib.auth.models import Group, Permission, User
-
-    from oms.permissions import OPERATIONS_GROUP
-
-    # A transactional test starts from a flushed database: the group gets what this page needs.
-    group, _ = Group.objects.get_or_create(name=OPERATIONS_GROUP)
-    group.permissions.set(
-        Permission.objects.filter(
-            codename__in=["view_routingprofile", "change_routingprofile", "add_routingprofile"]
-        )
-    )
-    user = User.objects.create_user("ops", password=PASSWORD, is_staff=True)
-    user.groups.add(group)
-    return user
+def ops_user(make_ops_user):
+    return make_ops_user(["view_routingprofile", "change_routingprofile", "add_routingprofile"])
 
 
 @pytest.fixture
@@ -85,20 +45,6 @@ def recent_orders(merchant):
     return profile
 
 
-def _log_in(browser, live_server, language: str):
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 900},
-        extra_http_headers={"Accept-Language": language},
-    )
-    page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill('input[name="username"]', "ops")
-    page.fill('input[name="password"]', PASSWORD)
-    with page.expect_navigation():
-        page.click('button[type="submit"]')
-    return page
-
-
 def _cells(page, row: int) -> list[str]:
     return page.locator("#canvas-table tbody tr").nth(row).locator("td").all_inner_texts()
 
@@ -119,9 +65,9 @@ def _ready(page) -> None:
     ],
 )
 def test_move_a_weight_slider_and_see_the_what_if_numbers_change(
-    live_server, browser, ops_user, recent_orders, language, words, english
+    live_server, browser, log_in, shot, ops_user, recent_orders, language, words, english
 ):
-    page = _log_in(browser, live_server, language)
+    page = log_in(browser, language)
     page.goto(f"{live_server.url}/admin/routing/routingprofile/{recent_orders.pk}/canvas/")
     _ready(page)
     cost_before, on_time_before = _cells(page, 0), _cells(page, 1)
@@ -155,17 +101,16 @@ def test_move_a_weight_slider_and_see_the_what_if_numbers_change(
         assert word in text
     for word in english:
         assert word not in text
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"canvas-{language}.png"), full_page=True)
+    shot(page, f"canvas-{language}")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
 
 
 def test_save_the_sliders_as_a_draft_with_its_run_and_enable_it(
-    live_server, browser, ops_user, recent_orders
+    live_server, browser, log_in, ops_user, recent_orders
 ):
     from routing.models import RoutingProfile
 
-    page = _log_in(browser, live_server, "en")
+    page = log_in(browser, "en")
     page.goto(f"{live_server.url}/admin/routing/routingprofile/{recent_orders.pk}/canvas/")
     _ready(page)
     page.locator("#weight-lateness").fill("50")

@@ -3,71 +3,24 @@ vendored ECharts, under the page's Content-Security-Policy) and the logistics he
 English and in Chinese with no English left outside names staff typed. Headless Debian chromium
 driven by Playwright."""
 
-import os
 import re
-import shutil
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
-CHROMIUM = os.environ.get("OMS_CHROMIUM", "/usr/bin/chromium")
-PASSWORD = "pw-12345-long"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
 
-if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-    pytest.skip(
-        f"{CHROMIUM} is missing (Debian: apt-get install -y chromium)", allow_module_level=True
-    )
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright Python package is not installed"
-)
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 CHART_IDS = ["chart-orders", "chart-on-time", "chart-cost"]
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def ops_user(db):
-    from django.contrib.auth.models import Group, User
-
-    from oms.permissions import OPERATIONS_GROUP
-
-    # A transactional test starts from a flushed database: the migrations' group is gone.
-    group, _ = Group.objects.get_or_create(name=OPERATIONS_GROUP)
-    user = User.objects.create_user("ops", password=PASSWORD, is_staff=True)
-    user.groups.add(group)
-    return user
-
-
-def _log_in(browser, live_server, language: str):
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 900},
-        extra_http_headers={"Accept-Language": language},
-    )
-    page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill('input[name="username"]', "ops")
-    page.fill('input[name="password"]', PASSWORD)
-    with page.expect_navigation():
-        page.click('button[type="submit"]')
-    return page
+def ops_user(make_ops_user):
+    return make_ops_user()
 
 
 @pytest.fixture
@@ -130,9 +83,9 @@ def _english_left(text: str, allowed: set[str]) -> list[str]:
     ],
 )
 def test_ops_sees_the_dashboard_charts_and_heat_map(
-    live_server, browser, ops_user, history, language, words
+    live_server, browser, log_in, ops_user, history, language, words
 ):
-    page = _log_in(browser, live_server, language)
+    page = log_in(browser, language)
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on(
@@ -203,9 +156,9 @@ def test_ops_sees_the_dashboard_charts_and_heat_map(
     assert problems == []
 
 
-def test_the_sla_board_draws_its_trend(live_server, browser, ops_user, routed):
+def test_the_sla_board_draws_its_trend(live_server, browser, log_in, ops_user, routed):
     routed("ev")
-    page = _log_in(browser, live_server, "zh-hans")
+    page = log_in(browser, "zh-hans")
     page.goto(f"{live_server.url}/ops/sla/")
     page.wait_for_selector("html[data-charts-ready='1']")
     labels = page.evaluate(

@@ -3,26 +3,13 @@ carrier and tracking number per parcel, and routes a ``needs_attention`` order a
 has been received and its warehouse resumed, all through the admin as staff would. English and
 Chinese at 1366 px; headless Debian chromium driven by Playwright."""
 
-import os
-import shutil
-
 import pytest
-
-CHROMIUM = os.environ.get("OMS_CHROMIUM", "/usr/bin/chromium")
-PASSWORD = "pw-12345-long"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
 
-if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-    pytest.skip(
-        f"{CHROMIUM} is missing (Debian: apt-get install -y chromium)", allow_module_level=True
-    )
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright Python package is not installed"
-)
 
 # What the Operations group holds for these pages (oms and orchestration migrations grant it;
 # a transactional test starts from a flushed database, so the fixture builds it again).
@@ -45,55 +32,13 @@ OPS_PERMS = {
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def ops_user(db):
-    from django.contrib.auth.models import Group, Permission, User
+def ops_user(make_ops_user):
     from django.db.models import Q
 
-    from oms.permissions import OPERATIONS_GROUP
-
-    group, _ = Group.objects.get_or_create(name=OPERATIONS_GROUP)
     wanted = Q(pk__in=[])
     for app_label, codenames in OPS_PERMS.items():
         wanted |= Q(content_type__app_label=app_label, codename__in=codenames)
-    group.permissions.set(Permission.objects.filter(wanted))
-    user = User.objects.create_user("ops", password=PASSWORD, is_staff=True)
-    user.groups.add(group)
-    return user
-
-
-def _log_in(browser, live_server, language: str):
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 900},
-        extra_http_headers={"Accept-Language": language},
-    )
-    page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill('input[name="username"]', "ops")
-    page.fill('input[name="password"]', PASSWORD)
-    with page.expect_navigation():
-        page.click('button[type="submit"]')
-    assert page.url.rstrip("/").endswith("/admin"), page.url
-    return page
-
-
-def _shot(page, tmp_path, name: str) -> None:
-    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
-    shot_dir = os.environ.get("OMS_SCREENSHOT_DIR")
-    if shot_dir:
-        page.screenshot(path=os.path.join(shot_dir, f"{name}.png"), full_page=True)
+    return make_ops_user(wanted)
 
 
 def _fits(page) -> None:
@@ -108,21 +53,29 @@ def _fits(page) -> None:
     ],
 )
 def test_ops_opens_an_order_and_ships_it_with_a_tracking_number(
-    live_server, browser, ops_user, routed, tmp_path, language, ship_words, shipped_word
+    live_server,
+    browser,
+    log_in,
+    shot,
+    ops_user,
+    routed,
+    language,
+    ship_words,
+    shipped_word,
 ):
     from oms.models import OrderStatus
     from oms.services.orders import order_release
 
     order = order_release(order=routed("furniture"), actor="test")
     shipment = order.shipments.get()
-    page = _log_in(browser, live_server, language)
+    page = log_in(browser, language)
 
     page.goto(f"{live_server.url}/admin/oms/order/?q={order.external_id}")
     page.get_by_role("link", name=order.external_id, exact=True).click()
     page.wait_for_load_state()
     assert f"/admin/oms/order/{order.pk}/change/" in page.url
     _fits(page)
-    _shot(page, tmp_path, f"workspace-{language}")
+    shot(page, f"workspace-{language}")
 
     page.get_by_role("link", name=ship_words[0]).click()
     page.wait_for_load_state()
@@ -138,7 +91,7 @@ def test_ops_opens_an_order_and_ships_it_with_a_tracking_number(
     assert order.status == OrderStatus.RELEASED
     tracking.fill("SF1234567890")
     _fits(page)
-    _shot(page, tmp_path, f"ship-form-{language}")
+    shot(page, f"ship-form-{language}")
     with page.expect_navigation():
         page.get_by_role("button", name=ship_words[1]).click()
 
@@ -146,7 +99,7 @@ def test_ops_opens_an_order_and_ships_it_with_a_tracking_number(
     # The parcel row of the order's page: shipped, with the carrier's number.
     assert page.locator('input[name$="tracking_number"]').input_value() == "SF1234567890"
     assert shipped_word in page.inner_text("body")
-    _shot(page, tmp_path, f"shipped-{language}")
+    shot(page, f"shipped-{language}")
     order.refresh_from_db()
     shipment.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
@@ -162,7 +115,16 @@ def test_ops_opens_an_order_and_ships_it_with_a_tracking_number(
     ],
 )
 def test_ops_routes_a_needs_attention_order_again_after_adding_stock(
-    live_server, browser, ops_user, merchant, stocked, catalogue, tmp_path, language, words
+    live_server,
+    browser,
+    log_in,
+    shot,
+    ops_user,
+    merchant,
+    stocked,
+    catalogue,
+    language,
+    words,
 ):
     """Stock arrives at a warehouse paused for a stocktake: the automatic retry finds no
     warehouse to ship from, so staff resume the warehouse and route the order again."""
@@ -180,7 +142,7 @@ def test_ops_routes_a_needs_attention_order_again_after_adding_stock(
         reason="stocktake",
         actor="test",
     )
-    page = _log_in(browser, live_server, language)
+    page = log_in(browser, language)
 
     # The receipt: staff raise the batch's count on its own page.
     page.goto(f"{live_server.url}/admin/oms/inventorybatch/{batch.pk}/change/")
@@ -202,7 +164,7 @@ def test_ops_routes_a_needs_attention_order_again_after_adding_stock(
     assert order.status == OrderStatus.NEEDS_ATTENTION  # resuming routes nothing by itself
 
     page.goto(f"{live_server.url}/admin/oms/order/{order.pk}/change/")
-    _shot(page, tmp_path, f"needs-attention-{language}")
+    shot(page, f"needs-attention-{language}")
     with page.expect_navigation():
         page.get_by_role("link", name=words["route"]).click()
     assert words["sent"] in page.inner_text("body")
@@ -211,4 +173,4 @@ def test_ops_routes_a_needs_attention_order_again_after_adding_stock(
     assert order.shipments.get().warehouse_id == warehouse.pk
     page.reload()
     _fits(page)
-    _shot(page, tmp_path, f"routed-again-{language}")
+    shot(page, f"routed-again-{language}")

@@ -2,37 +2,9 @@
 code and sees the timeline change. Headless Debian chromium driven by Playwright (no browser
 download: ``executable_path``); skipped with the reason when either is missing."""
 
-import os
-import shutil
-
 import pytest
 
-CHROMIUM = os.environ.get("OMS_CHROMIUM", "/usr/bin/chromium")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-    pytest.skip(
-        f"{CHROMIUM} is missing (Debian: apt-get install -y chromium)", allow_module_level=True
-    )
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright Python package is not installed"
-)
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
-    # plain synchronous code, which Django allows with this switch (as its docs suggest).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def test_a_customer_reschedules_the_delivery_and_sees_the_timeline_change(
@@ -81,7 +53,7 @@ def test_a_customer_reschedules_the_delivery_and_sees_the_timeline_change(
     ("language", "heading"), [("en", "This order link is not valid"), ("zh-hans", "此订单链接无效")]
 )
 def test_an_unknown_link_is_a_styled_page_in_the_customers_language(
-    live_server, browser, language, heading, tmp_path
+    live_server, browser, language, heading, shot
 ):
     """Under the page's Content-Security-Policy the inline stylesheet still applies."""
     context = browser.new_context(
@@ -105,10 +77,7 @@ def test_an_unknown_link_is_a_styled_page_in_the_customers_language(
     assert blocked == []
     if language == "zh-hans":
         assert "link" not in page.locator("main").inner_text().lower()  # no English left
-    page.screenshot(path=str(tmp_path / f"unknown-link-{language}.png"), full_page=True)
-    shot_dir = os.environ.get("OMS_SCREENSHOT_DIR")
-    if shot_dir:
-        page.screenshot(path=os.path.join(shot_dir, f"unknown-link-{language}.png"))
+    shot(page, f"unknown-link-{language}")
     context.close()
 
 
@@ -124,7 +93,7 @@ def _visible_text(page) -> str:
     )
 
 
-def test_the_status_page_in_chinese_has_no_english_left(live_server, browser, routed, tmp_path):
+def test_the_status_page_in_chinese_has_no_english_left(live_server, browser, routed, shot):
     from orchestration.models import OrderTracking
     from tests.orchestration.test_status_page_language import english_left, typed_names
 
@@ -149,12 +118,12 @@ def test_the_status_page_in_chinese_has_no_english_left(live_server, browser, ro
     assert english_left(text, typed_names(order)) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     assert blocked == []
-    page.screenshot(path=str(tmp_path / "status-zh.png"), full_page=True)
+    shot(page, "status-zh")
     context.close()
 
 
 def test_a_customer_switches_to_pickup_and_sees_a_consistent_page(
-    live_server, browser, routed, tmp_path
+    live_server, browser, routed, shot
 ):
     from orchestration.models import OrderTracking, PickupPoint, ServiceStep
     from orchestration.senders import DevelopmentSender
@@ -189,7 +158,7 @@ def test_a_customer_switches_to_pickup_and_sees_a_consistent_page(
     assert "ready for pickup" in page.locator("#parcel .sentence").first.inner_text()
     assert page.locator("#route-map svg g.destination").count() == 1
     assert ServiceStep.objects.get(order=order, key="installation").status == "cancelled"
-    page.screenshot(path=str(tmp_path / "pickup-en.png"), full_page=True)
+    shot(page, "pickup-en")
 
     page.goto(confirm_url)  # the used link says so and asks for nothing
     assert page.locator("h1").inner_text() == "This change is already confirmed"

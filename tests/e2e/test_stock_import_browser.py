@@ -3,26 +3,14 @@ row and sees its error and nothing applied, then the fixed file, previews and co
 sees the counts change. English and Chinese at 1366 px, headless Debian chromium."""
 
 import io
-import os
-import shutil
 
 import pytest
-
-CHROMIUM = os.environ.get("OMS_CHROMIUM", "/usr/bin/chromium")
-PASSWORD = "pw-12345-long"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
 
-if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-    pytest.skip(
-        f"{CHROMIUM} is missing (Debian: apt-get install -y chromium)", allow_module_level=True
-    )
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright Python package is not installed"
-)
 
 # What the pages say, per language: the error of the bad row, the preview's button, the message
 # after the import; and English that must not be left on the Chinese pages.
@@ -55,33 +43,8 @@ WORDS = {
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def ops_user(db):
-    from django.contrib.auth.models import Group, Permission, User
-
-    from oms.permissions import OPERATIONS_GROUP
-
-    # A transactional test starts from a flushed database: the migrations' group is gone. The
-    # group gets what this test's pages need.
-    group, _ = Group.objects.get_or_create(name=OPERATIONS_GROUP)
-    group.permissions.set(
-        Permission.objects.filter(codename__in=["view_inventorybatch", "change_inventorybatch"])
-    )
-    user = User.objects.create_user("ops", password=PASSWORD, is_staff=True)
-    user.groups.add(group)
-    return user
+def ops_user(make_ops_user):
+    return make_ops_user(["view_inventorybatch", "change_inventorybatch"])
 
 
 @pytest.fixture
@@ -129,13 +92,6 @@ def _on_hand(shelf) -> tuple[int, int]:
     )
 
 
-def _shot(page, tmp_path, name: str) -> None:
-    page.screenshot(path=str(tmp_path / name), full_page=True)
-    shot_dir = os.environ.get("OMS_SCREENSHOT_DIR")
-    if shot_dir:
-        page.screenshot(path=os.path.join(shot_dir, name), full_page=True)
-
-
 def _upload(page, path: str) -> None:
     page.set_input_files('input[name="import_file"]', path)
     page.select_option('select[name="format"]', label="xlsx")
@@ -145,19 +101,10 @@ def _upload(page, path: str) -> None:
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_a_bad_row_applies_nothing_and_the_fixed_file_changes_the_counts(
-    live_server, browser, ops_user, shelf, tmp_path, language
+    live_server, browser, log_in, shot, ops_user, shelf, tmp_path, language
 ):
     words = WORDS[language]
-    context = browser.new_context(
-        viewport={"width": 1366, "height": 900},
-        extra_http_headers={"Accept-Language": language},
-    )
-    page = context.new_page()
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill('input[name="username"]', "ops")
-    page.fill('input[name="password"]', PASSWORD)
-    with page.expect_navigation():
-        page.click('button[type="submit"]')
+    page = log_in(browser, language)
 
     page.goto(f"{live_server.url}/admin/oms/inventorybatch/")
     with page.expect_navigation():
@@ -175,7 +122,7 @@ def test_a_bad_row_applies_nothing_and_the_fixed_file_changes_the_counts(
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     for english in words["english"]:
         assert english not in body, english
-    _shot(page, tmp_path, f"stock-import-refused-{language}.png")
+    shot(page, f"stock-import-refused-{language}.png")
 
     _upload(page, _workbook(tmp_path, "count-fixed.xlsx", 2))
     body = " ".join(page.inner_text("body").split())
@@ -183,7 +130,7 @@ def test_a_bad_row_applies_nothing_and_the_fixed_file_changes_the_counts(
     assert _on_hand(shelf) == (10, 4)  # a preview only
     for english in words["english"]:
         assert english not in body, english
-    _shot(page, tmp_path, f"stock-import-preview-{language}.png")
+    shot(page, f"stock-import-preview-{language}.png")
     with page.expect_navigation():
         page.get_by_role("button", name=words["confirm"]).click()
 
@@ -200,5 +147,5 @@ def test_a_bad_row_applies_nothing_and_the_fixed_file_changes_the_counts(
     }
     assert counts == {"K1": "25", "T1": "2"}
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
-    _shot(page, tmp_path, f"stock-import-done-{language}.png")
-    context.close()
+    shot(page, f"stock-import-done-{language}.png")
+    page.context.close()
