@@ -32,6 +32,7 @@ from channels.models import (
 )
 from channels.price_import import ChannelPriceImport
 from channels.services import channel_secret_rotate, inbox_replay
+from channels.timeline_text import refusal_text
 from oms.admin_import import SpreadsheetImportMixin, TabularResource
 from oms.adminkit import NeverDeletedMixin, TenantLockedMixin
 from oms.models import ChannelKind, Merchant, SalesChannel
@@ -254,8 +255,16 @@ class GiftGrantAdmin(_ReadOnly):
 
 @admin.register(GiftRefusal)
 class GiftRefusalAdmin(_ReadOnly):
-    list_display = ["campaign_code", "customer", "channel", "order", "reason", "refused_at"]
+    list_display = ["campaign_code", "customer", "channel", "order", "reason_text", "refused_at"]
     list_filter = ["campaign_code", "channel", "merchant"]
+    list_select_related = ["grant__channel"]
+    # The stored English reason gives way to the sentence said in the viewer's language.
+    exclude = ["reason"]
+    readonly_fields = ["reason_text"]
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, refusal: GiftRefusal) -> str:
+        return refusal_text(refusal)
 
 
 @admin.register(ChannelOrder)

@@ -7,7 +7,7 @@ class ChannelsConfig(AppConfig):
     verbose_name = _("Sales channels")
 
     def ready(self) -> None:
-        from channels import receivers
+        from channels import receivers, timeline_text  # noqa: F401 - registers its messages
         from customers.signals import customers_merged, customers_split, customers_unmerged
 
         customers_merged.connect(

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from channels import identity, selectors, signing
+from channels import identity, selectors, signing, timeline_text
 from channels.adapters import CanonicalOrder, PayloadError, parse_payload
 from channels.exceptions import (
     ChannelNotFound,
@@ -47,6 +47,7 @@ from customers.matching import mask_phone
 from oms.exceptions import DomainError, DuplicateOrder
 from oms.models import Order, Product, SalesChannel, new_signing_secret
 from oms.services.orders import AddressInput, LineInput, order_create, order_note
+from oms.stored_text import message as stored_message
 
 logger = logging.getLogger(__name__)
 
@@ -488,11 +489,13 @@ def _create(
     for grant in [g for g in grants if g.campaign_code not in pricing.claims]:
         grant.delete()  # claimed in an earlier round, priced out in a later one
         kept.discard(grant.campaign_code)
+    unchecked = None
     if customer is None and any(once for once in pricing.claims.values()):
-        notes.append(
-            f"Campaigns {', '.join(sorted(c for c, once in pricing.claims.items() if once))} "
-            "applied without a ledger check: the order names no phone or account."
+        unchecked = stored_message(
+            "channels.promotions_unchecked",
+            campaigns=sorted(c for c, once in pricing.claims.items() if once),
         )
+        notes.append(unchecked.english)
 
     order = order_create(
         merchant=merchant,
@@ -563,10 +566,11 @@ def _create(
         order.customer = customer
     for campaign, grant in sorted(refused.items()):
         assert customer is not None  # only a known customer's claims are refused
-        reason = f"Campaign {campaign} withheld: customer #{customer.pk} already received it" + (
-            f" on order #{grant.order_id} ({grant.channel.name})."
-            if grant and grant.order_id
-            else "."
+        reason = timeline_text.gift_refused(
+            campaign=campaign,
+            customer=customer.pk,
+            order=grant.order_id if grant and grant.order_id else None,
+            channel=grant.channel.name if grant and grant.order_id else "",
         )
         GiftRefusal.objects.create(
             merchant=merchant,
@@ -575,7 +579,7 @@ def _create(
             channel=channel,
             order=order,
             grant=grant,
-            reason=reason[:300],
+            reason=reason.english[:300],
         )
         order_note(
             order=order,
@@ -588,10 +592,14 @@ def _create(
                 "granted_order_id": grant.order_id if grant else None,
             },
         )
-        notes.append(reason)
+        notes.append(reason.english)
     computed_total = order.total
     if canonical.reported_total is not None and canonical.reported_total != computed_total:
-        note = f"The channel reported {canonical.reported_total}, the channel's price rules give {computed_total}."
+        note = stored_message(
+            "channels.price_mismatch",
+            reported=str(canonical.reported_total),
+            total=str(computed_total),
+        )
         order_note(
             order=order,
             actor=actor,
@@ -599,9 +607,9 @@ def _create(
             message=note,
             data={"reported_total": str(canonical.reported_total), "total": str(computed_total)},
         )
-        notes.append(note)
-    for note in [n for n in notes if n.startswith("Campaigns ")]:
-        order_note(order=order, actor=actor, kind="promotion_unchecked", message=note)
+        notes.append(note.english)
+    if unchecked is not None:
+        order_note(order=order, actor=actor, kind="promotion_unchecked", message=unchecked)
     _mark(message, status=InboxStatus.PARSED, order_id=order.pk, external_id=order.external_id)
     return order, notes
 

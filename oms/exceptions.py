@@ -7,9 +7,12 @@ class DomainError(Exception):
     code = "domain_error"
     http_status = 409
 
-    def __init__(self, message: str, **details: object) -> None:
+    def __init__(self, message: str, *, text: object = None, **details: object) -> None:
         super().__init__(message)
         self.message = message
+        # The same as a stored message (``oms.stored_text.Message``), for a timeline that
+        # says it in the viewer's language; None when the raiser kept only the English.
+        self.text = text
         self.details = details
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 Renderer = Callable[[dict, tzinfo], str]
@@ -158,6 +158,49 @@ register("order.routed_again", _("Routed again by staff."))
 register("order.charge_changed", _("%(field)s %(old)s -> %(new)s"))
 register("order.fields_changed", _("changed %(fields)s"))
 register("order.webhook_resent", _("Webhook %(event_type)s sent again to %(url)s by staff."))
+
+
+# An order status as a sentence names it ("An order that is waiting for staff cannot be routed."),
+# one word a status of ``OrderStatus`` (this module cannot import the models).
+ORDER_STATUS_WORDS = {
+    "created": pgettext_lazy("order status", "new"),
+    "routed": pgettext_lazy("order status", "routed"),
+    "released": pgettext_lazy("order status", "released to the warehouse"),
+    "shipped": pgettext_lazy("order status", "shipped"),
+    "delivered": pgettext_lazy("order status", "delivered"),
+    "needs_attention": pgettext_lazy("order status", "waiting for staff"),
+    "cancelled": pgettext_lazy("order status", "cancelled"),
+}
+
+
+def _status_word(status: str) -> str:
+    """An order status as a sentence names it, in the active language (the code if unknown)."""
+    label = ORDER_STATUS_WORDS.get(status)
+    return str(label) if label is not None else status
+
+
+def _with_status(template: Promise) -> Renderer:
+    def render(params: dict, tz: tzinfo) -> str:
+        values = {name: value_text(value, tz) for name, value in params.items()}
+        return str(template) % {**values, "status": _status_word(params["status"])}
+
+    return render
+
+
+# Why stock could not be held or orders could not ship together (a "not merged" reason).
+register("oms.stock_short", _("Not enough stock for %(skus)s."))
+register("oms.cannot_route", _with_status(_("An order that is %(status)s cannot be routed.")))
+register(
+    "oms.companion_moved_on",
+    _with_status(_("Order #%(other)s is %(status)s and can no longer ship with order #%(order)s.")),
+)
+register(
+    "oms.companion_other_customer",
+    _("Order #%(other)s no longer belongs to the customer of order #%(order)s."),
+)
+register(
+    "oms.companions_left_out", _("Orders %(orders)s ship with these orders and would be left out.")
+)
 
 # Field names the correction sentence names (marked for the catalogue; translated when shown).
 FIELD_WORDS = {

@@ -467,7 +467,8 @@ def _route_merged(order: Order) -> Order | None:
         if current.status not in ROUTABLE:
             return current  # another worker routed it meanwhile (merged from the other side)
         logger.info("order %s: not merged with %s (%s)", order.pk, names, exc.message)
-        _not_merged(order, exc.message, names)
+        why_text = exc.text if isinstance(exc.text, Message) else None
+        _not_merged(order, exc.message, names, why_text=why_text)
         return None
     return Order.objects.get(pk=order.pk)
 

@@ -50,7 +50,7 @@ def _unroutable(params: dict, tz: tzinfo) -> str:
 def _not_merged(params: dict, tz: tzinfo) -> str:
     return _("Not merged with %(orders)s: %(why)s. Routed on its own.") % {
         "orders": value_text(params["orders"], tz),
-        "why": value_text(params["why"], tz).rstrip("."),
+        "why": value_text(params["why"], tz).rstrip(".。"),
     }
 
 

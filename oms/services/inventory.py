@@ -27,6 +27,7 @@ from oms.models import (
     Warehouse,
 )
 from oms.signals import stock_available, stock_changed
+from oms.stored_text import message
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,8 @@ def stock_reserve(
                 }
             )
     if shortfalls:
-        skus = ", ".join(sorted({s["sku"] for s in shortfalls}))
-        raise InsufficientStock(f"Not enough stock for {skus}.", shortfalls=shortfalls)
+        short = message("oms.stock_short", skus=sorted({s["sku"] for s in shortfalls}))
+        raise InsufficientStock(short.english, text=short, shortfalls=shortfalls)
     touched = {r.batch.pk: r.batch for r in reservations}
     InventoryBatch.objects.bulk_update(list(touched.values()), ["reserved"])
     stock_moved(merchant_id=order.merchant_id, product_ids=(b.product_id for b in touched.values()))

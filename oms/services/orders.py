@@ -338,8 +338,10 @@ def order_allocate(
     """
     locked = _lock(order)
     if not can_transition(locked.status, OrderStatus.ROUTED):
+        refused = message("oms.cannot_route", status=locked.status)
         raise IllegalTransition(
-            f"An order that is {locked.status} cannot be routed.",
+            refused.english,
+            text=refused,
             from_status=locked.status,
             to_status=OrderStatus.ROUTED,
         )
@@ -387,8 +389,10 @@ def orders_consolidate(
     locked = {o.pk: o for o in Order.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     trigger = locked[order.pk]
     if not can_transition(trigger.status, OrderStatus.ROUTED):
+        refused = message("oms.cannot_route", status=trigger.status)
         raise IllegalTransition(
-            f"An order that is {trigger.status} cannot be routed.",
+            refused.english,
+            text=refused,
             from_status=trigger.status,
             to_status=OrderStatus.ROUTED,
         )
@@ -396,15 +400,20 @@ def orders_consolidate(
         if other.pk == trigger.pk:
             continue
         if other.status not in MERGEABLE:
+            refused = message(
+                "oms.companion_moved_on", other=other.pk, status=other.status, order=trigger.pk
+            )
             raise IllegalTransition(
-                f"Order #{other.pk} is {other.status} and can no longer ship with "
-                f"order #{trigger.pk}.",
+                refused.english,
+                text=refused,
                 from_status=other.status,
                 to_status=OrderStatus.ROUTED,
             )
         if not trigger.customer_id or other.customer_id != trigger.customer_id:
+            refused = message("oms.companion_other_customer", other=other.pk, order=trigger.pk)
             raise IllegalTransition(
-                f"Order #{other.pk} no longer belongs to the customer of order #{trigger.pk}.",
+                refused.english,
+                text=refused,
                 from_status=other.status,
                 to_status=OrderStatus.ROUTED,
             )
@@ -416,9 +425,10 @@ def orders_consolidate(
         .values_list("pk", flat=True)
     )
     if left_out:
+        refused = message("oms.companions_left_out", orders=[f"#{pk}" for pk in left_out])
         raise IllegalTransition(
-            f"Orders {', '.join(f'#{pk}' for pk in left_out)} ship with these orders and would "
-            "be left out.",
+            refused.english,
+            text=refused,
             from_status=trigger.status,
             to_status=OrderStatus.ROUTED,
         )

@@ -14,9 +14,7 @@ import pytest
 
 pytestmark = [
     pytest.mark.browser,
-    # The seeds need what the migrations put in (the Operations group, the default profile, the
-    # service catalogue); a transactional test would otherwise start from a flushed database.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 LANGUAGES = ("en", "zh-hans")
@@ -105,8 +103,17 @@ def _demo_seeds() -> list[str]:
 @pytest.fixture
 def demo(live_server):
     """The demo data ``make run`` loads, with its users ``admin`` and ``ops``."""
+    from django.contrib.auth.models import Group
     from django.core.management import call_command
 
+    from oms.permissions import OPERATIONS_GROUP
+    from routing.models import RoutingProfile
+
+    # What the migrations put in and the seeds build on: after an earlier transactional test
+    # the database was flushed (content types and permissions come back, these rows do not).
+    Group.objects.get_or_create(name=OPERATIONS_GROUP)
+    if not RoutingProfile.objects.filter(is_default=True).exists():
+        RoutingProfile.objects.create(name="Balanced (default)", is_default=True)
     for seed in _demo_seeds():
         call_command(seed, verbosity=0)
 

@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 import pytest
+from django.utils import translation
 
 from channels.models import ChannelOrder
 from customers.models import MatchRuleSet
@@ -15,6 +16,7 @@ from oms.models import (
     Shipment,
 )
 from oms.services.orders import order_cancel, order_deliver, order_release, order_ship
+from oms.stored_text import event_text
 from routing import services as routing_services
 from routing.models import RoutingDecision
 from tests.fusion.shop import HOME, place
@@ -220,6 +222,10 @@ def test_when_the_merged_plan_cannot_be_reserved_the_order_is_routed_alone(shop,
     assert note.message == (
         f"Not merged with order #{sofa.pk}: Not enough stock for CUSHION. Routed on its own."
     )
+    # Kept as codes: the reason reads Chinese on a Chinese page, the SKU as typed.
+    assert note.data["text"]["params"]["why"]["msg"]["code"] == "oms.stock_short"
+    with translation.override("zh-hans"):
+        assert event_text(note) == f"未与订单 #{sofa.pk} 合并：CUSHION 库存不足。已单独路由。"
     decision = RoutingDecision.objects.get(order=cushion)
     assert decision.consolidation is None and decision.shipments[0]["warehouse"] == "SZ"
 
