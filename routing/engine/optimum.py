@@ -196,8 +196,14 @@ def solve_day(
     temperature: Mapping[str, Temperature] | None = None,
     penalty: Mapping[str, float] | None = None,
     options: OptimumOptions | None = None,
+    unit_prices: Mapping[tuple[str, str], float] | None = None,
 ) -> DayOptimum:
-    """Solve the whole-day money MILP (see the module docstring)."""
+    """Solve the whole-day money MILP (see the module docstring).
+
+    ``unit_prices`` (node code, SKU) -> CNY is added to the objective per unit taken there: a
+    bid price for stock later orders may need (``simulate.myopic_optimum``). The plans' ``cost``
+    stays money alone; ``objective`` and the bound then include the prices.
+    """
     import highspy
     import numpy as np
 
@@ -209,7 +215,17 @@ def solve_day(
     stock = {node.code: _usable_totals(node, temperature) for node in nodes}
     day = _Day(_Builder(), {}, {}, {}, {}, {})
     for o, order in enumerate(orders):
-        _add_order(day, o, order, nodes, stock, hour_of[order.order_id], disruptions, penalty)
+        _add_order(
+            day,
+            o,
+            order,
+            nodes,
+            stock,
+            hour_of[order.order_id],
+            disruptions,
+            penalty,
+            unit_prices or {},
+        )
     _add_shared_rows(day, nodes, stock)
     model = day.model
     n_cols, n_rows = len(model.cost), len(model.row_lower)
@@ -225,7 +241,8 @@ def solve_day(
         # The plan as read can be cheaper than the solver's figure: a time-limited MIP may
         # leave an empty parcel open, which the plan does not ship.
         left_out = sum(model.cost[u] for u, _, _ in day.order_cols.values() if values[u] > 0.5)
-        objective = min(objective, money + left_out)
+        if not unit_prices:
+            objective = min(objective, money + left_out)
     return DayOptimum(
         results=tuple(results),
         cost=money,
@@ -283,6 +300,7 @@ def _add_order(
     hour: float,
     disruptions: tuple[Any, ...],
     penalty: Mapping[str, float] | None,
+    unit_prices: Mapping[tuple[str, str], float],
 ) -> None:
     """The order's columns: unrouted (u), a parcel per warehouse (y), units per line (x)."""
     model = day.model
@@ -305,8 +323,9 @@ def _add_order(
         for k in holders:
             node = nodes[k]
             fixed = node.shipping_cost_by_region[order.region] + node.handling_cost_per_shipment
+            per_unit = node.handling_cost_per_unit + unit_prices.get((node.code, line.sku), 0.0)
             if single_unit:
-                x = y_of[k] = model.column(fixed + node.handling_cost_per_unit, 1.0, integer=True)
+                x = y_of[k] = model.column(fixed + per_unit, 1.0, integer=True)
                 day.y_by_node.setdefault(k, []).append(x)
                 model.put(demand, x, 1.0)
             else:
@@ -314,7 +333,7 @@ def _add_order(
                     y_of[k] = model.column(fixed, 1.0, integer=True)
                     day.y_by_node.setdefault(k, []).append(y_of[k])
                 most = min(line.quantity, stock[node.code][line.sku])
-                x = model.column(node.handling_cost_per_unit, float(most), integer=False)
+                x = model.column(per_unit, float(most), integer=False)
                 model.put(demand, x, 1.0)
                 link = model.row(-math.inf, 0.0)
                 model.put(link, x, 1.0)

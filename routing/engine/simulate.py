@@ -43,6 +43,7 @@ from routing.engine.problem import (
     StockBatch,
     cold_parcels,
 )
+from routing.engine.scarcity import bid_prices
 from routing.engine.scenario import Scenario
 
 WEATHER_DELAY_HOURS = {0: 0.0, 1: 0.0, 2: 1.0, 3: 4.0, 4: 10.0}
@@ -617,6 +618,131 @@ def money_optimum(
         gap=day.gap,
         lower_bound=day.lower_bound + outside,
     )
+
+
+def myopic_optimum(
+    scenario: Scenario,
+    *,
+    batch_minutes: float = 5.0,
+    options: OptimumOptions | None = None,
+    plans: list[dict[str, Any]] | None = None,
+    solved: list[DayOptimum] | None = None,
+    bid_value: float = 0.0,
+) -> PolicyMetrics:
+    """The money optimum of each window alone: the best an online router could do per window.
+
+    The same MILP as ``money_optimum`` (``optimum.solve_day``, CNY, an unroutable order at
+    ``unrouted_cost``), solved for one 5-minute window's orders at a time, in arrival order,
+    on the stock, unit and parcel capacity the earlier windows left, and knowing nothing of
+    later orders. The whole-day optimum minus this is the value of foresight; this minus an
+    online policy is that policy's own loss within its windows. ``gap`` is the largest proven
+    gap of a window's MILP; ``lower_bound`` the sum of the windows' bounds (a bound on this
+    policy, not on the day).
+
+    With ``bid_value`` > 0 each unit taken also pays its scarcity bid price
+    (``scarcity.bid_prices`` at that value in CNY, over the stock each warehouse can still ship
+    and the SKU's demand for the rest of the day at the rate seen so far), so a window may leave
+    an order unrouted to keep scarce units for later ones: admission control on a forecast, still
+    without seeing later orders. Its plans are scored in money alone; ``lower_bound`` is then
+    None.
+    """
+    started = time.perf_counter()
+    options = options or OptimumOptions(time_limit_seconds=60.0, gap=1e-6)
+    seen: dict[str, float] = {}
+    temperature = {s.sku: s.temperature for s in scenario.skus}
+    network = _Network(scenario)
+    outcomes = _Outcomes(scenario, "myopic-optimum")
+    worst_gap = 0.0
+    bound = objective = 0.0
+    for hour, orders in _windows(scenario, batch_minutes):
+        # The unit cap the MILP reads is the day's; here it is what the earlier windows left.
+        nodes = tuple(
+            replace(node, daily_capacity_units=node.remaining_capacity_units)
+            for node in network.nodes_at(hour)
+        )
+        for order in orders:
+            for line in order.lines:
+                seen[line.sku] = seen.get(line.sku, 0.0) + line.quantity
+        prices = (
+            _bid_prices(
+                scenario,
+                nodes,
+                orders,
+                DemandOutlook(seen, hour, max(0.0, scenario.horizon_hours - hour)),
+                bid_value,
+                temperature,
+            )
+            if bid_value > 0
+            else None
+        )
+        window = solve_day(
+            nodes,
+            tuple(orders),
+            hour_of={order.order_id: hour for order in orders},
+            disruptions=scenario.disruptions,
+            temperature=temperature,
+            penalty={order.order_id: unrouted_cost(scenario.nodes, order) for order in orders},
+            options=options,
+            unit_prices=prices,
+        )
+        if solved is not None:
+            solved.append(window)
+        worst_gap = max(worst_gap, window.gap)
+        bound += window.lower_bound
+        objective += window.objective
+        by_id = {result.order_id: result for result in window.results}
+        for order in orders:
+            result = by_id[order.order_id]
+            taken = network.dispatch(result)
+            outcomes.record(order, result, hour)
+            if plans is not None:
+                plans.append(plan_record(order, result, hour, taken, outcomes.policy))
+    # Orders unroutable before a window's solve add the same amount to its plan and bound.
+    outside = outcomes.unrouted_cost + outcomes.cost - objective
+    return outcomes.metrics(
+        len(scenario.orders),
+        time.perf_counter() - started,
+        gap=worst_gap,
+        lower_bound=None if bid_value > 0 else bound + outside,
+    )
+
+
+def _bid_prices(
+    scenario: Scenario,
+    nodes: tuple[Node, ...],
+    orders: list[Order],
+    outlook: DemandOutlook,
+    value: float,
+    temperature: dict[str, Any],
+) -> dict[tuple[str, str], float]:
+    """(node code, SKU) -> bid price for the SKUs of a window's orders (``scarcity``)."""
+    prices: dict[tuple[str, str], float] = {}
+    for sku in {line.sku for order in orders for line in order.lines}:
+        temp = temperature[sku]
+        supply: dict[str, float] = {}
+        for node in nodes:
+            if node.status is NodeStatus.PAUSED or (temp.needs_cold_chain and not node.cold_chain):
+                continue
+            if node.remaining_capacity_orders is not None and node.remaining_capacity_orders <= 0:
+                continue
+            units = sum(
+                batch.quantity
+                for batch in node.stock
+                if batch.sku == sku
+                and (
+                    batch.expires_in_days is None
+                    or batch.expires_in_days >= MIN_SHELF_LIFE_DAYS[temp]
+                )
+            )
+            if node.daily_capacity_units is not None:
+                units = min(units, max(0, node.daily_capacity_units))
+            if units > 0:
+                supply[node.code] = float(units)
+        for code, price in bid_prices(
+            supply, outlook.expected(sku), value, network_size=len(nodes)
+        ).items():
+            prices[(code, sku)] = price
+    return prices
 
 
 def hindsight_optimum(
