@@ -452,11 +452,10 @@ class _NodeRoute:
 
 
 class _EngineMemo(TypedDict):
-    routes: dict[tuple[object, ...], list[_NodeRoute | Rejection]]
+    routes: dict[tuple[object, ...], _NodeGroup | Rejection]
     stock: dict[tuple[str, str, Temperature], tuple[int, float | None]]
     needed: dict[tuple[str, Temperature], dict[str, float]]
     cold: dict[str, dict[str, float]]
-    groups: dict[int, tuple[list[_NodeRoute | Rejection], list[Any]]]
 
 
 def _memo(ctx: RoutingContext) -> _EngineMemo:
@@ -464,7 +463,7 @@ def _memo(ctx: RoutingContext) -> _EngineMemo:
     # style), so a context routes many orders with the node-level work done once.
     memo: _EngineMemo | None = ctx.__dict__.get("_engine_memo")
     if memo is None:
-        memo = {"routes": {}, "stock": {}, "needed": {}, "groups": {}, "cold": {}}
+        memo = {"routes": {}, "stock": {}, "needed": {}, "cold": {}}
         ctx.__dict__["_engine_memo"] = memo
     return memo
 
@@ -558,21 +557,72 @@ def _route_option(
     )
 
 
-def _node_routes(
+# A node's candidates: (node, its candidates, any same-city courier among them).
+_NodeGroup = tuple[Node, list[_NodeRoute], bool]
+
+
+def _node_gate(order: Order, node: Node) -> Rejection | None:
+    """Why ``node`` cannot take any part of ``order`` whatever it holds: paused, no parcels or
+    units left today, no lane (or carrier with room) to the destination; None if it may."""
+    if node.status is NodeStatus.PAUSED:
+        reason = node.status_reason or "paused"
+        return Rejection(
+            node.code,
+            "paused",
+            f"{reason}{_when(node.status_since)}",
+            note=node.status_reason,
+            since=node.status_since,
+        )
+    full = (node.remaining_capacity_units is not None and node.remaining_capacity_units <= 0) or (
+        node.remaining_capacity_orders is not None and node.remaining_capacity_orders <= 0
+    )
+    if full and (node.services or node.serves(order.region)):
+        return Rejection(node.code, "capacity full", "no capacity left today")
+    if not node.services:
+        if node.serves(order.region):
+            return None
+        return Rejection(
+            node.code, "not serving region", f"does not ship to {order.region}", note=order.region
+        )
+    destination = order.destination
+    with_lane = [service for service in node.services if destination in service.lanes]
+    with_room = [
+        service
+        for service in with_lane
+        if service.remaining_capacity_orders is None or service.remaining_capacity_orders > 0
+    ]
+    if with_lane and not with_room:
+        return Rejection(node.code, "capacity full", "its carriers have no capacity left today")
+    if not with_room or all(
+        service.same_city and service.same_city != order.city for service in with_room
+    ):
+        return Rejection(
+            node.code, "not serving region", f"does not ship to {destination}", note=destination
+        )
+    return None
+
+
+def _node_entry(
     ctx: RoutingContext,
     order: Order,
+    node: Node,
     weights: Weights,
     min_certainty: float | None,
-) -> list[_NodeRoute | Rejection]:
-    """Every candidate (node, or node and carrier service) for the order's route, or why not.
+    price: dict[str, float],
+    rules: list[Rule],
+) -> _NodeGroup | Rejection:
+    """The node's candidates for the order's route (node, or node and carrier service), or why
+    it has none: memoised per context for (destination, promise, cold chain, weights), so a
+    context routing many orders prices each node once per such key.
 
     A node with carrier services yields one candidate per service with a lane to the order's
     destination and parcels left today (a same-city courier only in its city, checked per
-    order); their
-    transit, on-time rate, saturation and weather delay are the service's. Without services the
-    node is one candidate priced from its own per-region figures.
+    order by the caller); their transit, on-time rate, saturation and weather delay are the
+    service's. Without services the node is one candidate priced from its own per-region
+    figures. The entry is (node, its candidates, any same-city courier among them).
     """
     key = (
+        node.code,
         order.region,
         order.province,
         order.promised_hours,
@@ -581,99 +631,55 @@ def _node_routes(
         weights,
     )
     table = _memo(ctx)["routes"]
-    cached = table.get(key)
-    if cached is not None:
-        return cached
-    price = factor_prices(weights, ctx.profile.prices)
+    hit = table.get(key)
+    if hit is not None:
+        return hit
+    gate = _node_gate(order, node)
+    if gate is not None:
+        entry: _NodeGroup | Rejection = gate
+    else:
+        entry = _priced_entry(ctx, order, node, price, rules, min_certainty)
+    if len(table) > 65536:
+        table.clear()
+    table[key] = entry
+    return entry
+
+
+def _priced_entry(
+    ctx: RoutingContext,
+    order: Order,
+    node: Node,
+    price: dict[str, float],
+    rules: list[Rule],
+    min_certainty: float | None,
+) -> _NodeGroup | Rejection:
     signals = ctx.signals
+    weather_level = _weather_level(signals.weather, _route_places(order, node))
+    if not node.services:
+        option = _route_option(
+            ctx,
+            order,
+            node,
+            price,
+            rules,
+            min_certainty,
+            transit=node.transit_hours_by_region[order.region],
+            on_time_rate=node.on_time_rate,
+            weather_level=weather_level,
+            saturation=_clip(signals.carrier_saturation.get(node.region, 0.0)),
+            delay=WEATHER_DELAY_HOURS[weather_level],
+        )
+        return option if isinstance(option, Rejection) else (node, [option], False)
     destination = order.destination
-    rules = [r for r in ctx.profile.rules if r.effect is not RuleEffect.SCALE_WEIGHT]
-    out: list[_NodeRoute | Rejection] = []
-    for node in ctx.nodes:
-        if node.status is NodeStatus.PAUSED:
-            reason = node.status_reason or "paused"
-            out.append(
-                Rejection(
-                    node.code,
-                    "paused",
-                    f"{reason}{_when(node.status_since)}",
-                    note=node.status_reason,
-                    since=node.status_since,
-                )
-            )
+    options: list[_NodeRoute | Rejection] = []
+    for service in node.services:
+        lane = service.lanes.get(destination)
+        if lane is None:
             continue
-        full = (
-            node.remaining_capacity_units is not None and node.remaining_capacity_units <= 0
-        ) or (node.remaining_capacity_orders is not None and node.remaining_capacity_orders <= 0)
-        if full and (node.services or node.serves(order.region)):
-            out.append(Rejection(node.code, "capacity full", "no capacity left today"))
+        if service.remaining_capacity_orders is not None and service.remaining_capacity_orders <= 0:
             continue
-        weather_level = _weather_level(signals.weather, _route_places(order, node))
-        if node.services:
-            options: list[_NodeRoute | Rejection] = []
-            full = 0
-            for service in node.services:
-                lane = service.lanes.get(destination)
-                if lane is None:
-                    continue
-                if (
-                    service.remaining_capacity_orders is not None
-                    and service.remaining_capacity_orders <= 0
-                ):
-                    full += 1
-                    continue
-                sensitivity = WEATHER_SENSITIVITY.get(service.level, 1.0)
-                options.append(
-                    _route_option(
-                        ctx,
-                        order,
-                        node,
-                        price,
-                        rules,
-                        min_certainty,
-                        transit=lane.transit_hours,
-                        on_time_rate=lane.on_time_rate,
-                        weather_level=weather_level,
-                        saturation=_service_saturation(ctx, node, service),
-                        delay=WEATHER_DELAY_HOURS[weather_level] * sensitivity,
-                        service=service,
-                        lane=lane,
-                    )
-                )
-            kept = [o for o in options if isinstance(o, _NodeRoute)]
-            if kept and not order.needs_cold_chain and price["scarcity"] > 0:
-                kept = [_with_cold_slot_price(ctx, option, price["scarcity"]) for option in kept]
-            if kept:
-                out.extend(kept)
-            elif options:
-                out.append(options[0])
-            elif full:
-                out.append(
-                    Rejection(
-                        node.code, "capacity full", "its carriers have no capacity left today"
-                    )
-                )
-            else:
-                out.append(
-                    Rejection(
-                        node.code,
-                        "not serving region",
-                        f"does not ship to {destination}",
-                        note=destination,
-                    )
-                )
-            continue
-        if not node.serves(order.region):
-            out.append(
-                Rejection(
-                    node.code,
-                    "not serving region",
-                    f"does not ship to {order.region}",
-                    note=order.region,
-                )
-            )
-            continue
-        out.append(
+        sensitivity = WEATHER_SENSITIVITY.get(service.level, 1.0)
+        options.append(
             _route_option(
                 ctx,
                 order,
@@ -681,52 +687,24 @@ def _node_routes(
                 price,
                 rules,
                 min_certainty,
-                transit=node.transit_hours_by_region[order.region],
-                on_time_rate=node.on_time_rate,
+                transit=lane.transit_hours,
+                on_time_rate=lane.on_time_rate,
                 weather_level=weather_level,
-                saturation=_clip(signals.carrier_saturation.get(node.region, 0.0)),
-                delay=WEATHER_DELAY_HOURS[weather_level],
+                saturation=_service_saturation(ctx, node, service),
+                delay=WEATHER_DELAY_HOURS[weather_level] * sensitivity,
+                service=service,
+                lane=lane,
             )
         )
-    if len(table) > 4096:
-        table.clear()
-    table[key] = out
-    return out
-
-
-_NodeGroup = tuple[Node, list[_NodeRoute], bool]
-
-
-def _node_groups(
-    ctx: RoutingContext,
-    order: Order,
-    weights: Weights,
-    min_certainty: float | None,
-) -> list[_NodeGroup | Rejection]:
-    """``_node_routes`` grouped per node: (node, its candidates, any same-city courier among
-    them) or the node's rejection; memoised with it."""
-    routes = _node_routes(ctx, order, weights, min_certainty)
-    table = _memo(ctx)["groups"]
-    hit = table.get(id(routes))
-    if hit is not None and hit[0] is routes:
-        return hit[1]
-    groups: list[_NodeGroup | Rejection] = []
-    for route in routes:
-        if isinstance(route, Rejection):
-            groups.append(route)
-            continue
-        last = groups[-1] if groups else None
-        if isinstance(last, tuple) and last[0] is route.node:
-            last[1].append(route)
-            if route.service is not None and route.service.same_city:
-                groups[-1] = (last[0], last[1], True)
-        else:
-            same_city = route.service is not None and bool(route.service.same_city)
-            groups.append((route.node, [route], same_city))
-    if len(table) > 4096:
-        table.clear()
-    table[id(routes)] = (routes, groups)
-    return groups
+    kept = [o for o in options if isinstance(o, _NodeRoute)]
+    if not kept:
+        rejection = options[0]  # the gate let the node through: it has a service to try
+        assert isinstance(rejection, Rejection)
+        return rejection
+    if not order.needs_cold_chain and price["scarcity"] > 0:
+        kept = [_with_cold_slot_price(ctx, option, price["scarcity"]) for option in kept]
+    same_city = any(o.service is not None and bool(o.service.same_city) for o in kept)
+    return (node, kept, same_city)
 
 
 def _stock_lookup(ctx: RoutingContext, node: Node, line: ModelLine) -> tuple[int, float | None]:
@@ -1083,28 +1061,15 @@ def build_order_model(
     scales: list[float] = []
     linear: list[tuple[float, float, float]] = []
 
-    for entry in _node_groups(ctx, order, weights, min_certainty):
-        if isinstance(entry, Rejection):
-            rejections.append(entry)
+    route_rules = [r for r in ctx.profile.rules if r.effect is not RuleEffect.SCALE_WEIGHT]
+    for node in ctx.nodes:
+        # A node's reasons in order: what rules it out whatever it holds (paused, full, no lane),
+        # then its stock for the order's lines, then its carriers' candidates (rules, certainty),
+        # so a node holding none of the lines costs no pricing.
+        gate = _node_gate(order, node)
+        if gate is not None:
+            rejections.append(gate)
             continue
-        node, options, same_city = entry
-        if same_city:
-            # Same-city couriers serve only their own city (the memo is per province).
-            options = [
-                o
-                for o in options
-                if o.service is None or not o.service.same_city or o.service.same_city == order.city
-            ]
-            if not options:
-                rejections.append(
-                    Rejection(
-                        node.code,
-                        "not serving region",
-                        f"does not ship to {order.destination}",
-                        note=order.destination,
-                    )
-                )
-                continue
         upper_col: list[int] = []
         stock_col: list[float] = []
         cold_blocked = False
@@ -1132,6 +1097,29 @@ def build_order_model(
                     Rejection(node.code, "out of stock", "none of the order's SKUs in stock")
                 )
             continue
+
+        entry = _node_entry(ctx, order, node, weights, min_certainty, price, route_rules)
+        if isinstance(entry, Rejection):
+            rejections.append(entry)
+            continue
+        _, options, same_city = entry
+        if same_city:
+            # Same-city couriers serve only their own city (the memo is per province).
+            options = [
+                o
+                for o in options
+                if o.service is None or not o.service.same_city or o.service.same_city == order.city
+            ]
+            if not options:
+                rejections.append(
+                    Rejection(
+                        node.code,
+                        "not serving region",
+                        f"does not ship to {order.destination}",
+                        note=order.destination,
+                    )
+                )
+                continue
 
         km = fast_distance_km(node.latitude, node.longitude, order.latitude, order.longitude)
         stock_terms = [
