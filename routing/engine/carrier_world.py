@@ -4,7 +4,8 @@
 every warehouse picks up with carrier services priced like Chinese express rate cards, orders
 and warehouses carry their province and city, SKUs weigh something, and an orange storm sits
 over two provinces for the afternoon. ``default_carrier_only(scenario)`` is the same day with
-each warehouse's usual service only: warehouse-only routing, the comparator for carrier choice.
+each warehouse's usual service only (its daily cap kept; ``lift_cap=True`` lifts it):
+warehouse-only routing, the comparator for carrier choice.
 
 Rate cards (stated inputs, shaped like published price lists, not fitted to anything): the
 destination's zone is the distance from the warehouse to the destination province's main city -
@@ -285,12 +286,14 @@ def storm_provinces(scenario: Scenario) -> tuple[str, ...]:
     )
 
 
-def default_carrier_only(scenario: Scenario) -> Scenario:
+def default_carrier_only(scenario: Scenario, *, lift_cap: bool = False) -> Scenario:
     """The same day with each warehouse's default service only (warehouse-only routing).
 
-    The default service takes all of the warehouse's parcels: its own daily cap is lifted (a
-    warehouse that ships with one carrier contracts that carrier for its whole volume), so the
-    comparison is about prices and times, not about a cap only one side has.
+    By default the default service keeps its own daily cap: the same world, carriers and caps as
+    carrier routing has, only the choice of service is gone. With ``lift_cap`` it takes all of
+    the warehouse's parcels whatever its cap (a warehouse that ships with one carrier contracts
+    that carrier for its whole volume): a comparator with more parcel slots than the world has,
+    so the comparison is about prices and times alone.
     """
     nodes = tuple(
         replace(
@@ -300,14 +303,17 @@ def default_carrier_only(scenario: Scenario) -> Scenario:
                     node.default_service,
                     daily_capacity_orders=None,
                     remaining_capacity_orders=None,
-                ),
+                )
+                if lift_cap
+                else node.default_service,
             ),
         )
         if node.default_service
         else node
         for node in scenario.nodes
     )
-    return replace(scenario, name=f"{scenario.name}/default-carrier", nodes=nodes)
+    suffix = "default-carrier, cap lifted" if lift_cap else "default-carrier"
+    return replace(scenario, name=f"{scenario.name}/{suffix}", nodes=nodes)
 
 
 def order_lookup(scenario: Scenario) -> dict[str, Order]:

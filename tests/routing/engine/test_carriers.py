@@ -338,6 +338,20 @@ def test_a_carrier_day_has_five_services_a_default_and_a_provincial_storm() -> N
     assert len(storm_provinces(scenario)) == 2
     only = default_carrier_only(scenario)
     assert all(len(n.services) == 1 and n.services[0].default for n in only.nodes)
+    # The same caps as carrier routing has, unless the comparator is given unlimited slots.
+    by_code = {n.code: n for n in scenario.nodes}
+    for n in only.nodes:
+        assert (
+            n.services[0].daily_capacity_orders
+            == by_code[n.code].default_service.daily_capacity_orders
+        )
+        assert n.services[0].daily_capacity_orders is not None
+    lifted = default_carrier_only(scenario, lift_cap=True)
+    assert all(n.services[0].daily_capacity_orders is None for n in lifted.nodes)
+    assert all(
+        n.services[0].code == m.services[0].code
+        for n, m in zip(lifted.nodes, only.nodes, strict=True)
+    )
 
 
 def test_rate_card_zones_grow_with_distance() -> None:
