@@ -611,8 +611,8 @@ def _node_entry(
     price: dict[str, float],
     rules: list[Rule],
 ) -> _NodeGroup | Rejection:
-    """The node's candidates for the order's route (node, or node and carrier service), or why
-    it has none: memoised per context for (destination, promise, cold chain, weights), so a
+    """The candidates of a node ``_node_gate`` let through for the order's route (node, or node
+    and carrier service), or why it has none: memoised per context for (destination, promise, cold chain, weights), so a
     context routing many orders prices each node once per such key.
 
     A node with carrier services yields one candidate per service with a lane to the order's
@@ -634,11 +634,7 @@ def _node_entry(
     hit = table.get(key)
     if hit is not None:
         return hit
-    gate = _node_gate(order, node)
-    if gate is not None:
-        entry: _NodeGroup | Rejection = gate
-    else:
-        entry = _priced_entry(ctx, order, node, price, rules, min_certainty)
+    entry = _priced_entry(ctx, order, node, price, rules, min_certainty)
     if len(table) > 65536:
         table.clear()
     table[key] = entry
@@ -698,7 +694,7 @@ def _priced_entry(
         )
     kept = [o for o in options if isinstance(o, _NodeRoute)]
     if not kept:
-        rejection = options[0]  # the gate let the node through: it has a service to try
+        rejection = options[0]  # the gate let the node through: it had a service to try
         assert isinstance(rejection, Rejection)
         return rejection
     if not order.needs_cold_chain and price["scarcity"] > 0:

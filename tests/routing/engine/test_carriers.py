@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -410,3 +411,26 @@ def test_all_money_routing_ignores_the_cold_slot_price() -> None:
     ctx = _cold_slots_ctx(10)
     money = RoutingContext(nodes=ctx.nodes, outlook=ctx.outlook, profile=ALL_MONEY)
     assert route_order(order(tea()), money).result.shipments[0].carrier_service == "COLD"
+
+
+def test_a_same_city_courier_serves_its_city_whichever_order_a_context_routes_first() -> None:
+    """One context, two orders to the same province: the first from another city (the courier
+    cannot take it), the second from the courier's own city (it can)."""
+    courier = CarrierService(
+        "CITY",
+        "Dash",
+        ServiceLevel.SAME_DAY,
+        "Dash Same Day",
+        {"Zhejiang": CarrierLane(6, 1, 4)},
+        same_city="Hangzhou",
+    )
+    ctx = RoutingContext(nodes=(node(services=(courier,)),), profile=ALL_MONEY)
+    elsewhere = route_order(replace(order(tea(), order_id="o1"), city="Ningbo"), ctx).result
+    assert not elsewhere.routed
+    assert elsewhere.rejections[0].reason == "not serving region"
+    here = route_order(order(tea(), order_id="o2"), ctx).result
+    assert here.routed and here.shipments[0].carrier_service == "CITY"
+    # The same the other way round, and in one batch.
+    ctx = RoutingContext(nodes=(node(services=(courier,)),), profile=ALL_MONEY)
+    assert route_order(order(tea(), order_id="o2"), ctx).result.routed
+    assert not route_order(replace(order(tea(), order_id="o1"), city="Ningbo"), ctx).result.routed
