@@ -622,7 +622,7 @@ def _node_entry(
     figures. The entry is (node, its candidates, any same-city courier among them).
     """
     key = (
-        node.code,
+        id(node),  # the context holds its nodes: an id is one node for the memo's life
         order.region,
         order.province,
         order.promised_hours,

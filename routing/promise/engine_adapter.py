@@ -116,7 +116,7 @@ def transit_spread(transit_hours: float) -> float:
 def _weather_delay(
     node: Node, order: Order, ctx: RoutingContext, service: CarrierService | None
 ) -> float:
-    """The engine's weather delay on the route (``factors._node_routes``): the worst alert over
+    """The engine's weather delay on the route (``factors._priced_entry``): the worst alert over
     the regions and provinces it touches, scaled by the service level's sensitivity."""
     weather = ctx.signals.weather
     places = {order.region, node.region, order.province, node.province} - {""}
