@@ -193,6 +193,9 @@ def navigation(request: HttpRequest) -> list[dict]:
                 _model(
                     pgettext_lazy("sidebar", "Courier loads"), "two_wheeler", "routing.courierload"
                 ),
+                _model(
+                    pgettext_lazy("sidebar", "Promise holds"), "lock_clock", "routing.promisehold"
+                ),
             ],
         },
         {

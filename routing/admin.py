@@ -15,10 +15,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext, pgettext_lazy
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 from import_export.fields import Field
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
+from unfold.decorators import display
 
 from oms.admin_import import SpreadsheetImportMixin, TabularResource
 from oms.adminkit import NeverDeletedMixin, SharesAsPercentMixin, TenantLockedMixin
@@ -46,6 +47,7 @@ from routing.explaining import (
     rejection_sentence,
 )
 from routing.forms import RoutingProfileForm, RoutingRuleFormSet
+from routing.holds import holds_release
 from routing.models import (
     FACTOR_LABELS,
     NEGATIVE_WEIGHT,
@@ -56,6 +58,7 @@ from routing.models import (
     CarrierService,
     CourierLoad,
     Lane,
+    PromiseHold,
     RoutingDecision,
     RoutingProfile,
     RoutingRule,
@@ -941,3 +944,122 @@ class RoutingDecisionAdmin(NeverDeletedMixin, ModelAdmin):
         if not decision.notes:
             return "—"
         return format_html_join("", "<p>{}</p>", ((note_sentence(n),) for n in decision.notes))
+
+
+HOLD_STATES = {
+    "live": pgettext_lazy("promise hold", "holding"),
+    "consumed": pgettext_lazy("promise hold", "taken by its order"),
+    "expired": pgettext_lazy("promise hold", "expired"),
+}
+HOLD_COLOURS = {"live": "warning", "consumed": "success", "expired": "default"}
+
+
+def hold_state(hold: PromiseHold, now=None) -> str:
+    if hold.consumed_at is not None:
+        return "consumed"
+    return "live" if hold.expires_at > (now or timezone.now()) else "expired"
+
+
+class HoldStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return list(HOLD_STATES.items())
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        match self.value():
+            case "live":
+                return queryset.filter(consumed_at__isnull=True, expires_at__gt=now)
+            case "consumed":
+                return queryset.filter(consumed_at__isnull=False)
+            case "expired":
+                return queryset.filter(consumed_at__isnull=True, expires_at__lte=now)
+        return queryset
+
+
+@admin.register(PromiseHold)
+class PromiseHoldAdmin(ModelAdmin):
+    """The soft holds delivery promises place: what each keeps out of other orders' routing,
+    until when, and whether its order took it. Staff may release a live hold early (a checkout
+    abandoned); nothing else is edited, and rows stay for the record."""
+
+    list_display = [
+        "external_id",
+        "merchant",
+        "state_badge",
+        "units_text",
+        "parcels_text",
+        "promised_at",
+        "expires_at",
+    ]
+    list_filter = [HoldStateFilter, "merchant"]
+    search_fields = ["external_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["merchant"]
+    actions = ["release"]
+    fields = readonly_fields = (
+        "external_id",
+        "merchant",
+        "state_badge",
+        "units_table",
+        "parcels_table",
+        "promised_at",
+        "created_at",
+        "expires_at",
+        "consumed_at",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_release_permission(self, request) -> bool:
+        return request.user.has_perm("routing.change_promisehold")
+
+    @admin.action(description=_("Release the selected holds now"), permissions=["release"])
+    def release(self, request, queryset) -> None:
+        released = holds_release(list(queryset))
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d hold released: its units and parcels count for other orders again.",
+                "%(n)d holds released: their units and parcels count for other orders again.",
+                released,
+            )
+            % {"n": released},
+            messages.SUCCESS if released else messages.WARNING,
+        )
+
+    @display(description=_("state"), label=HOLD_COLOURS)
+    def state_badge(self, hold: PromiseHold) -> tuple[str, str]:
+        state = hold_state(hold)
+        return state, str(HOLD_STATES[state])
+
+    @admin.display(description=_("units held"))
+    def units_text(self, hold: PromiseHold) -> str:
+        units = sum(int(entry[2]) for entry in hold.units)
+        warehouses = len({entry[0] for entry in hold.units})
+        return ngettext(
+            "%(units)d at %(n)d warehouse", "%(units)d at %(n)d warehouses", warehouses
+        ) % {"units": units, "n": warehouses}
+
+    @admin.display(description=_("parcels held"))
+    def parcels_text(self, hold: PromiseHold) -> int:
+        return len(hold.parcels)
+
+    @admin.display(description=_("units held"))
+    def units_table(self, hold: PromiseHold):
+        rows = [[code, sku, int(units)] for code, sku, units in hold.units]
+        return _table([_("warehouse"), _("SKU"), _("units")], rows, {2}) if rows else "—"
+
+    @admin.display(description=_("parcels held"))
+    def parcels_table(self, hold: PromiseHold):
+        rows = [[code, service] for code, service in hold.parcels]
+        return _table([_("warehouse"), _("carrier service")], rows) if rows else "—"

@@ -138,3 +138,17 @@ def holds_consume(*, merchant_id: int, external_ids: Collection[str]) -> int:
     if consumed:
         _changed(merchant_id)
     return consumed
+
+
+def holds_release(holds: Collection[PromiseHold], *, now: datetime | None = None) -> int:
+    """Staff release live ``holds`` early (a checkout abandoned): they expire now and stop
+    counting for routing and promises. Consumed and expired holds are left as they are."""
+    now = now or timezone.now()
+    live = [hold for hold in holds if hold.consumed_at is None and hold.expires_at > now]
+    with transaction.atomic():
+        released = PromiseHold.objects.filter(
+            pk__in=[hold.pk for hold in live], consumed_at__isnull=True, expires_at__gt=now
+        ).update(expires_at=now)
+        for merchant_id in {hold.merchant_id for hold in live}:
+            _changed(merchant_id)
+    return released

@@ -766,7 +766,7 @@ class PromiseHold(models.Model):
         indexes = [models.Index(fields=["merchant", "expires_at"], name="promise_hold_live_idx")]
 
     def __str__(self) -> str:
-        return f"{self.external_id} until {self.expires_at:%H:%M}"
+        return self.external_id
 
 
 class Signal(models.Model):
