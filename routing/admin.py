@@ -1002,7 +1002,7 @@ class PromiseHoldAdmin(ModelAdmin):
     fields = readonly_fields = (
         "external_id",
         "merchant",
-        "state_badge",
+        "state_text",
         "units_table",
         "parcels_table",
         "promised_at",
@@ -1010,6 +1010,9 @@ class PromiseHoldAdmin(ModelAdmin):
         "expires_at",
         "consumed_at",
     )
+
+    class Media:
+        css = {"all": ["routing/profile_form.css"]}
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -1025,7 +1028,11 @@ class PromiseHoldAdmin(ModelAdmin):
 
     @admin.action(description=_("Release the selected holds now"), permissions=["release"])
     def release(self, request, queryset) -> None:
-        released = holds_release(list(queryset))
+        now = timezone.now()
+        live = [hold for hold in queryset if hold_state(hold, now) == "live"]
+        released = holds_release(live, now=now)
+        for hold in live:  # the hold's history says who released it, and when
+            self.log_change(request, hold, [{"changed": {"fields": ["expires at"]}}])
         self.message_user(
             request,
             ngettext(
@@ -1041,6 +1048,10 @@ class PromiseHoldAdmin(ModelAdmin):
     def state_badge(self, hold: PromiseHold) -> tuple[str, str]:
         state = hold_state(hold)
         return state, str(HOLD_STATES[state])
+
+    @admin.display(description=_("state"))
+    def state_text(self, hold: PromiseHold) -> str:
+        return str(HOLD_STATES[hold_state(hold)])
 
     @admin.display(description=_("units held"))
     def units_text(self, hold: PromiseHold) -> str:

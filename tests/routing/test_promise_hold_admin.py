@@ -53,6 +53,7 @@ def test_the_hold_page_lists_units_and_parcels_in_a_table_not_json(admin_client,
     page = admin_client.get(url).content.decode()
     assert "<table>" in page and "SZ-RC" in page and "POLAR" in page
     assert '[["' not in page and "&quot;SH-DC&quot;" not in page
+    assert "holding" in page and "(&#x27;live&#x27;" not in page and "('live'" not in page
     # Read-only: no form to save, no delete.
     assert 'name="_save"' not in page
     assert admin_client.post(url, {"external_id": "X"}).status_code == 403
@@ -82,6 +83,10 @@ def test_releasing_frees_a_live_hold_and_leaves_the_others(admin_client, holds, 
     assert taken.expires_at == holds["taken"].expires_at and taken.consumed_at is not None
     assert gone.expires_at == holds["gone"].expires_at
     assert PromiseHold.objects.count() == 3  # kept for the record
+    history = admin_client.get(
+        reverse("admin:routing_promisehold_history", args=[holds["live"].pk])
+    ).content.decode()
+    assert "Changed" in history and "admin" in history
 
 
 def test_staff_who_may_only_view_holds_cannot_release_them(client, holds, merchant):
