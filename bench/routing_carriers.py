@@ -18,7 +18,8 @@ profile plus the rule "weather >= orange: down-weight cold-chain carriers 50 %":
 and reports cost per order and on-time over all orders, unroutable orders, and, in the storm's
 provinces while the storm lasts, ambient parcels (no chilled or frozen line) on cold-chain
 services with and without the rule. Targets (issue 14): carriers cheaper than wh-only and at least
-as punctual (reported against wh-only+ too); ambient parcels on cold chain in the storm's provinces down >= 50 % with the rule.
+as punctual (reported against wh-only+ too); ambient parcels on cold chain in the storm's
+provinces down >= 50 % with the rule.
 The generator's seeds are varied and nothing here is tuned to them.
 """
 
