@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from routing.engine.problem import (
     HighValuePolicy,
+    NodeStatus,
     Profile,
     RoutingContext,
     Rule,
@@ -66,3 +67,34 @@ def test_high_value_orders_get_lowest_cost_above_the_certainty_floor() -> None:
     assert route_order(big, ctx).result.node_codes == ("SURE",)
     assert "high-value" in route_order(big, ctx).result.notes[0]
     assert route_order(small, ctx).result.node_codes == ("CHEAP",)
+
+
+def test_a_node_is_judged_by_its_status_then_its_stock_then_the_rules() -> None:
+    """Reasons in order: what rules a node out whatever it holds (paused), then its stock for
+    the order's lines, then the rules and the certainty floor on its routes."""
+    storm = Rule(
+        "storm: nothing from North",
+        RuleCondition.WEATHER_AT_LEAST,
+        RuleEffect.EXCLUDE,
+        threshold=1,
+        region="North",
+    )
+    nodes = (
+        make_node("N-STOCKED", region="North", stock={"tea": 5}, shipping=1.0),
+        make_node("N-EMPTY", region="North", stock={"milk": 5}, shipping=1.0),
+        make_node("N-PAUSED", region="North", stock={"tea": 5}, status=NodeStatus.PAUSED),
+        make_node("E", stock={"tea": 5}, shipping=7.0),
+    )
+    ctx = RoutingContext(
+        nodes=nodes,
+        signals=Signals(weather={"North": WeatherLevel.BLUE}),
+        profile=Profile(rules=(storm,)),
+    )
+    result = route_order(make_order(("tea", 1)), ctx).result
+    assert result.node_codes == ("E",)
+    reasons = {r.node_code: r.reason for r in result.rejections}
+    assert reasons == {
+        "N-STOCKED": "excluded by rule",
+        "N-EMPTY": "out of stock",
+        "N-PAUSED": "paused",
+    }
