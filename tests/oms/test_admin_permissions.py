@@ -108,6 +108,7 @@ MATRIX = {
     "routing.carrierservice": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "routing.courierload": {"ops": ("vac", ()), "superuser": ("vacd", ())},
     "routing.lane": {"ops": ("vac", ()), "superuser": ("vacd", ())},
+    "routing.promisehold": {"ops": ("v", ("release",)), "superuser": ("v", ("release",))},
     "routing.routingdecision": {"ops": ("v", ()), "superuser": ("v", ())},
     "routing.routingprofile": {
         "ops": ("vac", ("enable_simulated_drafts", "revert_last_change", "simulate")),
