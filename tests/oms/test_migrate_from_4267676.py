@@ -46,6 +46,7 @@ MODELS_ADDED_SINCE = {
     ("routing", "carrierservice"),
     ("routing", "carrierrate"),
     ("routing", "warehousecarrier"),
+    ("routing", "promisehold"),
 }
 
 
