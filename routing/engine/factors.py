@@ -456,6 +456,7 @@ class _EngineMemo(TypedDict):
     stock: dict[tuple[str, str, Temperature], tuple[int, float | None]]
     needed: dict[tuple[str, Temperature], dict[str, float]]
     cold: dict[str, dict[str, float]]
+    bases: dict[tuple[object, ...], list[_RouteBase | Rejection]]
 
 
 def _memo(ctx: RoutingContext) -> _EngineMemo:
@@ -463,7 +464,7 @@ def _memo(ctx: RoutingContext) -> _EngineMemo:
     # style), so a context routes many orders with the node-level work done once.
     memo: _EngineMemo | None = ctx.__dict__.get("_engine_memo")
     if memo is None:
-        memo = {"routes": {}, "stock": {}, "needed": {}, "cold": {}}
+        memo = {"routes": {}, "stock": {}, "needed": {}, "cold": {}, "bases": {}}
         ctx.__dict__["_engine_memo"] = memo
     return memo
 
@@ -486,13 +487,35 @@ def _service_saturation(ctx: RoutingContext, node: Node, service: CarrierService
     return _clip(max(level, regional) if level is not None else regional)
 
 
-def _route_option(
+@dataclass(frozen=True)
+class _RouteBase:
+    """What a candidate (a node, and the service it would ship with) costs whatever the order's
+    promise: all of ``_NodeRoute`` but the lateness and certainty terms."""
+
+    node: Node
+    scores: dict[str, float]  # without "lateness" and "certainty"
+    money_part: float  # money of the parcel's fixed part
+    factor_part: float  # the route factors but lateness and certainty, priced
+    per_unit: float
+    scale: float
+    expected: float  # transit plus the weather's delay (hours)
+    on_time_rate: float
+    weather_level: int
+    saturation: float
+    transit: float
+    service: CarrierService | None = None
+    lane: CarrierLane | None = None
+
+
+_PROMISE_FREE_FACTORS = tuple(f for f in ROUTE_FACTORS if f not in ("lateness", "certainty"))
+
+
+def _route_base(
     ctx: RoutingContext,
     order: Order,
     node: Node,
-    weights_price: dict[str, float],
+    price: dict[str, float],
     rules: list[Rule],
-    min_certainty: float | None,
     *,
     transit: float,
     on_time_rate: float,
@@ -501,9 +524,7 @@ def _route_option(
     delay: float,
     service: CarrierService | None = None,
     lane: CarrierLane | None = None,
-) -> _NodeRoute | Rejection:
-    price = weights_price
-    money = price["money"]
+) -> _RouteBase | Rejection:
     excluded = next(
         (
             r
@@ -514,17 +535,7 @@ def _route_option(
     )
     if excluded is not None:
         return Rejection(node.code, "excluded by rule", excluded.name, note=excluded.name)
-    expected = transit + delay
-    risk = lateness_risk(expected, order.promised_hours)
-    certainty = delivery_certainty(on_time_rate, risk, weather_level, saturation)
-    if min_certainty is not None and certainty < min_certainty:
-        return Rejection(
-            node.code,
-            "certainty too low",
-            f"delivery certainty {certainty:.1%} < {min_certainty:.0%}",
-            value=certainty,
-            limit=min_certainty,
-        )
+    money = price["money"]
     scores = {
         "status": 1.0 if node.status is NodeStatus.DEGRADED else 0.0,
         "capacity": (
@@ -535,25 +546,64 @@ def _route_option(
         "carrier_saturation": saturation,
         "weather": weather_level / 4,
         "courier_load": _clip(ctx.signals.courier_load.get(node.code, 0.0)),
-        "lateness": expected_hours_late(expected, order.promised_hours),
-        "certainty": 100.0 * (1.0 - certainty),
     }
     keep = 1.0
     for rule in rules:
         if rule.effect is RuleEffect.DOWN_WEIGHT and _rule_matches(rule, order, node, ctx, service):
             keep *= 1 - _clip(rule.amount)
     parcel = 0.0 if service is not None else node.shipping_cost_by_region[order.region]
-    return _NodeRoute(
+    return _RouteBase(
         node=node,
         scores=scores,
-        fixed=money * (parcel + node.handling_cost_per_shipment)
-        + sum(price[f] * scores[f] for f in ROUTE_FACTORS),
+        money_part=money * (parcel + node.handling_cost_per_shipment),
+        # Summed in ROUTE_FACTORS' order, lateness and certainty last (``_route_finish``).
+        factor_part=sum(price[f] * scores[f] for f in _PROMISE_FREE_FACTORS),
         per_unit=money * node.handling_cost_per_unit + price["capacity"] * scores["capacity"],
         scale=1.0 / max(keep, MIN_KEEP),
-        certainty=certainty,
+        expected=transit + delay,
+        on_time_rate=on_time_rate,
+        weather_level=weather_level,
+        saturation=saturation,
         transit=transit,
         service=service,
         lane=lane,
+    )
+
+
+def _route_finish(
+    base: _RouteBase | Rejection,
+    promised_hours: float,
+    price: dict[str, float],
+    min_certainty: float | None,
+) -> _NodeRoute | Rejection:
+    """``base`` against the order's promise: its certainty (a rejection below
+    ``min_certainty``), expected lateness, and their prices."""
+    if isinstance(base, Rejection):
+        return base
+    expected = base.expected
+    risk = lateness_risk(expected, promised_hours)
+    certainty = delivery_certainty(base.on_time_rate, risk, base.weather_level, base.saturation)
+    if min_certainty is not None and certainty < min_certainty:
+        return Rejection(
+            base.node.code,
+            "certainty too low",
+            f"delivery certainty {certainty:.1%} < {min_certainty:.0%}",
+            value=certainty,
+            limit=min_certainty,
+        )
+    lateness = expected_hours_late(expected, promised_hours)
+    certainty_score = 100.0 * (1.0 - certainty)
+    return _NodeRoute(
+        node=base.node,
+        scores={**base.scores, "lateness": lateness, "certainty": certainty_score},
+        fixed=base.money_part
+        + (base.factor_part + price["lateness"] * lateness + price["certainty"] * certainty_score),
+        per_unit=base.per_unit,
+        scale=base.scale,
+        certainty=certainty,
+        transit=base.transit,
+        service=base.service,
+        lane=base.lane,
     )
 
 
@@ -634,7 +684,7 @@ def _node_entry(
     hit = table.get(key)
     if hit is not None:
         return hit
-    entry = _priced_entry(ctx, order, node, price, rules, min_certainty)
+    entry = _priced_entry(ctx, order, node, weights, price, rules, min_certainty)
     if len(table) > 65536:
         table.clear()
     table[key] = entry
@@ -645,53 +695,19 @@ def _priced_entry(
     ctx: RoutingContext,
     order: Order,
     node: Node,
+    weights: Weights,
     price: dict[str, float],
     rules: list[Rule],
     min_certainty: float | None,
 ) -> _NodeGroup | Rejection:
-    signals = ctx.signals
-    weather_level = _weather_level(signals.weather, _route_places(order, node))
+    promised = order.promised_hours
+    options = [
+        _route_finish(base, promised, price, min_certainty)
+        for base in _route_bases(ctx, order, node, weights, price, rules)
+    ]
     if not node.services:
-        option = _route_option(
-            ctx,
-            order,
-            node,
-            price,
-            rules,
-            min_certainty,
-            transit=node.transit_hours_by_region[order.region],
-            on_time_rate=node.on_time_rate,
-            weather_level=weather_level,
-            saturation=_clip(signals.carrier_saturation.get(node.region, 0.0)),
-            delay=WEATHER_DELAY_HOURS[weather_level],
-        )
+        option = options[0]
         return option if isinstance(option, Rejection) else (node, [option], False)
-    destination = order.destination
-    options: list[_NodeRoute | Rejection] = []
-    for service in node.services:
-        lane = service.lanes.get(destination)
-        if lane is None:
-            continue
-        if service.remaining_capacity_orders is not None and service.remaining_capacity_orders <= 0:
-            continue
-        sensitivity = WEATHER_SENSITIVITY.get(service.level, 1.0)
-        options.append(
-            _route_option(
-                ctx,
-                order,
-                node,
-                price,
-                rules,
-                min_certainty,
-                transit=lane.transit_hours,
-                on_time_rate=lane.on_time_rate,
-                weather_level=weather_level,
-                saturation=_service_saturation(ctx, node, service),
-                delay=WEATHER_DELAY_HOURS[weather_level] * sensitivity,
-                service=service,
-                lane=lane,
-            )
-        )
     kept = [o for o in options if isinstance(o, _NodeRoute)]
     if not kept:
         rejection = options[0]  # the gate let the node through: it had a service to try
@@ -701,6 +717,75 @@ def _priced_entry(
         kept = [_with_cold_slot_price(ctx, option, price["scarcity"]) for option in kept]
     same_city = any(o.service is not None and bool(o.service.same_city) for o in kept)
     return (node, kept, same_city)
+
+
+def _route_bases(
+    ctx: RoutingContext,
+    order: Order,
+    node: Node,
+    weights: Weights,
+    price: dict[str, float],
+    rules: list[Rule],
+) -> list[_RouteBase | Rejection]:
+    """The node's candidates before the order's promise is applied (one per service with a lane
+    to the destination and parcels left; one without services): memoised per context for
+    (destination, cold chain, weights), so routing the same order at other deadlines - as a
+    delivery promise does - prices each node's services once."""
+    key = (id(node), order.region, order.province, order.needs_cold_chain, weights)
+    table = _memo(ctx)["bases"]
+    hit = table.get(key)
+    if hit is not None:
+        return hit
+    signals = ctx.signals
+    weather_level = _weather_level(signals.weather, _route_places(order, node))
+    bases: list[_RouteBase | Rejection] = []
+    if not node.services:
+        bases.append(
+            _route_base(
+                ctx,
+                order,
+                node,
+                price,
+                rules,
+                transit=node.transit_hours_by_region[order.region],
+                on_time_rate=node.on_time_rate,
+                weather_level=weather_level,
+                saturation=_clip(signals.carrier_saturation.get(node.region, 0.0)),
+                delay=WEATHER_DELAY_HOURS[weather_level],
+            )
+        )
+    else:
+        destination = order.destination
+        for service in node.services:
+            lane = service.lanes.get(destination)
+            if lane is None:
+                continue
+            if (
+                service.remaining_capacity_orders is not None
+                and service.remaining_capacity_orders <= 0
+            ):
+                continue
+            sensitivity = WEATHER_SENSITIVITY.get(service.level, 1.0)
+            bases.append(
+                _route_base(
+                    ctx,
+                    order,
+                    node,
+                    price,
+                    rules,
+                    transit=lane.transit_hours,
+                    on_time_rate=lane.on_time_rate,
+                    weather_level=weather_level,
+                    saturation=_service_saturation(ctx, node, service),
+                    delay=WEATHER_DELAY_HOURS[weather_level] * sensitivity,
+                    service=service,
+                    lane=lane,
+                )
+            )
+    if len(table) > 65536:
+        table.clear()
+    table[key] = bases
+    return bases
 
 
 def _stock_lookup(ctx: RoutingContext, node: Node, line: ModelLine) -> tuple[int, float | None]:
