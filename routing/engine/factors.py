@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -171,8 +171,9 @@ def usable_stock(node: Node, sku: str, temperature: Temperature) -> tuple[int, f
 
 
 # Bounded small: every entry keeps a stock tuple and its index alive, and a long-running
-# process (the promise builds a context per request) must not hold millions of them for the
-# cyclic garbage collector to walk on every full collection.
+# process (the promise builds a context per request) must not hold many of them for the cyclic
+# garbage collector to walk on every full collection (at 2,048 nodes a full collection in the
+# promise bench took 10-23 ms; 512 nodes still cover a context of that many warehouses).
 _BATCH_CACHE: dict[int, tuple[tuple[StockBatch, ...], dict[str, list[StockBatch]]]] = {}
 
 
@@ -185,7 +186,7 @@ def _batches(node: Node) -> dict[str, list[StockBatch]]:
     index: dict[str, list[StockBatch]] = {}
     for batch in node.stock:
         index.setdefault(batch.sku, []).append(batch)
-    if len(_BATCH_CACHE) > 2_048:
+    if len(_BATCH_CACHE) > 512:
         _BATCH_CACHE.clear()
     _BATCH_CACHE[key] = (node.stock, index)
     return index
@@ -429,7 +430,7 @@ def merged_lines(order: Order) -> list[ModelLine]:
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _NodeRoute:
     """Order-independent part of a candidate's coefficients for one (destination, promise, cold,
     weights): a node, and the carrier service it would ship with (None: the node's own price).
@@ -441,7 +442,9 @@ class _NodeRoute:
     """
 
     node: Node
-    scores: dict[str, float]
+    base_scores: dict[str, float]  # the promise-free factors' scores (shared, not to change)
+    lateness: float
+    certainty_score: float
     fixed: float
     per_unit: float
     scale: float  # 1 / kept desirability of matching DOWN_WEIGHT rules (1: none)
@@ -449,6 +452,15 @@ class _NodeRoute:
     transit: float
     service: CarrierService | None = None
     lane: CarrierLane | None = None
+    cold_slot: float | None = None  # the cold-slot scarcity score, when it was priced
+
+    @property
+    def scores(self) -> dict[str, float]:
+        """Each factor's score (a new dict)."""
+        scores = {**self.base_scores, "lateness": self.lateness, "certainty": self.certainty_score}
+        if self.cold_slot is not None:
+            scores["cold_slot"] = self.cold_slot
+        return scores
 
 
 class _EngineMemo(TypedDict):
@@ -457,6 +469,7 @@ class _EngineMemo(TypedDict):
     needed: dict[tuple[str, Temperature], dict[str, float]]
     cold: dict[str, dict[str, float]]
     bases: dict[tuple[object, ...], list[_RouteBase | Rejection]]
+    orders: dict[tuple[object, ...], list[_NodeStock | Rejection]]
 
 
 def _memo(ctx: RoutingContext) -> _EngineMemo:
@@ -464,7 +477,7 @@ def _memo(ctx: RoutingContext) -> _EngineMemo:
     # style), so a context routes many orders with the node-level work done once.
     memo: _EngineMemo | None = ctx.__dict__.get("_engine_memo")
     if memo is None:
-        memo = {"routes": {}, "stock": {}, "needed": {}, "cold": {}, "bases": {}}
+        memo = {"routes": {}, "stock": {}, "needed": {}, "cold": {}, "bases": {}, "orders": {}}
         ctx.__dict__["_engine_memo"] = memo
     return memo
 
@@ -594,16 +607,18 @@ def _route_finish(
     lateness = expected_hours_late(expected, promised_hours)
     certainty_score = 100.0 * (1.0 - certainty)
     return _NodeRoute(
-        node=base.node,
-        scores={**base.scores, "lateness": lateness, "certainty": certainty_score},
-        fixed=base.money_part
+        base.node,
+        base.scores,
+        lateness,
+        certainty_score,
+        base.money_part
         + (base.factor_part + price["lateness"] * lateness + price["certainty"] * certainty_score),
-        per_unit=base.per_unit,
-        scale=base.scale,
-        certainty=certainty,
-        transit=base.transit,
-        service=base.service,
-        lane=base.lane,
+        base.per_unit,
+        base.scale,
+        certainty,
+        base.transit,
+        base.service,
+        base.lane,
     )
 
 
@@ -874,10 +889,19 @@ def _with_cold_slot_price(ctx: RoutingContext, option: _NodeRoute, p_scarcity: f
     need = cold_slots_needed_later(ctx).get(option.node.code, 0.0)
     if need <= 0:
         return option
-    return replace(
-        option,
-        fixed=option.fixed + p_scarcity * need,
-        scores={**option.scores, "cold_slot": need},
+    return _NodeRoute(
+        option.node,
+        option.base_scores,
+        option.lateness,
+        option.certainty_score,
+        option.fixed + p_scarcity * need,
+        option.per_unit,
+        option.scale,
+        option.certainty,
+        option.transit,
+        service,
+        option.lane,
+        need,
     )
 
 
@@ -918,12 +942,87 @@ def _price_option(
     money_objective: bool,
     weight_total: float,
     volume_total: float,
+    memo: dict[object, _Columns | None] | None = None,
 ) -> _Priced | None:
     """The coefficients of ``option`` for ``order`` (None: it may carry none of the lines).
 
     A service's price enters linearly (see ``build_order_model``): each unit's billable kg at
     the lane's per-kg rate per unit, the rest of the parcel price at the order's weight fixed.
+    Only the fixed cost depends on the order's promise (through ``option.fixed``): the rest is
+    kept in ``memo`` (per node and order, ``_NodeStock.priced``) for the order's next promise.
     """
+    key = (id(option.service), money_objective)
+    if memo is not None and key in memo:
+        columns = memo[key]
+    else:
+        columns = _option_columns(
+            option,
+            order,
+            lines,
+            upper_col,
+            stock_terms,
+            money=money,
+            money_objective=money_objective,
+            weight_total=weight_total,
+            volume_total=volume_total,
+        )
+        if memo is not None:
+            memo[key] = columns
+    if columns is None:
+        return None
+    node, service = option.node, option.service
+    if money_objective:
+        parcel = (
+            node.shipping_cost_by_region[order.region] if service is None else columns.parcel_money
+        )
+        fixed = (
+            parcel
+            + node.handling_cost_per_shipment
+            + 1e-3 * (option.scale * (option.fixed + extra_fixed) + p_split)
+        )
+    else:
+        fixed = option.scale * (option.fixed + extra_fixed + money * columns.parcel_money) + p_split
+    return _Priced(
+        option,
+        columns.column,
+        fixed,
+        columns.upper,
+        columns.bonus,
+        columns.covered,
+        fixed + columns.line_total,
+        columns.parcel_cny,
+        money_scale=1.0 if money_objective else option.scale * money,
+        per_kg=columns.per_kg,
+        parcel_fixed=columns.parcel_money,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """The promise-free part of an option's coefficients (``_option_columns``)."""
+
+    column: list[float]
+    upper: list[int]
+    bonus: float
+    covered: int
+    line_total: float  # the column times the units it may carry
+    parcel_cny: float
+    parcel_money: float
+    per_kg: float
+
+
+def _option_columns(
+    option: _NodeRoute,
+    order: Order,
+    lines: list[ModelLine],
+    upper_col: list[int],
+    stock_terms: list[tuple[float, float]],
+    *,
+    money: float,
+    money_objective: bool,
+    weight_total: float,
+    volume_total: float,
+) -> _Columns | None:
     node, service, lane = option.node, option.service, option.lane
     bonus = 0.0
     unit_money: list[float] | None = None
@@ -965,12 +1064,6 @@ def _price_option(
             + 1e-3 * (option.scale * (option.per_unit + st + sc))
             for li, (st, sc) in enumerate(stock_terms)
         ]
-        parcel = node.shipping_cost_by_region[order.region] if service is None else parcel_money
-        fixed = (
-            parcel
-            + node.handling_cost_per_shipment
-            + 1e-3 * (option.scale * (option.fixed + extra_fixed) + p_split)
-        )
     else:
         # The preference is worth ``bonus`` for the whole order, spread over its units, so
         # a plan earns it in full only with every unit on the preferred carrier and never
@@ -982,20 +1075,15 @@ def _price_option(
             - per_unit_bonus
             for li, (st, sc) in enumerate(stock_terms)
         ]
-        fixed = option.scale * (option.fixed + extra_fixed + money * parcel_money) + p_split
-    total = fixed + sum(column[li] * line.quantity for li, line in enumerate(lines) if upper[li])
-    return _Priced(
-        option,
-        column,
-        fixed,
-        upper,
-        bonus,
-        covered,
-        total,
-        parcel_cny,
-        money_scale=1.0 if money_objective else option.scale * money,
+    return _Columns(
+        column=column,
+        upper=upper,
+        bonus=bonus,
+        covered=covered,
+        line_total=sum(column[li] * line.quantity for li, line in enumerate(lines) if upper[li]),
+        parcel_cny=parcel_cny,
+        parcel_money=parcel_money,
         per_kg=per_kg if unit_money is not None else 0.0,
-        parcel_fixed=parcel_money,
     )
 
 
@@ -1010,39 +1098,53 @@ def _rank_services(
     money: float,
     p_split: float,
     money_objective: bool,
+    memo: dict[int, tuple[int, int, float, float]] | None = None,
 ) -> list[tuple[tuple[int, float], _NodeRoute, float]]:
     """A node's carrier services, best first, each with the price of its parcel (CNY).
 
     Ranked by how many of the order's lines the service may carry from there (most first),
     then by the objective of shipping those lines in one parcel on it - what ``_price_option``
     gives the whole order, computed without building columns: every service of a node shares
-    the stock terms, so only its route coefficients, scale and rate card differ.
+    the stock terms, so only its route coefficients, scale and rate card differ. What a
+    service may carry and its parcel's price do not depend on the order's promise: ``memo``
+    (per node and order, ``_NodeStock.ranks``) keeps them for the order's next promise.
     """
     by_class: dict[tuple[bool, bool], tuple[int, int, float, float, float]] = {}
+    if memo is None:
+        memo = {}
     out = []
     for option in options:
         service, lane = option.service, option.lane
         if service is None or lane is None:
             continue
-        key = (service.chilled, service.frozen)
-        cover = by_class.get(key)
-        if cover is None:
-            count = units = 0
-            terms = weight = volume = 0.0
-            for u, line, (st, sc) in zip(upper_col, lines, stock_terms, strict=True):
-                if u and service.carries(line.temperature):
-                    count += 1
-                    units += line.quantity
-                    terms += line.quantity * (st + sc)
-                    weight += line.unit_weight_kg * line.quantity
-                    volume += line.unit_volume_litres * line.quantity
-            cover = (count, units, terms, weight, volume)
-            by_class[key] = cover
-        count, units, terms, weight, volume = cover
+        carried = memo.get(id(service))
+        if carried is None:
+            key = (service.chilled, service.frozen)
+            cover = by_class.get(key)
+            if cover is None:
+                count = units = 0
+                terms = weight = volume = 0.0
+                for u, line, (st, sc) in zip(upper_col, lines, stock_terms, strict=True):
+                    if u and service.carries(line.temperature):
+                        count += 1
+                        units += line.quantity
+                        terms += line.quantity * (st + sc)
+                        weight += line.unit_weight_kg * line.quantity
+                        volume += line.unit_volume_litres * line.quantity
+                cover = (count, units, terms, weight, volume)
+                by_class[key] = cover
+            count, units, terms, weight, volume = cover
+            carried = (
+                count,
+                units,
+                terms,
+                lane.price(service.billable_kg(weight, volume)) if count else 0.0,
+            )
+            memo[id(service)] = carried
+        count, units, terms, parcel = carried
         if not count:
             continue
         node = option.node
-        parcel = lane.price(service.billable_kg(weight, volume))
         route = option.scale * (option.fixed + extra_fixed + option.per_unit * units + terms)
         if money_objective:
             total = (
@@ -1082,6 +1184,110 @@ def _runner_up_service(
         other.transit,
         other.scale > 1.0,
     )
+
+
+@dataclass(slots=True)
+class _NodeStock:
+    """A node that may ship part of an order, with what does not depend on the order's
+    promise: per line the units it may take (0: none) and the stock score, the distance, the
+    stock and scarcity terms per unit, and memo tables of its services' pricing
+    (``_rank_services``, ``_price_option``)."""
+
+    node: Node
+    upper: list[int]
+    stock: list[float]
+    km: float
+    stock_terms: list[tuple[float, float]]
+    ranks: dict[int, tuple[int, int, float, float]] = field(default_factory=dict)
+    priced: dict[object, _Columns | None] = field(default_factory=dict)
+
+
+def _order_nodes(
+    order: Order,
+    ctx: RoutingContext,
+    weights: Weights,
+    lines: list[ModelLine],
+    stock_per_unit: list[float],
+    needed: list[dict[str, float]],
+    price: dict[str, float],
+) -> list[_NodeStock | Rejection]:
+    """Every node of the context for ``order``: why it cannot take any of it (paused, full, no
+    lane, then no stock or no cold chain for its lines), else its ``_NodeStock``.
+
+    None of it depends on the order's promise: memoised per context for the order's contents
+    and weights, so routing the same order under other promises (a delivery promise asks
+    routing several times; the high-value policy solves it twice) reads stock, gates nodes
+    and prices services once.
+    """
+    key = (
+        order.region,
+        order.province,
+        order.city,
+        order.latitude,
+        order.longitude,
+        order.lines,
+        order.vip,
+        order.preferred_carrier,
+        order.preference_premium,
+        weights,
+    )
+    table = _memo(ctx)["orders"]
+    hit = table.get(key)
+    if hit is not None:
+        return hit
+    p_scarcity = price["scarcity"]
+    out: list[_NodeStock | Rejection] = []
+    for node in ctx.nodes:
+        # A node's reasons in order: what rules it out whatever it holds (paused, full, no lane),
+        # then its stock for the order's lines, then its carriers' candidates (rules, certainty),
+        # so a node holding none of the lines costs no pricing.
+        gate = _node_gate(order, node)
+        if gate is not None:
+            out.append(gate)
+            continue
+        upper_col: list[int] = []
+        stock_col: list[float] = []
+        cold_blocked = False
+        for line in lines:
+            if line.temperature.needs_cold_chain and not node.cold_chain:
+                upper_col.append(0)
+                stock_col.append(1.0)
+                # Only blame the cold chain when the node actually holds the SKU.
+                cold_blocked = cold_blocked or line.sku in _batches(node)
+                continue
+            units, first_expiry = _stock_lookup(ctx, node, line)
+            if units <= 0:
+                upper_col.append(0)
+                stock_col.append(1.0)
+                continue
+            upper_col.append(units if units < line.quantity else line.quantity)
+            stock_col.append(stock_score(line.quantity, units, first_expiry, line.temperature))
+        if not any(upper_col):
+            if cold_blocked:
+                out.append(
+                    Rejection(node.code, "no cold chain", "cannot ship chilled/frozen lines")
+                )
+            else:
+                out.append(
+                    Rejection(node.code, "out of stock", "none of the order's SKUs in stock")
+                )
+            continue
+        out.append(
+            _NodeStock(
+                node=node,
+                upper=upper_col,
+                stock=stock_col,
+                km=fast_distance_km(node.latitude, node.longitude, order.latitude, order.longitude),
+                stock_terms=[
+                    (sp * st, p_scarcity * need.get(node.code, 0.0))
+                    for sp, st, need in zip(stock_per_unit, stock_col, needed, strict=True)
+                ],
+            )
+        )
+    if len(table) > 256:
+        table.clear()
+    table[key] = out
+    return out
 
 
 def build_order_model(
@@ -1143,42 +1349,11 @@ def build_order_model(
     linear: list[tuple[float, float, float]] = []
 
     route_rules = [r for r in ctx.profile.rules if r.effect is not RuleEffect.SCALE_WEIGHT]
-    for node in ctx.nodes:
-        # A node's reasons in order: what rules it out whatever it holds (paused, full, no lane),
-        # then its stock for the order's lines, then its carriers' candidates (rules, certainty),
-        # so a node holding none of the lines costs no pricing.
-        gate = _node_gate(order, node)
-        if gate is not None:
-            rejections.append(gate)
+    for held in _order_nodes(order, ctx, weights, lines, stock_per_unit, needed, price):
+        if isinstance(held, Rejection):
+            rejections.append(held)
             continue
-        upper_col: list[int] = []
-        stock_col: list[float] = []
-        cold_blocked = False
-        for line in lines:
-            if line.temperature.needs_cold_chain and not node.cold_chain:
-                upper_col.append(0)
-                stock_col.append(1.0)
-                # Only blame the cold chain when the node actually holds the SKU.
-                cold_blocked = cold_blocked or line.sku in _batches(node)
-                continue
-            units, first_expiry = _stock_lookup(ctx, node, line)
-            if units <= 0:
-                upper_col.append(0)
-                stock_col.append(1.0)
-                continue
-            upper_col.append(units if units < line.quantity else line.quantity)
-            stock_col.append(stock_score(line.quantity, units, first_expiry, line.temperature))
-        if not any(upper_col):
-            if cold_blocked:
-                rejections.append(
-                    Rejection(node.code, "no cold chain", "cannot ship chilled/frozen lines")
-                )
-            else:
-                rejections.append(
-                    Rejection(node.code, "out of stock", "none of the order's SKUs in stock")
-                )
-            continue
-
+        node, upper_col, stock_col = held.node, held.upper, held.stock
         entry = _node_entry(ctx, order, node, weights, min_certainty, price, route_rules)
         if isinstance(entry, Rejection):
             rejections.append(entry)
@@ -1202,11 +1377,7 @@ def build_order_model(
                 )
                 continue
 
-        km = fast_distance_km(node.latitude, node.longitude, order.latitude, order.longitude)
-        stock_terms = [
-            (sp * st, p_scarcity * need.get(node.code, 0.0))
-            for sp, st, need in zip(stock_per_unit, stock_col, needed, strict=True)
-        ]
+        km, stock_terms = held.km, held.stock_terms
         best: tuple[int, float] | None = None
         chosen: _Priced | None = None
         ranked: list[tuple[tuple[int, float], _NodeRoute, float]] = []
@@ -1223,6 +1394,7 @@ def build_order_model(
                 money_objective=money_objective,
                 weight_total=weight_total,
                 volume_total=volume_total,
+                memo=held.priced,
             )
             if chosen is not None:
                 best = (-chosen.covered, chosen.total)
@@ -1237,6 +1409,7 @@ def build_order_model(
                 money=money,
                 p_split=p_split,
                 money_objective=money_objective,
+                memo=held.ranks,
             )
             if ranked:
                 best = ranked[0][0]
@@ -1252,6 +1425,7 @@ def build_order_model(
                     money_objective=money_objective,
                     weight_total=weight_total,
                     volume_total=volume_total,
+                    memo=held.priced,
                 )
         if chosen is None or best is None:
             rejections.append(
@@ -1271,7 +1445,7 @@ def build_order_model(
         runner_ups.append(alternative)
         scales.append(1.0 / option.scale)
         linear.append((chosen.money_scale, chosen.parcel_fixed, chosen.per_kg))
-        scores = dict(option.scores)
+        scores = option.scores
         scores["distance"] = km / 1000.0
         nodes.append(node)
         columns.append(column)

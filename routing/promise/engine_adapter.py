@@ -118,10 +118,18 @@ def _weather_delay(
 ) -> float:
     """The engine's weather delay on the route (``factors._priced_entry``): the worst alert over
     the regions and provinces it touches, scaled by the service level's sensitivity."""
+    return _scaled_delay(_route_delay(node, order, ctx), service)
+
+
+def _route_delay(node: Node, order: Order, ctx: RoutingContext) -> float:
+    """The weather delay on the route before a service level's sensitivity."""
     weather = ctx.signals.weather
     places = {order.region, node.region, order.province, node.province} - {""}
     level = max((weather.get(place, 0) for place in places), default=0)
-    delay = WEATHER_DELAY_HOURS[min(int(level), len(WEATHER_DELAY_HOURS) - 1)]
+    return WEATHER_DELAY_HOURS[min(int(level), len(WEATHER_DELAY_HOURS) - 1)]
+
+
+def _scaled_delay(delay: float, service: CarrierService | None) -> float:
     if service is not None:
         delay *= WEATHER_SENSITIVITY.get(service.level, 1.0)
     return delay
@@ -166,8 +174,9 @@ def _transits(order: Order, ctx: RoutingContext, model: OrderModel) -> tuple[Tra
         shippable = [li for li in range(len(model.lines)) if model.upper[li][k] > 0]
         if not shippable:
             continue
+        delay = _route_delay(node, order, ctx)
         if not node.services:
-            hours = round(model.transit_hours[k] + _weather_delay(node, order, ctx, None), 2)
+            hours = round(model.transit_hours[k] + delay, 2)
             found.add((hours, ""))
             for li in shippable:
                 fastest[li] = min(fastest[li], hours)
@@ -184,7 +193,7 @@ def _transits(order: Order, ctx: RoutingContext, model: OrderModel) -> tuple[Tra
             carried = [li for li in shippable if service.carries(model.lines[li].temperature)]
             if not carried:
                 continue
-            hours = round(lane.transit_hours + _weather_delay(node, order, ctx, service), 2)
+            hours = round(lane.transit_hours + _scaled_delay(delay, service), 2)
             found.add((hours, service.level.value))
             for li in carried:
                 fastest[li] = min(fastest[li], hours)
