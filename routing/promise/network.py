@@ -68,6 +68,7 @@ _networks: LocalCache[Network] = LocalCache("promise networks", max_entries=2_00
 _used: LocalCache[_Used] = LocalCache("promise parcels used", max_entries=2_000)
 _signals: LocalCache[p.Signals] = LocalCache("promise signals", max_entries=2_000)
 _demand: LocalCache[dict[str, float]] = LocalCache("promise demand", max_entries=2_000)
+_cold: LocalCache[dict[str, float]] = LocalCache("promise cold parcels", max_entries=2_000)
 
 
 def _structure(
@@ -188,10 +189,14 @@ def signals(*, merchant_id: int, now: datetime) -> p.Signals:
     return _signals.get(merchant_id, lambda: context.live_signals(merchant_id=merchant_id, now=now))
 
 
-def outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.DemandOutlook:
+def outlook(
+    *, merchant_id: int, skus: set[str], now: datetime, nodes: tuple[p.Node, ...] = ()
+) -> p.DemandOutlook:
     """The day's demand so far for ``skus`` (``context.demand_outlook``): every SKU's, read in
     one query per merchant and day and kept for up to ``OMS_API_LOCAL_CACHE_SECONDS``, so a
-    cart of SKUs not asked for yet costs no query."""
+    cart of SKUs not asked for yet costs no query. When a capped cold-chain service picks up
+    at one of ``nodes`` (``context.slots_limited``), the day's cold parcels so far too, kept
+    the same way: routing prices those slots with them, so the promise must as well."""
     midnight = local_midnight(merchant_id, now)
     day = midnight.date().isoformat()
     units = _demand.get(
@@ -200,9 +205,15 @@ def outlook(*, merchant_id: int, skus: set[str], now: datetime) -> p.DemandOutlo
             context.demand_outlook(merchant_id=merchant_id, skus=None, now=now).units_so_far
         ),
     )
+    cold = (
+        _cold.get((merchant_id, day), lambda: context.cold_parcels_since(merchant_id, midnight))
+        if context.slots_limited(nodes)
+        else {}
+    )
     elapsed = (now - midnight).total_seconds()
     return p.DemandOutlook(
         units_so_far={sku: units[sku] for sku in skus if units.get(sku, 0.0) > 0},
         hours_elapsed=elapsed / 3600,
         hours_left=max(0.0, 24.0 - elapsed / 3600),
+        cold_parcels_so_far=dict(cold),
     )

@@ -164,7 +164,7 @@ def cart_promise(
         signals=network.signals(merchant_id=merchant.pk, now=now),
         profile=net.engine_profile,
         now=now,
-        outlook=network.outlook(merchant_id=merchant.pk, skus=skus, now=now),
+        outlook=network.outlook(merchant_id=merchant.pk, skus=skus, now=now, nodes=net.nodes),
     )
     lat, lon = province_point(province) or (31.23, 121.47)
     order = p.Order(

@@ -250,3 +250,35 @@ def test_the_body_is_what_the_documented_serializer_writes(merchant, world):
     body = promise_body(promise)
     assert body["options"]
     assert PromiseSerializer(body).data == body
+
+
+def test_the_promise_prices_cold_chain_slots_with_the_days_cold_parcels_as_routing_does(
+    api, merchant, world, monkeypatch
+):
+    """With the cold-chain service capped, routing prices an ambient parcel's use of its slots
+    from the day's chilled parcels so far; the promise's context carries the same count."""
+    from routing import context
+    from routing.promise import service as promise_service
+
+    cold = world["services"]["cold"]
+    cold.daily_capacity = 3
+    cold.save()
+    MatchRuleSet.objects.create(merchant=merchant, merge_window_minutes=0)  # each on its own
+    for _ in range(2):
+        order = make_order(merchant=merchant, lines=[(world["milk"], 1)])
+        assert order.shipments.get().warehouse == world["dc"]
+    seen = []
+    real = promise_service.promise_options
+
+    def capture(order, ctx, **kwargs):
+        seen.append(ctx)
+        return real(order, ctx, **kwargs)
+
+    monkeypatch.setattr(promise_service, "promise_options", capture)
+    assert _promise(api, [{"sku": "TEA", "quantity": 1}]).status_code == 200
+    routing_ctx = context.routing_context(
+        merchant_id=merchant.pk, skus={"TEA"}, destination_province="上海"
+    )
+    assert routing_ctx.outlook is not None and seen[0].outlook is not None
+    assert routing_ctx.outlook.cold_parcels_so_far == {"SH-DC": 2.0}
+    assert seen[0].outlook.cold_parcels_so_far == routing_ctx.outlook.cold_parcels_so_far
