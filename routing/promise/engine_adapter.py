@@ -116,7 +116,7 @@ def transit_spread(transit_hours: float) -> float:
 def _weather_delay(
     node: Node, order: Order, ctx: RoutingContext, service: CarrierService | None
 ) -> float:
-    """The engine's weather delay on the route (``factors._priced_entry``): the worst alert over
+    """The engine's weather delay on the route (``factors._route_bases``): the worst alert over
     the regions and provinces it touches, scaled by the service level's sensitivity."""
     return _scaled_delay(_route_delay(node, order, ctx), service)
 
